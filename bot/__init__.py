@@ -1,0 +1,197 @@
+"""ninbai: the application factory (flaskr style).
+
+``create_app(config=None)`` layers defaults, then ``NINBAI_*`` environment
+variables (``from_prefixed_env``) and the ``LINE_*`` ones, then ``config``.
+Each subsystem wires itself in; nothing app-bound runs at import.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from bot.engine import Engine
+from bot.storage import Storage
+from bot.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE": "var/ninbai.db",
+    "CONTENT_DIR": str(ROOT / "content"),
+    "WORKER_THREADS": 4,
+    "START_WORKER": "auto",  # auto: not for CLI commands other than `run`
+    "REPLY_TOKEN_TTL": 50.0,  # LINE: one minute; keep a margin
+    "LINE_TIMEOUT": 5.0,
+    "LINE_RETRIES": 3,
+    "LINE_API_BASE_URL": "https://api.line.me",
+    "LINE_API_DATA_BASE_URL": None,
+    "LINE_CHANNEL_SECRET": None,
+    "LINE_CHANNEL_ACCESS_TOKEN": None,
+    "LOADING_AFTER_SECONDS": 2.0,
+    "COMPANY_NAME": "ninbai相談窓口",
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # LINE webhook bodies: 413 above 2 MB
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "LOG_LEVEL": "INFO",
+}
+LINE_ENV = (
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "LINE_API_BASE_URL",
+    "LINE_API_DATA_BASE_URL",
+)
+
+
+@dataclass
+class Services:
+    """What the blueprints and commands share, in ``app.extensions["ninbai"]``."""
+
+    storage: Storage
+    content: Any
+    dialog: Any
+    engine: Engine
+    worker: Worker
+    line: Any = None  # LineClient when LINE is configured
+    line_parser: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def notify(self) -> None:
+        self.worker.notify()
+
+    def operator_name(self, user_id: int | None) -> str:
+        names = self.extra.get("operator_name")
+        return names(user_id) if names else "相談員"
+
+
+def _secret_key(app: Flask) -> str:
+    path = Path(app.config["DATABASE"]).resolve().parent / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    logger.info("generated a secret key in %s", path)
+    return key
+
+
+def _should_start_worker(app: Flask) -> bool:
+    setting = app.config["START_WORKER"]
+    if isinstance(setting, str) and setting.lower() == "auto":
+        ctx = click.get_current_context(silent=True)
+        if ctx is None:
+            return True  # python app.py, gunicorn, tests
+        names = set()
+        while ctx is not None:
+            names.add(ctx.info_name)
+            ctx = ctx.parent
+        return "run" in names
+    if isinstance(setting, str):
+        return setting.lower() in ("1", "true", "yes", "on")
+    return bool(setting)
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bot").setLevel(level)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("NINBAI")
+    for key in LINE_ENV:
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
+    if config:
+        app.config.update(config)
+    _configure_logging(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+
+    from bot.content import load_content
+
+    storage = Storage(app.config["DATABASE"])
+    storage.migrate()
+    content = load_content(app.config["CONTENT_DIR"])
+    dialog = app.config.get("DIALOG")
+    if dialog is None:
+        from dialogs.diagnosis import DiagnosisDialog
+
+        dialog = DiagnosisDialog(content)
+
+    line = parser = renderer = None
+    secret, token = app.config["LINE_CHANNEL_SECRET"], app.config["LINE_CHANNEL_ACCESS_TOKEN"]
+    if secret and token:
+        from linebot.v3 import WebhookParser
+
+        from bot.channels.line_api import LineClient
+        from bot.channels.line_render import render, to_dicts
+
+        line = LineClient(
+            token,
+            base_url=app.config["LINE_API_BASE_URL"],
+            data_base_url=app.config["LINE_API_DATA_BASE_URL"],
+            timeout=float(app.config["LINE_TIMEOUT"]),
+            retries=int(app.config["LINE_RETRIES"]),
+        )
+        parser = WebhookParser(secret)
+
+        def renderer(answer):
+            return to_dicts(render(answer))
+    else:
+        logger.info(
+            "LINE channel off: LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set "
+            "(the web chat works without them)"
+        )
+
+    engine = Engine(storage, dialog, renderer=renderer, line=line,
+                    reply_token_ttl=float(app.config["REPLY_TOKEN_TTL"]))
+
+    def on_claim(row: dict) -> None:
+        # The loading animation, when an answer is late (queue backlog).
+        import time
+
+        if line is None or row["channel"] != "line" or row["kind"] not in ("text", "postback"):
+            return
+        waited = time.time() - (row["received_at"] or 0)
+        if float(app.config["LOADING_AFTER_SECONDS"]) < waited < 50:
+            line.show_loading(row["user_key"].split(":", 1)[1], 5)
+
+    worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim)
+    services = Services(storage, content, dialog, engine, worker, line, parser)
+    app.extensions["ninbai"] = services
+
+    csrf.init_app(app)
+    from bot.channels import line as line_channel
+    from bot.channels import web
+
+    app.register_blueprint(web.bp)
+    if parser is not None:
+        csrf.exempt(line_channel.bp)
+        app.register_blueprint(line_channel.bp)
+
+    from bot import cli, security
+
+    security.init_app(app)
+    cli.init_app(app)
+
+    if _should_start_worker(app):
+        worker.start()
+    return app

@@ -1,0 +1,1 @@
+"""Channels translate between a transport (LINE, web chat) and the engine."""

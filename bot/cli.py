@@ -1,0 +1,67 @@
+"""Flask CLI commands: ``flask --app app db upgrade``, ``content check``, ``line richmenu``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(content_group)
+    app.cli.add_command(line_group)
+
+
+@click.group("db", help="データベース")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="スキーマを最新にします（何度実行しても安全）")
+def db_upgrade() -> None:
+    storage = current_app.extensions["ninbai"].storage
+    version = storage.migrate()
+    click.echo(f"schema version {version} ({storage.path}, journal_mode={storage.journal_mode()})")
+
+
+@click.group("content", help="コンテンツ")
+def content_group() -> None:
+    pass
+
+
+@content_group.command("check", help="content/ の必須キーとLINEの上限を検査します")
+def content_check() -> None:
+    from bot.content import check_content
+
+    services = current_app.extensions["ninbai"]
+    keys = getattr(services.dialog, "content_keys", lambda: set())()
+    problems = check_content(services.content, keys)
+    for p in problems:
+        click.echo(f"NG: {p}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s)")
+        sys.exit(1)
+    click.echo(f"content OK ({len(keys)} keys used by the dialog)")
+
+
+@click.group("line", help="LINE公式アカウントの設定")
+def line_group() -> None:
+    pass
+
+
+@line_group.command("richmenu", help="リッチメニューを作成・画像登録・デフォルト設定します")
+@click.option("--save-image", type=click.Path(dir_okay=False), help="画像をファイルにも保存")
+def line_richmenu(save_image: str | None) -> None:
+    from bot.channels.richmenu import render_image, setup_rich_menu
+
+    services = current_app.extensions["ninbai"]
+    image = render_image()
+    if save_image:
+        with open(save_image, "wb") as fh:
+            fh.write(image)
+    if services.line is None:
+        click.echo("LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN が未設定です", err=True)
+        sys.exit(2)
+    rich_menu_id = setup_rich_menu(services.line.api, services.line.blob, image)
+    click.echo(f"rich menu {rich_menu_id} set as default")

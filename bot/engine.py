@@ -1,0 +1,318 @@
+"""The channel-neutral engine: one inbound event in, one answer stored and queued.
+
+``Engine.process(event_row)`` runs inside one SQLite write transaction:
+contact → conversation → (the dialog, unless an operator owns the
+conversation) → messages → outbox → the inbox row marked. A crash anywhere in
+it rolls everything back and the event is processed again later, so nothing
+is lost and nothing is doubled. Sending happens after the commit
+(:meth:`Engine.deliver`), from the outbox.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+import zoneinfo
+from typing import Any
+
+from bot.storage import Storage, dumps, loads, now_iso
+from dialogs.answer import Answer
+from dialogs.base import Dialog, DialogInput, Session
+
+logger = logging.getLogger(__name__)
+
+JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+# LINE: a reply token is valid for one minute after the webhook.
+REPLY_TOKEN_LIFETIME = 60.0
+# Message kinds that carry something the user said or did.
+USER_KINDS = {"text", "postback", "sticker", "image", "video", "audio", "file", "location"}
+
+
+def today_jst() -> dt.date:
+    return dt.datetime.now(JST).date()
+
+
+class Engine:
+    def __init__(
+        self,
+        storage: Storage,
+        dialog: Dialog,
+        renderer: Any = None,
+        line: Any = None,
+        reply_token_ttl: float = 50.0,
+        today: Any = today_jst,
+    ):
+        self.storage = storage
+        self.dialog = dialog
+        self.renderer = renderer  # Answer -> list of LINE message dicts
+        self.line = line  # bot.channels.line_api.LineClient or None
+        self.reply_token_ttl = reply_token_ttl
+        self.today = today
+        # After-commit hooks: callables(conversation_row, signals) — alerts, funnels.
+        self.hooks: list[Any] = []
+        # In-transaction answer filters: callables(conversation_row, result) that
+        # may add to result.answer (e.g. the out-of-hours note on a handoff).
+        self.answer_filters: list[Any] = []
+
+    # -- processing --------------------------------------------------------
+    def process(self, row: dict[str, Any]) -> bool:
+        """Apply one claimed inbox event. Returns True when sends were queued."""
+        inbound = loads(row["body"], {})
+        channel = row["channel"]
+        external_id = row["user_key"].split(":", 1)[1]
+        kind = row["kind"]
+        queued = False
+        signals: set[str] = set()
+        with self.storage.write():
+            contact = self.storage.ensure_contact(channel, external_id)
+            if kind == "unfollow":
+                self.storage.update_contact(contact["id"], blocked=1, followed=0)
+                dropped = self.storage.drop_pending_sends(row["user_key"], "unfollowed")
+                if dropped:
+                    logger.info("dropped %d pending sends after unfollow", dropped)
+                self.storage.set_event_status(row["id"], "done")
+                return False
+            refollow = False
+            if kind == "follow":
+                refollow = bool(contact["blocked"]) or bool(inbound.get("is_unblocked"))
+                fields: dict[str, Any] = {"followed": 1, "blocked": 0}
+                if inbound.get("display_name"):
+                    fields["display_name"] = inbound["display_name"]
+                self.storage.update_contact(contact["id"], **fields)
+            if kind == "start" and inbound.get("source"):
+                if not contact["source"]:
+                    self.storage.update_contact(contact["id"], source=dumps(inbound["source"]))
+            conv = self.storage.open_conversation(contact, self.dialog.name)
+            self._store_inbound(conv, contact, row, inbound)
+
+            if inbound.get("mode") == "standby" or kind == "unknown":
+                # Stored for the record; another channel module is active, or
+                # we cannot read this event: never answer.
+                self.storage.set_event_status(row["id"], "done")
+                return False
+
+            user_spoke = kind in USER_KINDS
+            if conv["status"] == "operator":
+                # An operator owns the conversation: the bot stays quiet.
+                if user_spoke:
+                    self.storage.update_conversation(
+                        conv["id"], unread=(conv["unread"] or 0) + 1, last_user_at=now_iso()
+                    )
+                self.storage.set_event_status(row["id"], "done")
+                return False
+
+            if kind == "start" and conv["state"] is not None:
+                # The web chat page was opened again: nothing to say.
+                self.storage.set_event_status(row["id"], "done")
+                return False
+
+            dialog_kind = "refollow" if refollow else ("follow" if kind in ("follow", "start") else kind)
+            session = Session(conv["state"], loads(conv["data"], {}))
+            inp = DialogInput(
+                kind=dialog_kind,
+                today=self.today(),
+                channel=channel,
+                text=inbound.get("text"),
+                data=inbound.get("data"),
+                params=inbound.get("params"),
+                display_name=contact.get("display_name"),
+            )
+            result = self.dialog.step(session, inp)
+            for answer_filter in self.answer_filters:
+                answer_filter(conv, result)
+            signals = set(result.signals)
+            self._save_conversation(conv, session, result, user_spoke)
+            if result.answer.messages:
+                queued = self._store_and_queue(conv, contact, row, result.answer)
+            self.storage.set_event_status(row["id"], "delivering" if queued else "done")
+        for hook in self.hooks:
+            try:
+                hook(self.storage.conversation(conv["id"]), signals)
+            except Exception:  # a notification must never break processing
+                logger.exception("conversation hook failed")
+        return queued
+
+    def _store_inbound(self, conv: dict, contact: dict, row: dict, inbound: dict) -> None:
+        kind = row["kind"]
+        if kind in ("start",):
+            return
+        text = inbound.get("text")
+        if kind == "postback":
+            text = inbound.get("display_text") or inbound.get("text")
+        elif kind == "follow":
+            text = None
+        payload = {k: v for k, v in inbound.items() if k not in ("text",)}
+        self.storage.add_message(
+            conv["id"], contact["id"], "in", "user", kind, text, payload, event_id=row["event_id"]
+        )
+
+    def _save_conversation(self, conv: dict, session: Session, result: Any, user_spoke: bool) -> None:
+        summary = loads(conv["summary"], {})
+        summary.update(result.summary or {})
+        fields: dict[str, Any] = {
+            "state": session.state,
+            "data": dumps(session.data),
+            "summary": dumps(summary),
+            "version": (conv["version"] or 0) + 1,
+        }
+        for key in ("urgency", "kaisatsu", "step"):
+            if summary.get(key) is not None:
+                fields[key] = summary[key]
+        if summary.get("lead_score") is not None:
+            fields["lead_score"] = int(summary["lead_score"])
+        if "handoff" in result.signals and conv["status"] == "bot":
+            fields["status"] = "waiting"
+        if user_spoke:
+            fields["last_user_at"] = now_iso()
+            if conv["status"] in ("waiting",) or fields.get("status") == "waiting":
+                fields["unread"] = (conv["unread"] or 0) + 1
+        self.storage.update_conversation(conv["id"], **fields)
+
+    def _store_and_queue(self, conv: dict, contact: dict, row: dict, answer: Answer) -> bool:
+        self.storage.add_message(
+            conv["id"], contact["id"], "out", "bot", "answer", answer.plain_text(), answer.to_dict()
+        )
+        if conv["channel"] != "line":
+            return False  # the web chat reads the stored message
+        if self.renderer is None:
+            return False
+        messages = self.renderer(answer)
+        self.storage.enqueue_send(
+            inbox_id=row["id"],
+            conversation_id=conv["id"],
+            channel="line",
+            external_id=contact["external_id"],
+            user_key=row["user_key"],
+            messages=dumps(messages),
+            reply_token=row["reply_token"],
+            received_at=row["received_at"],
+            retry_key=str(uuid.uuid4()),
+        )
+        return True
+
+    def system_input(self, conv_id: int, kind: str) -> bool:
+        """Run the dialog on a synthetic input (e.g. "handback") and send its answer.
+
+        There is no reply token: on LINE the answer goes out as a push.
+        Returns True when something was queued for LINE.
+        """
+        signals: set[str] = set()
+        with self.storage.write():
+            conv = self.storage.conversation(conv_id)
+            contact = self.storage.contact_by_id(conv["contact_id"])
+            session = Session(conv["state"], loads(conv["data"], {}))
+            inp = DialogInput(kind=kind, today=self.today(), channel=conv["channel"],
+                              display_name=contact.get("display_name"))
+            result = self.dialog.step(session, inp)
+            signals = set(result.signals)
+            self._save_conversation(conv, session, result, user_spoke=False)
+            queued = False
+            if result.answer.messages:
+                row = {"id": None, "user_key": f"{conv['channel']}:{contact['external_id']}",
+                       "reply_token": None, "received_at": None}
+                queued = self._store_and_queue(conv, contact, row, result.answer)
+        for hook in self.hooks:
+            try:
+                hook(self.storage.conversation(conv_id), signals)
+            except Exception:
+                logger.exception("conversation hook failed")
+        if queued:
+            self.deliver(f"line:{contact['external_id']}")
+        return queued
+
+    def queue_operator_message(
+        self, conv: dict, text: str, operator_id: int | None, messages: list[dict] | None
+    ) -> int:
+        """Store an operator's message and queue it as a LINE push (with a retry key)."""
+        contact = self.storage.contact_by_id(conv["contact_id"])
+        with self.storage.write():
+            msg_id = self.storage.add_message(
+                conv["id"], contact["id"], "out", "operator", "text", text, None,
+                operator_id=operator_id,
+            )
+            if conv["channel"] == "line" and messages is not None:
+                self.storage.enqueue_send(
+                    conversation_id=conv["id"],
+                    channel="line",
+                    external_id=contact["external_id"],
+                    user_key=f"line:{contact['external_id']}",
+                    messages=dumps(messages),
+                    reply_token=None,
+                    received_at=None,
+                    retry_key=str(uuid.uuid4()),
+                )
+        return msg_id
+
+    # -- delivery ----------------------------------------------------------
+    def deliver(self, user_key: str) -> bool:
+        """Send a user's queued LINE messages in order; stop at the first failure.
+
+        A fresh reply token is used once; a used, expired or failed one falls
+        back to a push carrying the row's X-Line-Retry-Key, so a retried push
+        is delivered once. Returns True when nothing is left pending.
+        """
+        if self.line is None:
+            return True
+        for send in self.storage.pending_sends_for(user_key):
+            if send["next_attempt_at"] and send["next_attempt_at"] > time.time():
+                return False
+            contact = self.storage.get_contact(send["channel"], send["external_id"])
+            if contact and contact["blocked"]:
+                self.storage.update_send(send["id"], status="dropped", last_error="blocked")
+                continue
+            if not self._deliver_one(send):
+                return False
+        return True
+
+    def _deliver_one(self, send: dict) -> bool:
+        """Send one queued answer: reply while the token is fresh, else push.
+
+        ``method`` records what was tried, so that after a crash mid-send we
+        know: a reply retried with a still-fresh token that LINE now calls
+        invalid was used by our own earlier try (delivered); a push is retried
+        with the same ``X-Line-Retry-Key`` and LINE drops the duplicate.
+        """
+        messages = loads(send["messages"], [])
+        attempts = (send["attempts"] or 0) + 1
+        age = time.time() - (send["received_at"] or 0)
+        retried = send["method"] == "reply"
+        # A first reply needs a token with time to spare; a reply cut off by a
+        # crash is retried while LINE could still know the token (one minute).
+        fresh = bool(send["reply_token"]) and age < (
+            REPLY_TOKEN_LIFETIME if retried else self.reply_token_ttl
+        )
+        if not self.storage.claim_send(send):
+            return False  # another sender has it
+        if fresh and send["method"] in (None, "reply"):
+            self.storage.update_send(send["id"], method="reply")
+            outcome = self.line.reply(send["reply_token"], messages)
+            if outcome.ok or (retried and outcome.status == 400):
+                self._sent(send, "reply", outcome.request_id)
+                return True
+            logger.info("reply failed (status=%s), falling back to push", outcome.status)
+        elif send["method"] == "reply":
+            logger.warning("a reply was cut off and its token expired: pushing (may repeat it)")
+        self.storage.update_send(send["id"], method="push")
+        outcome = self.line.push(send["external_id"], messages, send["retry_key"])
+        if outcome.ok:
+            self._sent(send, "push", outcome.request_id)
+            return True
+        if outcome.retryable:
+            delay = min(300.0, 2.0 ** min(attempts, 8))
+            self.storage.update_send(
+                send["id"], status="pending", next_attempt_at=time.time() + delay,
+                last_error=outcome.error, request_id=outcome.request_id,
+            )
+            logger.warning("push to LINE failed (status=%s), next try in %.0fs", outcome.status, delay)
+            return False
+        self.storage.update_send(
+            send["id"], status="failed", last_error=outcome.error, request_id=outcome.request_id
+        )
+        logger.error("push to LINE rejected (status=%s request_id=%s)", outcome.status, outcome.request_id)
+        return True
+
+    def _sent(self, send: dict, method: str, request_id: str | None) -> None:
+        self.storage.update_send(
+            send["id"], status="sent", method=method, sent_at=time.time(), request_id=request_id
+        )

@@ -1,0 +1,260 @@
+"""Numbered, idempotent schema migrations.
+
+Each migration is a function taking a ``sqlite_utils.Database``. The schema
+version lives in the ``meta`` table; ``migrate()`` runs the ones not applied
+yet, each in its own transaction, so running it twice changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import sqlite_utils
+
+logger = logging.getLogger(__name__)
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_core(db: sqlite_utils.Database) -> None:
+    """Contacts, conversations, messages (+ trigram FTS), inbox and outbox."""
+    db["contacts"].create(
+        {
+            "id": int,
+            "channel": str,  # "line" | "web"
+            "external_id": str,  # LINE userId or web visitor id
+            "display_name": str,
+            "followed": int,
+            "blocked": int,
+            "source": str,  # JSON: utm_source, utm_campaign, referrer
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id"},
+        defaults={"followed": 0, "blocked": 0},
+    )
+    db["contacts"].create_index(["channel", "external_id"], unique=True)
+
+    db["conversations"].create(
+        {
+            "id": int,
+            "contact_id": int,
+            "channel": str,
+            "dialog": str,
+            "state": str,
+            "data": str,  # JSON session data
+            "summary": str,  # JSON case summary (assessment)
+            "status": str,  # bot | waiting | operator | closed
+            "owner_id": int,  # operator user id while status = operator
+            "urgency": str,  # hot | warm | cold
+            "lead_score": int,
+            "kaisatsu": str,  # ISO date of 開札, for ranking
+            "step": str,  # furthest/current dialog step, for funnels
+            "unread": int,
+            "version": int,
+            "created_at": str,
+            "updated_at": str,
+            "last_user_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("contact_id", "contacts", "id")],
+        not_null={"contact_id", "channel", "status"},
+        defaults={"status": "bot", "unread": 0, "version": 0, "lead_score": 0},
+    )
+    db["conversations"].create_index(["contact_id", "status"])
+    db["conversations"].create_index(["status", "urgency"])
+
+    db["messages"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "contact_id": int,
+            "direction": str,  # in | out
+            "sender": str,  # user | bot | operator | system
+            "kind": str,  # text | postback | sticker | image | ... | answer
+            "text": str,
+            "payload": str,  # JSON: postback data, sticker ids, rendered answer
+            "event_id": str,  # LINE webhookEventId (or web event id)
+            "operator_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id"), ("contact_id", "contacts", "id")],
+    )
+    db["messages"].create_index(["conversation_id", "id"])
+    db["messages"].enable_fts(["text"], tokenize="trigram", create_triggers=True)
+
+    db["inbox"].create(
+        {
+            "id": int,
+            "event_id": str,  # webhookEventId; unique: redeliveries are ignored
+            "channel": str,
+            "user_key": str,  # channel:external id, for per-user ordering
+            "kind": str,
+            "body": str,  # the event JSON as received
+            "reply_token": str,
+            "received_at": float,  # epoch seconds
+            "status": str,  # pending | processing | done | failed
+            "attempts": int,
+            "claimed_by": str,
+            "claimed_at": float,
+            "processed_at": float,
+            "error": str,
+        },
+        pk="id",
+        not_null={"event_id", "channel", "user_key", "status"},
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["inbox"].create_index(["event_id"], unique=True)
+    db["inbox"].create_index(["status", "user_key", "id"])
+
+    db["outbox"].create(
+        {
+            "id": int,
+            "inbox_id": int,
+            "conversation_id": int,
+            "channel": str,
+            "external_id": str,
+            "user_key": str,
+            "messages": str,  # JSON list of LINE message dicts (or web answer)
+            "reply_token": str,
+            "received_at": float,  # when the triggering event arrived (token age)
+            "retry_key": str,  # X-Line-Retry-Key for pushes (uuid)
+            "status": str,  # pending | sending | sent | failed | dropped
+            "method": str,  # reply | push (what finally went out)
+            "attempts": int,
+            "next_attempt_at": float,
+            "last_error": str,
+            "request_id": str,  # LINE x-line-request-id
+            "created_at": float,
+            "sent_at": float,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "status"},
+        defaults={"status": "pending", "attempts": 0, "next_attempt_at": 0},
+    )
+    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["outbox"].create_index(["user_key", "status", "id"])
+
+
+@migration
+def m002_staff(db: sqlite_utils.Database) -> None:
+    """Staff accounts, audit trail, notes, canned replies, alerts, funnel events."""
+    db["users"].create(
+        {
+            "id": int,
+            "login": str,
+            "password_hash": str,
+            "role": str,  # admin | operator | marketing
+            "display_name": str,
+            "active": int,
+            "created_at": str,
+            "last_login_at": str,
+        },
+        pk="id",
+        not_null={"login", "password_hash", "role"},
+        defaults={"active": 1},
+    )
+    db["users"].create_index(["login"], unique=True)
+    # Failed logins, for rate limiting across processes (key: login or address).
+    db["login_failures"].create({"id": int, "key": str, "at": float}, pk="id")
+    db["login_failures"].create_index(["key", "at"])
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "user_id": int,
+            "login": str,
+            "action": str,  # view | takeover | send | handback | close | status | export | ...
+            "target_type": str,
+            "target_id": str,
+            "detail": str,  # JSON
+            "ip": str,
+        },
+        pk="id",
+    )
+    db["audit"].create_index(["at"])
+    db["notes"].create(
+        {"id": int, "conversation_id": int, "user_id": int, "text": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id")],
+    )
+    db["notes"].create_index(["conversation_id"])
+    db["canned_replies"].create(
+        {"id": int, "title": str, "text": str, "position": int, "updated_at": str, "updated_by": int},
+        pk="id",
+    )
+    db["alerts"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "kind": str,  # hot_lead | wants_human
+            "created_at": str,
+            "seen_at": str,
+            "notified": str,  # JSON: which outgoing notifications went out
+        },
+        pk="id",
+    )
+    db["alerts"].create_index(["conversation_id", "kind"])
+    # One row per conversation and step reached (and per answer given):
+    # anonymous once the conversation is purged (conversation_id set to null).
+    db["funnel_events"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "channel": str,
+            "source": str,  # utm_source for the web chat, "line" for LINE
+            "campaign": str,
+            "step": str,
+            "value": str,
+            "day": str,  # YYYY-MM-DD (JST)
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["funnel_events"].create_index(["conversation_id", "step", "value"], unique=True)
+    db["funnel_events"].create_index(["day", "channel"])
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "meta" not in db.table_names():
+        return 0
+    row = db.execute("select value from meta where key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply pending migrations; returns the schema version now in force."""
+    db.execute("create table if not exists meta (key text primary key, value text)")
+    version = current_version(db)
+    for number, fn in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check inside the write lock: another process may have migrated.
+            if current_version(db) >= number:
+                db.execute("ROLLBACK")
+                continue
+            fn(db)
+            db.execute(
+                "insert into meta (key, value) values ('schema_version', ?) "
+                "on conflict(key) do update set value = excluded.value",
+                [str(number)],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        logger.info("database migrated to schema version %s (%s)", number, fn.__name__)
+    return current_version(db)

@@ -1,0 +1,405 @@
+"""Every SQL detail of ninbai lives here (sqlite-utils on one SQLite file, WAL).
+
+One ``sqlite_utils.Database`` per thread (a connection must not cross threads),
+kept for the thread's life. Writes that belong together run in
+:meth:`Storage.write`, a ``BEGIN IMMEDIATE`` transaction, so a writer waits for
+the lock (busy timeout) instead of failing half-way.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot.migrations import migrate
+
+logger = logging.getLogger(__name__)
+
+# An event is "ours" while its claim is fresh; a claim older than this is taken
+# to belong to a worker that died (another process may pick the event up).
+CLAIM_LEASE_SECONDS = 120.0
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def loads(text: str | None, default: Any = None) -> Any:
+    if not text:
+        return default
+    return json.loads(text)
+
+
+class Storage:
+    def __init__(self, path: str | os.PathLike, busy_timeout: float = 10.0):
+        self.path = str(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+    # -- connections -------------------------------------------------------
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"pragma busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("pragma journal_mode = wal")
+            conn.execute("pragma synchronous = normal")
+            conn.execute("pragma foreign_keys = on")
+            db = sqlite_utils.Database(conn)
+            self._local.db = db
+        return db
+
+    def close_thread_connection(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction that takes SQLite's write lock up front."""
+        db = self.db
+        if db.conn.in_transaction:  # nested: join the outer transaction
+            yield db
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    def migrate(self) -> int:
+        return migrate(self.db)
+
+    def journal_mode(self) -> str:
+        return self.db.execute("pragma journal_mode").fetchone()[0]
+
+    # -- inbox -------------------------------------------------------------
+    def accept_events(self, events: list[dict[str, Any]]) -> list[int]:
+        """Commit received events; returns the ids of the new ones.
+
+        Each dict has event_id, channel, user_key, kind, body (JSON text),
+        reply_token, received_at, and optionally status. An event whose
+        event_id is already stored (a redelivery) is ignored.
+        """
+        ids: list[int] = []
+        with self.write() as db:
+            for ev in events:
+                cur = db.execute(
+                    "insert into inbox (event_id, channel, user_key, kind, body, reply_token,"
+                    " received_at, status, attempts) values (?, ?, ?, ?, ?, ?, ?, ?, 0)"
+                    " on conflict(event_id) do nothing",
+                    [
+                        ev["event_id"],
+                        ev["channel"],
+                        ev["user_key"],
+                        ev["kind"],
+                        ev["body"],
+                        ev.get("reply_token"),
+                        ev.get("received_at", time.time()),
+                        ev.get("status", "pending"),
+                    ],
+                )
+                if cur.rowcount:
+                    ids.append(cur.lastrowid)
+        return ids
+
+    def claim_next_event(self, worker_id: str) -> dict[str, Any] | None:
+        """Atomically claim the oldest pending event of a user with nothing in flight.
+
+        Per-user order: an event is claimable only when it is its user's oldest
+        unfinished event. Users run in parallel. Safe across processes: the
+        claim is one UPDATE under SQLite's write lock.
+        """
+        now = time.time()
+        with self.write() as db:
+            rows = list(
+                db.query(
+                    """
+                    update inbox set status = 'processing', claimed_by = :worker,
+                        claimed_at = :now, attempts = attempts + 1
+                    where id = (
+                        select i.id from inbox i
+                        where i.status = 'pending'
+                          and not exists (
+                            select 1 from inbox j
+                            where j.user_key = i.user_key
+                              and j.status in ('pending', 'processing', 'delivering')
+                              and j.id < i.id)
+                        order by i.id limit 1)
+                    returning *
+                    """,
+                    {"worker": worker_id, "now": now},
+                )
+            )
+        return rows[0] if rows else None
+
+    def set_event_status(self, event_row_id: int, status: str, error: str | None = None) -> None:
+        self.db.execute(
+            "update inbox set status = ?, processed_at = ?, error = ? where id = ?",
+            [status, time.time(), error, event_row_id],
+        )
+
+    def release_event(self, event_row_id: int, error: str) -> None:
+        """Give a claimed event back (it failed for a passing reason)."""
+        self.db.execute(
+            "update inbox set status = 'pending', claimed_by = null, error = ? where id = ?",
+            [error, event_row_id],
+        )
+
+    def recover_events(self, alive: "callable") -> tuple[int, list[str]]:
+        """Re-queue events claimed by workers that died.
+
+        ``alive(claimed_by)`` says whether a claim's worker still runs; a claim
+        older than the lease is recovered in any case. Events that were still
+        'processing' had their transaction rolled back: they go back to
+        'pending'. Events that were 'delivering' (dialog applied, sends
+        queued) only need their outbox delivered: returns their user keys.
+        """
+        now = time.time()
+        requeued = 0
+        deliver_users: list[str] = []
+        with self.write() as db:
+            for row in db.query(
+                "select id, status, user_key, claimed_by, claimed_at from inbox"
+                " where status in ('processing', 'delivering')"
+            ):
+                stale = (row["claimed_at"] or 0) < now - CLAIM_LEASE_SECONDS
+                if not stale and alive(row["claimed_by"] or ""):
+                    continue
+                if row["status"] == "processing":
+                    db.execute(
+                        "update inbox set status = 'pending', claimed_by = null where id = ?",
+                        [row["id"]],
+                    )
+                    requeued += 1
+                else:
+                    db.execute("update inbox set status = 'done' where id = ?", [row["id"]])
+                    # Its sends were cut off mid-flight: retry them now (as a
+                    # push with the same retry key, since a reply's fate is unknown).
+                    db.execute(
+                        "update outbox set status = 'pending', next_attempt_at = 0"
+                        " where user_key = ? and status = 'sending'",
+                        [row["user_key"]],
+                    )
+                    deliver_users.append(row["user_key"])
+        return requeued, deliver_users
+
+    def inbox_counts(self) -> dict[str, int]:
+        return {
+            r["status"]: r["n"]
+            for r in self.db.query("select status, count(*) as n from inbox group by status")
+        }
+
+    def has_pending_events(self) -> bool:
+        return bool(
+            self.db.execute(
+                "select 1 from inbox where status = 'pending' limit 1"
+            ).fetchone()
+        )
+
+    # -- contacts and conversations ---------------------------------------
+    def get_contact(self, channel: str, external_id: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select * from contacts where channel = ? and external_id = ?",
+                [channel, external_id],
+            )
+        )
+        return rows[0] if rows else None
+
+    def contact_by_id(self, contact_id: int) -> dict[str, Any]:
+        return self.db["contacts"].get(contact_id)
+
+    def ensure_contact(self, channel: str, external_id: str) -> dict[str, Any]:
+        contact = self.get_contact(channel, external_id)
+        if contact:
+            return contact
+        ts = now_iso()
+        self.db.execute(
+            "insert into contacts (channel, external_id, followed, blocked, created_at, updated_at)"
+            " values (?, ?, 0, 0, ?, ?) on conflict(channel, external_id) do nothing",
+            [channel, external_id, ts, ts],
+        )
+        return self.get_contact(channel, external_id)
+
+    def update_contact(self, contact_id: int, **fields: Any) -> None:
+        fields["updated_at"] = now_iso()
+        self.db["contacts"].update(contact_id, fields)
+
+    def open_conversation(self, contact: dict[str, Any], dialog: str) -> dict[str, Any]:
+        """The contact's current conversation, or a new one after a close."""
+        rows = list(
+            self.db.query(
+                "select * from conversations where contact_id = ? and status != 'closed'"
+                " order by id desc limit 1",
+                [contact["id"]],
+            )
+        )
+        if rows:
+            return rows[0]
+        ts = now_iso()
+        conv_id = self.db["conversations"].insert(
+            {
+                "contact_id": contact["id"],
+                "channel": contact["channel"],
+                "dialog": dialog,
+                "state": None,
+                "data": "{}",
+                "summary": "{}",
+                "status": "bot",
+                "unread": 0,
+                "version": 0,
+                "lead_score": 0,
+                "created_at": ts,
+                "updated_at": ts,
+            }
+        ).last_pk
+        return self.db["conversations"].get(conv_id)
+
+    def update_conversation(self, conv_id: int, **fields: Any) -> None:
+        fields["updated_at"] = now_iso()
+        self.db["conversations"].update(conv_id, fields)
+
+    def conversation(self, conv_id: int) -> dict[str, Any]:
+        return self.db["conversations"].get(conv_id)
+
+    # -- messages ----------------------------------------------------------
+    def add_message(
+        self,
+        conversation_id: int,
+        contact_id: int,
+        direction: str,
+        sender: str,
+        kind: str,
+        text: str | None,
+        payload: Any = None,
+        event_id: str | None = None,
+        operator_id: int | None = None,
+    ) -> int:
+        return self.db["messages"].insert(
+            {
+                "conversation_id": conversation_id,
+                "contact_id": contact_id,
+                "direction": direction,
+                "sender": sender,
+                "kind": kind,
+                "text": text,
+                "payload": dumps(payload) if payload is not None else None,
+                "event_id": event_id,
+                "operator_id": operator_id,
+                "created_at": now_iso(),
+            }
+        ).last_pk
+
+    def messages_for_contact(self, contact_id: int, after: int = 0, limit: int = 200) -> list[dict]:
+        return list(
+            self.db.query(
+                "select * from messages where contact_id = ? and id > ? order by id limit ?",
+                [contact_id, after, limit],
+            )
+        )
+
+    def messages_for_conversation(self, conversation_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                "select * from messages where conversation_id = ? order by id", [conversation_id]
+            )
+        )
+
+    def search_messages(self, query: str, limit: int = 50) -> list[dict]:
+        """Japanese substring search over message text.
+
+        The FTS5 trigram index needs 3+ characters; shorter queries fall back
+        to LIKE (a scan, fine for 1–2 character words).
+        """
+        query = query.strip()
+        if not query:
+            return []
+        if len(query) >= 3:
+            return list(self.db["messages"].search(query, limit=limit, quote=True))
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return list(
+            self.db.query(
+                "select * from messages where text like ? escape '\\' order by id desc limit ?",
+                [f"%{escaped}%", limit],
+            )
+        )
+
+    # -- outbox ------------------------------------------------------------
+    def enqueue_send(self, **row: Any) -> int:
+        row.setdefault("status", "pending")
+        row.setdefault("attempts", 0)
+        row.setdefault("next_attempt_at", 0)
+        row.setdefault("created_at", time.time())
+        return self.db["outbox"].insert(row).last_pk
+
+    def pending_sends_for(self, user_key: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select * from outbox where user_key = ? and status in ('pending', 'sending')"
+                " order by id",
+                [user_key],
+            )
+        )
+
+    def users_with_due_sends(self, now: float, limit: int = 100) -> list[str]:
+        return [
+            r["user_key"]
+            for r in self.db.query(
+                "select user_key, min(next_attempt_at) as due from outbox"
+                " where status in ('pending', 'sending') group by user_key"
+                " having due <= ? limit ?",
+                [now, limit],
+            )
+        ]
+
+    def claim_send(self, send: dict[str, Any], lease: float = 60.0) -> bool:
+        """Compare-and-set a send to 'sending' (one sender at a time, any process).
+
+        The lease (``next_attempt_at``) keeps the retry thread away from a
+        send that is in flight.
+        """
+        cur = self.db.execute(
+            "update outbox set status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
+            " where id = ? and status = ? and attempts = ?",
+            [time.time() + lease, send["id"], send["status"], send["attempts"]],
+        )
+        return cur.rowcount == 1
+
+    def update_send(self, send_id: int, **fields: Any) -> None:
+        self.db["outbox"].update(send_id, fields)
+
+    def drop_pending_sends(self, user_key: str, reason: str) -> int:
+        cur = self.db.execute(
+            "update outbox set status = 'dropped', last_error = ?"
+            " where user_key = ? and status in ('pending', 'sending')",
+            [reason, user_key],
+        )
+        return cur.rowcount

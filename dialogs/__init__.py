@@ -1,0 +1,1 @@
+"""Dialogs: channel-neutral conversation logic. Never imports Flask or linebot."""

@@ -1,0 +1,64 @@
+"""The narrow interface between the engine and a dialog.
+
+The engine loads a :class:`Session` from SQLite, builds a :class:`DialogInput`
+from the inbound event, calls ``dialog.step(session, inp)`` once, stores the
+mutated session and sends ``result.answer``. Dialogs hold no I/O.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from dialogs.answer import Answer
+
+InputKind = Literal[
+    "follow",  # first follow, or first visit of the web chat
+    "refollow",  # follow again after a block
+    "text",
+    "postback",  # button tap; ``data`` and maybe ``params`` (datetime picker)
+    "sticker",
+    "image",
+    "video",
+    "audio",
+    "file",
+    "location",
+    "handback",  # an operator handed the conversation back to the bot
+]
+
+
+@dataclass
+class Session:
+    """One conversation's dialog state: a state name plus JSON-able data."""
+
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DialogInput:
+    kind: InputKind
+    today: dt.date
+    channel: Literal["line", "web"] = "line"
+    text: str | None = None
+    data: str | None = None
+    params: dict[str, str] | None = None
+    display_name: str | None = None
+
+
+@dataclass
+class DialogResult:
+    answer: Answer
+    # Signals for the engine/console: "handoff" (the user asked for a person or
+    # gave contact details), "lead" (contact details complete), "consent",
+    # "restart", "delete_request", "deleted".
+    signals: set[str] = field(default_factory=set)
+    # Case summary for the console and insights (stage, urgency, lead_score,
+    # reasons, auction/開札 date as ISO string, ...). Merged into the conversation.
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class Dialog(Protocol):
+    name: str
+
+    def step(self, session: Session, inp: DialogInput) -> DialogResult: ...
