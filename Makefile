@@ -42,6 +42,11 @@ run: install
 	$(PY) -m flask --app app db upgrade
 	$(PY) app.py
 
+# Production-style serving: gunicorn, several processes on one SQLite file.
+serve: install
+	$(PY) -m flask --app app db upgrade
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_app()'
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 

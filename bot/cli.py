@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
@@ -13,7 +14,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(line_group)
 
 
-@click.group("db", help="データベース")
+@click.group("db", cls=AppGroup, help="データベース")
 def db_group() -> None:
     pass
 
@@ -25,7 +26,7 @@ def db_upgrade() -> None:
     click.echo(f"schema version {version} ({storage.path}, journal_mode={storage.journal_mode()})")
 
 
-@click.group("content", help="コンテンツ")
+@click.group("content", cls=AppGroup, help="コンテンツ")
 def content_group() -> None:
     pass
 
@@ -45,7 +46,7 @@ def content_check() -> None:
     click.echo(f"content OK ({len(keys)} keys used by the dialog)")
 
 
-@click.group("line", help="LINE公式アカウントの設定")
+@click.group("line", cls=AppGroup, help="LINE公式アカウントの設定")
 def line_group() -> None:
     pass
 

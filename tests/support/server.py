@@ -53,6 +53,12 @@ class ServerProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log not in (None, subprocess.DEVNULL):
+            self._log.close()
+        self._log = None
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -61,8 +67,7 @@ class ServerProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self._log not in (None, subprocess.DEVNULL):
-            self._log.close()
+        self._close_log()
 
     def post(self, path: str, data: bytes, headers: dict[str, str]) -> int:
         req = urllib.request.Request(self.url + path, data=data, headers=headers, method="POST")
