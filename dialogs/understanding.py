@@ -1,0 +1,906 @@
+"""Read one free-text message from a homeowner and pull out the facts the dialog needs.
+
+``understand(text, today) -> Reading`` is pure: no I/O, no global state that
+changes between calls, never raises, and bounded in time (the input is cut to
+``MAX_CHARS`` before any regex runs, and only short windows around date cues
+are handed to ja-timex, whose patterns slow down badly on long inputs).
+
+How a message is read
+---------------------
+1. ``_normalize``: NFKC (全角/半角, ①②), drop spaces, unify line breaks, fold
+   hiragana spellings and common typos of the key words onto one form
+   (``VARIANTS``), unify the month counter (ヶ月/か月/カ月 → ヶ月).
+2. One function per field (``read_arrears``, ``read_co_owned`` ...), each driven
+   by the small keyword tables just below.
+3. Dates go through ja-timex (``read_dates``); only year-less and relative
+   results are resolved here.
+
+The tables are the place to extend when a new phrasing shows up in the logs;
+the corpus in ``tests/data/understanding_corpus.yaml`` says what each should do.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+import unicodedata
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import Literal
+
+logger = logging.getLogger(__name__)
+
+Divorce = Literal["none", "in_progress", "done"]
+
+#: Longest text that is read at all; people do not type more than this.
+MAX_CHARS = 3000
+#: At most this many characters around date cues are handed to ja-timex.
+MAX_DATE_CHARS = 240
+#: Arrears above this are not believed (e.g. 「住んで10年」 slipping through).
+MAX_ARREARS_MONTHS = 60
+
+# ---------------------------------------------------------------------------
+# Normalisation tables
+# ---------------------------------------------------------------------------
+
+#: (pattern, canonical) applied in order to the lower-cased, NFKC text.
+VARIANTS: list[tuple[str, str]] = [
+    # hiragana spellings
+    (r"たいのう", "滞納"),
+    (r"えんたい", "延滞"),
+    (r"とくそく", "督促"),
+    (r"さいこくしょ", "催告書"),
+    (r"きょうばい|けいばい|競賣|競買", "競売"),
+    (r"だいいべんさい", "代位弁済"),
+    (r"げんきょうちょうさ", "現況調査"),
+    (r"しっこうかん", "執行官"),
+    (r"きかんにゅうさつ", "期間入札"),
+    (r"にゅうさつ", "入札"),
+    (r"かいさつ", "開札"),
+    (r"りこん", "離婚"),
+    (r"れんたいほしょうにん", "連帯保証人"),
+    (r"ほしょうにん", "保証人"),
+    (r"ほしょうがいしゃ", "保証会社"),
+    (r"めいぎ", "名義"),
+    (r"きょうゆう", "共有"),
+    (r"ひっこし|引っ越し|引越し|引っ越|ひっこ", "引越"),
+    (r"にんいばいきゃく|任意売買|任売", "任意売却"),
+    (r"ざんさい", "残債"),
+    (r"しんようじょうほう", "信用情報"),
+    (r"ぶらっくりすと|ブラックリス(?!ト)", "ブラックリスト"),
+    (r"ぶらっく", "ブラック"),
+    (r"りーすばっく|リースバッグ|リースパック", "リースバック"),
+    (r"さしおさえ|差し押さえ|差押さえ|差し押え|差押え", "差押"),
+    (r"きげんのりえき", "期限の利益"),
+    (r"そうしつ", "喪失"),
+    (r"(?<=[0-9〇一二三四五六七八九十])(?:かげつ|カゲツ)", "ヶ月"),
+    (r"いっかつ", "一括"),
+    (r"もとづま", "元妻"),
+    (r"もとおっと", "元夫"),
+    (r"たんとうしゃ", "担当者"),
+    (r"でんわ", "電話"),
+    # typos seen in real messages
+    (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
+    (r"最告書|再告書|催告状", "催告書"),
+    (r"共同名義", "共有名義"),
+    (r"連帯(補償|保障|保正|保症)人", "連帯保証人"),
+    (r"(補償|保障)人", "保証人"),
+    (r"代位(弁財|弁剤|返済|弁才|べんさい)", "代位弁済"),
+    (r"現状調査|現況調沙|原況調査", "現況調査"),
+    (r"執行(管|感)", "執行官"),
+    (r"期限の利益(を|の)?損失", "期限の利益喪失"),
+    (r"期限利益", "期限の利益"),
+    (r"売却基準価格", "売却基準価額"),
+    (r"(帯|滞|退)(能|脳)|帯納", "滞納"),
+    (r"繰り上げ償還|繰上げ償還", "繰上償還"),
+]
+
+#: Month counters written every way people write them, after a number.
+MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
+
+CLAUSE_BREAK = re.compile(r"[。!?\n、,「」『』\"]|けど|けれど|ので|のに|しかし|でも、")
+SENTENCE = re.compile(r"[^。!?\n]+[。!?\n]*")
+#: For arrears a line break is not the end of a thought (「３ヶ月\n滞納してて」).
+SENTENCE_KEEP_LINES = re.compile(r"[^。!?]+[。!?]*")
+#: Work caps that keep adversarial input (thousands of hits) linear.
+MAX_HITS = 60
+MAX_SENTENCES = 80
+
+# ---------------------------------------------------------------------------
+# Arrears
+# ---------------------------------------------------------------------------
+
+_NUM = r"(?:\d{1,3}(?:\.\d)?|[〇一二三四五六七八九十]{1,3})"
+DURATION = re.compile(
+    rf"(?<![\d.])(?:(?P<y>{_NUM})年(?P<yh>半)?(?:(?P<ym>{_NUM})ヶ月)?"
+    rf"|(?P<half>半年)"
+    rf"|(?P<m>{_NUM})ヶ月(?P<mh>半)?"
+    rf"|(?P<k>{_NUM})回(?P<kb>分)?)"
+)
+#: A duration followed by these is about the future or a plan, not arrears.
+DURATION_NOT_ARREARS_AFTER = re.compile(r"^(?:間?後|以内|先|住|働|勤|払い続け|返済期間|前に|ぶり|\d{1,2}月)")
+#: 「35年ローン」: a loan term, not arrears.
+YEARS_NOT_ARREARS_AFTER = re.compile(r"^(?:ローン|返済|払い|固定|変動)")
+#: 「督促状が3回来た」: a count of letters or calls, not of missed payments.
+DURATION_COUNT_NOT_ARREARS_AFTER = re.compile(r"^(?:も|ほど|くらい|ぐらい)?(?:来|き|届|電話|督促|連絡|通知|手紙)")
+#: A duration preceded by these is about something else (years lived, term left ...).
+DURATION_NOT_ARREARS_BEFORE = re.compile(
+    r"(?:住んで|住み|組んで|購入して|買って|勤めて|働いて|結婚して|残り|あと|築|令和|平成|昭和|r|h|返済期間|期間|ローン期間|まで|最長|最大|目安|約款|規約)$"
+)
+
+#: Words that say a payment is being missed.
+ARREARS_KEYWORD = re.compile(
+    r"滞納|延滞|滞っ|滞り|滞らせ|未払|未納|遅延|遅れて|遅れた|遅れてい|溜ま|溜め|たまって|ためて|ためちゃ"
+    r"|払え(?:て)?(?:い)?(?:な|ず|ませ)|払って(?:い)?(?:な|ませ)|払えなかっ|払わな(?:く|かっ)|払わない(?!と|で|よう)|払ってくれな"
+    r"|(?:支払|返済|入金|引落|引き落とし|引落し)(?:い|し)?(?:が|を|は)?(?:でき|出来|され)(?:て)?(?:い)?(?:な|ず|ませ)"
+    r"|(?:返済|支払い?|入金|引き?落とし)(?:が|を|は)?[^。!?\n]{0,8}?(?:でき|出来)(?:て)?(?:い)?(?:な|ず|ませ)"
+    r"|引き?落と?せ(?:て)?(?:い)?(?:な|ず|ませ)|落ちて(?:い)?(?:な|ませ)|落ちなかっ|返せ(?:て)?(?:い)?(?:な|ず|ませ)"
+)
+#: Right after an arrears keyword: it is negated (「滞納はしていない」).
+ARREARS_KEYWORD_NEGATED_AFTER = re.compile(
+    r"^(?:は|も|とか)?(?:まだ|一度も|一回も)?(?:して|し|したこと(?:は|が)?)?(?:い|おり)?(?:ない|ません|ありません|なし|無し|ゼロ|0)"
+)
+#: Arrears keyword followed by a conditional: 「3ヶ月滞納したら」 is a question, not a fact.
+ARREARS_HYPOTHETICAL_AFTER = re.compile(r"^(?:し|が)?(?:たら|すると|すれば|になったら|になると|が続くと|続いたら|した場合|する場合|の場合)")
+#: Statements that there are no arrears.
+NO_ARREARS = re.compile(
+    r"(?:滞納|延滞)(?:は|も|とか)?(?:まだ)?(?:一度も|一回も)?(?:して(?:い|おり)?(?:ない|ません)|したことが?(?:ない|ありません)|ありません|ない(?:です)?(?:[。!?\n]|$)|なし|無し|ゼロ)"
+    r"|(?:払え|支払え|返済でき|返済出来|払っ|支払っ)て(?:い|おり)?(?:る|ます(?!ん))"
+    r"|遅れたこと(?:は|が)?(?:ない|ありません|一度もない)"
+)
+#: Words that carry no information when someone just answers 「4ヶ月」.
+BARE_ANSWER_FILLER = re.compile(
+    r"やっぱり|やはり|たぶん|多分|だいたい|大体|およそ|約|くらい|ぐらい|位|程度|ほど|以上|ちょっと|すでに|既に"
+    r"|今で|現在|もう|今は|今|です|でした|ですね|になります|なります|ですかね|かな|かと|思います|と思う|はい|えっと|えーと|うーん"
+    r"|滞納|延滞|目|分|ね|よ|で|弱|強|ええ|あ|中"
+)
+PAST_MONTH_START = re.compile(r"(?P<rel>先々月|先月|今月)(?:分)?(?:から|の(?:分|返済|支払い?|引き?落とし)|分)?")
+MONTH_START = re.compile(r"(?<![\d/.年])(?P<last>去年の?|昨年の?)?(?P<mon>\d{1,2})月(?:分)?から")
+
+# ---------------------------------------------------------------------------
+# Co-ownership, guarantor, divorce
+# ---------------------------------------------------------------------------
+
+_FAMILY = r"(?:夫|妻|主人|旦那|嫁|奥さん|家内|父|母|父親|母親|親|兄|弟|姉|妹|息子|娘|義父|義母|彼|彼女|元夫|元妻|配偶者)"
+_ME = r"(?:私|自分|僕|俺|わたし|あたし)"
+
+CO_OWNED_NEGATED_SINGLE = re.compile(r"単独(?:名義)?(?:では|じゃ)(?:ない|なく|ありません)")
+CO_OWNED_NO = re.compile(
+    r"共有(?:名義)?(?:では|じゃ|で|は)(?:は)?(?:ない|なく|ありません)"
+    rf"|単独(?:名義|所有|で)|{_ME}(?:だけ|のみ|一人|ひとり|単独)(?:の)?名義"
+    rf"|名義(?:は|も|:)?(?:{_ME}|{_FAMILY})(?:だけ|のみ|一人|ひとり|単独|です|。|$|\n)"
+    rf"|名義は{_ME}ひとり|一人の名義"
+    rf"|(?<![と共])(?:{_FAMILY}|{_ME})(?:の)?名義(?:です|だ|で|。|$|\n|の家|になって)"
+)
+CO_OWNED_YES = re.compile(
+    r"(?<!情報)(?<!データ)(?<!画面)共有(?!して(?:くだ|くれ|ほし))|夫婦(?:の|で|共同|共有)?名義|名義(?:は|が)?(?:夫婦|ふたり|二人|2人|両方|共同)"
+    rf"|ペアローン|連名|持分|持ち分"
+    rf"|{_FAMILY}(?:と|との)(?:{_ME})?(?:の)?(?:二人|2人|ふたり|共同|共有|連名)?(?:の)?名義"
+    rf"|名義(?:は|が)?{_FAMILY}と{_ME}|{_ME}と{_FAMILY}(?:の)?(?:二人|2人|ふたり|共同|共有)?(?:の)?名義"
+    rf"|二人(?:の)?名義|2人(?:の)?名義|ふたり(?:の)?名義"
+)
+
+GUARANTOR_NO = re.compile(
+    r"保証人(?:は|が|も|とか)?(?:特に)?(?:い|居|おり)(?:ない|ません|なく|ねー)"
+    r"|保証人(?:は|が)?(?:なし|無し|不要|いらない|ついて(?:い)?ない|付いて(?:い)?ない|つけて(?:い)?ない|付けて(?:い)?ない|立てて(?:い)?ない|ついてません|つけてません|立ててません)"
+    r"|保証人を?(?:つけ|付け|立て)(?:て)?(?:い)?(?:ない|ません|ず)"
+    r"|保証人(?:なし|無し)"
+)
+GUARANTOR_YES = re.compile(
+    r"保証人(?:が|は|も)?(?:い(?:る|ます)|居(?:る|ます)|つい|付い|おり|あり|つき|付き)"
+    rf"|{_FAMILY}(?:が|は|を|に)(?:連帯)?保証人"
+    rf"|保証人(?:は|が)(?:{_FAMILY}|友人|知人|社長|兄弟)"
+    r"|(?:連帯)?保証人に(?:なって|なってもらっ|なってくれ)"
+    rf"|(?:{_FAMILY}|友人|知人)(?:の|を)(?:連帯)?保証人"
+    rf"|保証人(?:の|である|をしている|をしてる|してる)(?:{_FAMILY}|友人|知人)"
+)
+GUARANTOR_HYPOTHETICAL_AFTER = re.compile(r"^(?:と|場合|なら|たら|とき|時)")
+
+DIVORCE_NONE = re.compile(
+    r"離婚(?:は|も|とか)?(?:して|し)(?:い|おり)?(?:ない|ません)(?!と|か|ように|ため|場合)"
+    r"|離婚(?:は|とか|とは|の話は|の予定は|する予定は|するつもりは|は特に)?(?:関係|無関係|予定|つもり)?(?:は|も)?(?:ない|なく|ありません|なし|無し)"
+    r"|離婚(?:は|とか|とは|とかは|も)?(?:関係|無関係)|離婚(?:は)?しない"
+)
+DIVORCE_DONE = re.compile(
+    r"離婚(?:した(?![らいく])|しました|しています|している|してる|しており|済|が成立|成立|届を出し|届けを出し|が決まった)"
+    r"|離婚して(?!ほし|欲し|くれ|も|ない|いない|ません|いません|たら|もらい)"
+    r"|元(?:妻|夫|嫁|旦那|配偶者|奥さん|主人|ダンナ)|前(?:妻|夫)(?!の?名義)|バツイチ|ばついち|別れた(?:妻|夫|嫁|旦那)"
+)
+DIVORCE_HYPOTHETICAL_AFTER = re.compile(r"^(?:ら|場合|とき|時|なら|後の?どう)")
+DIVORCE_IN_PROGRESS = re.compile(
+    r"離婚(?:協議|調停|裁判|訴訟|の話|話|を考え|を検討|検討|予定|するかも|しそう|しようと|する(?:こと|予定|方向|つもり|かも)"
+    r"|寸前|間近|手続|の手続|準備|届を?(?:出す|書い)|を切り出|を迫|を言い渡|を言われ|したい|してほし|して欲し|してくれ|を求め|前提|に向け|の危機|危機|が決まりそう|になりそう|することにな|に向か)"
+    r"|(?:協議|調停)中"
+)
+
+# ---------------------------------------------------------------------------
+# Notices
+# ---------------------------------------------------------------------------
+
+NOTICE_TERMS: dict[str, re.Pattern[str]] = {
+    "dunning": re.compile(
+        r"督促|催告|最終通告|最終通知|催促|入金のお願い|来店(?:依頼|のお願い)|支払い?のお願い"
+    ),
+    "acceleration": re.compile(
+        r"期限の利益(?:の)?(?:喪失)?"
+        r"|一括(?:請求|返済|弁済|返還|支払い?|で(?:の)?(?:返済|支払い?|払い|返す|払う|返せ|払え))?(?:を|で|の)?"
+        r"(?:求め|要求|請求|迫|言われ|通知|しろ|しなさい|せよ|してください|して下さい|と書|の書類|の手紙|の書面|が来|が届|と言|を要求|の連絡|って)"
+        r"|一括(?:で)?(?:払|返)(?:え|せ)|全額(?:一括|繰上|返済|請求|払え|返せ|を?一括)|繰上償還請求|一括請求"
+    ),
+    "subrogation": re.compile(
+        r"代位弁済"
+        r"|保証会社[^。!?\n]{0,8}?(?:立て替|立替|代わりに|肩代わり|代位|弁済)"
+        r"|保証会社(?:が|から|に|は)?(?:の)?(?:一括|請求|督促|通知|手紙|書類|連絡|電話)"
+        r"|(?:債権者|債権|ローン)(?:が|は)?(?:保証会社|サービサー|債権回収会社)(?:に|へ)(?:移|譲渡|うつ|変わ|かわ)"
+        r"|サービサー|債権回収会社|住宅債権管理回収機構"
+    ),
+    "auction_start": re.compile(
+        r"競売開始決定|開始決定|担保不動産競売|競売(?:の)?(?:申し?立て?|申立)|差押"
+        r"|競売(?:の|に関する)?(?:通知|書類|手紙|決定|開始|お知らせ|通告)"
+        r"|競売にかけられ|競売が(?:始ま|決ま|開始)|競売にな(?:った|りました|っている|ってる|ってしまっ)"
+    ),
+    "site_inspection": re.compile(r"現況調査|執行官|評価人"),
+    "bid_notice": re.compile(
+        r"期間入札|入札期間|入札(?:の)?(?:通知|日|期日|開始|お知らせ)|入札[^。!?\n]{0,12}?始ま|開札|売却基準価額|買受可能価額|売却決定期日|売却許可決定"
+    ),
+}
+#: Right after a notice word: it has not come (「競売の通知はまだ来ていない」).
+NOTICE_NEGATED_AFTER = re.compile(
+    r"(?:来|き|届い|もらっ|貰っ|受け取っ|送られてき|送ってき|出|なっ|され)て(?:い|おり)?(?:ない|ません|ねー|へん)"
+    r"|(?:来|こ|届か|き)(?:ない|ません|ず)"
+    r"|^(?:は|も|とか|など|なんか|の通知|の通知は|の書類は)?(?:まだ)?(?:ない|無い|なし|無し|ありません|来ない|届かない|きてない)"
+    r"|まだ(?:です|だ|$)|(?:は|も)まだ"
+)
+#: Right after a notice word: it is only a warning, a plan, a condition or a definition question.
+NOTICE_WARNING_AFTER = re.compile(
+    r"予告|予定|恐れ|おそれ|可能性|かも|場合|前に|前の|手前|警告|ことにな|ことがある|(?:され|なり|来|き|し|始まり|届き)そう"
+    r"|(?:来|き|届|され|なっ|し|出|で)たら(?!し)|って(?:何|なに|なん|どう)|とは|というのは|ってどういう|の意味|って本当|ってほんと"
+    r"|を避け|を回避|にならない|されない|しない(?:よう|ため)|される(?:の|か|$)|になるの|なる(?:の|か)\?"
+    r"|避けたい|前段階|(?:来る|届く|くる|なる)(?:まで|の\?|のか|んですか|か\?)|防"
+)
+#: Right before a notice word: what follows is a condition or a future possibility.
+NOTICE_WARNING_BEFORE = re.compile(
+    r"このまま|(?:な|ず)(?:いと|ければ|い場合|かった場合|いなら)|場合(?:は|には)?|いずれ|そのうち|今後|将来|最終的|次(?:は|に)|やがて|もし|万一|万が一|いつ(?!も)|どうすれば"
+)
+#: 期限の利益 followed by a non-past verb is the warning printed in a 督促状, not the notice.
+ACCELERATION_NON_PAST_AFTER = re.compile(
+    r"^(?:を|が|の)?(?:喪失|失)(?:う|います|いかね|する|します|させ|となる|となります|になる|になります|するこ|するよう)"
+)
+#: In a question, a notice word counts only with one of these (「代位弁済って何ですか？」 has none).
+NOTICE_RECEIPT = re.compile(
+    r"来た|来て|来まし|来てる|きた|きて|きまし|届い|届き|受け取|もらっ|貰っ|ある|あり|出た|出まし|出て|なった|なりまし|なって"
+    r"|され(?:た|まし|て)|かけられ|決ま|終わ|入って|始ま"
+)
+#: Between two notice words: a list, so both share the same negation.
+NOTICE_LIST_JOIN = re.compile(r"^(?:状|書|通知書?|の?通知|の?書類)?(?:とか|や|と|も|、|,|・|または|か|の)*$")
+
+# ---------------------------------------------------------------------------
+# FAQ topics
+# ---------------------------------------------------------------------------
+
+FAQ_TOPICS: list[tuple[str, re.Pattern[str]]] = [
+    ("moving_costs", re.compile(r"引越(?:代|費|の?(?:お金|費用|代金|資金)|資金|料|代金)|立ち?退き料|転居(?:費|の費用)")),
+    ("credit_blacklist", re.compile(
+        r"ブラック|信用情報|クレジット|クレカ|カード(?:が|は|を)?(?:作れ|使え|止ま|持て|作る)"
+        r"|(?:ローン|借り入れ|借入)(?:が|は|を|とか|も)?(?:組め|組む|組ん|通ら|借りれ|借りられ)|事故(?:情報|扱い)"
+        r"|審査(?:に|が|は)?(?:通|落|影響)|個人信用|cic|jicc"
+    )),
+    ("residual_debt", re.compile(
+        r"残債|残った(?:ローン|借金|債務|分|お金)|残り(?:の)?(?:ローン|借金|債務|返済)|残る(?:借金|ローン|債務|分)"
+        r"|(?:借金|ローン|債務)(?:が|は|って)?(?:残|のこ)|売っても(?:残|足り|返しきれ|払いきれ|完済でき)|足りない分"
+        r"|オーバーローン|完済でき(?:ない|なかっ)|払いきれない分|返しきれない"
+    )),
+    ("stay_after_sale", re.compile(
+        r"住み続け|リースバック|(?:家|自宅|今の家|ここ|この家)に(?:残|住め|住み|いられ|居られ|住んで)|住んだまま"
+        r"|出て(?:いか|行か)(?:なきゃ|ないと|なければ|なく)|退去(?:しな|させ|が必要)"
+        r"|親(?:族|戚)?(?:に|が)(?:買|購入)|親子間売買|買い戻"
+    )),
+    ("timeline", re.compile(
+        r"どのくらいの期間|どれくらいの期間|(?:どのくらい|どれくらい|どれぐらい|どのぐらい)(?:かか|で|時間|の期間|の時間|先|後)"
+        r"|何(?:ヶ月|日|年|週間|カ月)|いつ(?!も|か)|期間|期限(?!の利益)|スケジュール|流れ|猶予|あと何"
+    )),
+    ("costs_fees", re.compile(
+        r"費用|手数料|料金|お金(?:が|は|って)?(?:かか|必要|いる|要る)|いくら(?:かか|必要|払|取られ|ぐらい|くらい)?"
+        r"|無料|タダ|報酬|相談料|諸費用|実費|持ち出し|自己負担"
+    )),
+    ("auction_vs_voluntary", re.compile(
+        r"違い|何が違う|比べ|どっち|どちら|メリット|デメリット|任意売却(?:とは|って(?:何|なに|なん))"
+        r"|競売(?:より|のほうが|の方が)|任意売却(?:より|のほうが|の方が)|競売(?:と|か)任意売却|任意売却(?:と|か)競売"
+    )),
+    ("eligibility", re.compile(
+        r"私でも|自分でも|僕でも|うちでも|誰でも|条件|対象(?:に|で|外)|今からでも|間に合"
+        r"|任意売却(?:は|って|を|が)?(?:でき|出来|可能|利用|受け|頼め|お願いでき|してもらえ)"
+    )),
+    ("divorce", re.compile(
+        r"離婚(?:したら|した場合|すると|する場合|しても|後|の場合|のとき|の時|時|の際|した後|で(?:家|ローン|名義))|財産分与"
+    )),
+    ("guarantor", re.compile(
+        r"保証人[^。!?\n]{0,10}?(?:迷惑|請求|影響|どうな|大丈夫|責任|負担|バレ|ばれ|知られ|連絡|払わ|支払|返済|行く|いく)"
+        r"|保証人への|連帯保証(?:人)?(?:って|とは)"
+    )),
+]
+QUESTION = re.compile(
+    r"\?|ですか|ますか|でしょうか|ませんか|(?<!くらい)(?<!ぐらい)(?<!程度)(?<!ほど)かな(?:[ぁあー〜~…。!?\n]|$|と(?:思|おも))|かね(?:[ぇえー〜~…。!?\n]|$)|教えて|知りたい|どうなる|どうなり|どうすれば|どうしたら"
+    r"|どうやって|どうする(?:の|ん|べき)|なんですか|何ですか|いくら|どのくらい|どれくらい|どっち|どちら|いつまで|って何|ってなに|とは(?:$|[。!?])"
+    r"|か(?:[。!?…〜ー~]*)$|[るいたえ]の$|可能$|大丈夫$|本当$|ほんと$"
+)
+#: Worry or wish: a sentence that carries a topic word and one of these asks about it.
+CONCERN = re.compile(
+    r"心配|不安|気になる|知りたい|わからない|分からない|困る|困って|(?:たい|たくない)(?:です|んです|のです)?(?:けど|けれど|が)?$|希望|避けたい|怖い|こわい"
+)
+TRAILING_NOISE = re.compile(r"[\W_wｗ笑]+$")
+
+# ---------------------------------------------------------------------------
+# Wants a human
+# ---------------------------------------------------------------------------
+
+HUMAN_CHANNEL = re.compile(
+    r"人と|人間|担当(?:者|の方|さん)|オペレーター?|電話|直接|相談(?!料|先|窓口)|面談|会って|専門家|スタッフ|誰か(?:と|に)|折り?返し|連絡(?=く|下|ほ|欲|を)|来て"
+)
+HUMAN_DESIRE = re.compile(
+    r"たい|ほしい|欲しい|ください|下さい|くださ|もらえ|もらい|いただけ|いただき|頂け|頂き|できます|できる\?|できるか|できませんか"
+    r"|可能|お願い|希望|してくれ|話せ|かわって|代わって|代わり|乗って|のって|させて|つないで|繋いで|つなげ|番号|予約"
+)
+HUMAN_NEGATION = re.compile(r"苦手|無理|たくない|いらない|要らない|不要|結構|しないで|やめ|嫌|いや|できない|出られない|なくていい|ません")
+HUMAN_NOT_MINE_BEFORE = re.compile(r"から$|からの$|銀行の$|保証会社の$|債権者の$|裁判所の$")
+
+# ---------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------
+
+DATE_CUE = re.compile(
+    r"(?:令和|平成|昭和|r|h|R|H)\s*[0-9〇一二三四五六七八九十元]"
+    r"|[0-9〇一二三四五六七八九十]{1,4}\s*[年月/\-]\s*[0-9〇一二三四五六七八九十]"
+    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
+)
+YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
+RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より)(?:の)?$")
+
+
+@dataclass
+class Reading:
+    """What one message says about the homeowner's situation; ``None`` = not said."""
+
+    arrears_months: int | None = None
+    co_owned: bool | None = None
+    joint_guarantor: bool | None = None
+    divorce: Divorce | None = None
+    notices: set[str] = field(default_factory=set)
+    dates: list[dt.date] = field(default_factory=list)
+    faq_topic: str | None = None
+    wants_human: bool = False
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------
+
+
+def understand(text: str, today: dt.date) -> Reading:
+    """Read ``text`` (one user message) as of ``today``. Pure; never raises."""
+    reading = Reading()
+    if not isinstance(text, str) or not text:
+        return reading
+    try:
+        plain = _nfkc(text)
+        norm = _normalize(plain)
+    except Exception:  # pragma: no cover - defensive: normalisation should not fail
+        logger.exception("understanding: normalisation failed")
+        return reading
+    readers = (
+        ("arrears_months", lambda: read_arrears(norm, today)),
+        ("co_owned", lambda: read_co_owned(norm)),
+        ("joint_guarantor", lambda: read_joint_guarantor(norm)),
+        ("divorce", lambda: read_divorce(norm)),
+        ("notices", lambda: read_notices(norm)),
+        ("dates", lambda: read_dates(plain, today)),
+        ("faq_topic", lambda: read_faq_topic(norm)),
+        ("wants_human", lambda: read_wants_human(norm)),
+    )
+    for name, read in readers:
+        try:
+            setattr(reading, name, read())
+        except Exception:  # a bug in one field must not lose the others
+            logger.exception("understanding: reading %s failed", name)
+    return reading
+
+
+def warm_up() -> None:
+    """Load ja-timex and compile its patterns (0.2–0.5 s) so the first user does not pay for it."""
+    understand("令和8年12月3日", dt.date(2026, 11, 27))
+
+
+# ---------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------
+
+_VARIANTS_COMPILED = [(re.compile(p), r) for p, r in VARIANTS]
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\ufe00-\ufe0f]")
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, capped, with line breaks unified and invisible characters removed."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])[:MAX_CHARS]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", text)
+
+
+def _normalize(plain: str) -> str:
+    """The keyword form: lower case, no spaces, variants folded, month counters unified."""
+    text = re.sub(r"[ \t\f\v]+", "", plain).lower()
+    for pattern, canonical in _VARIANTS_COMPILED:
+        text = pattern.sub(canonical, text)
+    return MONTH_COUNTER.sub("ヶ月", text)
+
+
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _number(token: str | None) -> float | None:
+    """「3」「3.5」「三」「十二」「二十」 → number."""
+    if not token:
+        return None
+    if token[0].isdigit():
+        try:
+            return float(token)
+        except ValueError:
+            return None
+    total, current = 0, 0
+    for ch in token:
+        if ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[ch]
+        else:
+            return None
+    return float(total + current)
+
+
+def _sentences(text: str, pattern: re.Pattern[str] = SENTENCE) -> list[tuple[int, str]]:
+    """(start offset, sentence with its terminator), at most ``MAX_SENTENCES``."""
+    out = []
+    for m in pattern.finditer(text):
+        out.append((m.start(), m.group()))
+        if len(out) >= MAX_SENTENCES:
+            break
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Arrears
+# ---------------------------------------------------------------------------
+
+
+def _duration_months(m: re.Match[str]) -> tuple[int | None, bool]:
+    """Months a DURATION match stands for, and whether it was 「N回分」 (self-evidently arrears)."""
+    if m.group("half"):
+        return 6, False
+    if m.group("y"):
+        years = _number(m.group("y"))
+        if years is None:
+            return None, False
+        months = years * 12 + (6 if m.group("yh") else 0) + (_number(m.group("ym")) or 0)
+        return int(months), False
+    if m.group("m"):
+        months = _number(m.group("m"))
+        return (int(months) if months is not None else None), False
+    count = _number(m.group("k"))
+    return (int(count) if count is not None else None), bool(m.group("kb"))
+
+
+def _arrears_keywords(sentence: str) -> list[tuple[int, int]]:
+    """Spans of positive (not negated, not hypothetical) arrears keywords."""
+    spans: list[tuple[int, int]] = []
+    for k in ARREARS_KEYWORD.finditer(sentence):
+        if len(spans) >= MAX_HITS:
+            break
+        after = sentence[k.end(): k.end() + 12]
+        if k.group().startswith(("滞納", "延滞")) and ARREARS_KEYWORD_NEGATED_AFTER.match(after):
+            continue
+        if ARREARS_HYPOTHETICAL_AFTER.match(after):
+            continue
+        spans.append(k.span())
+    return spans
+
+
+def _is_bare_answer(sentence_text: str, m: re.Match[str]) -> bool:
+    rest = sentence_text[: m.start()] + sentence_text[m.end():]
+    rest = BARE_ANSWER_FILLER.sub("", rest)
+    return not re.sub(r"[\W_]+", "", rest)
+
+
+def read_arrears(text: str, today: dt.date) -> int | None:
+    """Months behind: a number, 0 for 「滞納はしていない」, or ``None`` when not said."""
+    best: tuple[int, int] | None = None  # (distance, months)
+    sentences = _sentences(text, SENTENCE_KEEP_LINES)
+    whole_is_one = len([s for _, s in sentences if re.sub(r"[\W_]+", "", s)]) == 1
+    for _, sentence in sentences:
+        keywords = _arrears_keywords(sentence)
+        for n, d in enumerate(DURATION.finditer(sentence)):
+            if n >= MAX_HITS:
+                break
+            months, is_installments = _duration_months(d)
+            if months is None or months > MAX_ARREARS_MONTHS:
+                continue
+            after = sentence[d.end(): d.end() + 8]
+            before = sentence[max(0, d.start() - 8): d.start()]
+            if DURATION_NOT_ARREARS_AFTER.match(after) or DURATION_NOT_ARREARS_BEFORE.search(before):
+                continue
+            if d.group("y") and YEARS_NOT_ARREARS_AFTER.match(after):
+                continue
+            if d.group("k") and not d.group("kb") and DURATION_COUNT_NOT_ARREARS_AFTER.match(after):
+                continue
+            distance = _keyword_distance(d.span(), keywords)
+            if distance is None and is_installments and not re.match(r"^(?:の?(?:督促|通知|手紙))", after):
+                distance = 20
+            if distance is None and whole_is_one and len(sentence) <= 40 and _is_bare_answer(sentence, d):
+                distance = 30
+            if distance is None:
+                continue
+            if best is None or distance < best[0]:
+                best = (distance, months)
+    if best is not None:
+        return best[1]
+    relative = _arrears_since_month(sentences, today)
+    if relative is not None:
+        return relative
+    if NO_ARREARS.search(text):
+        return 0
+    return None
+
+
+def _keyword_distance(span: tuple[int, int], keywords: list[tuple[int, int]]) -> int | None:
+    """Characters between a duration and the nearest arrears keyword (≤ 15), keyword-before costs 2 more."""
+    best = None
+    i = bisect_left(keywords, (span[0], span[0]))
+    for ks, ke in keywords[max(0, i - 2): i + 2]:
+        if ks >= span[1]:
+            gap = ks - span[1]
+        elif ke <= span[0]:
+            gap = span[0] - ke + 2
+        else:
+            gap = 0
+        if gap <= 15 and (best is None or gap < best):
+            best = gap
+    return best
+
+
+def _arrears_since_month(sentences: list[tuple[int, str]], today: dt.date) -> int | None:
+    """「先月から払えていない」→ 1, 「4月から滞納」→ months since April."""
+    for _, sentence in sentences:
+        if not _arrears_keywords(sentence):
+            continue
+        rel = PAST_MONTH_START.search(sentence)
+        if rel:
+            return {"先々月": 2, "先月": 1, "今月": 1}[rel.group("rel")]
+        mon = MONTH_START.search(sentence)
+        if mon:
+            month = int(mon.group("mon"))
+            if not 1 <= month <= 12:
+                continue
+            year = today.year - (1 if mon.group("last") or month > today.month else 0)
+            months = (today.year - year) * 12 + today.month - month
+            if 0 <= months <= MAX_ARREARS_MONTHS:
+                return max(months, 1)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Co-ownership, guarantor, divorce
+# ---------------------------------------------------------------------------
+
+
+def read_co_owned(text: str) -> bool | None:
+    """True for 共有名義/ペアローン, False for 単独名義, None when not said."""
+    if CO_OWNED_NEGATED_SINGLE.search(text):
+        return True
+    if CO_OWNED_NO.search(text):
+        return False
+    if CO_OWNED_YES.search(text):
+        return True
+    return None
+
+
+def read_joint_guarantor(text: str) -> bool | None:
+    """True when a (連帯)保証人 is said to exist; 連帯債務者 and 保証会社 do not count."""
+    if GUARANTOR_NO.search(text):
+        return False
+    for m in GUARANTOR_YES.finditer(text):
+        if GUARANTOR_HYPOTHETICAL_AFTER.match(text[m.end(): m.end() + 4]):
+            continue
+        return True
+    return None
+
+
+def read_divorce(text: str) -> Divorce | None:
+    """"done", "in_progress", "none" (said not to apply) or None (not mentioned)."""
+    if DIVORCE_NONE.search(text):
+        return "none"
+    for m in DIVORCE_DONE.finditer(text):
+        if DIVORCE_HYPOTHETICAL_AFTER.match(text[m.end(): m.end() + 5]):
+            continue
+        return "done"
+    if DIVORCE_IN_PROGRESS.search(text):
+        return "in_progress"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Notices
+# ---------------------------------------------------------------------------
+
+
+def read_notices(text: str) -> set[str]:
+    """Notices the user says they received; warnings, conditions and 「まだ来ていない」 excluded."""
+    hits: list[tuple[int, int, str]] = []
+    for notice, pattern in NOTICE_TERMS.items():
+        hits.extend((m.start(), m.end(), notice) for m in pattern.finditer(text))
+    if not hits:
+        return set()
+    hits.sort()
+    hits = hits[:MAX_HITS]
+    # drop hits nested inside an earlier, longer one of the same notice
+    merged: list[tuple[int, int, str]] = []
+    for h in hits:
+        if merged and h[0] < merged[-1][1] and h[2] == merged[-1][2]:
+            continue
+        merged.append(h)
+    n = len(merged)
+    negated = [False] * n
+    warning = [False] * n
+    prev_end = 0
+    for i, (start, end, notice) in enumerate(merged):
+        next_start = merged[i + 1][0] if i + 1 < n else len(text)
+        after = _clause_after(text, end, max(next_start, end))
+        before = _clause_before(text, start, prev_end)
+        prev_end = max(prev_end, end)
+        negated[i] = bool(NOTICE_NEGATED_AFTER.search(after))
+        warning[i] = bool(NOTICE_WARNING_AFTER.search(after) or NOTICE_WARNING_BEFORE.search(before))
+        if notice == "acceleration" and _is_non_past_loss(text, start, end):
+            warning[i] = True
+    # 「督促状や競売の通知は来ていない」: a list shares the negation of its last item
+    for i in range(n - 2, -1, -1):
+        between = text[merged[i][1]: merged[i + 1][0]]
+        if NOTICE_LIST_JOIN.match(between):
+            negated[i] = negated[i] or negated[i + 1]
+            warning[i] = warning[i] or warning[i + 1]
+    asked = _asked_without_receipt(text, merged)
+    return {notice for i, (_, _, notice) in enumerate(merged) if not (negated[i] or warning[i] or asked[i])}
+
+
+def _asked_without_receipt(text: str, hits: list[tuple[int, int, str]]) -> list[bool]:
+    """For each hit: is it inside a question that never says the notice arrived?"""
+    flags = []
+    for start, _, _ in hits:
+        s = max(text.rfind(c, 0, start) for c in "。!?\n") + 1
+        ends = [i for i in (text.find(c, start) for c in "。!?\n") if i != -1]
+        e = min(ends) + 1 if ends else len(text)
+        sentence = text[s:e]
+        flags.append(_is_question(sentence) and not NOTICE_RECEIPT.search(sentence))
+    return flags
+
+
+def _is_non_past_loss(text: str, start: int, end: int) -> bool:
+    """「期限の利益を失います」「…喪失します」: the warning printed in a 督促状, not the notice."""
+    tail = text[end: end + 12]
+    if text[start:end].endswith("喪失"):
+        tail = "喪失" + tail
+    return bool(ACCELERATION_NON_PAST_AFTER.match(tail))
+
+
+def _clause_after(text: str, start: int, stop: int) -> str:
+    window = text[start: min(stop, start + 25)]
+    cut = CLAUSE_BREAK.search(window)
+    return window[: cut.start()] if cut else window
+
+
+def _clause_before(text: str, end: int, floor: int) -> str:
+    window = text[max(floor, end - 15): end]
+    cut = max((window.rfind(c) for c in "。!?\n"), default=-1)
+    return window[cut + 1:]
+
+
+# ---------------------------------------------------------------------------
+# FAQ topic
+# ---------------------------------------------------------------------------
+
+
+def _topic_in(sentence: str) -> str | None:
+    first: tuple[int, int, str] | None = None
+    for topic, pattern in FAQ_TOPICS:
+        m = pattern.search(sentence)
+        if m and (first is None or (m.start(), -m.end()) < (first[0], -first[1])):
+            first = (m.start(), m.end(), topic)
+    return first[2] if first else None
+
+
+def _is_question(sentence: str) -> bool:
+    core = TRAILING_NOISE.sub("", sentence)
+    return bool(QUESTION.search(core) or QUESTION.search(sentence))
+
+
+def read_faq_topic(text: str) -> str | None:
+    """The FAQ topic asked about, "other" for a question on anything else, None if nothing is asked."""
+    asked_other = False
+    for _, sentence in _sentences(text):
+        question = _is_question(sentence)
+        topic = _topic_in(sentence)
+        if topic and (question or CONCERN.search(TRAILING_NOISE.sub("", sentence))):
+            return topic
+        asked_other = asked_other or question
+    return "other" if asked_other else None
+
+
+# ---------------------------------------------------------------------------
+# Wants a human
+# ---------------------------------------------------------------------------
+
+
+def read_wants_human(text: str) -> bool:
+    """True when the user asks to talk to a person (phone, staff, consultation)."""
+    for n, m in enumerate(HUMAN_CHANNEL.finditer(text)):
+        if n >= MAX_HITS:
+            break
+        before = text[max(0, m.start() - 6): m.start()]
+        if HUMAN_NOT_MINE_BEFORE.search(before):
+            continue
+        after = _clause_after(text, m.end(), len(text))
+        desire = HUMAN_DESIRE.search(after)
+        if not desire:
+            continue
+        if HUMAN_NEGATION.search(after[: desire.end() + 4]):
+            continue
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Dates (ja-timex)
+# ---------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _parser():
+    """One TimexParser per thread: it keeps per-call state and is not thread-safe."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        from ja_timex import TimexParser
+        from ja_timex.extract_filter import DecimalFilter, NumexpFilter, PartialNumFilter, PartialPhraseFilter
+        from ja_timex.number_normalizer import NumberNormalizer
+        from ja_timex.tagger import AbstimeTagger, DurationTagger, ReltimeTagger, SetTagger
+
+        parser = TimexParser(
+            number_normalizer=NumberNormalizer(),
+            abstime_tagger=AbstimeTagger(),
+            duration_tagger=DurationTagger(),
+            reltime_tagger=ReltimeTagger(),
+            set_tagger=SetTagger(patterns=[]),  # 「毎月」 etc. are never calendar dates
+            pattern_filters=[NumexpFilter(), PartialNumFilter(), DecimalFilter(), PartialPhraseFilter()],
+        )
+        _local.parser = parser
+    return parser
+
+
+def _date_windows(plain: str) -> str:
+    """Only the bits around date cues, joined; keeps ja-timex fast and safe on long input."""
+    text = re.sub(r"[ \t]+", "", plain)
+    text = re.sub(r"\d{9,}", "#", text)  # long digit runs make ja-timex's regexes blow up
+    spans: list[list[int]] = []
+    for m in DATE_CUE.finditer(text):
+        s, e = max(0, m.start() - 14), min(len(text), m.end() + 14)
+        if spans and s <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)
+        else:
+            spans.append([s, e])
+        if sum(b - a for a, b in spans) >= MAX_DATE_CHARS:
+            break
+    return "。".join(text[a:b] for a, b in spans)[:MAX_DATE_CHARS]
+
+
+def read_dates(plain: str, today: dt.date) -> list[dt.date]:
+    """Every calendar date mentioned, in order of mention, without repeats."""
+    window = _date_windows(plain)
+    if not window:
+        return []
+    try:
+        timexes = sorted(_parser().parse(window), key=lambda t: t.span[0])
+    except Exception:
+        logger.exception("understanding: ja-timex failed")
+        return []
+    dates: list[dt.date] = []
+    prev = None  # (timex, resolved date or None)
+    for t in timexes:
+        resolved = _resolve(t, prev, window, today)
+        if resolved is not None and resolved not in dates:
+            dates.append(resolved)
+        prev = (t, resolved)
+    return dates
+
+
+_DATE_VALUE = re.compile(r"^(\d{4}|XXXX)-(\d{2}|XX)-(\d{2}|XX)$")
+_WEEK_VALUE = re.compile(r"^XXXX-WXX-([1-7])$")
+_SPAN_VALUE = re.compile(r"^P(\d+(?:\.\d+)?)([DWMY])$")
+
+
+def _resolve(t, prev, window: str, today: dt.date) -> dt.date | None:
+    if t.type == "DATE":
+        m = _DATE_VALUE.match(t.value or "")
+        if m:
+            return _resolve_date(m, t, prev, window, today)
+        w = _WEEK_VALUE.match(t.value or "")
+        if w and prev is not None and _adjacent(prev[0], t, window):
+            offset = {"来週": 7, "今週": 0, "再来週": 14}.get(prev[0].text)
+            if offset is not None:
+                monday = today - dt.timedelta(days=today.weekday())
+                return monday + dt.timedelta(days=offset + int(w.group(1)) - 1)
+        return None
+    if t.type == "DURATION" and t.mod in ("AFTER", "BEFORE"):
+        m = _SPAN_VALUE.match(t.value or "")
+        if not m or m.group(2) not in "DW":
+            return None
+        text = t.text or ""
+        # 「来週」「先週」 alone are not a day; 「2週間後」「3日前」「明日」「昨日」 are
+        if not (text.endswith(("後", "前")) or text in ("明日", "明後日", "昨日", "一昨日")):
+            return None
+        days = float(m.group(1)) * (7 if m.group(2) == "W" else 1)
+        if days != int(days) or days > 3660:
+            return None
+        delta = dt.timedelta(days=int(days))
+        return today + delta if t.mod == "AFTER" else today - delta
+    return None
+
+
+def _adjacent(a, b, window: str, joins: re.Pattern[str] | None = None) -> bool:
+    between = window[a.span[1]: b.span[0]]
+    if joins is not None:
+        return bool(joins.match(between))
+    return between in ("", "の")
+
+
+def _resolve_date(m: re.Match[str], t, prev, window: str, today: dt.date) -> dt.date | None:
+    year, month, day = m.groups()
+    if day == "XX":
+        return None  # 「3月」 alone is not a calendar date
+    d = int(day)
+    if month != "XX":
+        mo = int(month)
+        if year != "XXXX":
+            y = int(year)
+            return _safe_date(y + 2000 if y < 100 else y, mo, d)
+        return _yearless(mo, d, today)
+    # day only: 「来月15日」「今月20日」, or the end of a range 「12月1日〜8日」
+    if prev is None:
+        return None
+    p, p_date = prev
+    if p.type == "DURATION" and _adjacent(p, t, window):
+        offset = {"今月": 0, "来月": 1, "再来月": 2}.get(p.text)
+        if offset is None:
+            return None
+        total = today.year * 12 + today.month - 1 + offset
+        return _safe_date(total // 12, total % 12 + 1, d)
+    if p_date is not None and _adjacent(p, t, window, RANGE_JOIN):
+        total = p_date.year * 12 + p_date.month - 1 + (1 if d < p_date.day else 0)
+        return _safe_date(total // 12, total % 12 + 1, d)
+    return None
+
+
+def _yearless(month: int, day: int, today: dt.date) -> dt.date | None:
+    """The next occurrence, unless the day was less than 30 days ago (a letter just received)."""
+    floor = today - dt.timedelta(days=YEARLESS_LOOKBACK_DAYS)
+    for year in (today.year - 1, today.year, today.year + 1, today.year + 2):
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and candidate >= floor:
+            return candidate
+    return None
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    if not (1900 <= year <= 2200):
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
