@@ -1,0 +1,695 @@
+"""The diagnosis dialog, driven without Flask: states, buttons, global commands, limits."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import statistics
+import time
+from collections import deque
+from typing import Any
+
+import pytest
+
+from bot.content import Content, check_content, load_content, utf16_len
+from dialogs.answer import Card, Table, Text
+from dialogs.base import DialogInput, DialogResult, Session
+from dialogs.diagnosis import (
+    ANSWER_POSTBACKS,
+    CONTACT_STEPS,
+    MACHINE,
+    STATE_NAMES,
+    DiagnosisDialog,
+    format_date,
+)
+
+TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content("content")
+
+
+@pytest.fixture(scope="module")
+def dialog(content: Content) -> DiagnosisDialog:
+    return DiagnosisDialog(content)
+
+
+class Bot:
+    """One user talking to the dialog; keeps the session JSON-round-tripped like the engine."""
+
+    def __init__(self, dialog: DiagnosisDialog, channel: str = "line", today: dt.date = TODAY) -> None:
+        self.dialog, self.channel, self.today = dialog, channel, today
+        self.session = Session()
+        self.last: DialogResult | None = None
+        self.results: list[DialogResult] = []
+
+    @property
+    def state(self) -> str | None:
+        return self.session.state
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.session.data
+
+    def send(self, kind: str, **kw: Any) -> DialogResult:
+        # the engine stores state as text + JSON: make sure nothing else survives
+        self.session = Session(self.session.state, json.loads(json.dumps(self.session.data)))
+        r = self.dialog.step(self.session, DialogInput(kind=kind, today=self.today, channel=self.channel, **kw))
+        check_limits(r)
+        self.last = r
+        self.results.append(r)
+        return r
+
+    def follow(self) -> DialogResult:
+        return self.send("follow")
+
+    def tap(self, data: str, date: str | None = None) -> DialogResult:
+        return self.send("postback", data=data, params={"date": date} if date else None)
+
+    def say(self, text: str) -> DialogResult:
+        return self.send("text", text=text)
+
+    def text(self) -> str:
+        assert self.last is not None
+        return self.last.answer.plain_text()
+
+    def quick(self) -> list[str]:
+        assert self.last is not None
+        return [q.data for q in self.last.answer.quick_replies]
+
+    def clone(self) -> "Bot":
+        other = Bot(self.dialog, self.channel, self.today)
+        other.session = copy.deepcopy(self.session)
+        other.last = self.last
+        return other
+
+
+def check_limits(r: DialogResult) -> None:
+    a = r.answer
+    assert 1 <= len(a.messages) <= 5, [m for m in a.messages]
+    assert len(a.quick_replies) <= 13
+    for q in a.quick_replies:
+        assert 0 < utf16_len(q.label) <= 20, q.label
+        assert q.data and len(q.data) <= 300
+    for m in a.messages:
+        if isinstance(m, Card):
+            assert len(m.buttons) <= 4
+            assert utf16_len(m.alt_text) <= 1500
+        if isinstance(m, Text):
+            assert m.text.strip() and utf16_len(m.text) <= 5000
+    assert "step" in r.summary and "stage" in r.summary and "lead_score" in r.summary
+
+
+def consented(dialog: DiagnosisDialog, channel: str = "line") -> Bot:
+    bot = Bot(dialog, channel)
+    bot.follow()
+    bot.tap("consent:yes")
+    assert bot.state == "arrears"
+    return bot
+
+
+# ---------------------------------------------------------------------------
+# Walking the whole dialog
+# ---------------------------------------------------------------------------
+
+#: Inputs tried in every state while exploring (besides the buttons on screen).
+PROBES: list[tuple[str, dict[str, Any]]] = [
+    ("postback", {"data": "consent:yes"}),
+    ("postback", {"data": "notice:bid_notice"}),
+    ("postback", {"data": "notice:court"}),
+    ("postback", {"data": "cmd:human"}),
+    ("postback", {"data": "contact:yes"}),
+    ("postback", {"data": "consent:no"}),
+    ("postback", {"data": "consent:read"}),
+]
+
+
+def inputs_on_screen(bot: Bot) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for q in bot.last.answer.quick_replies:
+        if q.kind == "date":
+            out.append(("postback", {"data": q.data, "params": {"date": "2026-12-11"}}))
+        else:
+            out.append(("postback", {"data": q.data}))
+    return out
+
+
+def explore(dialog: DiagnosisDialog) -> dict[str, Bot]:
+    """Breadth-first over button taps: the first bot to reach each state."""
+    start = Bot(dialog)
+    start.follow()
+    fresh = Bot(dialog)
+    fresh.session.state = "welcome"
+    seen: dict[str, Bot] = {"welcome": fresh, start.state: start}
+    queue = deque([start])
+    while queue:
+        bot = queue.popleft()
+        for kind, kw in inputs_on_screen(bot) + PROBES:
+            nxt = bot.clone()
+            nxt.send(kind, **kw)
+            if nxt.state not in seen:
+                seen[nxt.state] = nxt
+                queue.append(nxt)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def reached(dialog: DiagnosisDialog) -> dict[str, Bot]:
+    return explore(dialog)
+
+
+def test_machine_is_built_once_without_models() -> None:
+    assert MACHINE.models == []
+    assert MACHINE.initial is None
+    assert not MACHINE.auto_transitions
+    assert set(MACHINE.states) == set(STATE_NAMES)
+
+
+def test_every_state_is_reachable(reached: dict[str, Bot]) -> None:
+    assert set(reached) == set(STATE_NAMES)
+    assert MACHINE.models == []  # stepping never adds a model
+
+
+# A policy that walks towards the result using the buttons on screen.
+TOWARDS_RESULT = ["consent:yes", "explain:start", "cmd:resume", "cmd:restart", "name:skip", "phone:line",
+                  "time:any"]
+
+
+def walk_to_result(bot: Bot, limit: int = 30) -> list[str]:
+    path = [bot.state]
+    for _ in range(limit):
+        if bot.state == "result":
+            return path
+        if bot.state == "welcome":
+            bot.follow()
+        else:
+            shown = bot.quick()
+            pick = next((d for d in TOWARDS_RESULT if d in shown), None)
+            if pick is None:
+                pick = next(d for d in shown if d.split(":")[0] in ANSWER_POSTBACKS or d == "date:unknown")
+            bot.tap(pick)
+        path.append(bot.state)
+    raise AssertionError(f"no way to the result: {path}")
+
+
+@pytest.mark.parametrize("state", STATE_NAMES)
+def test_from_every_state_a_path_to_the_result(reached: dict[str, Bot], state: str) -> None:
+    bot = reached[state].clone()
+    path = walk_to_result(bot)
+    assert bot.state == "result"
+    assert isinstance(bot.last.answer.messages[1], Card) or bot.last.answer.quick_replies, path
+
+
+@pytest.mark.parametrize("state", STATE_NAMES)
+def test_from_every_state_a_path_to_a_person(reached: dict[str, Bot], state: str) -> None:
+    bot = reached[state].clone()
+    if bot.state == "welcome":
+        bot.follow()
+    r = bot.tap("cmd:human")
+    assert "handoff" in r.signals
+    for _ in range(6):
+        if bot.state == "handoff":
+            break
+        shown = bot.quick()
+        bot.tap(next(d for d in ("contact:wait", "name:skip", "phone:line", "time:any") if d in shown))
+    assert bot.state == "handoff"
+    assert bot.data["answers"]["wants_human"] is True
+
+
+@pytest.mark.parametrize("state", [s for s in STATE_NAMES if s not in ("welcome",)])
+def test_typing_for_a_person_works_everywhere(reached: dict[str, Bot], state: str) -> None:
+    bot = reached[state].clone()
+    r = bot.say("人と話したいです")
+    assert "handoff" in r.signals
+    assert bot.state in ("contact", "handoff", *CONTACT_STEPS)
+
+
+def _buttons(content: Content) -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for state, spec in content.get("dialog.states").items():
+        for b in spec.get("buttons", []):
+            out.append((state, None, b))
+        for variant, v in spec.get("variants", {}).items():
+            for b in v.get("buttons", []):
+                out.append((state, variant, b))
+    return out
+
+
+def _bot_in(dialog: DiagnosisDialog, reached: dict[str, Bot], state: str, variant: str | None) -> Bot:
+    if variant:  # the dates question for a given letter
+        bot = consented(dialog)
+        bot.tap("arrears:6+")
+        bot.tap(f"notice:{variant}")
+        assert bot.state == "dates"
+        return bot
+    return reached[state].clone()
+
+
+def test_every_button_in_dialog_yaml_is_accepted_where_it_is_shown(
+    dialog: DiagnosisDialog, content: Content, reached: dict[str, Bot]
+) -> None:
+    buttons = _buttons(content)
+    assert len(buttons) > 40
+    for state, variant, b in buttons:
+        bot = _bot_in(dialog, reached, state, variant)
+        assert b["data"] in bot.quick() or state == "contact_phone", (state, b)
+        before = bot.data.get("misses", 0)
+        kw = {"date": "2026-12-11"} if b.get("kind") == "date" else {}
+        r = bot.tap(b["data"], **kw)
+        assert bot.data.get("misses", 0) == 0 or bot.data["misses"] <= before, (state, b)
+        reprompt = content.get(f"dialog.states.{state}.reprompt", "")
+        assert reprompt not in r.answer.plain_text(), (state, b)
+        assert r.answer.quick_replies or bot.state == "result", (state, b)
+
+
+def test_every_button_label_typed_counts_as_the_button(
+    dialog: DiagnosisDialog, content: Content, reached: dict[str, Bot]
+) -> None:
+    for state, variant, b in _buttons(content):
+        if b.get("kind") == "date":
+            continue
+        bot = _bot_in(dialog, reached, state, variant)
+        tapped = bot.clone()
+        tapped.tap(b["data"])
+        bot.say(b["label"])
+        assert bot.state == tapped.state, (state, b)
+        assert bot.data["answers"] == tapped.data["answers"], (state, b)
+
+
+def test_common_and_faq_buttons_are_accepted(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.tap("explain:faq")
+    shown = bot.quick()
+    assert len(shown) == 11 and "cmd:menu" in shown
+    for data in shown:
+        b = bot.clone()
+        b.tap(data)
+        assert b.state == "notice" and "notice:dunning" in b.quick(), data
+    for key in ("human_button", "restart_button", "back_question", "back_menu"):
+        b = bot.clone()
+        b.tap(content.get(f"dialog.common.{key}")["data"])
+        assert b.data["misses"] == 0
+
+
+# ---------------------------------------------------------------------------
+# Content
+# ---------------------------------------------------------------------------
+
+
+def test_content_has_every_key_the_dialog_uses(content: Content) -> None:
+    assert check_content(content, DiagnosisDialog.content_keys()) == []
+
+
+def _leaves(node: Any, path: str) -> list[str]:
+    if isinstance(node, dict) and not ("label" in node and "data" in node):
+        return [p for k, v in node.items() for p in _leaves(v, f"{path}.{k}")]
+    return [path]
+
+
+def test_no_orphan_keys_in_dialog_yaml(content: Content) -> None:
+    keys = DiagnosisDialog.content_keys()
+    orphans = [p for p in _leaves(content.get("dialog"), "dialog")
+               if not any(p == k or p.startswith(k + ".") for k in keys)]
+    assert orphans == []
+
+
+class RecordingContent(Content):
+    used: set[str]
+
+    def _lookup(self, dotted: str) -> Any:
+        self.used.add(dotted)
+        return super()._lookup(dotted)
+
+
+def test_keys_read_while_talking_are_declared(content: Content) -> None:
+    rec = RecordingContent(data=content.data, path=content.path)
+    rec.used = set()
+    dialog = DiagnosisDialog(rec)
+    explore(dialog)
+    for text in ("4ヶ月滞納で競売開始決定が来た。共有名義です", "引っ越し代は出ますか？", "やっぱり2ヶ月です",
+                 "ほげ", "ほげ", "最初から"):
+        bot = consented(dialog)
+        bot.say(text)
+    bot.send("sticker")
+    bot.tap("explain:merits")
+    bot.tap("explain:steps")
+    bot.tap("explain:ninbai")
+    declared = DiagnosisDialog.content_keys()
+    undeclared = {k for k in rec.used if not any(k == d or k.startswith(d + ".") for d in declared)}
+    assert undeclared == set()
+
+
+# ---------------------------------------------------------------------------
+# Global commands
+# ---------------------------------------------------------------------------
+
+
+def test_restart_clears_answers_and_goes_back_to_arrears(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.tap("notice:dunning")
+    r = bot.tap("cmd:restart")
+    assert "restart" in r.signals
+    assert bot.state == "arrears"
+    assert bot.data["answers"]["arrears_months"] is None and bot.data["answered"] == []
+    assert bot.data["consent"] is True
+    assert "arrears:3-5" in bot.quick()
+    bot.tap("arrears:1-2")
+    r = bot.say("最初から")
+    assert "restart" in r.signals and bot.state == "arrears"
+
+
+def test_restart_without_consent_goes_to_privacy(dialog: DiagnosisDialog) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:read")
+    bot.tap("cmd:restart")
+    assert bot.state == "privacy"
+    assert "consent:yes" in bot.quick()
+
+
+def test_correction_updates_the_answer_and_stays(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:1-2")
+    bot.tap("notice:dunning")
+    assert bot.state == "ownership"
+    r = bot.say("やっぱり4ヶ月です")
+    assert bot.data["answers"]["arrears_months"] == 4
+    assert bot.state == "ownership"
+    assert "4ヶ月" in r.answer.plain_text() and "直しました" in r.answer.plain_text()
+    assert "own:shared" in bot.quick()
+
+
+def test_correction_after_the_result_shows_the_result_again(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    for d in ("arrears:1-2", "notice:dunning", "own:single", "guarantor:no", "divorce:none", "lender:bank",
+              "stay:no"):
+        bot.tap(d)
+    assert bot.state == "result" and bot.last.summary["stage"] == "dunning"
+    bot.say("やっぱり競売開始決定が届いていました")
+    # a court auction now: the dates question comes first, then the result again
+    assert bot.state == "dates"
+    bot.tap("date:unknown")
+    assert bot.state == "result" and bot.last.summary["stage"] == "auction_start"
+    assert any(isinstance(m, Card) for m in bot.last.answer.messages)
+
+
+def test_old_button_of_an_earlier_question_corrects_it(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:1-2")
+    bot.tap("notice:none")
+    r = bot.tap("arrears:6+")
+    assert bot.state == "ownership" and bot.data["answers"]["arrears_months"] == 6
+    assert "直しました" in r.answer.plain_text()
+
+
+def test_free_text_fills_later_questions_and_skips_them(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    r = bot.say("4ヶ月滞納で競売開始決定が来た。共有名義です")
+    a = bot.data["answers"]
+    assert a["arrears_months"] == 4 and a["latest_notice"] == "auction_start" and a["co_owned"] is True
+    assert bot.state == "dates"
+    bot.tap("date:unknown")
+    assert bot.state == "guarantor"  # ownership was answered already
+    assert "共有名義" in r.answer.plain_text()
+
+
+def test_faq_answers_then_asks_again(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.tap("notice:dunning")
+    bot.tap("own:single")
+    asked = bot.quick()
+    r = bot.say("引っ越し代は出ますか？")
+    primary = next(e for e in content.get("faq") if e["topic"] == "moving_costs" and e["primary"])
+    assert primary["answer"] in r.answer.plain_text()
+    assert bot.state == "guarantor" and bot.quick() == asked
+    assert content.text("dialog.states.guarantor.text") in r.answer.plain_text()
+    r = bot.tap("faq:residual_debt")
+    primary = next(e for e in content.get("faq") if e["topic"] == "residual_debt" and e["primary"])
+    assert primary["answer"] in r.answer.plain_text() and bot.quick() == asked
+
+
+def test_dont_know_is_always_an_answer(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    seen = []
+    while bot.state != "result":
+        seen.append(bot.state)
+        bot.say("わからない")
+        assert bot.data["misses"] == 0, bot.state
+    assert seen == ["arrears", "notice", "ownership", "guarantor", "divorce", "lender", "stay"]
+    assert bot.last.summary["stage"] == "unknown"
+
+
+def test_two_misses_offer_a_person(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = consented(dialog)
+    r1 = bot.say("ほげほげ")
+    assert content.text("dialog.states.arrears.reprompt") in r1.answer.plain_text()
+    assert "cmd:human" not in bot.quick() and "arrears:3-5" in bot.quick()
+    r2 = bot.say("ふがふが")
+    assert content.text("dialog.common.offer_human") in r2.answer.plain_text()
+    assert "cmd:human" in bot.quick() and "arrears:3-5" in bot.quick()
+    bot.tap("arrears:3-5")
+    assert bot.data["misses"] == 0 and bot.state == "notice"
+
+
+@pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])
+def test_media_gets_a_kind_reply_and_the_question_again(dialog: DiagnosisDialog, content: Content, kind: str) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    r = bot.send(kind)
+    assert content.text("dialog.common.media") in r.answer.plain_text()
+    assert content.text("dialog.states.notice.text") in r.answer.plain_text()
+    assert bot.state == "notice" and "notice:dunning" in bot.quick()
+
+
+def test_datetime_picker(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.tap("notice:bid_notice")
+    picker = next(q for q in bot.last.answer.quick_replies if q.kind == "date")
+    assert picker.data == "date:kaisatsu" and picker.initial == "2026-11-27" and picker.min and picker.max
+    bot.tap("date:kaisatsu", date="2026-12-11")
+    assert bot.data["answers"]["kaisatsu_date"] == "2026-12-11"
+    assert bot.state == "ownership"
+    assert bot.last.summary["kaisatsu"] == "2026-12-11"
+
+
+def test_court_envelope_asks_which_letter(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.say("裁判所から封筒が届きました")
+    assert bot.state == "court_letter"
+    assert "court:bid_notice" in bot.quick()
+    bot.tap("court:site_inspection")
+    assert bot.state == "dates" and bot.data["answers"]["latest_notice"] == "site_inspection"
+    assert "date:inspection" in bot.quick()
+
+
+def test_dates_typed_with_bidding_period(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.tap("notice:bid_notice")
+    bot.say("入札期間は12月1日から12月8日、開札は12月11日です")
+    a = bot.data["answers"]
+    assert (a["bidding_start"], a["bidding_end"], a["kaisatsu_date"]) == ("2026-12-01", "2026-12-08", "2026-12-11")
+
+
+# ---------------------------------------------------------------------------
+# Contact and handoff
+# ---------------------------------------------------------------------------
+
+
+def test_contact_on_line_via_line(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = consented(dialog)
+    r = bot.tap("cmd:human")
+    assert bot.state == "contact" and "handoff" in r.signals
+    assert content.text("legal.contact_consent") in r.answer.plain_text()
+    bot.tap("contact:yes")
+    bot.say("山田です")
+    assert bot.data["contact"]["name"] == "山田"
+    assert "phone:line" in bot.quick()
+    bot.tap("phone:line")
+    r = bot.tap("time:evening")
+    assert bot.state == "handoff" and {"handoff", "lead"} <= r.signals
+    assert bot.data["contact"] == {"consented": True, "name": "山田", "via_line": True,
+                                   "preferred_time": "evening"}
+    assert bot.data["answers"]["has_contact"] is True
+    # asking again now goes straight to the person
+    r = bot.tap("cmd:resume")
+    assert bot.state == "arrears"
+    r = bot.tap("cmd:human")
+    assert bot.state == "handoff" and "handoff" in r.signals
+
+
+def test_contact_on_the_web_asks_phone_or_email(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = consented(dialog, channel="web")
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    assert bot.state == "contact_phone"
+    assert "phone:line" not in bot.quick()
+    assert content.text("dialog.states.contact_phone.text_web") in bot.text()
+    r = bot.tap("phone:line")
+    assert bot.state == "contact_phone"
+    assert content.text("dialog.states.contact_phone.web_no_line") in r.answer.plain_text()
+    bot.say("LINEでお願いします")
+    assert bot.state == "contact_phone"
+    bot.say("０９０－１２３４－５６７８")
+    assert bot.data["contact"]["phone"] == "09012345678"
+    r = bot.say("午後がいいです")
+    assert bot.state == "handoff" and {"handoff", "lead"} <= r.signals
+    assert bot.data["contact"]["preferred_time"] == "afternoon"
+
+
+def test_contact_on_the_web_by_email(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog, channel="web")
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    bot.say("taro@example.jp")
+    assert bot.data["contact"]["email"] == "taro@example.jp" and bot.state == "contact_time"
+
+
+def test_wait_for_a_person_without_details(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    r = bot.say("電話したいです")
+    assert "handoff" in r.signals and bot.state == "contact"
+    r = bot.tap("contact:wait")
+    assert bot.state == "handoff" and "handoff" in r.signals and "lead" not in r.signals
+    r = bot.send("handback")
+    assert bot.state == "notice" and "notice:dunning" in bot.quick()
+
+
+def test_handback_after_the_result_shows_the_menu(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = consented(dialog)
+    for d in ("arrears:0", "own:single", "guarantor:no", "divorce:none", "lender:bank", "stay:no"):
+        bot.tap(d)
+    assert bot.state == "result"
+    bot.tap("cmd:human")
+    bot.tap("contact:wait")
+    r = bot.send("handback")
+    assert bot.state == "result"
+    assert content.text("dialog.common.handback") in r.answer.plain_text()
+    assert not any(isinstance(m, Card) for m in r.answer.messages)
+    assert "cmd:human" in bot.quick()
+
+
+def test_follow_refollow_and_welcome(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = Bot(dialog)
+    r = bot.follow()
+    assert bot.state == "privacy"
+    assert content.text("legal.privacy_notice") in r.answer.plain_text()
+    assert content.text("legal.disclaimer") in r.answer.plain_text()
+    assert bot.quick() == ["consent:yes", "consent:read", "consent:no"]
+    bot.tap("consent:yes")
+    bot.tap("arrears:3-5")
+    r = bot.send("refollow")
+    assert bot.state == "notice"
+    assert content.text("dialog.common.follow_again") in r.answer.plain_text()
+    assert "cmd:restart" in bot.quick() and "notice:dunning" in bot.quick()
+
+
+def test_first_message_without_follow_greets(dialog: DiagnosisDialog) -> None:
+    bot = Bot(dialog, channel="web")
+    bot.say("こんにちは")
+    assert bot.state == "privacy" and "consent:yes" in bot.quick()
+
+
+def test_decline_and_come_back(dialog: DiagnosisDialog) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:no")
+    assert bot.state == "stopped" and set(bot.quick()) == {"consent:read", "cmd:restart"}
+    assert bot.data["consent"] is False
+    bot.tap("cmd:restart")
+    assert bot.state == "privacy"
+
+
+def test_read_only_explanations(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:read")
+    assert bot.state == "explain" and len(bot.quick()) == 7
+    r = bot.tap("explain:keibai")
+    assert any(m.type == "table" for m in r.answer.messages)
+    r = bot.tap("explain:steps")
+    assert all(s["title"] in r.answer.plain_text() for s in content.get("knowledge.steps"))
+    assert bot.state == "explain"
+    assert bot.data["answers"]["arrears_months"] is None
+    bot.tap("explain:start")
+    assert bot.state == "privacy"  # no diagnosis without consent
+
+
+def test_delete_request(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    r = bot.say("データを削除してください")
+    assert "delete_request" in r.signals
+    assert bot.state == "stopped" and bot.data["consent"] is False
+    assert bot.data["answers"]["arrears_months"] is None
+
+
+def test_summary_for_the_console(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.tap("notice:bid_notice")
+    r = bot.tap("date:kaisatsu", date="2026-12-11")
+    s = r.summary
+    assert s["stage"] == "bid_notice" and s["urgency"] == "hot" and s["kaisatsu"] == "2026-12-11"
+    assert s["step"] == "ownership" and isinstance(s["lead_score"], int) and s["reasons"]
+    assert s["time_left"]["legal_last_day"] == "2026-12-10"
+
+
+def test_history_is_bounded(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    for _ in range(40):
+        bot.tap("explain:ninbai")
+        bot.tap("cmd:restart")
+        bot.tap("consent:read")
+    assert len(bot.data["history"]) <= 30
+
+
+def test_format_date() -> None:
+    assert format_date(dt.date(2026, 12, 10), TODAY) == "12月10日（木）"
+    assert format_date(dt.date(2027, 1, 5), TODAY) == "2027年1月5日（火）"
+
+
+def test_step_time(dialog: DiagnosisDialog) -> None:
+    """Median step time over a button walk (reported; generous bound here)."""
+    taps = ["consent:yes", "arrears:3-5", "notice:dunning", "own:single", "guarantor:no", "divorce:none",
+            "lender:bank", "stay:no", "cmd:restart"]
+    times = []
+    for _ in range(30):
+        session = Session()
+        dialog.step(session, DialogInput(kind="follow", today=TODAY))
+        for t in taps:
+            inp = DialogInput(kind="postback", today=TODAY, data=t)
+            t0 = time.perf_counter()
+            dialog.step(session, inp)
+            times.append(time.perf_counter() - t0)
+    median_us = statistics.median(times) * 1e6
+    print(f"median step (postback walk): {median_us:.0f} µs")
+    assert median_us < 5000
+
+
+# ---------------------------------------------------------------------------
+# The rich menu (bot/channels/richmenu.py) works from any state
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["cmd:start", "menu:ninbai", "menu:compare", "cmd:human"])
+def test_rich_menu_postbacks_are_understood_in_every_state(reached: dict[str, Bot], data: str) -> None:
+    from bot.channels.richmenu import rich_menu_request
+
+    assert data in {a.action.data for a in rich_menu_request().areas}
+    for state, bot in reached.items():
+        b = bot.clone()
+        b.tap(data)
+        assert "うまく読み取れませんでした" not in b.text(), (state, data)
+        if data == "menu:compare":
+            assert any(isinstance(m, Table) for m in b.last.answer.messages), state
