@@ -64,10 +64,28 @@ def render() -> str:
     return machine.get_combined_graph().source.rstrip("\n") + "\n"
 
 
+README = OUTPUT.parent.parent / "README.md"
+README_START, README_END = "<!-- dialog-diagram:start -->", "<!-- dialog-diagram:end -->"
+
+
+def readme_block() -> str:
+    """The README's copy of the diagram (GitHub renders mermaid fences)."""
+    return f"{README_START}\n```mermaid\n{render()}```\n{README_END}"
+
+
+def update_readme(path: Path = README) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    path.write_text(text[:start] + readme_block() + text[end:], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     out = Path(argv[0]) if argv else OUTPUT
     out.write_text(render(), encoding="utf-8")
     print(f"wrote {out}")
+    if not argv:
+        update_readme()
+        print(f"updated {README}")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dialogs.diagnosis import STATE_NAMES, TRANSITIONS
-from dialogs.diagram import OUTPUT, render
+from dialogs.diagram import OUTPUT, README, readme_block, render
 
 MMD = Path(__file__).resolve().parent.parent / "docs" / "dialog.mmd"
 
@@ -26,3 +26,7 @@ def test_diagram_shows_every_state_and_trigger() -> None:
 
 def test_render_is_stable() -> None:
     assert render() == render()
+
+
+def test_readme_shows_the_current_diagram() -> None:
+    assert readme_block() in README.read_text(encoding="utf-8"), "run: python -m dialogs.diagram"
