@@ -54,6 +54,12 @@ class Engine:
         # In-transaction answer filters: callables(conversation_row, result) that
         # may add to result.answer (e.g. the out-of-hours note on a handoff).
         self.answer_filters: list[Any] = []
+        # Pre-dialog interceptors: callables(engine, row, inbound, contact) run in the
+        # transaction before the conversation is opened; one may take the event
+        # (data deletion request, a feedback button) by returning
+        # (conversation_row, Answer) — it stores what it needs, the engine stores
+        # and queues the answer. None lets the dialog run. See bot/insights/privacy.py.
+        self.interceptors: list[Any] = []
 
     # -- processing --------------------------------------------------------
     def process(self, row: dict[str, Any]) -> bool:
@@ -64,6 +70,9 @@ class Engine:
         kind = row["kind"]
         queued = False
         signals: set[str] = set()
+        if kind == "follow" and channel == "line" and self.line is not None:
+            # The LINE display name, for the operators (outside the transaction).
+            inbound["display_name"] = self.line.profile_name(external_id)
         with self.storage.write():
             contact = self.storage.ensure_contact(channel, external_id)
             if kind == "unfollow":
@@ -83,6 +92,13 @@ class Engine:
             if kind == "start" and inbound.get("source"):
                 if not contact["source"]:
                     self.storage.update_contact(contact["id"], source=dumps(inbound["source"]))
+            for intercept in self.interceptors:
+                taken = intercept(self, row, inbound, contact)
+                if taken is not None:
+                    conv, answer = taken
+                    queued = bool(answer.messages) and self._store_and_queue(conv, contact, row, answer)
+                    self.storage.set_event_status(row["id"], "delivering" if queued else "done")
+                    return queued
             conv = self.storage.open_conversation(contact, self.dialog.name)
             self._store_inbound(conv, contact, row, inbound)
 

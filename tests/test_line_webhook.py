@@ -185,3 +185,23 @@ def test_refollow_after_block_is_welcomed_back(line, fake_line, app):
     again = fake_line.texts_to(user)[len(first):]
     assert again and any("おかえり" in t or "また" in t for t in again)
     assert app.extensions["ninbai"].storage.get_contact("line", user)["blocked"] == 0
+
+
+def test_loading_animation_when_an_answer_waited(make_app, fake_line):
+    from tests.conftest import LineHelper
+
+    app = make_app(LOADING_AFTER_SECONDS=-1)  # every event counts as "late"
+    line = LineHelper(app, fake_line)
+    user = webhooks.make_user_id()
+    line.say(user, "こんにちは")
+    line.idle()
+    assert fake_line.loading == [{"chatId": user, "loadingSeconds": 5}]
+    assert fake_line.errors == []
+
+
+def test_follow_stores_the_line_display_name(line, fake_line, app):
+    user = webhooks.make_user_id()
+    fake_line.profiles[user] = "山田花子"
+    line.follow(user)
+    line.idle()
+    assert app.extensions["ninbai"].storage.get_contact("line", user)["display_name"] == "山田花子"

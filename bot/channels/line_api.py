@@ -163,9 +163,3 @@ class LineClient:
             logger.info("LINE profile lookup failed: %s", type(exc).__name__)
             return None
         return profile.display_name
-
-    def show_loading(self, user_id: str, seconds: int = 5) -> SendOutcome:
-        from linebot.v3.messaging import ShowLoadingAnimationRequest
-
-        request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
-        return self._call_once("loading", self.api.show_loading_animation_with_http_info, request)

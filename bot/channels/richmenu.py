@@ -277,7 +277,7 @@ def loading_seconds(seconds: int) -> int:
     return min(60, ((seconds + 4) // 5) * 5)
 
 
-def start_loading(api: MessagingApi, user_id: str, seconds: int = 5) -> bool:
+def start_loading(api: MessagingApi, user_id: str, seconds: int = 5, timeout: float = 5.0) -> bool:
     """Show the loading animation to ``user_id`` (one-to-one chats only).
 
     Cosmetic: never raises for an API/connection error (logged, returns False).
@@ -286,7 +286,8 @@ def start_loading(api: MessagingApi, user_id: str, seconds: int = 5) -> bool:
         return False  # groups ("C…") and rooms ("R…") have no loading animation
     try:
         api.show_loading_animation(
-            ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=loading_seconds(seconds))
+            ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=loading_seconds(seconds)),
+            _request_timeout=timeout,
         )
     except Exception as exc:
         log.info("loading animation failed: %s", type(exc).__name__)
