@@ -1,0 +1,48 @@
+"""The operator console at ``/console`` (Japanese, for staff).
+
+``init_app(app)`` registers the blueprint, the alert hook (``Engine.hooks``)
+and the out-of-hours note (``Engine.answer_filters``). Call it after
+``bot.auth.init_app(app)``.
+
+Config (``NINBAI_`` environment variables):
+
+* ``ALERT_LINE_USER_IDS`` — LINE user ids of staff to push alerts to (comma-separated)
+* ``ALERT_WEBHOOK_URL`` — Slack / Teams incoming webhook URL (``{"text": …}``)
+* ``ALERT_WEBHOOK_TIMEOUT`` — seconds (default 5)
+* ``PUBLIC_URL`` — e.g. ``https://bot.example.jp``, for links in alerts
+* ``BUSINESS_HOURS`` — ``"09:00-18:00"`` (JST; weekdays, no public holidays, not 12/29–1/3)
+* ``CONSOLE_POLL_MS`` — the console's polling interval (default 2500)
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.console.views import bp
+
+__all__ = ["bp", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    from bot.console import hours
+    from bot.console.alerts import Alerts
+
+    app.config.setdefault("BUSINESS_HOURS", hours.DEFAULT_HOURS)
+    app.config.setdefault("CONSOLE_POLL_MS", 2500)
+    app.register_blueprint(bp)
+    services = app.extensions.get("ninbai")
+    if services is None:
+        return
+    alerts = Alerts(
+        services.storage,
+        services.line,
+        line_user_ids=app.config.get("ALERT_LINE_USER_IDS"),
+        webhook_url=app.config.get("ALERT_WEBHOOK_URL"),
+        public_url=app.config.get("PUBLIC_URL"),
+        timeout=float(app.config.get("ALERT_WEBHOOK_TIMEOUT", 5.0)),
+    )
+    services.extra["alerts"] = alerts
+    services.engine.hooks.append(alerts.hook)
+    business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
+    services.extra["business_hours"] = business_hours
+    clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
+    services.engine.answer_filters.append(hours.make_answer_filter(business_hours, clock))

@@ -1,0 +1,446 @@
+"""Console routes. Pages render templates; ``/console/api/*`` answer JSON.
+
+Every view carries ``@role_required``: operators and admins work
+conversations; admins also manage users, canned replies and read the audit
+trail; marketing users only get the small landing page here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+
+from bot import audit, auth
+from bot.auth import STAFF, current_user, role_required
+from bot.console import service
+from bot.console.service import Conflict, NotFound
+from bot.engine import JST
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+def _services() -> Any:
+    return current_app.extensions["ninbai"]
+
+
+def _storage() -> Any:
+    return _services().storage
+
+
+def _is_admin() -> bool:
+    return current_user.role == "admin"
+
+
+def _error(message: str, status: int):
+    return jsonify({"error": message}), status
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if isinstance(data, dict):
+        return data
+    return request.form.to_dict()
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    message = "セッションの有効期限が切れました。画面を再読み込みしてください。"
+    if auth.wants_json():
+        return _error(message, 400)
+    return render_template("console/error.html", title="送信できませんでした", message=message), 400
+
+
+@bp.app_context_processor
+def console_globals() -> dict[str, Any]:
+    return {"role_labels": auth.ROLE_LABELS, "status_labels": service.STATUS_LABELS}
+
+
+# -- landing for marketing ------------------------------------------------------------
+@bp.get("/welcome")
+@role_required()
+def coming():
+    return render_template("console/coming.html", title="ようこそ")
+
+
+# -- inbox ---------------------------------------------------------------------------
+def _filters() -> tuple[str, str]:
+    status = request.args.get("status", "open")
+    if status not in ("open", "all", *service.STATUS_LABELS):
+        status = "open"
+    owner = request.args.get("owner", "all")
+    if owner not in ("all", "mine", "unassigned"):
+        owner = "all"
+    return status, owner
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def inbox():
+    status, owner = _filters()
+    return render_template(
+        "console/inbox.html",
+        title="受信箱",
+        status=status,
+        owner=owner,
+        rows=service.inbox(_storage(), current_user.id, status, owner),
+        alerts=service.alert_summary(_storage()),
+        poll_ms=int(current_app.config.get("CONSOLE_POLL_MS", 2500)),
+    )
+
+
+@bp.get("/api/inbox")
+@role_required(*STAFF)
+def api_inbox():
+    status, owner = _filters()
+    storage = _storage()
+    return jsonify(
+        {
+            "rows": service.inbox(storage, current_user.id, status, owner),
+            "alerts": service.alert_summary(storage),
+            "me": current_user.id,
+        }
+    )
+
+
+@bp.post("/api/alerts/seen")
+@role_required(*STAFF)
+def api_alerts_seen():
+    n = service.mark_alerts_seen(_storage())
+    if n:
+        audit.record("alerts_seen", "alert", None, {"count": n})
+    return jsonify({"ok": True, "seen": n, "alerts": service.alert_summary(_storage())})
+
+
+# -- one conversation ------------------------------------------------------------------
+def _conv_or_404(conv_id: int) -> dict[str, Any]:
+    try:
+        return service.get_conversation(_storage(), conv_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/c/<int:conv_id>")
+@role_required(*STAFF)
+def conversation(conv_id: int):
+    storage = _storage()
+    conv = _conv_or_404(conv_id)
+    audit.record("view", "conversation", conv_id)
+    service.mark_alerts_seen(storage, conv_id)
+    service.mark_read(storage, conv_id, current_user.id)
+    contact = storage.contact_by_id(conv["contact_id"])
+    return render_template(
+        "console/conversation.html",
+        title=f"相談 #{conv_id}",
+        conv=conv,
+        state=service.conversation_state(storage, conv),
+        contact=contact,
+        card=service.case_card(storage, conv),
+        notes=service.notes(storage, conv_id),
+        canned=service.canned(storage),
+        staff=service.staff(storage),
+        alerts=service.alert_summary(storage),
+        poll_ms=int(current_app.config.get("CONSOLE_POLL_MS", 2500)),
+    )
+
+
+@bp.get("/api/c/<int:conv_id>")
+@role_required(*STAFF)
+def api_conversation(conv_id: int):
+    storage = _storage()
+    conv = _conv_or_404(conv_id)
+    after = request.args.get("after", "0")
+    after_id = int(after) if after.isdigit() else 0
+    if conv["owner_id"] == current_user.id:
+        service.mark_read(storage, conv_id, current_user.id)
+    payload: dict[str, Any] = {
+        "state": service.conversation_state(storage, conv),
+        "messages": service.messages(storage, conv_id, after_id),
+        "notes": service.notes(storage, conv_id),
+        "me": current_user.id,
+        "alerts": service.alert_summary(storage),
+    }
+    known = request.args.get("version")
+    if known != str(conv["version"]):
+        payload["card_html"] = render_template("console/_card.html",
+                                               card=service.case_card(storage, conv))
+    return jsonify(payload)
+
+
+def _state_response(conv_id: int, **extra: Any):
+    storage = _storage()
+    conv = service.get_conversation(storage, conv_id)
+    return jsonify({"ok": True, "state": service.conversation_state(storage, conv), **extra})
+
+
+@bp.post("/api/c/<int:conv_id>/takeover")
+@role_required(*STAFF)
+def api_takeover(conv_id: int):
+    _conv_or_404(conv_id)
+    try:
+        service.take_over(_storage(), conv_id, current_user.id)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    audit.record("takeover", "conversation", conv_id)
+    service.mark_alerts_seen(_storage(), conv_id)
+    return _state_response(conv_id)
+
+
+@bp.post("/api/c/<int:conv_id>/reply")
+@role_required(*STAFF)
+def api_reply(conv_id: int):
+    _conv_or_404(conv_id)
+    text = _json_body().get("text", "")
+    if not isinstance(text, str):
+        return _error("メッセージが正しくありません", 400)
+    try:
+        msg_id = service.reply(_services(), conv_id, current_user.id, text)
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text.strip())})
+    return _state_response(conv_id, message_id=msg_id)
+
+
+@bp.post("/api/c/<int:conv_id>/handback")
+@role_required(*STAFF)
+def api_handback(conv_id: int):
+    _conv_or_404(conv_id)
+    try:
+        service.hand_back(_services(), conv_id, current_user.id, _is_admin())
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    audit.record("handback", "conversation", conv_id)
+    return _state_response(conv_id)
+
+
+@bp.post("/api/c/<int:conv_id>/status")
+@role_required(*STAFF)
+def api_status(conv_id: int):
+    _conv_or_404(conv_id)
+    wanted = _json_body().get("status")
+    try:
+        if wanted == "closed":
+            service.close(_storage(), conv_id, current_user.id, _is_admin())
+            audit.record("close", "conversation", conv_id)
+        elif wanted == "open":
+            service.reopen(_storage(), conv_id)
+            audit.record("reopen", "conversation", conv_id)
+        else:
+            return _error("status は closed か open です", 400)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    return _state_response(conv_id)
+
+
+@bp.post("/api/c/<int:conv_id>/assign")
+@role_required(*STAFF)
+def api_assign(conv_id: int):
+    _conv_or_404(conv_id)
+    value = _json_body().get("user_id")
+    if value == "me":
+        assignee: int | None = current_user.id
+    elif value in (None, "", "none"):
+        assignee = None
+    else:
+        try:
+            assignee = int(value)
+        except (TypeError, ValueError):
+            return _error("担当者が正しくありません", 400)
+    try:
+        service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    audit.record("assign", "conversation", conv_id, {"to": assignee})
+    return _state_response(conv_id)
+
+
+@bp.post("/api/c/<int:conv_id>/notes")
+@role_required(*STAFF)
+def api_note(conv_id: int):
+    _conv_or_404(conv_id)
+    text = _json_body().get("text", "")
+    try:
+        note_id = service.add_note(_storage(), conv_id, current_user.id, text if isinstance(text, str) else "")
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    audit.record("note", "conversation", conv_id, {"note_id": note_id})
+    return jsonify({"ok": True, "notes": service.notes(_storage(), conv_id)})
+
+
+# -- canned replies (admin) -----------------------------------------------------------
+@bp.get("/canned")
+@role_required("admin")
+def canned():
+    return render_template("console/canned.html", title="定型文", items=service.canned(_storage()))
+
+
+def _position() -> int:
+    try:
+        return int(request.form.get("position") or 0)
+    except ValueError:
+        return 0
+
+
+@bp.post("/canned")
+@role_required("admin")
+def canned_create():
+    try:
+        cid = service.save_canned(_storage(), current_user.id, request.form.get("title", ""),
+                                  request.form.get("text", ""), _position())
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.canned")), 303
+    audit.record("canned_create", "canned", cid)
+    flash("定型文を追加しました", "ok")
+    return redirect(url_for("console.canned")), 303
+
+
+@bp.post("/canned/<int:canned_id>")
+@role_required("admin")
+def canned_update(canned_id: int):
+    try:
+        service.save_canned(_storage(), current_user.id, request.form.get("title", ""),
+                            request.form.get("text", ""), _position(), canned_id)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.canned")), 303
+    except NotFound:
+        abort(404)
+    audit.record("canned_update", "canned", canned_id)
+    flash("定型文を保存しました", "ok")
+    return redirect(url_for("console.canned")), 303
+
+
+@bp.post("/canned/<int:canned_id>/delete")
+@role_required("admin")
+def canned_delete(canned_id: int):
+    service.delete_canned(_storage(), canned_id)
+    audit.record("canned_delete", "canned", canned_id)
+    flash("定型文を削除しました", "ok")
+    return redirect(url_for("console.canned")), 303
+
+
+# -- users (admin) -----------------------------------------------------------------------
+@bp.get("/users")
+@role_required("admin")
+def users():
+    return render_template("console/users.html", title="ユーザー管理", users=auth.list_users(),
+                           roles=auth.ROLES)
+
+
+@bp.post("/users")
+@role_required("admin")
+def users_create():
+    form = request.form
+    try:
+        user_id = auth.create_user(form.get("login", ""), form.get("password", ""),
+                                   form.get("role", ""), form.get("display_name"))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.users")), 303
+    audit.record("user_create", "user", user_id, {"login": auth.normalize_login(form.get("login", "")),
+                                                   "role": form.get("role")})
+    flash("ユーザーを作成しました", "ok")
+    return redirect(url_for("console.users")), 303
+
+
+@bp.post("/users/<int:user_id>")
+@role_required("admin")
+def users_update(user_id: int):
+    row = auth.get_user(user_id)
+    if row is None:
+        abort(404)
+    form = request.form
+    action = form.get("action")
+    storage = _storage()
+    try:
+        if action == "role":
+            role = form.get("role", "")
+            if row["role"] == "admin" and role != "admin" and row["active"] \
+                    and auth.active_admin_count(storage) <= 1:
+                raise ValueError("最後の管理者の役割は変更できません")
+            auth.set_role(user_id, role)
+            audit.record("user_update", "user", user_id, {"role": role})
+            flash(f"{row['login']} の役割を変更しました", "ok")
+        elif action == "name":
+            auth.set_display_name(user_id, form.get("display_name", ""))
+            audit.record("user_update", "user", user_id, {"display_name": True})
+            flash(f"{row['login']} の表示名を変更しました", "ok")
+        elif action == "password":
+            auth.set_password(user_id, form.get("password", ""))
+            audit.record("user_password", "user", user_id)
+            flash(f"{row['login']} のパスワードを再設定しました（ログイン中の画面は切れます）", "ok")
+        elif action == "disable":
+            if user_id == current_user.id:
+                raise ValueError("自分自身は無効にできません")
+            auth.set_active(user_id, False)
+            audit.record("user_disable", "user", user_id)
+            flash(f"{row['login']} を無効にしました", "ok")
+        elif action == "enable":
+            auth.set_active(user_id, True)
+            audit.record("user_update", "user", user_id, {"active": True})
+            flash(f"{row['login']} を有効にしました", "ok")
+        else:
+            raise ValueError("操作が正しくありません")
+    except ValueError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("console.users")), 303
+
+
+# -- audit trail (admin) ------------------------------------------------------------------
+def _day_bound(value: str | None, add_days: int = 0) -> str | None:
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    start = dt.datetime.combine(day + dt.timedelta(days=add_days), dt.time(), tzinfo=JST)
+    return start.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log():
+    args = request.args
+    before = args.get("before", "")
+    rows = audit.query(
+        _storage(),
+        login=args.get("login") or None,
+        action=args.get("action") or None,
+        target_type=args.get("target_type") or None,
+        target_id=args.get("target_id") or None,
+        date_from=_day_bound(args.get("from")),
+        date_to=_day_bound(args.get("to"), add_days=1),
+        before_id=int(before) if before.isdigit() else None,
+        limit=200,
+    )
+    items = [
+        {**r, "when": service.jst_time(r["at"]),
+         "action_label": audit.ACTION_LABELS.get(r["action"], r["action"])}
+        for r in rows
+    ]
+    next_args = {k: v for k, v in args.items() if k != "before" and v}
+    return render_template(
+        "console/audit.html", title="監査ログ", items=items, args=args,
+        actions=audit.ACTION_LABELS,
+        more=url_for("console.audit_log", **next_args, before=rows[-1]["id"]) if len(rows) == 200 else None,
+    )

@@ -1,0 +1,390 @@
+/* 任売相談 コンソール: live inbox and conversation view (no inline scripts: CSP). */
+(function () {
+  "use strict";
+
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  var toastTimer = null;
+  function toast(message, kind) {
+    var t = $("cs-toast");
+    if (!t) { window.alert(message); return; }
+    t.textContent = message;
+    t.className = "cs-toast cs-toast--" + (kind || "error");
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { t.hidden = true; }, 6000);
+  }
+
+  function api(url, options) {
+    options = options || {};
+    var init = {
+      method: options.method || "GET",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    };
+    if (init.method !== "GET") {
+      init.headers["X-CSRFToken"] = csrf;
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(options.body || {});
+    }
+    return fetch(url, init).then(function (res) {
+      if (res.status === 401) {
+        window.location.href = "/console/login?next=" + encodeURIComponent(window.location.pathname);
+        throw new Error("login");
+      }
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) {
+          var err = new Error(data.error || ("エラーが発生しました（" + res.status + "）"));
+          err.status = res.status;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  /* -- confirm before destructive form posts -------------------------------- */
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      ev.preventDefault();
+    }
+  });
+
+  /* -- alerts: badge and sound ------------------------------------------------ */
+  var audioCtx = null;
+  var lastAlertId = null;
+  function soundOn() { return window.localStorage && localStorage.getItem("cs-sound") === "1"; }
+  function beep() {
+    if (!soundOn()) return;
+    try {
+      audioCtx = audioCtx || new (window.AudioContext || window.webkitAudioContext)();
+      var o = audioCtx.createOscillator(), g = audioCtx.createGain();
+      o.type = "sine"; o.frequency.value = 880;
+      g.gain.setValueAtTime(0.001, audioCtx.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.2, audioCtx.currentTime + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.001, audioCtx.currentTime + 0.4);
+      o.connect(g); g.connect(audioCtx.destination);
+      o.start(); o.stop(audioCtx.currentTime + 0.45);
+    } catch (e) { /* no audio: the badge is enough */ }
+  }
+  function updateAlerts(alerts) {
+    if (!alerts) return;
+    var badge = $("cs-alert-badge");
+    if (badge) {
+      badge.textContent = alerts.unseen;
+      badge.hidden = !alerts.unseen;
+    }
+    if (lastAlertId !== null && alerts.latest_id > lastAlertId) beep();
+    lastAlertId = Math.max(lastAlertId || 0, alerts.latest_id || 0);
+    var list = $("cs-alert-list");
+    if (list) {
+      list.textContent = "";
+      (alerts.items || []).forEach(function (a) {
+        var li = el("li", "cs-alert-list__item cs-alert-list__item--" + a.kind);
+        var link = el("a", null, "#" + a.conversation_id + " " + a.label);
+        link.href = "/console/c/" + a.conversation_id;
+        li.appendChild(link);
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(el("span", "cs-muted", a.ago));
+        list.appendChild(li);
+      });
+      list.hidden = !alerts.unseen;
+    }
+    var seen = $("cs-alerts-seen");
+    if (seen) seen.hidden = !alerts.unseen;
+    document.title = document.title.replace(/^\(\d+\) /, "");
+    if (alerts.unseen) document.title = "(" + alerts.unseen + ") " + document.title;
+  }
+
+  function setupSound() {
+    var box = $("cs-sound");
+    if (!box) return;
+    box.checked = soundOn();
+    box.addEventListener("change", function () {
+      localStorage.setItem("cs-sound", box.checked ? "1" : "0");
+      if (box.checked) {
+        try {
+          audioCtx = audioCtx || new (window.AudioContext || window.webkitAudioContext)();
+          audioCtx.resume();
+        } catch (e) { /* ignore */ }
+      }
+    });
+  }
+
+  /* -- polling helper ------------------------------------------------------------ */
+  function poller(fn, interval) {
+    var timer = null, busy = false, failures = 0;
+    function run() {
+      clearTimeout(timer);
+      if (busy) { timer = setTimeout(run, interval); return; }
+      busy = true;
+      Promise.resolve().then(fn).then(function () {
+        failures = 0;
+      }, function (err) {
+        failures += 1;
+        if (failures === 3) toast("サーバーとの通信が不安定です。再接続しています…");
+        if (err && err.message !== "login" && window.console) console.warn(err);
+      }).then(function () {
+        busy = false;
+        timer = setTimeout(run, document.hidden ? interval * 4 : interval);
+      });
+    }
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) run(); });
+    run();
+    return { now: function () { if (!busy) run(); } };
+  }
+
+  /* -- inbox ------------------------------------------------------------------------------- */
+  function rowElement(r) {
+    var li = el("li", "cs-row cs-row--" + (r.urgency || "none") + (r.unread ? " cs-row--unread" : ""));
+    li.dataset.id = r.id;
+    var a = el("a", "cs-row__link");
+    a.href = "/console/c/" + r.id;
+    a.appendChild(el("span", "cs-urg cs-urg--" + (r.urgency || "none"), r.urgency_label));
+    a.appendChild(el("span", "cs-row__name", r.name));
+    a.appendChild(el("span", "cs-chan cs-chan--" + r.channel, r.channel_label));
+    a.appendChild(el("span", "cs-status cs-status--" + r.status, r.status_label));
+    a.appendChild(el("span", "cs-row__owner", r.owner || "未割当"));
+    var unread = el("span", "cs-row__unread" + (r.unread ? "" : " cs-row__unread--zero"), r.unread);
+    unread.title = "未読";
+    a.appendChild(unread);
+    a.appendChild(el("span", "cs-row__excerpt", r.excerpt));
+    var meta = el("span", "cs-row__meta");
+    var agoEl = el("span", "cs-row__ago", r.last_user_ago);
+    agoEl.title = r.last_user_time || "";
+    meta.appendChild(agoEl);
+    meta.appendChild(el("span", "cs-row__score", "スコア " + r.lead_score));
+    if (r.kaisatsu) meta.appendChild(el("span", "cs-row__kaisatsu", "開札 " + r.kaisatsu));
+    if (r.new_alerts) meta.appendChild(el("span", "cs-row__alert", "通知"));
+    a.appendChild(meta);
+    li.appendChild(a);
+    return li;
+  }
+
+  function setupInbox(root) {
+    var list = $("cs-rows"), empty = $("cs-empty"), count = $("cs-count");
+    var form = $("cs-filters");
+    var interval = parseInt(root.dataset.poll, 10) || 2500;
+    var lastJson = "";
+
+    function query() {
+      var params = new URLSearchParams(new FormData(form));
+      return params.toString();
+    }
+
+    function render(rows) {
+      var json = JSON.stringify(rows);
+      if (json === lastJson) return;
+      lastJson = json;
+      var frag = document.createDocumentFragment();
+      rows.forEach(function (r) { frag.appendChild(rowElement(r)); });
+      list.textContent = "";
+      list.appendChild(frag);
+      empty.hidden = rows.length > 0;
+      count.textContent = rows.length + "件";
+    }
+
+    var p = poller(function () {
+      return api(root.dataset.api + "?" + query()).then(function (data) {
+        render(data.rows || []);
+        updateAlerts(data.alerts);
+      });
+    }, interval);
+
+    form.addEventListener("change", function () {
+      window.history.replaceState(null, "", "?" + query());
+      lastJson = "";
+      p.now();
+    });
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); p.now(); });
+
+    var seen = $("cs-alerts-seen");
+    if (seen) seen.addEventListener("click", function () {
+      api(root.dataset.seenApi, { method: "POST" }).then(function (d) { updateAlerts(d.alerts); p.now(); },
+        function (err) { toast(err.message); });
+    });
+  }
+
+  /* -- one conversation ---------------------------------------------------------------------- */
+  function setupConversation(root) {
+    var base = root.dataset.api;
+    var me = parseInt(root.dataset.me, 10);
+    var version = root.dataset.version;
+    var lastId = 0;
+    var state = null;
+    var log = $("cs-log");
+    var reply = $("cs-reply"), send = $("cs-send"), note = $("cs-composer-note");
+    var interval = parseInt(root.dataset.poll, 10) || 2000;
+    var seenIds = {};
+
+    function atBottom() {
+      return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    }
+
+    function addMessage(m) {
+      if (seenIds[m.id]) return;
+      seenIds[m.id] = true;
+      var li = el("li", "cs-msg cs-msg--" + m.sender);
+      li.dataset.id = m.id;
+      var head = el("div", "cs-msg__head");
+      head.appendChild(el("span", "cs-msg__who", m.label));
+      var t = el("time", "cs-msg__time", m.time);
+      t.title = m.at;
+      head.appendChild(t);
+      li.appendChild(head);
+      (m.parts || []).forEach(function (part) {
+        li.appendChild(el("p", "cs-msg__part cs-msg__part--" + part.type, part.text));
+      });
+      log.appendChild(li);
+      lastId = Math.max(lastId, m.id);
+    }
+
+    function renderNotes(notes) {
+      var ul = $("cs-notes");
+      ul.textContent = "";
+      notes.forEach(function (n) {
+        var li = el("li", "cs-note");
+        li.appendChild(el("p", "cs-note__text", n.text));
+        li.appendChild(el("p", "cs-muted cs-small", n.by + "・" + n.at));
+        ul.appendChild(li);
+      });
+    }
+
+    function renderState(s) {
+      state = s;
+      var status = $("cs-status");
+      status.textContent = s.status_label;
+      status.className = "cs-status cs-status--" + s.status;
+      $("cs-owner").textContent = s.owner ? "担当: " + s.owner : "担当なし";
+      var mine = s.status === "operator" && s.owner_id === me;
+      $("cs-takeover").hidden = !(s.status === "bot" || s.status === "waiting");
+      $("cs-handback").hidden = s.status !== "operator";
+      $("cs-close").hidden = s.status === "closed";
+      $("cs-reopen").hidden = s.status !== "closed";
+      $("cs-assign").disabled = s.status === "closed";
+      reply.disabled = !mine;
+      send.disabled = !mine;
+      if (mine) note.textContent = s.channel === "line" ? "LINEで送信されます" : "ウェブチャットに表示されます";
+      else if (s.status === "operator") note.textContent = (s.owner || "他の担当者") + "さんが対応中です";
+      else if (s.status === "closed") note.textContent = "終了した相談です";
+      else note.textContent = "返信するには「対応する」を押してください（押すまでボットが応答します）";
+      root.dataset.status = s.status;
+    }
+
+    function refresh() {
+      return api(base + "?after=" + lastId + "&version=" + encodeURIComponent(version)).then(function (d) {
+        var stick = atBottom() || lastId === 0;
+        (d.messages || []).forEach(addMessage);
+        if (stick && d.messages && d.messages.length) log.scrollTop = log.scrollHeight;
+        renderState(d.state);
+        if (d.card_html !== undefined) {
+          $("cs-card").innerHTML = d.card_html;
+          version = String(d.state.version);
+        }
+        renderNotes(d.notes || []);
+        updateAlerts(d.alerts);
+      });
+    }
+
+    var p = poller(refresh, interval);
+
+    function act(path, body, okMessage) {
+      return api(base + "/" + path, { method: "POST", body: body || {} }).then(function (d) {
+        if (d.state) renderState(d.state);
+        if (okMessage) toast(okMessage, "ok");
+        p.now();
+        return d;
+      }, function (err) {
+        toast(err.message);
+        p.now();
+        throw err;
+      });
+    }
+
+    $("cs-actions").addEventListener("click", function (ev) {
+      var btn = ev.target.closest("button[data-action]");
+      if (!btn) return;
+      var action = btn.dataset.action;
+      btn.disabled = true;
+      var done = function () { btn.disabled = false; };
+      var promise;
+      if (action === "takeover") promise = act("takeover", {}, "対応を開始しました。ボットは応答を止めています");
+      else if (action === "handback") {
+        if (!window.confirm("ボットに戻しますか？ お客さまには自動応答が再開したことを伝えます。")) { done(); return; }
+        promise = act("handback", {}, "ボットに戻しました");
+      } else if (action === "close") {
+        if (!window.confirm("この相談を終了しますか？")) { done(); return; }
+        promise = act("status", { status: "closed" }, "終了しました");
+      } else if (action === "reopen") promise = act("status", { status: "open" }, "再開しました");
+      if (promise) promise.then(done, done); else done();
+    });
+
+    $("cs-assign").addEventListener("change", function (ev) {
+      var v = ev.target.value;
+      if (!v) return;
+      act("assign", { user_id: v }, "担当を変更しました").then(null, function () {}).then(function () {
+        ev.target.value = "";
+      });
+    });
+
+    $("cs-canned").addEventListener("change", function (ev) {
+      var opt = ev.target.selectedOptions[0];
+      if (opt && opt.dataset.text !== undefined) {
+        var s = reply.selectionStart || reply.value.length, e = reply.selectionEnd || reply.value.length;
+        reply.value = reply.value.slice(0, s) + opt.dataset.text + reply.value.slice(e);
+        reply.focus();
+      }
+      ev.target.value = "";
+    });
+
+    var sending = false;
+    function submitReply() {
+      var text = reply.value.trim();
+      if (!text || sending) return;
+      sending = true;
+      send.disabled = true;
+      act("reply", { text: text }).then(function () {
+        reply.value = "";
+      }, function () {}).then(function () {
+        sending = false;
+        if (state) renderState(state);
+        reply.focus();
+      });
+    }
+    $("cs-composer").addEventListener("submit", function (ev) { ev.preventDefault(); submitReply(); });
+    reply.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && !ev.isComposing) {
+        ev.preventDefault();
+        submitReply();
+      }
+    });
+
+    $("cs-note-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = $("cs-note"), text = box.value.trim();
+      if (!text) return;
+      api(base + "/notes", { method: "POST", body: { text: text } }).then(function (d) {
+        box.value = "";
+        renderNotes(d.notes || []);
+      }, function (err) { toast(err.message); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupSound();
+    var inbox = $("cs-inbox");
+    if (inbox) setupInbox(inbox);
+    var conv = $("cs-conv");
+    if (conv) setupConversation(conv);
+  });
+})();
