@@ -258,3 +258,94 @@ def migrate(db: sqlite_utils.Database) -> int:
             raise
         logger.info("database migrated to schema version %s (%s)", number, fn.__name__)
     return current_version(db)
+
+
+@migration
+def m003_insights(db: sqlite_utils.Database) -> None:
+    """Indexes for the insights pages (lists, filters, funnel) and funnel triggers.
+
+    The triggers record the ``assigned`` and ``closed`` funnel steps whatever
+    code changes a conversation's status (the console does not run engine
+    hooks). ``day`` is the JST day the conversation started (its cohort).
+    """
+    db.execute("create index if not exists conversations_created on conversations (created_at)")
+    db.execute("create index if not exists conversations_channel_id on conversations (channel, id)")
+    db.execute("create index if not exists conversations_updated on conversations (updated_at)")
+    db.execute(
+        "create index if not exists conversations_stage on conversations"
+        " (json_extract(summary, '$.stage'))"
+    )
+    db.execute("create index if not exists messages_contact on messages (contact_id)")
+    db.execute("create index if not exists outbox_conversation on outbox (conversation_id)")
+    db.execute("create index if not exists alerts_conversation on alerts (conversation_id)")
+    # covering index: the funnel is an index-only scan of a day range
+    db.execute(
+        "create index if not exists funnel_events_cover on funnel_events"
+        " (day, channel, step, value, source, campaign, conversation_id)"
+    )
+    db.execute("create index if not exists funnel_events_step on funnel_events (step, created_at)")
+    # Daily roll-up of funnel_events, kept by triggers: the funnel page sums a few
+    # thousand rows instead of scanning every event of the period.
+    db.execute(
+        """
+        create table if not exists funnel_daily (
+          day text not null, channel text not null, source text not null, campaign text not null,
+          step text not null, value text not null, n integer not null default 0,
+          primary key (day, channel, source, campaign, step, value)
+        ) without rowid
+        """
+    )
+    db.execute(
+        """
+        insert into funnel_daily (day, channel, source, campaign, step, value, n)
+        select coalesce(day, ''), coalesce(channel, ''), coalesce(source, ''), coalesce(campaign, ''),
+               step, coalesce(value, ''), count(*)
+        from funnel_events group by 1, 2, 3, 4, 5, 6
+        on conflict do update set n = excluded.n
+        """
+    )
+    db.execute(
+        """
+        create trigger if not exists funnel_daily_insert after insert on funnel_events
+        begin
+          insert into funnel_daily (day, channel, source, campaign, step, value, n)
+          values (coalesce(new.day, ''), coalesce(new.channel, ''), coalesce(new.source, ''),
+                  coalesce(new.campaign, ''), new.step, coalesce(new.value, ''), 1)
+          on conflict do update set n = n + 1;
+        end
+        """
+    )
+    db.execute(
+        """
+        create trigger if not exists funnel_daily_delete after delete on funnel_events
+        begin
+          update funnel_daily set n = n - 1
+          where day = coalesce(old.day, '') and channel = coalesce(old.channel, '')
+            and source = coalesce(old.source, '') and campaign = coalesce(old.campaign, '')
+            and step = old.step and value = coalesce(old.value, '');
+        end
+        """
+    )
+    for step, condition in (
+        ("assigned", "new.status = 'operator' or new.owner_id is not null"),
+        ("closed", "new.status = 'closed'"),
+    ):
+        db.execute(
+            f"""
+            create trigger if not exists funnel_{step} after update on conversations
+            when ({condition})
+            begin
+              insert or ignore into funnel_events
+                (conversation_id, channel, source, campaign, step, value, day, created_at)
+              select new.id, new.channel,
+                case when new.channel = 'line' then 'line'
+                     else coalesce(case when json_valid(ct.source)
+                                   then json_extract(ct.source, '$.utm_source') end, '(direct)') end,
+                coalesce(case when json_valid(ct.source)
+                         then json_extract(ct.source, '$.utm_campaign') end, ''),
+                '{step}', '', date(new.created_at, '+9 hours'),
+                strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
+              from contacts ct where ct.id = new.contact_id;
+            end
+            """
+        )

@@ -1,0 +1,85 @@
+"""Marketing insights (/insights): transcripts, search, the funnel, exports, retention.
+
+``init_app(app)`` wires everything in:
+
+* the blueprint ``bp`` (``/insights/``, ``/insights/c/<id>``, ``/insights/funnel``,
+  ``/insights/export/<kind>.<fmt>``) for the ``marketing`` and ``admin`` roles —
+  personal data is redacted for marketing everywhere (pages, search, exports);
+* an engine hook recording the funnel (:mod:`bot.insights.funnel`);
+* two engine interceptors, run before the dialog: the feedback buttons
+  (:mod:`bot.insights.feedback`) and the homeowner's data-deletion request
+  (:mod:`bot.insights.privacy`);
+* after each console POST, the satisfaction question for conversations just closed;
+* the CLI: ``flask --app app data purge [--days N]`` and ``data feedback``.
+"""
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Blueprint, Flask, current_app, request
+from flask.cli import AppGroup
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("insights", __name__, url_prefix="/insights")
+
+
+def init_app(app: Flask) -> None:
+    from bot.insights import feedback, funnel, privacy, views  # noqa: F401  (views: routes on bp)
+
+    app.config.setdefault("RETENTION_DAYS", privacy.DEFAULT_RETENTION_DAYS)
+    app.register_blueprint(bp)
+    services = app.extensions["ninbai"]
+    engine = services.engine
+    storage = services.storage
+
+    def record_funnel(conv: dict, signals: set[str]) -> None:
+        funnel.record_conversation(storage, conv, signals)
+
+    engine.hooks.append(record_funnel)
+    engine.interceptors[:0] = [feedback.feedback_interceptor, privacy.delete_request_interceptor]
+
+    @app.after_request
+    def _feedback_after_close(response):
+        if (request.method == "POST" and request.path.startswith("/console")
+                and response.status_code < 400):
+            try:
+                if feedback.sweep(engine):
+                    services.notify()
+            except Exception:  # noqa: BLE001 — never break the console's answer
+                logger.exception("feedback sweep failed")
+        return response
+
+    app.cli.add_command(data_group)
+
+
+data_group = AppGroup("data", help="データの保持期間と削除")
+
+
+@data_group.command("purge", help="保持期間を過ぎた会話（メッセージ・メモ・通知・送信記録）を削除します")
+@click.option("--days", type=int, default=None,
+              help="この日数より長く動きのない会話を削除（既定: NINBAI_RETENTION_DAYS、365）")
+def data_purge(days: int | None) -> None:
+    from bot.insights.privacy import purge
+
+    days = int(days if days is not None else current_app.config["RETENTION_DAYS"])
+    if days < 1:
+        raise click.ClickException("--days は1以上にしてください")
+    storage = current_app.extensions["ninbai"].storage
+    totals = purge(storage, days)
+    try:
+        from bot.audit import record
+
+        record("purge", "data", None, {"days": days, **totals}, login="cli", storage=storage)
+    except Exception:  # noqa: BLE001
+        logger.exception("audit of the purge failed")
+    click.echo(f"purged (older than {days} days): " + ", ".join(f"{k}={v}" for k, v in totals.items()))
+
+
+@data_group.command("feedback", help="終了した有人対応の会話に満足度の質問を送ります（未送信のもの）")
+def data_feedback() -> None:
+    from bot.insights.feedback import sweep
+
+    services = current_app.extensions["ninbai"]
+    click.echo(f"feedback questions sent: {sweep(services.engine)}")

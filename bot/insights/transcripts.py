@@ -1,0 +1,271 @@
+"""Transcript queries: filters → SQL, keyset pagination, full-text search, one conversation.
+
+Every query is driven by an index: the list walks ``conversations`` by id
+(newest first) from a keyset ``before`` id; the search walks the FTS5 trigram
+index (3+ characters) newest first, or for 1–2 characters scans messages
+newest first with LIKE, stopping at the page size.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from dataclasses import dataclass, fields
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from bot.insights.funnel import STEPS
+from bot.insights.redact import EMAIL, NAME, PHONE, redact
+from bot.storage import loads
+
+JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+PAGE = 50
+CHANNELS = ("line", "web")
+URGENCIES = ("hot", "warm", "cold")
+STAGES = ("none", "dunning", "acceleration", "subrogation", "auction_start", "site_inspection",
+          "bid_notice", "after_kaisatsu", "unknown")
+STAGE_LABELS = {
+    "none": "滞納前", "dunning": "督促", "acceleration": "期限の利益喪失", "subrogation": "代位弁済",
+    "auction_start": "競売開始決定", "site_inspection": "現況調査", "bid_notice": "期間入札の通知",
+    "after_kaisatsu": "開札後", "unknown": "不明",
+}
+URGENCY_LABELS = {"hot": "高", "warm": "中", "cold": "低"}
+STATUS_LABELS = {"bot": "ボット", "waiting": "担当者待ち", "operator": "担当者対応中", "closed": "終了"}
+DIALOG_STEPS = ("welcome", "privacy", "explain", "stopped", "arrears", "notice", "court_letter", "dates",
+                "ownership", "guarantor", "divorce", "lender", "stay", "result", "contact", "contact_name",
+                "contact_phone", "contact_time", "handoff")
+
+
+@dataclass
+class Filters:
+    date_from: str = ""
+    date_to: str = ""
+    channel: str = ""
+    stage: str = ""
+    reached: str = ""
+    urgency: str = ""
+    lead: str = ""  # yes | no
+    handoff: str = ""  # yes | no
+    left_at: str = ""  # dialog step where the user left
+    idle_hours: int = 24
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any, today: dt.date | None = None) -> "Filters":
+        today = today or dt.datetime.now(JST).date()
+        f = cls()
+        f.date_from = _date(args.get("from"), today - dt.timedelta(days=29))
+        f.date_to = _date(args.get("to"), today)
+        f.channel = args.get("channel", "") if args.get("channel") in CHANNELS else ""
+        f.stage = args.get("stage", "") if args.get("stage") in STAGES else ""
+        f.reached = args.get("reached", "") if args.get("reached") in STEPS else ""
+        f.urgency = args.get("urgency", "") if args.get("urgency") in URGENCIES else ""
+        f.lead = args.get("lead", "") if args.get("lead") in ("yes", "no") else ""
+        f.handoff = args.get("handoff", "") if args.get("handoff") in ("yes", "no") else ""
+        f.left_at = args.get("left_at", "") if args.get("left_at") in DIALOG_STEPS else ""
+        try:
+            f.idle_hours = max(1, min(24 * 365, int(args.get("idle_hours") or 24)))
+        except ValueError:
+            f.idle_hours = 24
+        f.q = (args.get("q") or "").strip()[:100]
+        return f
+
+    def args(self, **override: Any) -> dict[str, Any]:
+        out = {"from": self.date_from, "to": self.date_to}
+        for fl in fields(self):
+            if fl.name in ("date_from", "date_to"):
+                continue
+            value = getattr(self, fl.name)
+            if value and not (fl.name == "idle_hours" and value == 24):
+                out[fl.name] = value
+        out.update({k: v for k, v in override.items()})
+        return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def _date(value: str | None, default: dt.date) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat() if value else default.isoformat()
+    except ValueError:
+        return default.isoformat()
+
+
+def _utc_bound(day: str, plus_days: int = 0) -> str:
+    """The UTC ISO instant of 00:00 JST on ``day`` (+ days), comparable to stored timestamps."""
+    t = dt.datetime.combine(dt.date.fromisoformat(day) + dt.timedelta(days=plus_days), dt.time(), JST)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _exists(step: str) -> str:
+    return (f"exists (select 1 from funnel_events fe where fe.conversation_id = c.id"
+            f" and fe.step = '{step}' and fe.value = '')")
+
+
+def conversation_where(f: Filters, now: dt.datetime | None = None) -> tuple[str, list[Any]]:
+    """SQL conditions on ``conversations c`` for the filters (without the text search)."""
+    # "+": no index on created_at here — the pages walk conversations by id (newest
+    # first, rows are created in time order) and stop at a page; an index range on
+    # created_at would sort every row of a long period first.
+    where = ["+c.created_at >= ?", "+c.created_at < ?"]
+    params: list[Any] = [_utc_bound(f.date_from), _utc_bound(f.date_to, 1)]
+    if f.channel:
+        where.append("c.channel = ?")
+        params.append(f.channel)
+    if f.stage:
+        where.append("json_extract(c.summary, '$.stage') = ?")
+        params.append(f.stage)
+    if f.urgency:
+        where.append("c.urgency = ?")
+        params.append(f.urgency)
+    if f.lead:
+        where.append(_exists("contact") if f.lead == "yes" else "not " + _exists("contact"))
+    if f.handoff:
+        where.append(_exists("handoff") if f.handoff == "yes" else "not " + _exists("handoff"))
+    if f.reached:
+        where.append("exists (select 1 from funnel_events fr where fr.conversation_id = c.id"
+                     " and fr.step = ? and fr.value = '')")
+        params.append(f.reached)
+    if f.left_at:
+        now = now or dt.datetime.now(dt.UTC)
+        idle = (now - dt.timedelta(hours=f.idle_hours)).isoformat(timespec="milliseconds")
+        where.append("c.step = ? and (c.status = 'closed' or coalesce(c.last_user_at, c.updated_at) < ?)")
+        params += [f.left_at, idle]
+    return " and ".join(where), params
+
+
+def fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
+def like_pattern(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+LIST_SQL = """
+select c.id, c.channel, c.status, c.step, c.urgency, c.lead_score, c.created_at, c.updated_at,
+       json_extract(c.summary, '$.stage') as stage, ct.display_name,
+       {lead} as is_lead, {handoff} as is_handoff,
+       (select m.text from messages m where m.conversation_id = c.id and m.direction = 'in'
+          and m.text is not null order by m.id limit 1) as first_text,
+       (select count(*) from messages m where m.conversation_id = c.id) as n_messages
+from conversations c join contacts ct on ct.id = c.contact_id
+where {where} {keyset}
+order by c.id desc limit ?
+"""
+
+
+def list_conversations(db: Any, f: Filters, before: int | None = None, limit: int = PAGE) -> list[dict]:
+    where, params = conversation_where(f)
+    sql = LIST_SQL.format(lead=_exists("contact"), handoff=_exists("handoff"), where=where,
+                          keyset="and c.id < ?" if before else "")
+    if before:
+        params.append(before)
+    params.append(limit)
+    cur = db.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
+
+
+SEARCH_FTS_SQL = """
+select m.id, m.conversation_id, m.text, m.created_at, c.channel, c.status, c.step,
+       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
+       c.summary as summary, c.data as data
+from messages_fts f join messages m on m.id = f.rowid
+     join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
+where messages_fts match ? and m.direction = 'in' and {where} {keyset}
+order by f.rowid desc limit ?
+"""
+SEARCH_LIKE_SQL = """
+select m.id, m.conversation_id, m.text, m.created_at, c.channel, c.status, c.step,
+       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
+       c.summary as summary, c.data as data
+from messages m join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
+where m.direction = 'in' and m.text like ? escape '\\' and {where} {keyset}
+order by m.id desc limit ?
+"""
+
+
+def search_mode(q: str) -> str:
+    return "fts" if len(q) >= 3 else "like"
+
+
+def search_messages(db: Any, f: Filters, before: int | None = None, limit: int = PAGE) -> list[dict]:
+    """What users wrote, newest first, within the filtered conversations."""
+    where, params = conversation_where(f)
+    keyset = "and m.id < ?" if before else ""
+    if search_mode(f.q) == "fts":
+        sql = SEARCH_FTS_SQL.format(where=where, keyset=keyset)
+        first = fts_phrase(f.q)
+    else:
+        sql = SEARCH_LIKE_SQL.format(where=where, keyset=keyset)
+        first = like_pattern(f.q)
+    all_params = [first, *params] + ([before] if before else []) + [limit]
+    cur = db.execute(sql, all_params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
+
+
+def known_personal(conv: dict[str, Any], display_name: str | None = None) -> list[str]:
+    """Strings this conversation's user gave as their name / phone / e-mail."""
+    out: list[str] = []
+    for blob in (loads(conv.get("data"), {}) or {}, loads(conv.get("summary"), {}) or {}):
+        contact = blob.get("contact") or {}
+        if isinstance(contact, dict):
+            out += [str(contact[k]) for k in ("name", "phone", "email", "kana") if contact.get(k)]
+    if display_name:
+        out.append(display_name)
+    return out
+
+
+def highlight(text: str, q: str) -> Markup:
+    """Escape first, then wrap each (case-insensitive) match of ``q`` in <mark>."""
+    if not text:
+        return Markup("")
+    if not q:
+        return escape(text)
+    parts = re.split(f"({re.escape(q)})", text, flags=re.IGNORECASE)
+    out = []
+    for i, part in enumerate(parts):
+        out.append(Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part))
+    return Markup("").join(out)
+
+
+def display_text(text: str | None, redacted: bool, known: list[str]) -> str:
+    if text is None:
+        return ""
+    return redact(text, known) if redacted else text
+
+
+def display_name_for(name: str | None, redacted: bool) -> str:
+    if not name:
+        return ""
+    return NAME if redacted else name
+
+
+def contact_fields(conv: dict[str, Any], redacted: bool) -> list[tuple[str, str]]:
+    """(label, value) of the contact details left in the dialog."""
+    data = loads(conv.get("data"), {}) or {}
+    summary = loads(conv.get("summary"), {}) or {}
+    c = {**(summary.get("contact") or {}), **(data.get("contact") or {})}
+    rows = []
+    for key, label, mask in (("name", "お名前", NAME), ("phone", "電話番号", PHONE), ("email", "メール", EMAIL)):
+        if c.get(key):
+            rows.append((label, mask if redacted else str(c[key])))
+    if c.get("via_line"):
+        rows.append(("連絡方法", "LINEで"))
+    if c.get("preferred_time"):
+        rows.append(("希望の時間帯", {"morning": "午前", "afternoon": "午後", "evening": "夕方以降",
+                                      "any": "いつでも"}.get(c["preferred_time"], str(c["preferred_time"]))))
+    return rows
+
+
+def jst(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(JST).strftime("%Y-%m-%d %H:%M")

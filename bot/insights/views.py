@@ -1,0 +1,149 @@
+"""The /insights pages (marketing and admin). Marketing sees personal data redacted."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Response, abort, current_app, render_template, request, stream_with_context
+
+from bot.auth import current_user, role_required
+from bot.insights import bp, charts, exports, funnel, transcripts
+from bot.insights.transcripts import Filters
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("marketing", "admin")
+
+
+def _redacted() -> bool:
+    return getattr(current_user, "role", None) != "admin"
+
+
+def _storage():
+    return current_app.extensions["ninbai"].storage
+
+
+def _audit(action: str, target_type: str, target_id, detail) -> None:
+    from bot.audit import record
+
+    record(action, target_type, target_id, detail)
+
+
+def _before() -> int | None:
+    try:
+        value = int(request.args.get("before", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def index():
+    f = Filters.from_args(request.args)
+    redacted = _redacted()
+    db = _storage().db
+    before = _before()
+    hits, rows, next_before = [], [], None
+    if f.q:
+        raw = transcripts.search_messages(db, f, before=before, limit=transcripts.PAGE)
+        for r in raw:
+            known = transcripts.known_personal(r, r["display_name"])
+            text = transcripts.display_text(r["text"], redacted, known)
+            if redacted and f.q.lower() not in text.lower():
+                continue  # the words searched for were personal data: not shown
+            hits.append({**r, "html": transcripts.highlight(text, f.q)})
+        if len(raw) == transcripts.PAGE:
+            next_before = raw[-1]["id"]
+    else:
+        rows = transcripts.list_conversations(db, f, before=before, limit=transcripts.PAGE)
+        for r in rows:
+            r["first_text"] = transcripts.display_text(r["first_text"], redacted, [r["display_name"] or ""])
+            r["name"] = transcripts.display_name_for(r["display_name"], redacted)
+        if len(rows) == transcripts.PAGE:
+            next_before = rows[-1]["id"]
+    return render_template(
+        "insights/index.html", title="会話の一覧・検索", f=f, rows=rows, hits=hits, before=before,
+        next_before=next_before, redacted=redacted, mode=transcripts.search_mode(f.q) if f.q else None,
+        t=transcripts, steps=funnel.STEPS, step_labels=funnel.STEP_LABELS, export_kinds=exports.KINDS,
+    )
+
+
+@bp.get("/c/<int:conv_id>")
+@role_required(*ROLES)
+def conversation(conv_id: int):
+    storage = _storage()
+    rows = list(storage.db.query(
+        "select c.*, ct.display_name, ct.source as contact_source from conversations c"
+        " join contacts ct on ct.id = c.contact_id where c.id = ?", [conv_id]))
+    if not rows:
+        abort(404)
+    conv = rows[0]
+    redacted = _redacted()
+    known = transcripts.known_personal(conv, conv["display_name"])
+    q = (request.args.get("q") or "").strip()[:100]
+    messages = []
+    for m in storage.messages_for_conversation(conv_id):
+        text = transcripts.display_text(m["text"], redacted, known)
+        messages.append({**m, "html": transcripts.highlight(text, q if m["direction"] == "in" else "")})
+    summary = transcripts.loads(conv["summary"], {}) or {}
+    reached = list(storage.db.query(
+        "select step, value, created_at from funnel_events where conversation_id = ? order by id", [conv_id]))
+    _audit("view", "conversation", conv_id, {"via": "insights", "redacted": redacted})
+    source, campaign = funnel.source_of(conv["channel"], conv["contact_source"])
+    return render_template(
+        "insights/conversation.html", title=f"会話 #{conv_id}", conv=conv, messages=messages,
+        summary=summary, reached=reached, redacted=redacted, t=transcripts,
+        name=transcripts.display_name_for(conv["display_name"], redacted),
+        contact=transcripts.contact_fields(conv, redacted), source=source, campaign=campaign,
+        step_labels=funnel.STEP_LABELS,
+    )
+
+
+@bp.get("/funnel")
+@role_required(*ROLES)
+def funnel_page():
+    today = dt.datetime.now(transcripts.JST).date()
+    f = Filters.from_args(request.args, today)
+    if "from" not in request.args:
+        f.date_from = (today - dt.timedelta(weeks=8) + dt.timedelta(days=1)).isoformat()
+    fu = funnel.compute(_storage(), f.date_from, f.date_to, f.channel or None)
+    chain = [s for s in fu.steps if not s.conditional]
+    step_chart = charts.hbar([(s.label, s.count) for s in fu.steps], title="ステップごとの到達数",
+                             highlight={i for i, s in enumerate(fu.steps) if s.conditional})
+    answer_charts = {
+        k: charts.hbar([(label, n) for _, label, n in rows], title=funnel.ANSWER_STEPS[k], width=520,
+                       label_width=150, bar_height=16, gap=5)
+        for k, rows in fu.answers.items()
+    }
+    feedback_chart = charts.hbar([(label, n) for _, label, n in fu.feedback], title="満足度", width=520,
+                                 label_width=150, bar_height=16, gap=5)
+    week_steps = ("first_message", "consent", "result", "contact", "handoff", "assigned")
+    sparks = {s: charts.sparkline([w.get(s, 0) for w in fu.weeks], title=funnel.STEP_LABELS[s])
+              for s in week_steps}
+    return render_template(
+        "insights/funnel.html", title="ファネル", f=f, fu=fu, chain=chain, step_chart=step_chart,
+        answer_charts=answer_charts, feedback_chart=feedback_chart, week_steps=week_steps, sparks=sparks,
+        step_labels=funnel.STEP_LABELS, answer_labels=funnel.ANSWER_STEPS, redacted=_redacted(),
+    )
+
+
+@bp.get("/export/<kind>.<fmt>")
+@role_required(*ROLES)
+def export(kind: str, fmt: str):
+    if kind not in exports.KINDS or fmt not in exports.FORMATS:
+        abort(404)
+    f = Filters.from_args(request.args)
+    redacted = _redacted()
+    _audit("export", "export", f"{kind}.{fmt}", {"kind": kind, "format": fmt, "filters": f.args(),
+                                                 "redacted": redacted})
+    path = _storage().path
+    stamp = dt.datetime.now(transcripts.JST).strftime("%Y%m%d-%H%M")
+    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    response = Response(
+        stream_with_context(exports.stream(path, kind, fmt, f, redacted)),
+        mimetype=mimetype, content_type=f"{mimetype}; charset=utf-8",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="ninbai-{kind}-{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
