@@ -6,6 +6,7 @@ Each subsystem wires itself in; nothing app-bound runs at import.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -69,6 +70,13 @@ class Services:
 
     def notify(self) -> None:
         self.worker.notify()
+
+    def close(self) -> None:
+        """Stop the workers and release connections (tests, tools)."""
+        self.worker.stop()
+        if self.line is not None:
+            self.line.close()
+        self.storage.close_thread_connection()
 
     def operator_name(self, user_id: int | None) -> str:
         names = self.extra.get("operator_name")
@@ -143,6 +151,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         from bot.channels.line_api import LineClient
         from bot.channels.line_render import render, to_dicts
+        from bot.channels.richmenu import start_loading
 
         line = LineClient(
             token,
@@ -163,6 +172,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     engine = Engine(storage, dialog, renderer=renderer, line=line,
                     reply_token_ttl=float(app.config["REPLY_TOKEN_TTL"]))
+    if app.config.get("TODAY"):  # a fixed "today" for demos and tests (ISO date)
+        fixed = dt.date.fromisoformat(str(app.config["TODAY"]))
+        engine.today = lambda: fixed
 
     def on_claim(row: dict) -> None:
         # The loading animation, when an answer is late (queue backlog).
@@ -171,8 +183,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if line is None or row["channel"] != "line" or row["kind"] not in ("text", "postback"):
             return
         waited = time.time() - (row["received_at"] or 0)
-        if float(app.config["LOADING_AFTER_SECONDS"]) < waited < 50:
-            line.show_loading(row["user_key"].split(":", 1)[1], 5)
+        if float(app.config["LOADING_AFTER_SECONDS"]) < waited < float(app.config["REPLY_TOKEN_TTL"]):
+            start_loading(line.api, row["user_key"].split(":", 1)[1], 5, float(app.config["LINE_TIMEOUT"]))
 
     worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim)
     services = Services(storage, content, dialog, engine, worker, line, parser)
@@ -187,11 +199,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         csrf.exempt(line_channel.bp)
         app.register_blueprint(line_channel.bp)
 
-    from bot import cli, security
+    from bot import auth, cli, console, insights, security
 
+    auth.init_app(app)
+    console.init_app(app)
+    insights.init_app(app)
     security.init_app(app)
     cli.init_app(app)
 
     if _should_start_worker(app):
+        from dialogs.understanding import warm_up
+
+        warm_up()  # load ja-timex now, not on a homeowner's first message
         worker.start()
     return app

@@ -155,7 +155,10 @@ class Engine:
             return
         text = inbound.get("text")
         if kind == "postback":
-            text = inbound.get("display_text") or inbound.get("text")
+            label_for = getattr(self.dialog, "label_for", None)
+            text = inbound.get("display_text") or (label_for(inbound.get("data") or "") if label_for else None)
+            if text is None and inbound.get("params"):
+                text = " ".join(str(v) for v in inbound["params"].values())
         elif kind == "follow":
             text = None
         payload = {k: v for k, v in inbound.items() if k not in ("text",)}

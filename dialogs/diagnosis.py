@@ -243,6 +243,8 @@ def _latest(notices: Iterable[str]) -> str | None:
 # ---------------------------------------------------------------------------
 
 
+_SENTENCE_END = re.compile(r"[。\n!！?？]")
+
 class Turn:
     """One message's model: the session, the input and the answer being written.
 
@@ -407,6 +409,16 @@ class DiagnosisDialog:
 
     def __init__(self, content: Any) -> None:
         self.c = content
+        # postback data -> the label of its button, for transcripts (a LINE
+        # postback event does not carry the text the user saw).
+        self._labels: dict[str, str] = {}
+        for state in self.c.get("dialog.states", {}).values():
+            for button in state.get("buttons", []) if isinstance(state, dict) else []:
+                self._labels.setdefault(button["data"], button["label"])
+
+    def label_for(self, data: str) -> str | None:
+        """The button label a postback came from (None when unknown)."""
+        return self._labels.get(data)
 
     # -- public --------------------------------------------------------------
     def step(self, session: Session, inp: DialogInput) -> DialogResult:
@@ -819,6 +831,17 @@ class DiagnosisDialog:
         ds = sorted(set(dates))
         kai, nyu = "開札" in text, "入札" in text.replace("期間入札の通知", "")
         start, insp = "開始決定" in text or "決定" in text, "調査" in text
+        if kai + nyu + start + insp > 1:
+            # Several letters named (「開始決定が届いた。開札は…」): read sentence by sentence.
+            parts = [p for p in _SENTENCE_END.split(text) if p.strip()]
+            if len(parts) > 1:
+                out: dict[str, dt.date] = {}
+                for part in parts:
+                    part_dates = understand(part, turn.today).dates
+                    if part_dates:
+                        out.update(self._assign_dates(turn, latest, list(part_dates), part))
+                if out:
+                    return out
         if len(ds) >= 3:
             return {"bidding_start": ds[0], "bidding_end": ds[1], "kaisatsu": ds[-1]}
         if len(ds) == 2:
@@ -828,7 +851,15 @@ class DiagnosisDialog:
                 return {"bidding_start": ds[0], "bidding_end": ds[1]}
         d = ds[-1]
         if start:
-            return {"start_decision": ds[0]}
+            # A decision already made: 「10月1日」 read as next year's is last year's.
+            first = ds[0]
+            if first > turn.today:
+                try:
+                    earlier = first.replace(year=first.year - 1)
+                except ValueError:  # 29 February
+                    earlier = first - dt.timedelta(days=365)
+                first = earlier if earlier <= turn.today else first
+            return {"start_decision": first}
         if insp:
             return {"inspection": d}
         if kai:

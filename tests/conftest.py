@@ -61,7 +61,7 @@ def make_app(tmp_path, fake_line):
 
     yield make
     for app in apps:
-        app.extensions["ninbai"].worker.stop()
+        app.extensions["ninbai"].close()
 
 
 @pytest.fixture

@@ -693,3 +693,20 @@ def test_rich_menu_postbacks_are_understood_in_every_state(reached: dict[str, Bo
         assert "うまく読み取れませんでした" not in b.text(), (state, data)
         if data == "menu:compare":
             assert any(isinstance(m, Table) for m in b.last.answer.messages), state
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("競売開始決定が届きました。開札は令和8年12月11日です", {"kaisatsu_date": "2026-12-11"}),
+        ("競売開始決定が10月1日に届きました", {"start_decision_date": "2026-10-01"}),  # past, not next year
+        ("開始決定は9月10日。現況調査は12月5日に来ます", {"start_decision_date": "2026-09-10"}),
+        ("開札日は1月20日、入札期間は1月6日から1月13日です",
+         {"kaisatsu_date": "2027-01-20", "bidding_start": "2027-01-06", "bidding_end": "2027-01-13"}),
+    ],
+)
+def test_dates_go_to_the_letter_they_belong_to(dialog: DiagnosisDialog, text: str, expected: dict) -> None:
+    bot = consented(dialog)
+    bot.say(text)
+    answers = bot.data["answers"]
+    assert {k: answers.get(k) for k in expected} == expected
