@@ -240,7 +240,9 @@ def compute(storage: Storage, date_from: str, date_to: str, channel: str | None 
         if start:
             row.pct_of_start = 100.0 * n / start
         if not row.conditional:
-            if prev is not None:
+            # A step reachable without the one before it (a conversation closed
+            # without an operator) can count more: no drop-off to show then.
+            if prev is not None and n <= prev:
                 row.drop = prev - n
                 row.drop_pct = (100.0 * (prev - n) / prev) if prev else None
             prev = n
