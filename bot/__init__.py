@@ -171,7 +171,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
 
     engine = Engine(storage, dialog, renderer=renderer, line=line,
-                    reply_token_ttl=float(app.config["REPLY_TOKEN_TTL"]))
+                    reply_token_ttl=float(app.config["REPLY_TOKEN_TTL"]), content=content)
     if app.config.get("TODAY"):  # a fixed "today" for demos and tests (ISO date)
         fixed = dt.date.fromisoformat(str(app.config["TODAY"]))
         engine.today = lambda: fixed

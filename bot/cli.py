@@ -35,8 +35,11 @@ def content_group() -> None:
 def content_check() -> None:
     from bot.content import check_content
 
+    from bot.insights import feedback, privacy
+
     services = current_app.extensions["ninbai"]
-    keys = getattr(services.dialog, "content_keys", lambda: set())()
+    keys = set(getattr(services.dialog, "content_keys", lambda: set())())
+    keys |= feedback.CONTENT_KEYS | privacy.CONTENT_KEYS
     problems = check_content(services.content, keys)
     for p in problems:
         click.echo(f"NG: {p}")

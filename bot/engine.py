@@ -42,9 +42,11 @@ class Engine:
         line: Any = None,
         reply_token_ttl: float = 50.0,
         today: Any = today_jst,
+        content: Any = None,
     ):
         self.storage = storage
         self.dialog = dialog
+        self.content = content  # bot.content.Content, for the words of interceptors
         self.renderer = renderer  # Answer -> list of LINE message dicts
         self.line = line  # bot.channels.line_api.LineClient or None
         self.reply_token_ttl = reply_token_ttl

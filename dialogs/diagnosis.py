@@ -71,7 +71,7 @@ STATES: list[dict[str, Any]] = [
     {"name": "welcome"},  # nothing said yet (a new session)
     {"name": "privacy", "on_enter": "ask"},  # privacy notice + disclaimer, consent buttons
     {"name": "explain", "on_enter": "ask"},  # "just read the explanations" menu
-    {"name": "stopped", "on_enter": "ask"},  # declined (or asked to delete their data)
+    {"name": "stopped", "on_enter": "ask"},  # declined the privacy notice
     *({"name": q, "on_enter": "ask"} for q in QUESTIONS),
     {"name": "result", "on_enter": "show_result"},  # the personal result card
     *({"name": c, "on_enter": "ask"} for c in CONTACT_STEPS),
@@ -118,7 +118,6 @@ TRANSITIONS: list[dict[str, Any]] = [
     # -- from every state ----------------------------------------------------
     {"trigger": "restart", "source": "*", "dest": "arrears", "conditions": "has_consent", "before": "clear_answers"},
     {"trigger": "restart", "source": "*", "dest": "privacy", "before": "clear_answers"},
-    {"trigger": "forget", "source": "*", "dest": "stopped", "before": "forget_everything"},
     # internal (no state change): say something, then the dialog asks again
     {"trigger": "faq", "source": "*", "dest": None, "after": "answer_faq"},
     {"trigger": "explain", "source": "*", "dest": None, "after": "show_explanation"},
@@ -176,7 +175,6 @@ _NOTICE_RANK = {n: i for i, n in enumerate(NOTICES)}
 
 _DONT_KNOW = re.compile(r"わから|分から|わかりません|分かりません|不明|知らない|しらない|覚えてない|覚えていない")
 _RESTART = re.compile(r"^(最初から|はじめから|初めから|やり直(し|す)|リセット|もう一度最初)")
-_DELETE = re.compile(r"(データ|情報|記録|履歴).{0,6}(削除|消して|消去)|削除して")
 _QUESTION = re.compile(r"[?？]|ですか|ますか|でしょうか|どうなる|どうすれ|どうしたら|教えて|知りたい|とは$")
 _YES = re.compile(r"^(はい|同意|いいよ|いいです|ok|オーケー|うん|お願い|進む|大丈夫)", re.I)
 _NO = re.compile(r"^(いいえ|やめ|結構|けっこう|同意しない|しない)")
@@ -354,15 +352,9 @@ class Turn:
         self.data["waiting"] = True
 
     def clear_answers(self, _event=None) -> None:
-        self.dialog._clear(self, keep_consent=True)
+        self.dialog._clear(self)
         self.signals.add("restart")
         self.answer.say(self.dialog.c.text("dialog.common.restart"))
-
-    def forget_everything(self, _event=None) -> None:
-        self.dialog._clear(self, keep_consent=False)
-        self.session.data["contact"] = {}
-        self.signals.add("delete_request")
-        self.answer.say(self.dialog.c.text("dialog.common.deleted"))
 
     def answer_faq(self, _event=None) -> None:
         self.dialog._answer_faq(self)
@@ -461,6 +453,7 @@ class DiagnosisDialog:
         for v in ("bid_notice", "auction_start", "site_inspection"):
             keys |= {f"dialog.states.dates.variants.{v}.text", f"dialog.states.dates.variants.{v}.buttons"}
         keys.add("dialog.states.dates.reprompt")
+        keys.add("dialog.states")  # every button's label, for transcripts (label_for)
         keys |= {f"dialog.states.result.{k}" for k in ("intro", "alt_text", "subtitle", "urgent", "text",
                                                        "buttons", "reprompt")}
         keys |= {f"dialog.states.result.rows.{k}" for k in ("stage", "kaisatsu", "legal_last_day", "estimate",
@@ -471,7 +464,7 @@ class DiagnosisDialog:
         keys |= {f"dialog.common.{k}" for k in (
             "follow_again", "handback", "restart", "media", "offer_human", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
-            "faq_other", "faq_menu", "deleted")}
+            "faq_other", "faq_menu")}
         keys |= {f"dialog.facts.{k}" for k in (
             "arrears", "notice", "kaisatsu_date", "bidding", "bidding_range", "start_decision_date",
             "inspection_date", "ownership", "guarantor", "divorce", "lender", "stay")}
@@ -523,7 +516,8 @@ class DiagnosisDialog:
         return turn.data.get("return_to") or turn.next_open()
 
     @staticmethod
-    def _clear(turn: Turn, keep_consent: bool) -> None:
+    def _clear(turn: Turn) -> None:
+        """Forget the answers (a restart); consent and contact details stay."""
         d = turn.data
         contact = d.get("contact", {})
         d["answers"] = Case().to_dict()
@@ -532,10 +526,7 @@ class DiagnosisDialog:
         d["return_to"] = None
         for k in ("court_letter", "inspection_date", "waiting"):
             d.pop(k, None)
-        if keep_consent:
-            d["answers"]["has_contact"] = bool(contact) and turn.has_contact_details()
-        else:
-            d["consent"] = False
+        d["answers"]["has_contact"] = bool(contact) and turn.has_contact_details()
 
     @staticmethod
     def _fit(answer: Answer) -> Answer:
@@ -678,8 +669,6 @@ class DiagnosisDialog:
             return self._route_postback(turn, data, {})
         if _RESTART.search(text):
             return ["restart"]
-        if _DELETE.search(text):
-            return ["forget"]
         if state == "welcome":
             # the first words get the greeting and the privacy notice, even "相談したい"
             return ["follow"]

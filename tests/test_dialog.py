@@ -625,15 +625,6 @@ def test_read_only_explanations(dialog: DiagnosisDialog, content: Content) -> No
     assert bot.state == "privacy"  # no diagnosis without consent
 
 
-def test_delete_request(dialog: DiagnosisDialog) -> None:
-    bot = consented(dialog)
-    bot.tap("arrears:3-5")
-    r = bot.say("データを削除してください")
-    assert "delete_request" in r.signals
-    assert bot.state == "stopped" and bot.data["consent"] is False
-    assert bot.data["answers"]["arrears_months"] is None
-
-
 def test_summary_for_the_console(dialog: DiagnosisDialog) -> None:
     bot = consented(dialog)
     bot.tap("arrears:6+")

@@ -398,7 +398,7 @@ def test_homeowner_deletes_their_data(app, storage):
     web_send(visitor, "postback", data="delete:yes", display_text="削除する")
     wait_idle(app)
     got = bot_messages(visitor)
-    assert [m["text"] for m in got["messages"]] == [privacy.DONE]
+    assert [m["text"] for m in got["messages"]] == [app.extensions["ninbai"].content.text("service.deletion.done")]
     contact = storage.db.execute("select display_name, source from contacts").fetchone()
     assert contact == (None, None)
     conv = storage.db.execute("select data, summary, state from conversations").fetchone()
@@ -422,7 +422,7 @@ def test_homeowner_cancels_deletion(app, storage):
     web_send(visitor, "text", text="やめる")
     wait_idle(app)
     got = bot_messages(visitor)
-    assert got["messages"][-1]["text"] == privacy.CANCELLED
+    assert got["messages"][-1]["text"] == app.extensions["ninbai"].content.text("service.deletion.cancelled")
     assert storage.db.execute("select count(*) from messages where direction = 'in'").fetchone()[0] == 2
     assert "delete_confirm" not in json.loads(storage.db.execute("select data from conversations").fetchone()[0])
 
@@ -441,12 +441,12 @@ def test_feedback_after_a_handoff_is_closed(app, storage):
     # any console POST runs the sweep; the logout is one
     admin.post("/console/logout")
     got = bot_messages(visitor)
-    assert got["messages"][-1]["text"] == feedback.QUESTION
+    assert got["messages"][-1]["text"] == app.extensions["ninbai"].content.text("service.feedback.question")
     assert [q["data"] for q in got["quick_replies"]] == ["feedback:good", "feedback:ok", "feedback:bad"]
     assert feedback.sweep(app.extensions["ninbai"].engine) == 0  # asked once only
     web_send(visitor, "postback", data="feedback:ok", display_text="ふつう")
     wait_idle(app)
-    assert bot_messages(visitor)["messages"][-1]["text"] == feedback.THANKS
+    assert bot_messages(visitor)["messages"][-1]["text"] == app.extensions["ninbai"].content.text("service.feedback.thanks")
     assert storage.db.execute("select count(*) from conversations").fetchone()[0] == 1  # no new conversation
     rows = list(storage.db.query("select step, value from funnel_events where step like 'feedback%' order by id"))
     assert rows == [{"step": "feedback_request", "value": ""}, {"step": "feedback", "value": "ok"}]

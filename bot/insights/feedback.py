@@ -24,16 +24,16 @@ from dialogs.answer import Answer, QuickReply
 
 logger = logging.getLogger(__name__)
 
-QUESTION = "ご相談ありがとうございました。担当者の対応はいかがでしたか？（ボタンを1回押すだけです）"
-THANKS = "ご回答ありがとうございました。今後の対応に役立てます。"
+#: The words, in content/service.yaml.
+CONTENT_KEYS = {"service.feedback.question", "service.feedback.thanks", "service.feedback.buttons"}
 SWEEP_WINDOW = dt.timedelta(days=3)  # closes older than this get no question (first deploy)
 
 
-def question() -> Answer:
+def question(content: Any) -> Answer:
     return Answer(
-        quick_replies=[QuickReply(label=label, data=f"feedback:{value}", text=label)
-                       for value, label in FEEDBACK_LABELS.items()]
-    ).say(QUESTION)
+        quick_replies=[QuickReply(label=b["label"], data=b["data"], text=b["label"])
+                       for b in content.get("service.feedback.buttons")]
+    ).say(content.text("service.feedback.question"))
 
 
 def request_feedback(engine: Any, conv_id: int) -> bool:
@@ -53,7 +53,7 @@ def request_feedback(engine: Any, conv_id: int) -> bool:
             return False
         row = {"id": None, "user_key": f"{conv['channel']}:{contact['external_id']}",
                "reply_token": None, "received_at": None}
-        engine._store_and_queue(conv, contact, row, question())
+        engine._store_and_queue(conv, contact, row, question(engine.content))
     return True
 
 
@@ -102,4 +102,4 @@ def feedback_interceptor(engine: Any, row: dict, inbound: dict, contact: dict) -
         ).fetchone()
         if not answered:
             add_event(storage, conv, "feedback", value)
-    return conv, Answer().say(THANKS)
+    return conv, Answer().say(engine.content.text("service.feedback.thanks"))

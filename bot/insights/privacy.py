@@ -32,11 +32,8 @@ DELETE_WORDS = re.compile(
 YES_WORDS = re.compile(r"^(削除する|削除します|はい|お願いします|消して)")
 NO_WORDS = re.compile(r"^(やめる|やめます|いいえ|キャンセル|取り消し)")
 
-ASK = ("これまでの会話の内容と、お預かりしているお名前・連絡先を削除します。\n"
-       "削除すると元に戻せません。よろしいですか？")
-DONE = ("削除しました。これまでの会話の内容と、お名前・連絡先はこちらに残っていません。\n"
-        "またご相談になりたいときは、いつでもメッセージを送ってください。")
-CANCELLED = "削除を取りやめました。このまま相談を続けられます。"
+#: The words, in content/service.yaml.
+CONTENT_KEYS = {f"service.deletion.{k}" for k in ("ask", "done", "cancelled", "closed", "buttons")}
 PENDING_KEY = "delete_confirm"
 
 
@@ -70,18 +67,19 @@ def delete_request_interceptor(engine: Any, row: dict, inbound: dict, contact: d
         if conv is None:
             return None
         engine._store_inbound(conv, contact, row, inbound)
-        return conv, Answer().say("削除の確認は終了しています。")
+        return conv, Answer().say(engine.content.text("service.deletion.closed"))
     if pending and not (kind == "text" and DELETE_WORDS.search(text)):
         yes = data == "delete:yes" or (kind == "text" and bool(YES_WORDS.search(text)))
         no = data == "delete:no" or (kind == "text" and bool(NO_WORDS.search(text)))
         if yes:
             forget_contact(storage, contact, current_event=row["id"])
-            return storage.conversation(conv["id"]), Answer().say(DONE)
+            return storage.conversation(conv["id"]), Answer().say(engine.content.text("service.deletion.done"))
         session.pop(PENDING_KEY, None)
         storage.update_conversation(conv["id"], data=dumps(session))
         if no:
             engine._store_inbound(conv, contact, row, inbound)
-            return storage.conversation(conv["id"]), Answer().say(CANCELLED)
+            return storage.conversation(conv["id"]), Answer().say(
+                engine.content.text("service.deletion.cancelled"))
         return None  # something else: the dialog answers it
     if kind == "text" and DELETE_WORDS.search(text):
         conv = storage.open_conversation(contact, engine.dialog.name)
@@ -90,9 +88,9 @@ def delete_request_interceptor(engine: Any, row: dict, inbound: dict, contact: d
         session[PENDING_KEY] = now_iso()
         storage.update_conversation(conv["id"], data=dumps(session))
         answer = Answer(quick_replies=[
-            QuickReply(label="削除する", data="delete:yes", text="削除する"),
-            QuickReply(label="やめる", data="delete:no", text="やめる"),
-        ]).say(ASK)
+            QuickReply(label=b["label"], data=b["data"], text=b["label"])
+            for b in engine.content.get("service.deletion.buttons")
+        ]).say(engine.content.text("service.deletion.ask"))
         return storage.conversation(conv["id"]), answer
     return None
 
