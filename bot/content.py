@@ -557,7 +557,7 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
         primary = entry.get("primary")
         if not isinstance(primary, bool):
             problems.append(f"{path}.primary: must be true or false")
-        elif primary and topic in primaries:
+        elif primary and isinstance(topic, str) and topic in primaries:
             primaries[topic] += 1
     for topic, n in primaries.items():
         if topic == "other":

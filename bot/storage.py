@@ -23,6 +23,11 @@ import sqlite_utils
 
 from bot.migrations import migrate
 
+try:
+    import fcntl
+except ImportError:  # not on Unix: threads take turns, processes meet in SQLite's lock
+    fcntl = None  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 
 # An event is "ours" while its claim is fresh; a claim older than this is taken
@@ -38,6 +43,16 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def _utf8(value: Any) -> Any:
+    """A string SQLite can store: lone surrogates (``"\\ud800"`` in JSON) become ``?``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 def loads(text: str | None, default: Any = None) -> Any:
     if not text:
         return default
@@ -49,6 +64,12 @@ class Storage:
         self.path = str(path)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
+        # Writers take turns before asking SQLite for its write lock: threads on
+        # a threading.Lock, processes on an flock of "<db>-writelock". A waiter
+        # then gets the lock as soon as it is free, instead of sleeping in
+        # SQLite's busy handler (1, 2, 5 … 100 ms steps), which under load
+        # left the lock idle while writers slept.
+        self._write_turn = threading.Lock()
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -84,15 +105,54 @@ class Storage:
         if db.conn.in_transaction:  # nested: join the outer transaction
             yield db
             return
-        db.execute("BEGIN IMMEDIATE")
+        with self._write_turn:
+            turn_fd = self._take_process_turn()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+                else:
+                    db.execute("COMMIT")
+            finally:
+                if turn_fd is not None:
+                    os.close(turn_fd)  # releases the flock
+
+    def _take_process_turn(self) -> int | None:
+        """flock "<db>-writelock" (other processes); its fd, or None when not possible.
+
+        Polls (0.1 → 1 ms) rather than blocking, and gives up after the busy
+        timeout: SQLite's own lock and busy handler still decide then.
+        """
+        if fcntl is None or self.path == ":memory:":
+            return None
         try:
-            yield db
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
+            fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    return None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+            except OSError:
+                os.close(fd)
+                return None
+
+    def _write_one(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+        """One write statement, in its own turn (see ``__init__``)."""
+        with self.write() as db:
+            return db.execute(sql, params)
 
     def migrate(self) -> int:
         return migrate(self.db)
@@ -109,6 +169,7 @@ class Storage:
         event_id is already stored (a redelivery) is ignored.
         """
         ids: list[int] = []
+        events = [{k: _utf8(v) for k, v in ev.items()} for ev in events]
         with self.write() as db:
             for ev in events:
                 cur = db.execute(
@@ -135,8 +196,12 @@ class Storage:
 
         Per-user order: an event is claimable only when it is its user's oldest
         unfinished event. Users run in parallel. Safe across processes: the
-        claim is one UPDATE under SQLite's write lock.
+        claim is one UPDATE under SQLite's write lock. (``+i.id``: search the
+        pending events by the status index and sort those few; ordering by the
+        rowid made SQLite scan the whole inbox once it had statistics.)
         """
+        if not self.has_pending_events():
+            return None  # a read: idle workers never queue for the write lock
         now = time.time()
         with self.write() as db:
             rows = list(
@@ -152,7 +217,7 @@ class Storage:
                             where j.user_key = i.user_key
                               and j.status in ('pending', 'processing', 'delivering')
                               and j.id < i.id)
-                        order by i.id limit 1)
+                        order by +i.id limit 1)
                     returning *
                     """,
                     {"worker": worker_id, "now": now},
@@ -161,14 +226,14 @@ class Storage:
         return rows[0] if rows else None
 
     def set_event_status(self, event_row_id: int, status: str, error: str | None = None) -> None:
-        self.db.execute(
+        self._write_one(
             "update inbox set status = ?, processed_at = ?, error = ? where id = ?",
             [status, time.time(), error, event_row_id],
         )
 
     def release_event(self, event_row_id: int, error: str) -> None:
         """Give a claimed event back (it failed for a passing reason)."""
-        self.db.execute(
+        self._write_one(
             "update inbox set status = 'pending', claimed_by = null, error = ? where id = ?",
             [error, event_row_id],
         )
@@ -386,7 +451,7 @@ class Storage:
         The lease (``next_attempt_at``) keeps the retry thread away from a
         send that is in flight.
         """
-        cur = self.db.execute(
+        cur = self._write_one(
             "update outbox set status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
             " where id = ? and status = ? and attempts = ?",
             [time.time() + lease, send["id"], send["status"], send["attempts"]],
@@ -394,7 +459,8 @@ class Storage:
         return cur.rowcount == 1
 
     def update_send(self, send_id: int, **fields: Any) -> None:
-        self.db["outbox"].update(send_id, fields)
+        with self.write() as db:
+            db["outbox"].update(send_id, fields)
 
     def drop_pending_sends(self, user_key: str, reason: str) -> int:
         cur = self.db.execute(

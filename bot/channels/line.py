@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -129,7 +130,12 @@ def callback():
         return {"message": "malformed body"}, 400
     rows = [inbound_from_event(ev, raw_ev) for ev, raw_ev in zip(events, raw_events, strict=True)]
     redelivered = sum(1 for r in raw_events if (r.get("deliveryContext") or {}).get("isRedelivery"))
-    new_ids = services.storage.accept_events(rows) if rows else []
+    try:
+        new_ids = services.storage.accept_events(rows) if rows else []
+    except sqlite3.Error as exc:  # disk full, read-only, locked too long: LINE redelivers a 5xx
+        logger.error("webhook not stored: %s: %s (%d events; answering 503)",
+                     type(exc).__name__, exc, len(rows))
+        return {"message": "temporarily unavailable; please redeliver"}, 503
     logger.info(
         "webhook: %d events, %d new, %d marked redelivery", len(rows), len(new_ids), redelivered
     )

@@ -6,6 +6,7 @@ through the same durable inbox as LINE events; the page polls for answers.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -137,19 +138,23 @@ def post_event():
         return _bad("少し時間をおいてから送ってください", 429)
     services = current_app.extensions["ninbai"]
     event_id = f"web-{uuid.uuid4()}"
-    services.storage.accept_events(
-        [
-            {
-                "event_id": event_id,
-                "channel": "web",
-                "user_key": f"web:{vid}",
-                "kind": kind,
-                "body": dumps(body),
-                "reply_token": None,
-                "received_at": time.time(),
-            }
-        ]
-    )
+    try:
+        services.storage.accept_events(
+            [
+                {
+                    "event_id": event_id,
+                    "channel": "web",
+                    "user_key": f"web:{vid}",
+                    "kind": kind,
+                    "body": dumps(body),
+                    "reply_token": None,
+                    "received_at": time.time(),
+                }
+            ]
+        )
+    except sqlite3.Error as exc:  # disk full, read-only: say so; the page lets them resend
+        logger.error("web chat event not stored: %s: %s (answering 503)", type(exc).__name__, exc)
+        return _bad("ただいま混み合っています。少し時間をおいてから送ってください", 503)
     services.notify()
     response = jsonify({"accepted": True, "event_id": event_id})
     response.status_code = 202

@@ -1,4 +1,4 @@
-"""Run the real app in a child process (``python app.py``), to kill it for real."""
+"""Run the real app in a child process (``python app.py``, or gunicorn), to kill it for real."""
 from __future__ import annotations
 
 import os
@@ -20,6 +20,9 @@ def free_port() -> int:
 
 
 class ServerProcess:
+    #: the command line; :class:`GunicornProcess` runs gunicorn instead
+    argv: tuple[str, ...] = (sys.executable, "app.py")
+
     def __init__(self, env: dict[str, str], port: int | None = None, log_path: Path | None = None):
         self.port = port or free_port()
         self.env = {**os.environ, **env, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
@@ -34,7 +37,8 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> "ServerProcess":
         self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=self.env, stdout=self._log, stderr=self._log
+            list(self.argv), cwd=ROOT, env=self.env, stdout=self._log, stderr=self._log,
+            start_new_session=True,  # its own process group: kill() takes the workers too
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -50,8 +54,11 @@ class ServerProcess:
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, like a crash or an OOM kill."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+        if self.proc:
+            try:  # the whole process group: a gunicorn master and its workers at once
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait(10)
         self._close_log()
 
@@ -76,3 +83,25 @@ class ServerProcess:
                 return r.status
         except urllib.error.HTTPError as exc:
             return exc.code
+
+
+class GunicornProcess(ServerProcess):
+    """``gunicorn -c gunicorn.conf.py 'app:create_app()'`` (``make serve``): several worker
+    processes on one SQLite file. ``NINBAI_WEB_WORKERS`` / ``NINBAI_WEB_THREADS`` size it."""
+
+    argv = (str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "app:create_app()")
+
+    def pids(self) -> list[int]:
+        """The master's pid and its workers' (from /proc)."""
+        if self.proc is None:
+            return []
+        found = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:  # ppid
+                    found.append(int(entry.name))
+        return found
