@@ -47,6 +47,11 @@ serve: install
 	$(PY) -m flask --app app db upgrade
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_app()'
 
+# LINE load benchmark, quick (1-2 min; bench/results/line_bench-quick.json). The full
+# run (~10 min, bench/results/line_bench.json): $(PY) bench/line_bench.py
+bench: install
+	$(PY) bench/line_bench.py --quick
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 

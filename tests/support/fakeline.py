@@ -23,6 +23,10 @@ It behaves like LINE where it matters to the bot:
 
 Every response carries ``x-line-request-id``.  Non-2xx answers are recorded in
 :attr:`FakeLine.attempts`, never in :attr:`FakeLine.deliveries`.
+
+``FakeLine(validate=False)`` skips the OpenAPI validation (benchmarks);
+``python -m tests.support.fakeline --port N --token T [--no-validate]`` runs it
+as its own process, with a small control API (see :func:`main`).
 """
 
 from __future__ import annotations
@@ -146,9 +150,13 @@ class FakeLine:
     ``profile_404_for_unknown`` and :meth:`block`.
     """
 
-    def __init__(self, channel_access_token: str = "test-token", *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, channel_access_token: str = "test-token", *, host: str = "127.0.0.1", validate: bool = True
+    ) -> None:
         self.channel_access_token = channel_access_token
         self.host = host
+        # False skips the OpenAPI validation of request bodies (benchmarks: it is slow).
+        self.validate = validate
         self.url = ""
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -384,7 +392,7 @@ class FakeLine:
         except MethodNotAllowed:
             raise _Reply(405, {"message": "Method not allowed"}, error="method not allowed") from None
         body = self._parse_json(request, record)
-        errors = openapi.validate_request(method, path, body)
+        errors = openapi.validate_request(method, path, body) if self.validate else []
         if errors:
             raise _Reply(
                 400,
@@ -675,3 +683,105 @@ def fake_line_fixture(channel_access_token: str = "test-token", *, scope: str = 
             yield fake
 
     return fake_line
+
+
+# --- as its own process (benchmarks) ----------------------------------------------
+#
+#   python -m tests.support.fakeline --port N --token T [--no-validate]
+#
+# serves the fake LINE API plus a small control API for the process driving it
+# (bench/line_bench.py), since it cannot call the methods above across processes:
+#
+#   POST /__fake/tokens?user=U…&n=13&ttl=120  -> {"tokens": [...]}  (issue_reply_token)
+#   GET  /__fake/stream  -> one JSON line per delivery, as it happens:
+#                           {"kind", "to", "reply_token", "at"} ("at": time.monotonic(),
+#                           the system-wide clock, comparable across processes)
+#   GET  /__fake/stats   -> counts of requests, deliveries by kind, attempts, errors
+#   POST /__fake/clear   -> forget recorded traffic (keeps reply tokens)
+
+
+class _ServedFakeLine(FakeLine):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._subscribers: list[Any] = []
+        super().__init__(*args, **kwargs)
+
+    def _deliver(self, kind: str, to: str | None, call: _Call, **kwargs: Any) -> None:
+        super()._deliver(kind, to, call, **kwargs)
+        line = json.dumps({"kind": kind, "to": to, "reply_token": kwargs.get("reply_token"),
+                           "at": time.monotonic()}) + "\n"
+        for queue in list(self._subscribers):
+            queue.put(line)
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if not request.path.startswith("/__fake/"):
+            return super()._wsgi(environ, start_response)
+        return self._control(request)(environ, start_response)
+
+    def _control(self, request: Request) -> Response:
+        import queue
+
+        path = request.path.removeprefix("/__fake/")
+        if path == "tokens":
+            n = int(request.args.get("n", "1"))
+            ttl = float(request.args.get("ttl", "60"))
+            tokens = [self.issue_reply_token(request.args.get("user"), ttl) for _ in range(n)]
+            return Response(json.dumps({"tokens": tokens}), content_type="application/json")
+        if path == "stats":
+            with self._lock:
+                kinds: dict[str, int] = {}
+                for d in self._deliveries:
+                    kinds[d["kind"]] = kinds.get(d["kind"], 0) + 1
+                stats = {"requests": len(self._requests), "deliveries": kinds,
+                         "attempts": len(self._attempts), "loading": len(self._loading),
+                         "errors": len(self._errors), "first_errors": self._errors[:10]}
+            return Response(json.dumps(stats, ensure_ascii=False), content_type="application/json")
+        if path == "clear":
+            with self._lock:
+                for recorded in (self._requests, self._deliveries, self._undelivered, self._attempts,
+                                 self._errors, self._loading):
+                    recorded.clear()
+            return Response("{}", content_type="application/json")
+        if path == "stream":
+            subscription: queue.Queue[str] = queue.Queue()
+            self._subscribers.append(subscription)
+
+            def lines() -> Iterator[bytes]:
+                try:
+                    yield b"\n"
+                    while not self._stopping.is_set():
+                        try:
+                            yield subscription.get(timeout=1.0).encode()
+                        except queue.Empty:
+                            yield b"\n"  # keep-alive; a gone client fails the write
+                finally:
+                    self._subscribers.remove(subscription)
+
+            return Response(lines(), content_type="application/x-ndjson", direct_passthrough=True)
+        return Response('{"message": "Not found"}', status=404, content_type="application/json")
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m tests.support.fakeline", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--token", default="test-token", help="the channel access token to accept")
+    ap.add_argument("--no-validate", action="store_true", help="skip the OpenAPI body validation")
+    args = ap.parse_args(argv)
+    fake = _ServedFakeLine(args.token, host=args.host, validate=not args.no_validate)
+    server = make_server(args.host, args.port, fake._wsgi, threaded=True, request_handler=_QuietHandler)
+    print(f"fake LINE API on http://{args.host}:{server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake._stopping.set()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
