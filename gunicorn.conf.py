@@ -10,9 +10,10 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("NINBAI_WEB_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("NINBAI_WEB_THREADS", "4"))
-timeout = 30
+timeout = 60
 graceful_timeout = 10
 keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = "info"
+

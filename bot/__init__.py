@@ -76,7 +76,7 @@ class Services:
         self.worker.stop()
         if self.line is not None:
             self.line.close()
-        self.storage.close_thread_connection()
+        self.storage.close()
 
     def operator_name(self, user_id: int | None) -> str:
         names = self.extra.get("operator_name")
@@ -150,7 +150,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from linebot.v3 import WebhookParser
 
         from bot.channels.line_api import LineClient
-        from bot.channels.line_render import render, to_dicts
+        from bot.channels.line_render import render
         from bot.channels.richmenu import start_loading
 
         line = LineClient(
@@ -162,8 +162,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
         parser = WebhookParser(secret)
 
-        def renderer(answer):
-            return to_dicts(render(answer))
+        renderer = render  # Answer -> LINE message models
     else:
         logger.info(
             "LINE channel off: LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set "
@@ -186,7 +185,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if float(app.config["LOADING_AFTER_SECONDS"]) < waited < float(app.config["REPLY_TOKEN_TTL"]):
             start_loading(line.api, row["user_key"].split(":", 1)[1], 5, float(app.config["LINE_TIMEOUT"]))
 
-    worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim)
+    from dialogs.understanding import warm_up
+
+    # Each worker thread loads ja-timex (its parser is per thread) before its
+    # first event: not on a homeowner's first message, and not while the app
+    # boots (gunicorn answers webhooks at once; events wait in the inbox).
+    worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim,
+                    on_start=warm_up)
     services = Services(storage, content, dialog, engine, worker, line, parser)
     app.extensions["ninbai"] = services
 
@@ -208,8 +213,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     if _should_start_worker(app):
-        from dialogs.understanding import warm_up
-
-        warm_up()  # load ja-timex now, not on a homeowner's first message
         worker.start()
     return app

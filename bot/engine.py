@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 import zoneinfo
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 # LINE: a reply token is valid for one minute after the webhook.
 REPLY_TOKEN_LIFETIME = 60.0
+# A send in flight is its sender's for this long (the retry thread keeps off).
+SEND_LEASE_SECONDS = 60.0
 # Message kinds that carry something the user said or did.
 USER_KINDS = {"text", "postback", "sticker", "image", "video", "audio", "file", "location"}
 
@@ -47,7 +50,10 @@ class Engine:
         self.storage = storage
         self.dialog = dialog
         self.content = content  # bot.content.Content, for the words of interceptors
-        self.renderer = renderer  # Answer -> list of LINE message dicts
+        # Sends this thread queued in its last committed transaction: it delivers
+        # them itself right away, without claiming them again (see deliver()).
+        self._local = threading.local()
+        self.renderer = renderer  # Answer -> list of LINE message models
         self.line = line  # bot.channels.line_api.LineClient or None
         self.reply_token_ttl = reply_token_ttl
         self.today = today
@@ -65,91 +71,135 @@ class Engine:
 
     # -- processing --------------------------------------------------------
     def process(self, row: dict[str, Any]) -> bool:
-        """Apply one claimed inbox event. Returns True when sends were queued."""
+        """Apply one claimed inbox event. Returns True when sends were queued.
+
+        The sends it queued are then this thread's to deliver (``deliver``)
+        without claiming them again; they are recorded only once committed.
+        """
         inbound = loads(row["body"], {})
         channel = row["channel"]
         external_id = row["user_key"].split(":", 1)[1]
-        kind = row["kind"]
-        queued = False
-        signals: set[str] = set()
-        if kind == "follow" and channel == "line" and self.line is not None:
+        if row["kind"] == "follow" and channel == "line" and self.line is not None:
             # The LINE display name, for the operators (outside the transaction).
             inbound["display_name"] = self.line.profile_name(external_id)
+        preview = self._preview(row, inbound, channel, external_id)
+        self._local.owned = set()
+        self._local.queued = []
         with self.storage.write():
-            contact = self.storage.ensure_contact(channel, external_id)
-            if kind == "unfollow":
-                self.storage.update_contact(contact["id"], blocked=1, followed=0)
-                dropped = self.storage.drop_pending_sends(row["user_key"], "unfollowed")
-                if dropped:
-                    logger.info("dropped %d pending sends after unfollow", dropped)
-                self.storage.set_event_status(row["id"], "done")
-                return False
-            refollow = False
-            if kind == "follow":
-                refollow = bool(contact["blocked"]) or bool(inbound.get("is_unblocked"))
-                fields: dict[str, Any] = {"followed": 1, "blocked": 0}
-                if inbound.get("display_name"):
-                    fields["display_name"] = inbound["display_name"]
-                self.storage.update_contact(contact["id"], **fields)
-            if kind == "start" and inbound.get("source"):
-                if not contact["source"]:
-                    self.storage.update_contact(contact["id"], source=dumps(inbound["source"]))
-            for intercept in self.interceptors:
-                taken = intercept(self, row, inbound, contact)
-                if taken is not None:
-                    conv, answer = taken
-                    queued = bool(answer.messages) and self._store_and_queue(conv, contact, row, answer)
-                    self.storage.set_event_status(row["id"], "delivering" if queued else "done")
-                    return queued
-            conv = self.storage.open_conversation(contact, self.dialog.name)
-            self._store_inbound(conv, contact, row, inbound)
-
-            if inbound.get("mode") == "standby" or kind == "unknown":
-                # Stored for the record; another channel module is active, or
-                # we cannot read this event: never answer.
-                self.storage.set_event_status(row["id"], "done")
-                return False
-
-            user_spoke = kind in USER_KINDS
-            if conv["status"] == "operator":
-                # An operator owns the conversation: the bot stays quiet.
-                if user_spoke:
-                    self.storage.update_conversation(
-                        conv["id"], unread=(conv["unread"] or 0) + 1, last_user_at=now_iso()
-                    )
-                self.storage.set_event_status(row["id"], "done")
-                return False
-
-            if kind == "start" and conv["state"] is not None:
-                # The web chat page was opened again: nothing to say.
-                self.storage.set_event_status(row["id"], "done")
-                return False
-
-            dialog_kind = "refollow" if refollow else ("follow" if kind in ("follow", "start") else kind)
-            session = Session(conv["state"], loads(conv["data"], {}))
-            inp = DialogInput(
-                kind=dialog_kind,
-                today=self.today(),
-                channel=channel,
-                text=inbound.get("text"),
-                data=inbound.get("data"),
-                params=inbound.get("params"),
-                display_name=contact.get("display_name"),
-            )
-            result = self.dialog.step(session, inp)
-            for answer_filter in self.answer_filters:
-                answer_filter(conv, result)
-            signals = set(result.signals)
-            self._save_conversation(conv, session, result, user_spoke)
-            if result.answer.messages:
-                queued = self._store_and_queue(conv, contact, row, result.answer)
-            self.storage.set_event_status(row["id"], "delivering" if queued else "done")
-        for hook in self.hooks:
-            try:
-                hook(self.storage.conversation(conv["id"]), signals)
-            except Exception:  # a notification must never break processing
-                logger.exception("conversation hook failed")
+            conv, signals = self._apply(row, inbound, channel, external_id, preview)
+        queued = bool(self._local.queued)
+        self._local.owned = set(self._local.queued)  # committed: ours to send
+        if conv is not None:
+            for hook in self.hooks:
+                try:
+                    hook(self.storage.conversation(conv["id"]), signals)
+                except Exception:  # a notification must never break processing
+                    logger.exception("conversation hook failed")
         return queued
+
+    def _apply(self, row: dict, inbound: dict, channel: str, external_id: str,
+               preview: tuple | None) -> tuple[dict | None, set[str]]:
+        """The writes of one event (inside the transaction).
+
+        Returns the conversation whose hooks should run (None: no hooks) and
+        the dialog's signals.
+        """
+        kind = row["kind"]
+        contact = self.storage.ensure_contact(channel, external_id)
+        if kind == "unfollow":
+            self.storage.update_contact(contact["id"], blocked=1, followed=0)
+            dropped = self.storage.drop_pending_sends(row["user_key"], "unfollowed")
+            if dropped:
+                logger.info("dropped %d pending sends after unfollow", dropped)
+            self.storage.set_event_status(row["id"], "done")
+            return None, set()
+        refollow = False
+        if kind == "follow":
+            refollow = bool(contact["blocked"]) or bool(inbound.get("is_unblocked"))
+            fields: dict[str, Any] = {"followed": 1, "blocked": 0}
+            if inbound.get("display_name"):
+                fields["display_name"] = inbound["display_name"]
+            self.storage.update_contact(contact["id"], **fields)
+        if kind == "start" and inbound.get("source") and not contact["source"]:
+            self.storage.update_contact(contact["id"], source=dumps(inbound["source"]))
+        for intercept in self.interceptors:
+            taken = intercept(self, row, inbound, contact)
+            if taken is not None:
+                conv, answer = taken
+                queued = bool(answer.messages) and self._store_and_queue(conv, contact, row, answer, own=True)
+                self.storage.set_event_status(row["id"], "delivering" if queued else "done")
+                return None, set()
+        conv = self.storage.open_conversation(contact, self.dialog.name)
+        self._store_inbound(conv, contact, row, inbound)
+
+        if inbound.get("mode") == "standby" or kind == "unknown":
+            # Stored for the record; another channel module is active, or
+            # we cannot read this event: never answer.
+            self.storage.set_event_status(row["id"], "done")
+            return None, set()
+
+        user_spoke = kind in USER_KINDS
+        if conv["status"] == "operator":
+            # An operator owns the conversation: the bot stays quiet.
+            if user_spoke:
+                self.storage.update_conversation(
+                    conv["id"], unread=(conv["unread"] or 0) + 1, last_user_at=now_iso()
+                )
+            self.storage.set_event_status(row["id"], "done")
+            return conv, set()
+
+        if kind == "start" and conv["state"] is not None:
+            # The web chat page was opened again: nothing to say.
+            self.storage.set_event_status(row["id"], "done")
+            return None, set()
+
+        if preview is not None and preview[:2] == (conv["id"], conv["version"]):
+            session, result = preview[2], preview[3]
+        else:  # the conversation changed since the preview (or there was none)
+            session = Session(conv["state"], loads(conv["data"], {}))
+            result = self.dialog.step(session, self._dialog_input(row, inbound, contact, refollow))
+        for answer_filter in self.answer_filters:
+            answer_filter(conv, result)
+        self._save_conversation(conv, session, result, user_spoke)
+        queued = bool(result.answer.messages) and self._store_and_queue(
+            conv, contact, row, result.answer, own=True)
+        self.storage.set_event_status(row["id"], "delivering" if queued else "done")
+        return conv, set(result.signals)
+
+    def _dialog_input(self, row: dict, inbound: dict, contact: dict, refollow: bool) -> DialogInput:
+        kind = row["kind"]
+        return DialogInput(
+            kind="refollow" if refollow else ("follow" if kind in ("follow", "start") else kind),
+            today=self.today(),
+            channel=row["channel"],
+            text=inbound.get("text"),
+            data=inbound.get("data"),
+            params=inbound.get("params"),
+            display_name=contact.get("display_name"),
+        )
+
+    def _preview(self, row: dict, inbound: dict, channel: str, external_id: str) -> tuple | None:
+        """Run the dialog step before taking the write lock.
+
+        The step is pure, and a user's events are handled one at a time, so the
+        transaction can use this result when the conversation row is still the
+        same (same id and version); the lock is then held only for the writes,
+        not for the dialog. None when the step will not run or cannot be
+        foreseen (first event of a contact, an operator owns it, ...).
+        """
+        kind = row["kind"]
+        if inbound.get("mode") == "standby" or kind not in USER_KINDS | {"follow", "start"}:
+            return None
+        contact = self.storage.get_contact(channel, external_id)
+        if contact is None:
+            return None
+        conv = self.storage.current_conversation(contact["id"])
+        if conv is None or conv["status"] == "operator" or (kind == "start" and conv["state"] is not None):
+            return None
+        refollow = kind == "follow" and (bool(contact["blocked"]) or bool(inbound.get("is_unblocked")))
+        session = Session(conv["state"], loads(conv["data"], {}))
+        result = self.dialog.step(session, self._dialog_input(row, inbound, contact, refollow))
+        return conv["id"], conv["version"], session, result
 
     def _store_inbound(self, conv: dict, contact: dict, row: dict, inbound: dict) -> None:
         kind = row["kind"]
@@ -190,16 +240,34 @@ class Engine:
                 fields["unread"] = (conv["unread"] or 0) + 1
         self.storage.update_conversation(conv["id"], **fields)
 
-    def _store_and_queue(self, conv: dict, contact: dict, row: dict, answer: Answer) -> bool:
+    def _store_and_queue(self, conv: dict, contact: dict, row: dict, answer: Answer,
+                         own: bool = False) -> bool:
+        """Store the bot's answer; on LINE, queue it in the outbox.
+
+        ``own``: the calling worker thread sends it right after the commit, so
+        the row is queued already leased to it ('sending', with the method its
+        reply token allows); anything else is queued 'pending' for any sender.
+        """
+        answer_dict = answer.to_dict()
         self.storage.add_message(
-            conv["id"], contact["id"], "out", "bot", "answer", answer.plain_text(), answer.to_dict()
+            conv["id"], contact["id"], "out", "bot", "answer", answer.plain_text(), answer_dict
         )
         if conv["channel"] != "line":
             return False  # the web chat reads the stored message
         if self.renderer is None:
             return False
-        messages = self.renderer(answer)
-        self.storage.enqueue_send(
+        # The outbox keeps the channel-neutral answer; it is rendered into LINE
+        # messages when sent (the renderer is deterministic), so a message is
+        # turned into SDK models once, not built, dumped and parsed again.
+        messages = {"answer": answer_dict}
+        lease: dict[str, Any] = {}
+        if own:
+            fresh = bool(row["reply_token"]) and (
+                time.time() - (row["received_at"] or 0) < self.reply_token_ttl)
+            lease = {"status": "sending", "method": "reply" if fresh else "push",
+                     "next_attempt_at": time.time() + SEND_LEASE_SECONDS}
+        send_id = self.storage.enqueue_send(
+            **lease,
             inbox_id=row["id"],
             conversation_id=conv["id"],
             channel="line",
@@ -210,6 +278,8 @@ class Engine:
             received_at=row["received_at"],
             retry_key=str(uuid.uuid4()),
         )
+        if own:
+            self._local.queued.append(send_id)
         return True
 
     def system_input(self, conv_id: int, kind: str) -> bool:
@@ -275,18 +345,21 @@ class Engine:
         """
         if self.line is None:
             return True
+        owned = getattr(self._local, "owned", set())
         for send in self.storage.pending_sends_for(user_key):
-            if send["next_attempt_at"] and send["next_attempt_at"] > time.time():
-                return False
+            mine = send["id"] in owned
+            owned.discard(send["id"])
+            if not mine and send["next_attempt_at"] and send["next_attempt_at"] > time.time():
+                return False  # in flight elsewhere, or waiting for its next try
             contact = self.storage.get_contact(send["channel"], send["external_id"])
             if contact and contact["blocked"]:
-                self.storage.update_send(send["id"], status="dropped", last_error="blocked")
+                self._finish(send, status="dropped", last_error="blocked")
                 continue
-            if not self._deliver_one(send):
+            if not self._deliver_one(send, mine):
                 return False
         return True
 
-    def _deliver_one(self, send: dict) -> bool:
+    def _deliver_one(self, send: dict, mine: bool = False) -> bool:
         """Send one queued answer: reply while the token is fresh, else push.
 
         ``method`` records what was tried, so that after a crash mid-send we
@@ -294,46 +367,56 @@ class Engine:
         invalid was used by our own earlier try (delivered); a push is retried
         with the same ``X-Line-Retry-Key`` and LINE drops the duplicate.
         """
-        messages = loads(send["messages"], [])
+        stored = loads(send["messages"], [])
+        messages = (self.renderer(Answer.from_dict(stored["answer"])) if isinstance(stored, dict)
+                    else stored)
         attempts = (send["attempts"] or 0) + 1
         age = time.time() - (send["received_at"] or 0)
-        retried = send["method"] == "reply"
+        # A reply that was tried before (a crash cut it off) may have used the token.
+        retried = send["method"] == "reply" and not mine
         # A first reply needs a token with time to spare; a reply cut off by a
         # crash is retried while LINE could still know the token (one minute).
         fresh = bool(send["reply_token"]) and age < (
             REPLY_TOKEN_LIFETIME if retried else self.reply_token_ttl
         )
-        if not self.storage.claim_send(send):
+        use_reply = fresh and send["method"] in (None, "reply")
+        if not mine and not self.storage.claim_send(send, "reply" if use_reply else "push"):
             return False  # another sender has it
-        if fresh and send["method"] in (None, "reply"):
-            self.storage.update_send(send["id"], method="reply")
+        if use_reply:
             outcome = self.line.reply(send["reply_token"], messages)
             if outcome.ok or (retried and outcome.status == 400):
-                self._sent(send, "reply", outcome.request_id)
+                self._finish(send, status="sent", method="reply", request_id=outcome.request_id,
+                             attempts=attempts, sent_at=time.time())
                 return True
             logger.info("reply failed (status=%s), falling back to push", outcome.status)
+            self.storage.update_send(send["id"], method="push")
         elif send["method"] == "reply":
             logger.warning("a reply was cut off and its token expired: pushing (may repeat it)")
-        self.storage.update_send(send["id"], method="push")
         outcome = self.line.push(send["external_id"], messages, send["retry_key"])
         if outcome.ok:
-            self._sent(send, "push", outcome.request_id)
+            self._finish(send, status="sent", method="push", request_id=outcome.request_id,
+                         attempts=attempts, sent_at=time.time())
             return True
         if outcome.retryable:
             delay = min(300.0, 2.0 ** min(attempts, 8))
             self.storage.update_send(
-                send["id"], status="pending", next_attempt_at=time.time() + delay,
-                last_error=outcome.error, request_id=outcome.request_id,
+                send["id"], status="pending", method="push", attempts=attempts,
+                next_attempt_at=time.time() + delay, last_error=outcome.error,
+                request_id=outcome.request_id,
             )
             logger.warning("push to LINE failed (status=%s), next try in %.0fs", outcome.status, delay)
             return False
-        self.storage.update_send(
-            send["id"], status="failed", last_error=outcome.error, request_id=outcome.request_id
-        )
+        self._finish(send, status="failed", attempts=attempts, last_error=outcome.error,
+                     request_id=outcome.request_id)
         logger.error("push to LINE rejected (status=%s request_id=%s)", outcome.status, outcome.request_id)
         return True
 
-    def _sent(self, send: dict, method: str, request_id: str | None) -> None:
-        self.storage.update_send(
-            send["id"], status="sent", method=method, sent_at=time.time(), request_id=request_id
-        )
+    def _finish(self, send: dict, **fields: Any) -> None:
+        """A send's last word (sent, dropped, failed) and, in the same transaction,
+        its event's: answered, so that the user's next event may go."""
+        if fields.get("status") in ("sent", "dropped"):
+            fields["messages"] = None  # the answer stays in `messages`; no second copy
+        with self.storage.write():
+            self.storage.update_send(send["id"], **fields)
+            if send["inbox_id"]:
+                self.storage.finish_delivering(send["inbox_id"])

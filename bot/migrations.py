@@ -225,6 +225,39 @@ def m002_staff(db: sqlite_utils.Database) -> None:
     db["funnel_events"].create_index(["day", "channel"])
 
 
+@migration
+def m004_fts_user_messages(db: sqlite_utils.Database) -> None:
+    """Index only what users wrote for search (marketing searches users' words).
+
+    Indexing the bot's long answers tripled the index and cost the most time of
+    each event's write transaction. The triggers now index rows with
+    direction 'in' only (and delete only those, as an external-content FTS5
+    table requires); the index is rebuilt from the user rows.
+    """
+    for name in ("messages_ai", "messages_ad", "messages_au"):
+        db.execute(f'drop trigger if exists "{name}"')
+    db.executescript(
+        """
+        create trigger messages_ai after insert on messages when new.direction = 'in' begin
+          insert into messages_fts (rowid, text) values (new.rowid, new.text);
+        end;
+        create trigger messages_ad after delete on messages when old.direction = 'in' begin
+          insert into messages_fts (messages_fts, rowid, text) values ('delete', old.rowid, old.text);
+        end;
+        create trigger messages_au after update on messages begin
+          insert into messages_fts (messages_fts, rowid, text)
+            select 'delete', old.rowid, old.text where old.direction = 'in';
+          insert into messages_fts (rowid, text)
+            select new.rowid, new.text where new.direction = 'in';
+        end;
+        """
+    )
+    db.execute("insert into messages_fts (messages_fts) values ('delete-all')")
+    db.execute(
+        "insert into messages_fts (rowid, text) select id, text from messages where direction = 'in'"
+    )
+
+
 def current_version(db: sqlite_utils.Database) -> int:
     if "meta" not in db.table_names():
         return 0

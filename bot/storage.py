@@ -70,6 +70,8 @@ class Storage:
         # SQLite's busy handler (1, 2, 5 … 100 ms steps), which under load
         # left the lock idle while writers slept.
         self._write_turn = threading.Lock()
+        self._turn_fd = -1
+        self._turn_pid: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -98,6 +100,13 @@ class Storage:
             db.close()
             self._local.db = None
 
+    def close(self) -> None:
+        """This thread's connection and the process's write-turn descriptor."""
+        self.close_thread_connection()
+        if self._turn_pid == os.getpid():
+            os.close(self._turn_fd)
+            self._turn_pid = None
+
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """A write transaction that takes SQLite's write lock up front."""
@@ -106,7 +115,7 @@ class Storage:
             yield db
             return
         with self._write_turn:
-            turn_fd = self._take_process_turn()
+            locked = self._take_process_turn()
             try:
                 db.execute("BEGIN IMMEDIATE")
                 try:
@@ -118,36 +127,31 @@ class Storage:
                 else:
                     db.execute("COMMIT")
             finally:
-                if turn_fd is not None:
-                    os.close(turn_fd)  # releases the flock
+                if locked:
+                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
-    def _take_process_turn(self) -> int | None:
-        """flock "<db>-writelock" (other processes); its fd, or None when not possible.
+    def _take_process_turn(self) -> bool:
+        """flock "<db>-writelock" against other processes (threads hold ``_write_turn``).
 
-        Polls (0.1 → 1 ms) rather than blocking, and gives up after the busy
-        timeout: SQLite's own lock and busy handler still decide then.
+        One descriptor per process, opened on first use (after a fork, anew).
+        A blocking flock waits in the kernel, without the GIL, and is handed
+        over as soon as the holder commits; a killed holder releases it. False
+        when it cannot be had (no fcntl, in-memory database): SQLite's own lock
+        and busy timeout decide alone then.
         """
         if fcntl is None or self.path == ":memory:":
-            return None
-        try:
-            fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            return None
-        deadline = time.monotonic() + self.busy_timeout
-        pause = 0.0001
-        while True:
+            return False
+        if self._turn_pid != os.getpid():
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    return None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.001)
+                self._turn_fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
             except OSError:
-                os.close(fd)
-                return None
+                return False
+            self._turn_pid = os.getpid()
+        try:
+            fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
+        except OSError:
+            return False
+        return True
 
     def _write_one(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         """One write statement, in its own turn (see ``__init__``)."""
@@ -156,6 +160,28 @@ class Storage:
 
     def migrate(self) -> int:
         return migrate(self.db)
+
+    # -- plain SQL on the hot path -------------------------------------------
+    # sqlite-utils' table API reads the schema on every insert/update/get (a
+    # few sqlite_master / table_info queries each); the per-message path uses
+    # plain statements instead. Table and column names come from this module.
+    def _row(self, table: str, row_id: int) -> dict[str, Any] | None:
+        cur = self.db.execute(f"select * from {table} where id = ?", [row_id])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        cols = ", ".join(f'"{k}"' for k in row)
+        marks = ", ".join("?" for _ in row)
+        return self.db.execute(
+            f"insert into {table} ({cols}) values ({marks})", list(row.values())
+        ).lastrowid
+
+    def _update(self, table: str, row_id: int, fields: dict[str, Any]) -> None:
+        sets = ", ".join(f'"{k}" = ?' for k in fields)
+        self.db.execute(f"update {table} set {sets} where id = ?", [*fields.values(), row_id])
 
     def journal_mode(self) -> str:
         return self.db.execute("pragma journal_mode").fetchone()[0]
@@ -231,6 +257,13 @@ class Storage:
             [status, time.time(), error, event_row_id],
         )
 
+    def finish_delivering(self, event_row_id: int) -> None:
+        """An event whose answer went out (or was given up) is done."""
+        self.db.execute(
+            "update inbox set status = 'done', processed_at = ? where id = ? and status = 'delivering'",
+            [time.time(), event_row_id],
+        )
+
     def release_event(self, event_row_id: int, error: str) -> None:
         """Give a claimed event back (it failed for a passing reason)."""
         self._write_one(
@@ -300,7 +333,7 @@ class Storage:
         return rows[0] if rows else None
 
     def contact_by_id(self, contact_id: int) -> dict[str, Any]:
-        return self.db["contacts"].get(contact_id)
+        return self._row("contacts", contact_id)
 
     def ensure_contact(self, channel: str, external_id: str) -> dict[str, Any]:
         contact = self.get_contact(channel, external_id)
@@ -316,21 +349,27 @@ class Storage:
 
     def update_contact(self, contact_id: int, **fields: Any) -> None:
         fields["updated_at"] = now_iso()
-        self.db["contacts"].update(contact_id, fields)
+        self._update("contacts", contact_id, fields)
 
-    def open_conversation(self, contact: dict[str, Any], dialog: str) -> dict[str, Any]:
-        """The contact's current conversation, or a new one after a close."""
+    def current_conversation(self, contact_id: int) -> dict[str, Any] | None:
+        """The contact's conversation that is not closed, if any."""
         rows = list(
             self.db.query(
                 "select * from conversations where contact_id = ? and status != 'closed'"
                 " order by id desc limit 1",
-                [contact["id"]],
+                [contact_id],
             )
         )
-        if rows:
-            return rows[0]
+        return rows[0] if rows else None
+
+    def open_conversation(self, contact: dict[str, Any], dialog: str) -> dict[str, Any]:
+        """The contact's current conversation, or a new one after a close."""
+        current = self.current_conversation(contact["id"])
+        if current is not None:
+            return current
         ts = now_iso()
-        conv_id = self.db["conversations"].insert(
+        conv_id = self._insert(
+            "conversations",
             {
                 "contact_id": contact["id"],
                 "channel": contact["channel"],
@@ -344,16 +383,16 @@ class Storage:
                 "lead_score": 0,
                 "created_at": ts,
                 "updated_at": ts,
-            }
-        ).last_pk
-        return self.db["conversations"].get(conv_id)
+            },
+        )
+        return self._row("conversations", conv_id)
 
     def update_conversation(self, conv_id: int, **fields: Any) -> None:
         fields["updated_at"] = now_iso()
-        self.db["conversations"].update(conv_id, fields)
+        self._update("conversations", conv_id, fields)
 
     def conversation(self, conv_id: int) -> dict[str, Any]:
-        return self.db["conversations"].get(conv_id)
+        return self._row("conversations", conv_id)
 
     # -- messages ----------------------------------------------------------
     def add_message(
@@ -368,7 +407,8 @@ class Storage:
         event_id: str | None = None,
         operator_id: int | None = None,
     ) -> int:
-        return self.db["messages"].insert(
+        return self._insert(
+            "messages",
             {
                 "conversation_id": conversation_id,
                 "contact_id": contact_id,
@@ -380,8 +420,8 @@ class Storage:
                 "event_id": event_id,
                 "operator_id": operator_id,
                 "created_at": now_iso(),
-            }
-        ).last_pk
+            },
+        )
 
     def messages_for_contact(self, contact_id: int, after: int = 0, limit: int = 200) -> list[dict]:
         return list(
@@ -398,32 +438,13 @@ class Storage:
             )
         )
 
-    def search_messages(self, query: str, limit: int = 50) -> list[dict]:
-        """Japanese substring search over message text.
-
-        The FTS5 trigram index needs 3+ characters; shorter queries fall back
-        to LIKE (a scan, fine for 1–2 character words).
-        """
-        query = query.strip()
-        if not query:
-            return []
-        if len(query) >= 3:
-            return list(self.db["messages"].search(query, limit=limit, quote=True))
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return list(
-            self.db.query(
-                "select * from messages where text like ? escape '\\' order by id desc limit ?",
-                [f"%{escaped}%", limit],
-            )
-        )
-
     # -- outbox ------------------------------------------------------------
     def enqueue_send(self, **row: Any) -> int:
         row.setdefault("status", "pending")
         row.setdefault("attempts", 0)
         row.setdefault("next_attempt_at", 0)
         row.setdefault("created_at", time.time())
-        return self.db["outbox"].insert(row).last_pk
+        return self._insert("outbox", row)
 
     def pending_sends_for(self, user_key: str) -> list[dict[str, Any]]:
         return list(
@@ -445,22 +466,22 @@ class Storage:
             )
         ]
 
-    def claim_send(self, send: dict[str, Any], lease: float = 60.0) -> bool:
-        """Compare-and-set a send to 'sending' (one sender at a time, any process).
+    def claim_send(self, send: dict[str, Any], method: str, lease: float = 60.0) -> bool:
+        """Compare-and-set a send to 'sending' by ``method`` (one sender at a time, any process).
 
         The lease (``next_attempt_at``) keeps the retry thread away from a
         send that is in flight.
         """
         cur = self._write_one(
-            "update outbox set status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
-            " where id = ? and status = ? and attempts = ?",
-            [time.time() + lease, send["id"], send["status"], send["attempts"]],
+            "update outbox set status = 'sending', method = ?, attempts = attempts + 1,"
+            " next_attempt_at = ? where id = ? and status = ? and attempts = ?",
+            [method, time.time() + lease, send["id"], send["status"], send["attempts"]],
         )
         return cur.rowcount == 1
 
     def update_send(self, send_id: int, **fields: Any) -> None:
-        with self.write() as db:
-            db["outbox"].update(send_id, fields)
+        with self.write():
+            self._update("outbox", send_id, fields)
 
     def drop_pending_sends(self, user_key: str, reason: str) -> int:
         cur = self.db.execute(

@@ -51,12 +51,13 @@ def claim_alive(claimed_by: str) -> bool:
 
 class Worker:
     def __init__(self, storage: Storage, engine: Engine, threads: int = 4, poll: float = 0.5,
-                 on_claim: Any = None):
+                 on_claim: Any = None, on_start: Any = None):
         self.storage = storage
         self.engine = engine
         self.threads_n = max(1, threads)
         self.poll = poll
         self.on_claim = on_claim  # callable(row) before processing (e.g. loading animation)
+        self.on_start = on_start  # callable() in each worker thread before its first event
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -119,17 +120,25 @@ class Worker:
             else:
                 self.storage.release_event(row["id"], f"{type(exc).__name__}: {exc}")
             return
-        if queued:
-            self._deliver(row["user_key"])
-            self.storage.set_event_status(row["id"], "done")
+        if queued and not self._deliver(row["user_key"]):
+            # Not sent yet (LINE is failing, or an earlier answer waits): the
+            # outbox keeps it in order; the event itself is done.
+            self.storage.finish_delivering(row["id"])
 
-    def _deliver(self, user_key: str) -> None:
+    def _deliver(self, user_key: str) -> bool:
+        """Deliver a user's queued sends; True when all went out."""
         try:
-            self.engine.deliver(user_key)
+            return self.engine.deliver(user_key)
         except Exception:
             logger.exception("delivery failed; the retry thread will try again")
+            return False
 
     def _loop(self, wid: str) -> None:
+        if self.on_start is not None:
+            try:
+                self.on_start()
+            except Exception:
+                logger.exception("worker start hook failed")
         while not self._stop.is_set():
             try:
                 worked = self.run_once(wid)

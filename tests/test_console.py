@@ -121,11 +121,10 @@ def test_owned_conversation_keeps_the_bot_silent_and_reply_is_pushed_once(app, l
     assert pushes[0]["messages"] == [{"type": "text", "text": "担当の山田です。お電話しますね。"}]
     assert pushes[0]["retry_key"]
     assert fake_line.errors == []
-    # the engine's retry (same row) is not doubled: the key is already accepted
+    # a retry of that push (same X-Line-Retry-Key, as the outbox sends it) is not doubled
     services = app.extensions["ninbai"]
-    services.storage.db.execute("update outbox set status = 'pending', method = 'push', next_attempt_at = 0 where retry_key = ?",
-                                [pushes[0]["retry_key"]])
-    services.engine.deliver(f"line:{user}")
+    outcome = services.line.push(user, pushes[0]["messages"], pushes[0]["retry_key"])
+    assert outcome.ok and outcome.status == 409  # LINE: already accepted
     assert len([d for d in fake_line.deliveries if d["to"] == user and d["kind"] == "push"]) == 1
     assert conv_of(app, user)["unread"] == 0
 

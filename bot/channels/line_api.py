@@ -71,6 +71,10 @@ def _request_id(headers: Any) -> str | None:
     return None
 
 
+def _all_dicts(messages: list[Any]) -> bool:
+    return all(isinstance(m, dict) for m in messages)
+
+
 def is_retryable_status(status: int | None) -> bool:
     return status is None or status == 429 or status >= 500
 
@@ -140,14 +144,17 @@ class LineClient:
         return SendOutcome(ok=True, status=response.status_code, request_id=rid)
 
     # -- messaging ---------------------------------------------------------
-    def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendOutcome:
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+    def reply(self, reply_token: str, messages: list[Any]) -> SendOutcome:
+        """Reply with message models (or their dicts, as stored by older rows)."""
+        request = (ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+                   if _all_dicts(messages) else ReplyMessageRequest(replyToken=reply_token, messages=messages))
         # A reply token is single use: never retry a reply blindly (the caller
         # falls back to a push with a retry key).
         return self._call_once("reply", self.api.reply_message_with_http_info, request)
 
-    def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> SendOutcome:
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+    def push(self, to: str, messages: list[Any], retry_key: str) -> SendOutcome:
+        request = (PushMessageRequest.from_dict({"to": to, "messages": messages})
+                   if _all_dicts(messages) else PushMessageRequest(to=to, messages=messages))
         outcome = self.call(
             "push", self.api.push_message_with_http_info, request, x_line_retry_key=retry_key
         )

@@ -92,6 +92,10 @@ class Alerts:
                 self.notify_async(alert_id, kind, conv)
 
     def insert_once(self, conv_id: int, kind: str) -> int | None:
+        if self.storage.db.execute(
+            "select 1 from alerts where conversation_id = ? and kind = ?", [conv_id, kind]
+        ).fetchone():
+            return None  # raised before: no write transaction needed
         with self.storage.write() as db:
             cur = db.execute(
                 "insert into alerts (conversation_id, kind, created_at, notified)"

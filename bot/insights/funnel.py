@@ -146,6 +146,15 @@ def steps_reached(conv: dict[str, Any], signals: set[str] | frozenset = frozense
 def record_conversation(storage: Storage, conv: dict[str, Any], signals: set[str] | frozenset = frozenset()) -> None:
     """Store the steps and answers ``conv`` has reached (idempotent)."""
     steps, values = steps_reached(conv, signals)
+    # Most events reach nothing new: read what is stored, write only the news
+    # (no write transaction at all when there is none).
+    stored = set(storage.db.execute(
+        "select step, value from funnel_events where conversation_id = ?", [conv["id"]]
+    ).fetchall())
+    steps = {s for s in steps if (s, "") not in stored}
+    values = {k: v for k, v in values.items() if (k, v) not in stored}
+    if not steps and not values:
+        return
     contact = storage.db.execute(
         "select source from contacts where id = ?", [conv["contact_id"]]
     ).fetchone()
