@@ -67,5 +67,6 @@ def line_richmenu(save_image: str | None) -> None:
     if services.line is None:
         click.echo("LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN が未設定です", err=True)
         sys.exit(2)
-    rich_menu_id = setup_rich_menu(services.line.api, services.line.blob, image)
+    rich_menu_id = setup_rich_menu(services.line.api, services.line.blob, image,
+                                   timeout=float(current_app.config["LINE_TIMEOUT"]))
     click.echo(f"rich menu {rich_menu_id} set as default")

@@ -236,27 +236,29 @@ def render_image(path_or_none: str | os.PathLike | None = None) -> bytes:
 
 
 def setup_rich_menu(
-    api: MessagingApi, blob_api: MessagingApiBlob, image: bytes, name: str = MENU_NAME
+    api: MessagingApi, blob_api: MessagingApiBlob, image: bytes, name: str = MENU_NAME,
+    timeout: float = 10.0,
 ) -> str:
     """Create the menu, upload ``image`` (PNG), make it the default, delete older
-    menus with the same name; returns the new rich menu id."""
+    menus with the same name; returns the new rich menu id. Every call has ``timeout``."""
+    t = {"_request_timeout": timeout}
     if not image.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValueError("rich menu image must be a PNG")
     if len(image) >= MAX_IMAGE_BYTES:
         raise ValueError(f"rich menu image is {len(image)} bytes, LINE accepts < 1 MB")
     try:
-        existing = [m.rich_menu_id for m in (api.get_rich_menu_list().richmenus or []) if m.name == name]
+        existing = [m.rich_menu_id for m in (api.get_rich_menu_list(**t).richmenus or []) if m.name == name]
     except Exception as exc:  # listing is only for the clean-up
         log.warning("could not list rich menus (%s); older menus are kept", type(exc).__name__)
         existing = []
-    rich_menu_id = api.create_rich_menu(rich_menu_request(name)).rich_menu_id
+    rich_menu_id = api.create_rich_menu(rich_menu_request(name), **t).rich_menu_id
     try:
-        blob_api.set_rich_menu_image(rich_menu_id, body=image, _headers={"Content-Type": "image/png"})
-        api.set_default_rich_menu(rich_menu_id)
+        blob_api.set_rich_menu_image(rich_menu_id, body=image, _headers={"Content-Type": "image/png"}, **t)
+        api.set_default_rich_menu(rich_menu_id, **t)
     except Exception:
         log.error("rich menu setup failed, deleting the half-made menu %s", rich_menu_id)
         try:
-            api.delete_rich_menu(rich_menu_id)
+            api.delete_rich_menu(rich_menu_id, **t)
         except Exception:  # pragma: no cover - best effort
             log.exception("could not delete rich menu %s", rich_menu_id)
         raise
@@ -264,7 +266,7 @@ def setup_rich_menu(
         if old == rich_menu_id:
             continue
         try:
-            api.delete_rich_menu(old)
+            api.delete_rich_menu(old, **t)
         except Exception as exc:
             log.warning("could not delete old rich menu %s: %s", old, type(exc).__name__)
     log.info("rich menu %s is the default (deleted %d older)", rich_menu_id, len(existing))
