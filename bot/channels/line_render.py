@@ -397,21 +397,14 @@ def _items(answer: Answer) -> list[_Item]:
         if isinstance(m, Text):
             if m.text and m.text.strip():
                 items.extend(("text", piece) for piece in split_text(m.text))
-        elif isinstance(m, Card):
-            plain = card_as_text(m)
-            bubble = card_bubble(m)
+        elif isinstance(m, (Card, Table)):
+            card = isinstance(m, Card)
+            plain = card_as_text(m) if card else table_as_text(m)
+            bubble = card_bubble(m) if card else table_bubble(m)
             if _bubble_fits(bubble):
                 items.append(("flex", FlexMessage(altText=_alt(m.alt_text, plain), contents=bubble), plain))
             else:
-                log.warning("card %r larger than a Flex bubble allows, sent as text", m.title)
-                items.extend(("text", piece) for piece in split_text(plain))
-        elif isinstance(m, Table):
-            plain = table_as_text(m)
-            bubble = table_bubble(m)
-            if _bubble_fits(bubble):
-                items.append(("flex", FlexMessage(altText=_alt(m.alt_text, plain), contents=bubble), plain))
-            else:
-                log.warning("table %r larger than a Flex bubble allows, sent as text", m.title)
+                log.warning("%s %r larger than a Flex bubble allows, sent as text", m.type, m.title)
                 items.extend(("text", piece) for piece in split_text(plain))
         else:  # pragma: no cover - unknown message kind
             log.error("unknown answer message %r, skipped", type(m))
