@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,15 +176,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         fixed = dt.date.fromisoformat(str(app.config["TODAY"]))
         engine.today = lambda: fixed
 
+    loading_after, token_ttl = float(app.config["LOADING_AFTER_SECONDS"]), float(app.config["REPLY_TOKEN_TTL"])
+
     def on_claim(row: dict) -> None:
         # The loading animation, when an answer is late (queue backlog).
-        import time
-
         if line is None or row["channel"] != "line" or row["kind"] not in ("text", "postback"):
             return
-        waited = time.time() - (row["received_at"] or 0)
-        if float(app.config["LOADING_AFTER_SECONDS"]) < waited < float(app.config["REPLY_TOKEN_TTL"]):
-            start_loading(line.api, row["user_key"].split(":", 1)[1], 5, float(app.config["LINE_TIMEOUT"]))
+        if loading_after < time.time() - (row["received_at"] or 0) < token_ttl:
+            start_loading(line.api, row["user_key"].split(":", 1)[1], 5, line.timeout)
 
     from dialogs.understanding import warm_up
 

@@ -100,9 +100,6 @@ class User(UserMixin):
     def get_id(self) -> str:
         return f"{self.id}.{_fingerprint(self.row['password_hash'])}"
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
 
 def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]

@@ -90,12 +90,19 @@ class Engine:
         queued = bool(self._local.queued)
         self._local.owned = set(self._local.queued)  # committed: ours to send
         if conv is not None:
-            for hook in self.hooks:
-                try:
-                    hook(self.storage.conversation(conv["id"]), signals)
-                except Exception:  # a notification must never break processing
-                    logger.exception("conversation hook failed")
+            self._run_hooks(conv["id"], signals)
         return queued
+
+    def _run_hooks(self, conv_id: int, signals: set[str]) -> None:
+        """After the commit: alerts, funnel steps. A hook never breaks processing."""
+        if not self.hooks:
+            return
+        conv = self.storage.conversation(conv_id)  # as committed, read once for all hooks
+        for hook in self.hooks:
+            try:
+                hook(conv, signals)
+            except Exception:
+                logger.exception("conversation hook failed")
 
     def _apply(self, row: dict, inbound: dict, channel: str, external_id: str,
                preview: tuple | None) -> tuple[dict | None, set[str]]:
@@ -303,11 +310,7 @@ class Engine:
                 row = {"id": None, "user_key": f"{conv['channel']}:{contact['external_id']}",
                        "reply_token": None, "received_at": None}
                 queued = self._store_and_queue(conv, contact, row, result.answer)
-        for hook in self.hooks:
-            try:
-                hook(self.storage.conversation(conv_id), signals)
-            except Exception:
-                logger.exception("conversation hook failed")
+        self._run_hooks(conv_id, signals)
         if queued:
             self.deliver(f"line:{contact['external_id']}")
         return queued

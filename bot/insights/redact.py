@@ -252,8 +252,3 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
         pos = o_end
     out.append(text[pos:])
     return "".join(out)
-
-
-def redact_value(value: str | None, label: str) -> str:
-    """A whole field known to be personal (a name column, a phone column)."""
-    return label if value else ""
