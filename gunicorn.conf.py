@@ -17,3 +17,8 @@ accesslog = None
 errorlog = "-"
 loglevel = "info"
 
+
+
+def post_fork(server, worker):
+    import sys
+    sys.setswitchinterval(float(os.environ.get("NINBAI_SWITCH_INTERVAL", "0.005")))

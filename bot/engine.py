@@ -93,14 +93,64 @@ class Engine:
             self._run_hooks(conv["id"], signals)
         return queued
 
-    def _run_hooks(self, conv_id: int, signals: set[str]) -> None:
-        """After the commit: alerts, funnel steps. A hook never breaks processing."""
+    def process_batch(self, rows: list[dict[str, Any]]) -> list[tuple[dict, list[int], Exception | None]]:
+        """Apply several claimed events (of different users) in one write transaction.
+
+        The group commit of the worker's batch loop: under load, the events
+        that queued up while the previous batch was handled share one
+        transaction instead of taking the write lock one by one. Each event is
+        a savepoint of its own: one that fails is rolled back alone and
+        returned with its exception (the caller gives it back to the inbox).
+        The dialog steps run before the lock (see :meth:`_preview`), and the
+        hooks (funnel, alerts) run at the end of the same transaction, each in
+        a savepoint. Returns ``(row, send ids to deliver, error)`` per event.
+        """
+        prepared = []
+        for row in rows:
+            inbound = loads(row["body"], {})
+            external_id = row["user_key"].split(":", 1)[1]
+            if row["kind"] == "follow" and row["channel"] == "line" and self.line is not None:
+                inbound["display_name"] = self.line.profile_name(external_id)
+            try:
+                preview = self._preview(row, inbound, row["channel"], external_id)
+            except Exception:  # the step runs again in the transaction, and fails there
+                preview = None
+            prepared.append((row, inbound, external_id, preview))
+        results: list[tuple[dict, list[int], Exception | None]] = []
+        hook_runs: list[tuple[int, set[str]]] = []
+        with self.storage.write():
+            for row, inbound, external_id, preview in prepared:
+                self._local.queued = []
+                try:
+                    with self.storage.savepoint("event"):
+                        conv, signals = self._apply(row, inbound, row["channel"], external_id, preview)
+                except Exception as exc:
+                    results.append((row, [], exc))
+                    continue
+                results.append((row, list(self._local.queued), None))
+                if conv is not None:
+                    hook_runs.append((conv["id"], signals))
+            for conv_id, signals in hook_runs:
+                self._run_hooks(conv_id, signals, savepoints=True)
+        self._local.queued = []
+        return results
+
+    def _run_hooks(self, conv_id: int, signals: set[str], savepoints: bool = False) -> None:
+        """After the event's writes: alerts, funnel steps. A hook never breaks processing.
+
+        ``savepoints``: inside a batch transaction, each hook's writes are a
+        savepoint, undone alone when the hook fails.
+        """
         if not self.hooks:
             return
-        conv = self.storage.conversation(conv_id)  # as committed, read once for all hooks
+        conv = self.storage.conversation(conv_id)  # as written, read once for all hooks
         for hook in self.hooks:
             try:
-                hook(conv, signals)
+                if savepoints:
+                    with self.storage.savepoint("hook"):
+                        hook(conv, signals)
+                else:
+                    hook(conv, signals)
             except Exception:
                 logger.exception("conversation hook failed")
 
@@ -339,16 +389,19 @@ class Engine:
         return msg_id
 
     # -- delivery ----------------------------------------------------------
-    def deliver(self, user_key: str) -> bool:
+    def deliver(self, user_key: str, owned: set[int] | None = None) -> bool:
         """Send a user's queued LINE messages in order; stop at the first failure.
 
         A fresh reply token is used once; a used, expired or failed one falls
         back to a push carrying the row's X-Line-Retry-Key, so a retried push
         is delivered once. Returns True when nothing is left pending.
+        ``owned``: send ids queued already leased to the caller (by default,
+        the ones this thread's last :meth:`process` queued).
         """
         if self.line is None:
             return True
-        owned = getattr(self._local, "owned", set())
+        if owned is None:
+            owned = getattr(self._local, "owned", set())
         for send in self.storage.pending_sends_for(user_key):
             mine = send["id"] in owned
             owned.discard(send["id"])
@@ -414,11 +467,21 @@ class Engine:
         logger.error("push to LINE rejected (status=%s request_id=%s)", outcome.status, outcome.request_id)
         return True
 
+    def defer_finishes(self, sink: Any) -> None:
+        """In this thread, hand a send's last word to ``sink(send_id, inbox_id, fields)``
+        instead of writing it at once (the worker's batch thread writes them
+        together, with its next claim; see bot/worker.py). None: write at once."""
+        self._local.finish_sink = sink
+
     def _finish(self, send: dict, **fields: Any) -> None:
         """A send's last word (sent, dropped, failed) and, in the same transaction,
         its event's: answered, so that the user's next event may go."""
         if fields.get("status") in ("sent", "dropped"):
             fields["messages"] = None  # the answer stays in `messages`; no second copy
+        sink = getattr(self._local, "finish_sink", None)
+        if sink is not None:
+            sink(send["id"], send["inbox_id"], fields)
+            return
         with self.storage.write():
             self.storage.update_send(send["id"], **fields)
             if send["inbox_id"]:

@@ -251,6 +251,60 @@ class Storage:
             )
         return rows[0] if rows else None
 
+    def claim_events(self, worker_id: str, limit: int,
+                     finishes: list[tuple[int | None, int | None, dict[str, Any]]] = ()) -> list[dict[str, Any]]:
+        """Claim up to ``limit`` events at once, each the oldest unfinished one of its user.
+
+        The same rule as :meth:`claim_next_event` (a user's events in order, one
+        at a time), for the batch loop: one write transaction claims what
+        queued up while the previous batch was handled. ``finishes`` (see
+        :meth:`finish_sends`) are written first in the same transaction, so a
+        user whose answer just went out has their next event claimed at once.
+        """
+        if not finishes and not self.has_pending_events():
+            return []
+        now = time.time()
+        with self.write() as db:
+            self.finish_sends(list(finishes))
+            rows = list(
+                db.query(
+                    """
+                    update inbox set status = 'processing', claimed_by = :worker,
+                        claimed_at = :now, attempts = attempts + 1
+                    where id in (
+                        select i.id from inbox i
+                        where i.status = 'pending'
+                          and not exists (
+                            select 1 from inbox j
+                            where j.user_key = i.user_key
+                              and j.status in ('pending', 'processing', 'delivering')
+                              and j.id < i.id)
+                        order by +i.id limit :limit)
+                    returning *
+                    """,
+                    {"worker": worker_id, "now": now, "limit": limit},
+                )
+            )
+        rows.sort(key=lambda r: r["id"])
+        return rows
+
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "part") -> Iterator[None]:
+        """A part of the current write transaction that can fail alone.
+
+        On an exception its writes are undone and the exception goes on; the
+        rest of the transaction stays.
+        """
+        db = self.db
+        db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            db.execute(f"ROLLBACK TO {name}")
+            db.execute(f"RELEASE {name}")
+            raise
+        db.execute(f"RELEASE {name}")
+
     def set_event_status(self, event_row_id: int, status: str, error: str | None = None) -> None:
         self._write_one(
             "update inbox set status = ?, processed_at = ?, error = ? where id = ?",
@@ -263,6 +317,15 @@ class Storage:
             "update inbox set status = 'done', processed_at = ? where id = ? and status = 'delivering'",
             [time.time(), event_row_id],
         )
+
+    def finish_sends(self, finishes: list[tuple[int | None, int | None, dict[str, Any]]]) -> None:
+        """Record sends' last words and their events' end (``(send_id, inbox_id,
+        fields)``; no send id: the event only), in the current transaction."""
+        for send_id, inbox_id, fields in finishes:
+            if send_id is not None:
+                self._update("outbox", send_id, fields)
+            if inbox_id is not None:
+                self.finish_delivering(inbox_id)
 
     def release_event(self, event_row_id: int, error: str) -> None:
         """Give a claimed event back (it failed for a passing reason)."""

@@ -51,9 +51,11 @@ def test_understand_random_long_text_is_time_bounded(seed, size):
     rnd = random.Random(seed)
     alphabet = "0123456789０１２年月日ヶか回分滞納督促状競売令和/.、。 \n😭\u200b\ud800abcＡＢ"
     text = "".join(rnd.choices(alphabet, k=size))
-    started = time.perf_counter()
+    # CPU time of this thread: what understand() costs, not how busy the
+    # machine is (a wall-clock bound failed once while other tests' servers ran).
+    started = time.thread_time()
     reading = understand(text, TODAY)
-    assert time.perf_counter() - started < 0.2
+    assert time.thread_time() - started < 0.2
     assert reading.arrears_months is None or 0 <= reading.arrears_months <= 60
 
 
