@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE": "var/ninbai.db",
     "CONTENT_DIR": str(ROOT / "content"),
     "WORKER_THREADS": 4,
+    "WORKER_BATCH": 16,  # events applied per write transaction, at most
+    # Separate event processes (`flask --app app worker`, started by gunicorn.conf.py):
+    # the web processes then nudge them after accepting events.
+    "EVENT_PROCESSES": 0,
     "START_WORKER": "auto",  # auto: not for CLI commands other than `run`
     "REPLY_TOKEN_TTL": 50.0,  # LINE: one minute; keep a margin
     "LINE_TIMEOUT": 5.0,
@@ -70,11 +74,17 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def notify(self) -> None:
+        """New events are in the inbox: wake the worker (here, or in the event processes)."""
         self.worker.notify()
+        nudger = self.extra.get("nudger")
+        if nudger is not None:
+            nudger.nudge()
 
     def close(self) -> None:
         """Stop the workers and release connections (tests, tools)."""
         self.worker.stop()
+        if self.extra.get("nudger") is not None:
+            self.extra.pop("nudger").close()
         if self.line is not None:
             self.line.close()
         self.storage.close()
@@ -178,12 +188,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     loading_after, token_ttl = float(app.config["LOADING_AFTER_SECONDS"]), float(app.config["REPLY_TOKEN_TTL"])
 
+    def late(row: dict) -> bool:
+        """An answer that will come late (queue backlog) while the user waits on LINE."""
+        return (line is not None and row["channel"] == "line" and row["kind"] in ("text", "postback")
+                and loading_after < time.time() - (row["received_at"] or 0) < token_ttl)
+
     def on_claim(row: dict) -> None:
-        # The loading animation, when an answer is late (queue backlog).
-        if line is None or row["channel"] != "line" or row["kind"] not in ("text", "postback"):
-            return
-        if loading_after < time.time() - (row["received_at"] or 0) < token_ttl:
+        # The loading animation, when an answer is late.
+        if late(row):
             start_loading(line.api, row["user_key"].split(":", 1)[1], 5, line.timeout)
+
+    on_claim.wanted = late  # the batch loop hands only these to a sender thread
 
     from dialogs.understanding import warm_up
 
@@ -191,8 +206,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # first event: not on a homeowner's first message, and not while the app
     # boots (gunicorn answers webhooks at once; events wait in the inbox).
     worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim,
-                    on_start=warm_up)
+                    on_start=warm_up, batch=int(app.config["WORKER_BATCH"]))
     services = Services(storage, content, dialog, engine, worker, line, parser)
+    if int(app.config["EVENT_PROCESSES"]) > 0:
+        from bot.wake import Nudger
+
+        services.extra["nudger"] = Nudger(storage.path, int(app.config["EVENT_PROCESSES"]))
     app.extensions["ninbai"] = services
 
     csrf.init_app(app)

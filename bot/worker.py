@@ -179,8 +179,12 @@ class Worker:
         if not rows:
             return 0
         if self.on_claim is not None:
-            for row in rows:  # the loading animation, when late: sent by a sender thread
-                self._sends.put(("claimed", row, None))
+            # The loading animation, when late: sent by a sender thread (the
+            # hook's ``wanted(row)``, if it has one, says which rows need it).
+            wanted = getattr(self.on_claim, "wanted", None)
+            for row in rows:
+                if wanted is None or wanted(row):
+                    self._sends.put(("claimed", row, None))
         try:
             results = self.engine.process_batch(rows)
         except Exception as exc:  # the transaction itself failed: every event goes back

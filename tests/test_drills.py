@@ -128,7 +128,7 @@ def test_drill_sigkill_gunicorn_under_load(tmp_path, fake_line):
     log = tmp_path / "server.log"
     started = time.monotonic()
     server = GunicornProcess(env, log_path=log).start(timeout=60)
-    assert len(server.pids()) == 3  # master + 2 workers
+    assert len(server.pids()) == 4  # master + 2 web processes + 1 event process
     users = [webhooks.make_user_id() for _ in range(n_users)]
     events = {
         u: [webhooks.text_event(u, TEXTS[i], reply_token=fake_line.issue_reply_token(u, ttl=600))
@@ -394,15 +394,71 @@ def test_drill_disk_full_on_a_tiny_tmpfs(tmp_path, make_app, fake_line, caplog):
 
 
 # ---------------------------------------------------------------------------
+# drill 1b: the event process alone killed under load: the master starts it again
+# ---------------------------------------------------------------------------
+
+
+def event_process_pid(server: GunicornProcess, log: Path, not_pid: int | None = None,
+                      timeout: float = 30.0) -> int:
+    """The pid of the running event process (from the master's log line)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = [int(line.rsplit("pid ", 1)[1].rstrip(")"))
+                for line in log.read_text().splitlines() if "event process 0 started (pid" in line]
+        if pids and pids[-1] != not_pid and pids[-1] in server.pids():
+            return pids[-1]
+        time.sleep(0.1)
+    raise AssertionError("no event process")
+
+
+@pytest.mark.slow
+def test_drill_sigkill_event_process_master_restarts_it(tmp_path, fake_line):
+    n_users, per_user = 40, 6
+    env = server_env(tmp_path, fake_line, NINBAI_WEB_WORKERS="2", NINBAI_WEB_THREADS="4",
+                     NINBAI_LOADING_AFTER_SECONDS="100")
+    log = tmp_path / "server.log"
+    server = GunicornProcess(env, log_path=log).start(timeout=60)
+    try:
+        first = event_process_pid(server, log)
+        users = [webhooks.make_user_id() for _ in range(n_users)]
+        events = [webhooks.text_event(u, TEXTS[i], reply_token=fake_line.issue_reply_token(u, ttl=600))
+                  for i in range(per_user) for u in users]
+        # Answers hang in "LINE" for a while: the kill catches some in flight.
+        fake_line.delay_next(5, 1.5, path_prefix="/v2/bot/message/reply")
+        half = len(events) // 2
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            codes = list(pool.map(lambda ev: post_event(server.url, [ev]), events[:half]))
+            os.kill(first, 9)
+            codes += list(pool.map(lambda ev: post_event(server.url, [ev]), events[half:]))
+        # The web processes kept accepting while no event process ran.
+        assert set(codes) == {200}, collections.Counter(codes)
+        second = event_process_pid(server, log, not_pid=first)
+        fake_line.wait_for(lambda: len(fake_line.deliveries) >= len(events), timeout=120)
+        time.sleep(1.0)  # anything doubled would show up now
+    finally:
+        server.stop()
+    assert second != first
+    db = read_db(tmp_path / "ninbai.db")
+    figures = assert_answered_exactly_once(db, fake_line, {e["webhookEventId"] for e in events})
+    text = log.read_text()
+    assert f"event process 0 (pid {first}) exited" in text
+    assert_clean_log(text)
+    print(f"\nDRILL1b event process killed: {figures}")
+
+
+# ---------------------------------------------------------------------------
 # drill 4: several processes claim from one database
 # ---------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_drill_two_processes_one_database_no_double_processing(tmp_path, fake_line):
+@pytest.mark.parametrize("event_processes", ["2", "0"], ids=["2-event-processes", "answered-by-web-processes"])
+def test_drill_two_processes_one_database_no_double_processing(tmp_path, fake_line, event_processes):
+    """Two event processes (or, with NINBAI_EVENT_PROCESSES=0, the two web processes) claim from one inbox."""
     n_users, per_user = 80, 5
     env = server_env(tmp_path, fake_line, NINBAI_WEB_WORKERS="2", NINBAI_WEB_THREADS="4",
-                     NINBAI_WORKER_THREADS="4", NINBAI_LOADING_AFTER_SECONDS="100")
+                     NINBAI_WORKER_THREADS="4", NINBAI_LOADING_AFTER_SECONDS="100",
+                     NINBAI_EVENT_PROCESSES=event_processes, NINBAI_WORKER_BATCH="4")
     log = tmp_path / "server.log"
     started = time.monotonic()
     server = GunicornProcess(env, log_path=log).start(timeout=60)

@@ -136,8 +136,10 @@ def callback():
         logger.error("webhook not stored: %s: %s (%d events; answering 503)",
                      type(exc).__name__, exc, len(rows))
         return {"message": "temporarily unavailable; please redeliver"}, 503
-    logger.info(
-        "webhook: %d events, %d new, %d marked redelivery", len(rows), len(new_ids), redelivered
+    # One line per webhook at INFO only when LINE redelivered something (DEBUG otherwise).
+    logger.log(
+        logging.INFO if redelivered or len(new_ids) < len(rows) else logging.DEBUG,
+        "webhook: %d events, %d new, %d marked redelivery", len(rows), len(new_ids), redelivered,
     )
     if new_ids:
         services.notify()

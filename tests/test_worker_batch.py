@@ -1,0 +1,295 @@
+"""The batch loop (group commit), the event process and its wake socket, prepared LINE requests.
+
+Real parts throughout: a SQLite file, the fake LINE server (validating every
+request against LINE's OpenAPI description), real sockets, a real
+``flask --app app worker`` process.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from linebot.v3.messaging import ApiClient, Configuration, PushMessageRequest, ReplyMessageRequest
+
+from bot import create_app
+from bot.channels import line_render
+from bot.channels.line_api import PreparedPush, PreparedReply
+from bot.storage import Storage, dumps
+from bot.wake import Listener, Nudger
+from tests.conftest import SECRET, TOKEN, app_config
+from tests.support import webhooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _event(user: str, text: str, n: int) -> dict:
+    return {"event_id": f"ev-{user}-{n}", "channel": "line", "user_key": f"line:{user}", "kind": "text",
+            "body": dumps({"text": text}), "reply_token": None, "received_at": time.time()}
+
+
+# ---------------------------------------------------------------------------
+# claiming a batch
+# ---------------------------------------------------------------------------
+
+
+def test_claim_events_takes_one_event_per_user_in_order_up_to_the_limit(tmp_path):
+    storage = Storage(tmp_path / "t.db")
+    storage.migrate()
+    storage.accept_events([_event(u, "はい", n) for n in range(3) for u in ("U1", "U2", "U3")])
+    first = storage.claim_events("w", limit=2)
+    assert [r["event_id"] for r in first] == ["ev-U1-0", "ev-U2-0"]
+    second = storage.claim_events("w", limit=10)
+    assert [r["event_id"] for r in second] == ["ev-U3-0"]  # U1 and U2 have one in flight
+    assert storage.claim_events("w", limit=10) == []
+    # Finishing U1's event (with the next claim, in one transaction) frees U1's next one.
+    storage.set_event_status(first[0]["id"], "delivering")
+    third = storage.claim_events("w", limit=10, finishes=[(None, first[0]["id"], {})])
+    assert [r["event_id"] for r in third] == ["ev-U1-1"]
+    assert storage.db.execute("select status from inbox where id = ?", [first[0]["id"]]).fetchone()[0] == "done"
+
+
+def test_claim_events_from_many_threads_never_claims_twice(tmp_path):
+    path = tmp_path / "t.db"
+    storage = Storage(path)
+    storage.migrate()
+    storage.accept_events([_event(f"U{u}", "はい", n) for n in range(5) for u in range(40)])
+
+    def claimer(i: int) -> list[str]:
+        mine, s = [], Storage(path)
+        while True:
+            rows = s.claim_events(f"w{i}", limit=7)
+            if not rows and not s.has_pending_events():
+                break
+            for r in rows:
+                mine.append(r["event_id"])
+                s.set_event_status(r["id"], "done")
+        s.close()
+        return mine
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        claimed = [e for part in pool.map(claimer, range(6)) for e in part]
+    assert len(claimed) == 200 and len(set(claimed)) == 200
+    attempts = {r[0] for r in storage.db.execute("select attempts from inbox")}
+    assert attempts == {1}
+
+
+# ---------------------------------------------------------------------------
+# one transaction per batch, one savepoint per event
+# ---------------------------------------------------------------------------
+
+
+def test_a_failing_event_is_rolled_back_alone_and_retried(make_app, fake_line):
+    app = make_app(START_WORKER=False)
+    services = app.extensions["ninbai"]
+    users = [webhooks.make_user_id() for _ in range(3)]
+    events = [webhooks.text_event(u, "3ヶ月滞納しています", reply_token=fake_line.issue_reply_token(u))
+              for u in users]
+    raw, headers = webhooks.request(events, SECRET)
+    assert app.test_client().post("/callback", data=raw, headers=headers).status_code == 200
+
+    real_apply = services.engine._apply
+    broken = users[1]
+
+    def apply(row, *args):
+        out = real_apply(row, *args)  # its writes happen, then it fails: all must be undone
+        if row["user_key"].endswith(broken):
+            raise RuntimeError("boom")
+        return out
+
+    services.engine._apply = apply
+    assert services.worker.run_batch("w") == 3
+    storage = services.storage
+    status = {r["user_key"].split(":")[1]: (r["status"], r["attempts"], r["error"])
+              for r in storage.db.query("select user_key, status, attempts, error from inbox")}
+    assert status[broken] == ("pending", 1, "RuntimeError: boom")  # given back
+    assert {status[u][0] for u in users if u != broken} == {"delivering"}
+    rows = list(storage.db.query("select c.external_id, count(m.id) as n from contacts c"
+                                 " left join messages m on m.contact_id = c.id group by c.id"))
+    per_user = {r["external_id"]: r["n"] for r in rows}
+    assert per_user.get(broken, 0) == 0  # nothing of the failed event was kept
+    assert all(per_user[u] == 2 for u in users if u != broken)  # question + answer
+
+    services.engine._apply = real_apply
+    services.worker.start()
+    assert services.worker.drain(15)
+    assert sorted(d["to"] for d in fake_line.deliveries) == sorted(users)
+
+
+def test_a_failing_hook_keeps_the_batch(make_app, fake_line, caplog):
+    app = make_app(START_WORKER=False)
+    services = app.extensions["ninbai"]
+
+    def bad_hook(conv, signals):
+        services.storage.db.execute("insert into alerts (conversation_id, kind, created_at, notified)"
+                                    " values (?, 'x', 'now', '{}')", [conv["id"]])
+        raise ValueError("hook down")
+
+    services.engine.hooks.insert(0, bad_hook)
+    user = webhooks.make_user_id()
+    raw, headers = webhooks.request(
+        [webhooks.text_event(user, "こんにちは", reply_token=fake_line.issue_reply_token(user))], SECRET)
+    app.test_client().post("/callback", data=raw, headers=headers)
+    assert services.worker.run_batch("w") == 1
+    db = services.storage.db
+    assert db.execute("select count(*) from alerts where kind = 'x'").fetchone()[0] == 0  # undone
+    assert db.execute("select count(*) from messages").fetchone()[0] == 2  # the event stayed
+    assert db.execute("select count(*) from funnel_events").fetchone()[0] > 0  # later hooks ran
+    assert "conversation hook failed" in caplog.text
+
+
+def test_sends_finished_by_senders_are_written_with_the_next_claim_and_on_stop(make_app, fake_line):
+    app = make_app()
+    services = app.extensions["ninbai"]
+    user = webhooks.make_user_id()
+    raw, headers = webhooks.request(
+        [webhooks.text_event(user, "こんにちは", reply_token=fake_line.issue_reply_token(user))], SECRET)
+    app.test_client().post("/callback", data=raw, headers=headers)
+    assert services.worker.drain(15)
+    db = services.storage.db
+    assert db.execute("select status, method from outbox").fetchall() == [("sent", "reply")]
+    assert db.execute("select status from inbox").fetchall() == [("done",)]
+    # A finish still in memory when the worker stops is written by stop().
+    services.worker._finish_later(None, None, {})
+    send_id = db.execute("select id from outbox").fetchone()[0]
+    services.worker._finished.append((send_id, None, {"request_id": "on-stop"}))
+    services.worker.stop()
+    assert db.execute("select request_id from outbox").fetchone()[0] == "on-stop"
+
+
+# ---------------------------------------------------------------------------
+# the wake socket
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract sockets are Linux only")
+def test_nudges_reach_the_listener_and_never_fail_without_one(tmp_path):
+    db = str(tmp_path / "t.db")
+    lonely = Nudger(db)
+    lonely.nudge()  # nobody listens: no error
+    lonely.close()
+    woken = threading.Event()
+    listener = Listener(db, woken.set)
+    assert listener.start()
+    assert not Listener(db, lambda: None).start()  # the name is taken: the second one polls
+    other = Nudger(str(tmp_path / "other.db"))
+    other.nudge()
+    other.close()
+    assert not woken.wait(0.2)  # another database's nudge does not wake it
+    nudger = Nudger(db, processes=2)
+    nudger.nudge()
+    assert woken.wait(2)
+    listener.close()
+    nudger.close()
+
+
+# ---------------------------------------------------------------------------
+# the event process: `flask --app app worker`
+# ---------------------------------------------------------------------------
+
+
+def test_worker_command_answers_events_nudged_by_the_web_app_and_stops_on_sigterm(tmp_path, fake_line):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NINBAI_", "LINE_"))}
+    env.update(NINBAI_DATABASE=str(tmp_path / "ninbai.db"), NINBAI_SECRET_KEY="x",
+               LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake_line.url)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "ready" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        assert "woken by the web processes" in log.read_text()
+        # The web side: no worker of its own, it nudges the event process.
+        web = create_app(app_config(tmp_path, fake_line, START_WORKER=False, EVENT_PROCESSES=1))
+        web.extensions["ninbai"].worker.poll = 60  # would not help anyway: another process
+        user = webhooks.make_user_id()
+        raw, headers = webhooks.request(
+            [webhooks.text_event(user, "こんにちは", reply_token=fake_line.issue_reply_token(user))], SECRET)
+        started = time.monotonic()
+        assert web.test_client().post("/callback", data=raw, headers=headers).status_code == 200
+        fake_line.wait_for(lambda: fake_line.messages_to(user), timeout=10)
+        # Woken at once, not at the 0.5 s poll.
+        assert time.monotonic() - started < 0.45
+        web.extensions["ninbai"].close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert "event worker 0 stopped" in text and "Traceback" not in text
+    storage = Storage(tmp_path / "ninbai.db")
+    assert storage.inbox_counts() == {"done": 1}
+
+
+# ---------------------------------------------------------------------------
+# prepared LINE requests: the same JSON as the SDK's own models
+# ---------------------------------------------------------------------------
+
+
+def _answers() -> list:
+    import datetime as dt
+
+    from bot.content import load_content
+    from dialogs.base import DialogInput, Session
+    from dialogs.diagnosis import DiagnosisDialog
+
+    dialog = DiagnosisDialog(load_content(ROOT / "content"))
+    today = dt.date(2026, 11, 27)
+    out = []
+    for script in (
+        [("follow", None), ("tap", "privacy:agree"), ("text", "4ヶ月滞納しています"), ("text", "競売開始決定が届きました"),
+         ("text", "開札は令和8年12月11日です"), ("text", "共有名義です"), ("text", "引っ越し代は出ますか？"),
+         ("text", "担当の人と話したい")],
+        [("follow", None), ("text", "わからない"), ("text", "やめます")],
+    ):
+        s = Session()
+        for kind, value in script:
+            if kind == "follow":
+                inp = DialogInput(kind="follow", today=today)
+            elif kind == "tap":
+                inp = DialogInput(kind="postback", today=today, data=value)
+            else:
+                inp = DialogInput(kind="text", today=today, text=value)
+            out.append(dialog.step(s, inp).answer)
+    return out
+
+
+def test_prepared_requests_serialize_exactly_like_the_sdk_models():
+    client = ApiClient(Configuration(access_token="x"))
+    answers = _answers()
+    assert len(answers) >= 10
+    for answer in answers:
+        models = line_render.render(answer)
+        prepared = line_render.render_for_send(answer)
+        before = json.dumps(prepared, sort_keys=True)
+        sdk_reply = client.sanitize_for_serialization(ReplyMessageRequest(replyToken="t" * 32, messages=models))
+        ours = client.sanitize_for_serialization(PreparedReply.prepared(prepared, reply_token="t" * 32))
+        assert ours == sdk_reply
+        # what MessagingApi's argument validation does to it (a copy) keeps the messages
+        copied = ReplyMessageRequest.validate(PreparedReply.prepared(prepared, reply_token="t" * 32))
+        assert client.sanitize_for_serialization(copied) == sdk_reply
+        sdk_push = client.sanitize_for_serialization(PushMessageRequest(to="U" + "0" * 32, messages=models))
+        assert client.sanitize_for_serialization(PreparedPush.prepared(prepared, to="U" + "0" * 32)) == sdk_push
+        assert json.dumps(line_render.render_for_send(answer), sort_keys=True) == before  # cache not changed
+
+
+def test_render_for_send_builds_each_distinct_answer_once():
+    line_render._render_json.cache_clear()
+    answers = _answers()
+    for _ in range(3):
+        for answer in answers:
+            line_render.render_for_send(answer)
+    info = line_render._render_json.cache_info()
+    distinct = len({json.dumps(a.to_dict(), sort_keys=True, ensure_ascii=False) for a in answers})
+    assert info.misses == distinct and info.hits == 3 * len(answers) - distinct
