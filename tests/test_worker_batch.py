@@ -248,7 +248,7 @@ def _answers() -> list:
     today = dt.date(2026, 11, 27)
     out = []
     for script in (
-        [("follow", None), ("tap", "privacy:agree"), ("text", "4ヶ月滞納しています"), ("text", "競売開始決定が届きました"),
+        [("follow", None), ("tap", "consent:yes"), ("text", "4ヶ月滞納しています"), ("text", "競売開始決定が届きました"),
          ("text", "開札は令和8年12月11日です"), ("text", "共有名義です"), ("text", "引っ越し代は出ますか？"),
          ("text", "担当の人と話したい")],
         [("follow", None), ("text", "わからない"), ("text", "やめます")],
