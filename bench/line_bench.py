@@ -9,9 +9,10 @@ What runs, all on 127.0.0.1:
 
 * the fake LINE API (``python -m tests.support.fakeline --no-validate``) as its own
   process; it issues the reply tokens and records when each reply arrives;
-* the app under gunicorn with ``gunicorn.conf.py`` (2 gthread workers × 4 threads),
-  a temporary SQLite file, ``LINE_*`` pointing at the fake;
-* the baseline ``bench/echo_bot.py`` (LINE's echo example) under the same settings;
+* the app under gunicorn with ``gunicorn.conf.py`` (2 gthread web workers × 4 threads
+  and the event process), a temporary SQLite file, ``LINE_*`` pointing at the fake;
+* the baseline ``bench/echo_bot.py`` (LINE's echo example) under the same web
+  settings (2 × 4; no event process: it answers inside the webhook request);
 * the load generator: ``--procs`` processes (multiprocessing), one thread per
   simulated homeowner, keep-alive ``http.client`` connections. A homeowner sends
   a signed webhook, waits for the HTTP 200 (webhook latency), then waits until
@@ -259,6 +260,10 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         app = "app:create_app()" if self.target == "ninbai" else "bench.echo_bot:create_app()"
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+        if self.target != "ninbai":
+            # The same web processes, but not ninbai's event process (the echo
+            # bot answers inside its webhook requests).
+            env["NINBAI_EVENT_PROCESSES"] = "0"
         self.proc = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", app], cwd=ROOT, env=env,
                                      stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         wait_http(self.url + "/healthz", 60)
@@ -612,7 +617,7 @@ def main() -> None:
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "label": args.label,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "settings": {"gunicorn": "gunicorn.conf.py: 2 gthread workers x 4 threads", "duration_s": duration,
+        "settings": {"gunicorn": "gunicorn.conf.py: 2 gthread web workers x 4 threads (+ ninbai's event process)", "duration_s": duration,
                      "warmup_s": warmup, "moderate_users": args.users, "saturation_users": args.saturation,
                      "loadgen_procs": args.procs, "today": TODAY},
         "phases": [], "scales": [],

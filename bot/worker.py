@@ -67,6 +67,7 @@ class Worker:
         self.threads_n = max(1, threads)  # sender threads
         self.batch = max(1, batch)  # events applied per write transaction, at most
         self.poll = poll
+        self.checkpoint_every = 1.0  # seconds
         self._sends: queue.Queue = queue.Queue()
         # Sends' last words from the sender threads, written by the batch thread
         # with its next claim (one transaction instead of one per send).
@@ -87,6 +88,7 @@ class Worker:
         threads += [threading.Thread(target=self._send_loop, name="ninbai-sender", daemon=True)
                     for _ in range(self.threads_n)]
         threads.append(threading.Thread(target=self._retry_loop, name="ninbai-retry", daemon=True))
+        threads.append(threading.Thread(target=self._checkpoint_loop, name="ninbai-checkpoint", daemon=True))
         for t in threads:
             t.start()
         self._threads.extend(threads)
@@ -248,6 +250,15 @@ class Worker:
                     self._send_one(row, owned)
             except Exception:
                 logger.exception("sender error")
+        self.storage.close_thread_connection()
+
+    def _checkpoint_loop(self) -> None:
+        """Once a second, the WAL copied back into the database (see Storage.checkpoint)."""
+        while not self._stop.wait(self.checkpoint_every):
+            try:
+                self.storage.checkpoint()
+            except Exception:
+                logger.exception("checkpoint failed")
         self.storage.close_thread_connection()
 
     def _retry_loop(self) -> None:

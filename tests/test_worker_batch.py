@@ -293,3 +293,39 @@ def test_render_for_send_builds_each_distinct_answer_once():
     info = line_render._render_json.cache_info()
     distinct = len({json.dumps(a.to_dict(), sort_keys=True, ensure_ascii=False) for a in answers})
     assert info.misses == distinct and info.hits == 3 * len(answers) - distinct
+
+
+# ---------------------------------------------------------------------------
+# checkpoints beside the writers
+# ---------------------------------------------------------------------------
+
+
+def test_the_worker_checkpoints_the_wal_in_the_background(tmp_path):
+    from bot.storage import WAL_AUTOCHECKPOINT_PAGES
+
+    storage = Storage(tmp_path / "t.db")
+    storage.migrate()
+    assert storage.db.execute("pragma wal_autocheckpoint").fetchone()[0] == WAL_AUTOCHECKPOINT_PAGES
+    storage.accept_events([_event(f"U{i}", "はい" * 200, 0) for i in range(300)])
+    busy, pages, done = storage.checkpoint()
+    assert busy == 0 and pages > 0 and done == pages  # nothing else was writing: all copied
+
+    from bot.worker import Worker
+
+    calls = []
+    real = storage.checkpoint
+    storage.checkpoint = lambda: calls.append(threading.current_thread().name) or real()
+    worker = Worker(storage, engine=None, threads=1)
+    worker.checkpoint_every = 0.05
+    worker._stop.clear()
+    t = threading.Thread(target=worker._checkpoint_loop, name="ninbai-checkpoint")
+    t.start()
+    storage.accept_events([_event(f"V{i}", "はい" * 200, 0) for i in range(300)])
+    time.sleep(0.4)
+    worker._stop.set()
+    t.join(2)
+    assert not t.is_alive()
+    assert len(calls) >= 3 and set(calls) == {"ninbai-checkpoint"}
+    n = len(calls)
+    time.sleep(0.2)
+    assert len(calls) == n  # stopped with the worker
