@@ -329,3 +329,56 @@ def test_the_worker_checkpoints_the_wal_in_the_background(tmp_path):
     n = len(calls)
     time.sleep(0.2)
     assert len(calls) == n  # stopped with the worker
+
+
+# ---------------------------------------------------------------------------
+# the web chat under make serve: answered by the event process
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_web_chat_under_gunicorn_is_answered_by_the_event_process(tmp_path):
+    import http.cookiejar
+    import re
+    import urllib.request
+
+    from tests.support.server import GunicornProcess
+
+    env = {"NINBAI_DATABASE": str(tmp_path / "ninbai.db"), "NINBAI_SECRET_KEY": "serve"}
+    log = tmp_path / "server.log"
+    server = GunicornProcess(env, log_path=log).start(timeout=60)
+    try:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(server.url + "/", timeout=10).read().decode()
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+        def send(payload: dict) -> int:
+            req = urllib.request.Request(server.url + "/chat/api/events", data=json.dumps(payload).encode(),
+                                         method="POST", headers={"Content-Type": "application/json",
+                                                                 "X-CSRFToken": token, "Referer": server.url + "/"})
+            return opener.open(req, timeout=10).status
+
+        def bot_messages(after: int = 0, at_least: int = 1) -> dict:
+            deadline = time.monotonic() + 10
+            while True:
+                got = json.loads(opener.open(f"{server.url}/chat/api/messages?after={after}", timeout=10).read())
+                if sum(m["sender"] == "bot" for m in got["messages"]) >= at_least or time.monotonic() > deadline:
+                    return got
+                time.sleep(0.05)
+
+        assert send({"type": "start"}) == 202
+        first = bot_messages()
+        assert any(m["sender"] == "bot" for m in first["messages"]), first
+        chip = first["quick_replies"][0]
+        assert send({"type": "postback", "data": chip["data"], "display_text": chip["label"]}) == 202
+        second = bot_messages(after=first["messages"][-1]["id"])
+        assert [m["sender"] for m in second["messages"]][:2] == ["user", "bot"]
+    finally:
+        server.stop()
+    text = log.read_text()
+    assert "event worker 0" in text and "Traceback" not in text
+    claims = {r[0].split(":")[1] for r in Storage(tmp_path / "ninbai.db").db.execute(
+        "select claimed_by from inbox")}
+    pids = re.findall(r"event process 0 started \(pid (\d+)\)", text)
+    assert claims == set(pids)  # answered by the event process, not by a web process
