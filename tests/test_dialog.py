@@ -660,9 +660,9 @@ def test_step_time(dialog: DiagnosisDialog) -> None:
         dialog.step(session, DialogInput(kind="follow", today=TODAY))
         for t in taps:
             inp = DialogInput(kind="postback", today=TODAY, data=t)
-            t0 = time.perf_counter()
+            t0 = time.thread_time()  # this thread's CPU, not the machine's load
             dialog.step(session, inp)
-            times.append(time.perf_counter() - t0)
+            times.append(time.thread_time() - t0)
     median_us = statistics.median(times) * 1e6
     print(f"median step (postback walk): {median_us:.0f} µs")
     assert median_us < 5000

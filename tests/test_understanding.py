@@ -422,9 +422,11 @@ def test_never_raises(text, days):
 def test_long_input_is_time_bounded(unit):
     warm_up()  # the first ja-timex call compiles its patterns
     text = (unit * (10_000 // len(unit) + 1))[:10_000]
-    started = time.perf_counter()
+    # CPU time of this thread: what understand() costs, whatever else the
+    # machine runs (wall-clock bounds failed under CI load, ~15 ms CPU here).
+    started = time.thread_time()
     understand(text, TODAY)
-    assert (time.perf_counter() - started) < 0.05
+    assert (time.thread_time() - started) < 0.05
 
 
 @pytest.mark.parametrize(
@@ -442,9 +444,11 @@ def test_long_input_is_time_bounded(unit):
 )
 def test_adversarial_inputs_are_fast(text):
     warm_up()
-    started = time.perf_counter()
+    # CPU time of this thread: what understand() costs, whatever else the
+    # machine runs (wall-clock bounds failed under CI load, ~15 ms CPU here).
+    started = time.thread_time()
     understand(text, TODAY)
-    assert (time.perf_counter() - started) < 0.05
+    assert (time.thread_time() - started) < 0.05
     assert MAX_CHARS <= 10_000
 
 
@@ -452,11 +456,11 @@ def test_typical_message_is_fast():
     messages = ["３ヶ月滞納してます…督促状が来ました", "引越し代って出ますか？", "はい", "共有名義です"]
     for m in messages:
         understand(m, TODAY)
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread's CPU, not the machine's load
     for _ in range(50):
         for m in messages:
             understand(m, TODAY)
-    per_message_ms = (time.perf_counter() - started) * 1000 / (50 * len(messages))
+    per_message_ms = (time.thread_time() - started) * 1000 / (50 * len(messages))
     assert per_message_ms < 1.0
 
 
