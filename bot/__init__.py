@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "CONTENT_DIR": str(ROOT / "content"),
     "WORKER_THREADS": 4,
     "WORKER_BATCH": 16,  # events applied per write transaction, at most
+    "WORKER_POLL": 0.5,  # seconds between looks at the inbox when nothing woke the worker
     # Separate event processes (`flask --app app worker`, started by gunicorn.conf.py):
     # the web processes then nudge them after accepting events.
     "EVENT_PROCESSES": 0,
@@ -206,7 +207,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # first event: not on a homeowner's first message, and not while the app
     # boots (gunicorn answers webhooks at once; events wait in the inbox).
     worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim,
-                    on_start=warm_up, batch=int(app.config["WORKER_BATCH"]))
+                    on_start=warm_up, batch=int(app.config["WORKER_BATCH"]),
+                    poll=float(app.config["WORKER_POLL"]))
     services = Services(storage, content, dialog, engine, worker, line, parser)
     if int(app.config["EVENT_PROCESSES"]) > 0:
         from bot.wake import Nudger
