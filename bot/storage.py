@@ -123,21 +123,42 @@ class Storage:
         if db.conn.in_transaction:  # nested: join the outer transaction
             yield db
             return
-        with self._write_turn:
-            locked = self._take_process_turn()
-            try:
-                db.execute("BEGIN IMMEDIATE")
+        self._local.after_commit = []
+        try:
+            with self._write_turn:
+                locked = self._take_process_turn()
                 try:
-                    yield db
-                except BaseException:
-                    if db.conn.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-                else:
-                    db.execute("COMMIT")
-            finally:
-                if locked:
-                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield db
+                    except BaseException:
+                        if db.conn.in_transaction:
+                            db.execute("ROLLBACK")
+                        raise
+                    else:
+                        db.execute("COMMIT")
+                finally:
+                    if locked:
+                        fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
+            callbacks = self._local.after_commit
+        finally:
+            self._local.after_commit = None
+        for callback in callbacks:  # committed: what must not happen before (notifications)
+            try:
+                callback()
+            except Exception:
+                logger.exception("after-commit callback failed")
+
+    def after_commit(self, callback: Any) -> None:
+        """Run ``callback()`` once the current write transaction has committed
+        (at once outside one); never if it, or the savepoint around the call,
+        rolls back. For side effects outside the database, e.g. an alert sent
+        to the staff for an alert row that must exist."""
+        pending = getattr(self._local, "after_commit", None)
+        if pending is None:
+            callback()
+        else:
+            pending.append(callback)
 
     def _take_process_turn(self) -> bool:
         """flock "<db>-writelock" against other processes (threads hold ``_write_turn``).
@@ -317,12 +338,16 @@ class Storage:
         rest of the transaction stays.
         """
         db = self.db
+        pending = getattr(self._local, "after_commit", None)
+        mark = len(pending) if pending is not None else 0
         db.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
             db.execute(f"ROLLBACK TO {name}")
             db.execute(f"RELEASE {name}")
+            if pending is not None:
+                del pending[mark:]  # the part's callbacks go with its writes
             raise
         db.execute(f"RELEASE {name}")
 

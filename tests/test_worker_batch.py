@@ -381,3 +381,35 @@ def test_web_chat_under_gunicorn_is_answered_by_the_event_process(tmp_path):
         "select claimed_by from inbox")}
     pids = re.findall(r"event process 0 started \(pid (\d+)\)", text)
     assert claims == set(pids)  # answered by the event process, not by a web process
+
+
+def test_after_commit_callbacks_run_once_committed_and_never_after_a_rollback(tmp_path):
+    storage = Storage(tmp_path / "t.db")
+    storage.migrate()
+    seen: list[str] = []
+    other = Storage(tmp_path / "t.db")
+
+    def visible(tag: str):
+        # Run after the commit: another connection already sees the row.
+        n = other.db.execute("select count(*) from inbox where event_id = ?", [f"ev-{tag}-0"]).fetchone()[0]
+        seen.append(f"{tag}:{n}")
+
+    with storage.write():
+        storage.accept_events([_event("A", "はい", 0)])
+        storage.after_commit(lambda: visible("A"))
+        assert seen == []
+    assert seen == ["A:1"]
+
+    with pytest.raises(RuntimeError), storage.write():
+        storage.accept_events([_event("B", "はい", 0)])
+        storage.after_commit(lambda: visible("B"))
+        raise RuntimeError("rolled back")
+    with storage.write():
+        storage.accept_events([_event("C", "はい", 0)])
+        storage.after_commit(lambda: visible("C"))
+        with pytest.raises(ValueError), storage.savepoint("part"):
+            storage.after_commit(lambda: seen.append("inside the failed part"))
+            raise ValueError("part undone")
+    storage.after_commit(lambda: seen.append("outside"))  # no transaction: at once
+    assert seen == ["A:1", "C:1", "outside"]
+    other.close()

@@ -89,7 +89,10 @@ class Alerts:
             alert_id = self.insert_once(conv["id"], kind)
             if alert_id:
                 logger.info("alert %s for conversation %s", kind, conv["id"])
-                self.notify_async(alert_id, kind, conv)
+                # The hook may run inside the worker's batch transaction: notify
+                # only once the alert row is committed (never if it rolls back).
+                self.storage.after_commit(
+                    lambda alert_id=alert_id, kind=kind: self.notify_async(alert_id, kind, conv))
 
     def insert_once(self, conv_id: int, kind: str) -> int | None:
         if self.storage.db.execute(
