@@ -76,12 +76,8 @@ class Engine:
         The sends it queued are then this thread's to deliver (``deliver``)
         without claiming them again; they are recorded only once committed.
         """
-        inbound = loads(row["body"], {})
+        inbound, external_id = self._inbound(row)
         channel = row["channel"]
-        external_id = row["user_key"].split(":", 1)[1]
-        if row["kind"] == "follow" and channel == "line" and self.line is not None:
-            # The LINE display name, for the operators (outside the transaction).
-            inbound["display_name"] = self.line.profile_name(external_id)
         preview = self._preview(row, inbound, channel, external_id)
         self._local.owned = set()
         self._local.queued = []
@@ -107,10 +103,7 @@ class Engine:
         """
         prepared = []
         for row in rows:
-            inbound = loads(row["body"], {})
-            external_id = row["user_key"].split(":", 1)[1]
-            if row["kind"] == "follow" and row["channel"] == "line" and self.line is not None:
-                inbound["display_name"] = self.line.profile_name(external_id)
+            inbound, external_id = self._inbound(row)
             try:
                 preview = self._preview(row, inbound, row["channel"], external_id)
             except Exception:  # the step runs again in the transaction, and fails there
@@ -134,6 +127,15 @@ class Engine:
                 self._run_hooks(conv_id, signals, savepoints=True)
         self._local.queued = []
         return results
+
+    def _inbound(self, row: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The event as stored and its user's id; a LINE follow gets the user's
+        display name, for the operators (an API call: outside the transaction)."""
+        inbound = loads(row["body"], {})
+        external_id = row["user_key"].split(":", 1)[1]
+        if row["kind"] == "follow" and row["channel"] == "line" and self.line is not None:
+            inbound["display_name"] = self.line.profile_name(external_id)
+        return inbound, external_id
 
     def _run_hooks(self, conv_id: int, signals: set[str], savepoints: bool = False) -> None:
         """After the event's writes: alerts, funnel steps. A hook never breaks processing.

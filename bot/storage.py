@@ -268,29 +268,7 @@ class Storage:
         pending events by the status index and sort those few; ordering by the
         rowid made SQLite scan the whole inbox once it had statistics.)
         """
-        if not self.has_pending_events():
-            return None  # a read: idle workers never queue for the write lock
-        now = time.time()
-        with self.write() as db:
-            rows = list(
-                db.query(
-                    """
-                    update inbox set status = 'processing', claimed_by = :worker,
-                        claimed_at = :now, attempts = attempts + 1
-                    where id = (
-                        select i.id from inbox i
-                        where i.status = 'pending'
-                          and not exists (
-                            select 1 from inbox j
-                            where j.user_key = i.user_key
-                              and j.status in ('pending', 'processing', 'delivering')
-                              and j.id < i.id)
-                        order by +i.id limit 1)
-                    returning *
-                    """,
-                    {"worker": worker_id, "now": now},
-                )
-            )
+        rows = self.claim_events(worker_id, 1)
         return rows[0] if rows else None
 
     def claim_events(self, worker_id: str, limit: int,
@@ -304,7 +282,7 @@ class Storage:
         user whose answer just went out has their next event claimed at once.
         """
         if not finishes and not self.has_pending_events():
-            return []
+            return []  # a read: idle workers never queue for the write lock
         now = time.time()
         with self.write() as db:
             self.finish_sends(list(finishes))

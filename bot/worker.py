@@ -201,20 +201,15 @@ class Worker:
         return len(rows)
 
     def _send_one(self, row: dict, owned: set[int]) -> None:
-        try:
-            done = self.engine.deliver(row["user_key"], owned=owned)
-        except Exception:
-            logger.exception("delivery failed; the retry thread will try again")
-            done = False
-        if not done:
+        if not self._deliver(row["user_key"], owned):
             # Not sent yet (LINE is failing, or an earlier answer waits): the
             # outbox keeps it in order; the event itself is done.
             self._finish_later(None, row["id"], {})
 
-    def _deliver(self, user_key: str) -> bool:
+    def _deliver(self, user_key: str, owned: set[int] | None = None) -> bool:
         """Deliver a user's queued sends; True when all went out."""
         try:
-            return self.engine.deliver(user_key)
+            return self.engine.deliver(user_key, owned=owned)
         except Exception:
             logger.exception("delivery failed; the retry thread will try again")
             return False
