@@ -91,7 +91,7 @@ class Storage:
                 check_same_thread=False,
             )
             conn.execute(f"pragma busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("pragma journal_mode = wal")
+            self._use_wal(conn)
             conn.execute("pragma synchronous = normal")
             # Checkpoints run in the worker's background thread (checkpoint());
             # the commit that crosses this many WAL pages does one only as a
@@ -102,6 +102,33 @@ class Storage:
             db = sqlite_utils.Database(conn)
             self._local.db = db
         return db
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Put the database file in WAL mode (once per file; a read after that).
+
+        Switching the journal mode needs the file to itself, and SQLite answers
+        "database is locked" at once, without its busy handler, when another
+        connection is busy with it. On a fresh file, the processes of
+        ``make serve`` all open it at the same moment: the switch takes the
+        writers' turn (see ``__init__``) and retries until ``busy_timeout``.
+        """
+        if self.path == ":memory:" or conn.execute("pragma journal_mode").fetchone()[0] == "wal":
+            return
+        deadline = time.monotonic() + self.busy_timeout
+        with self._write_turn:
+            locked = self._take_process_turn()
+            try:
+                while True:
+                    try:
+                        conn.execute("pragma journal_mode = wal")
+                        return
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.01)
+            finally:
+                if locked:
+                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
     def close_thread_connection(self) -> None:
         db = getattr(self._local, "db", None)

@@ -413,3 +413,34 @@ def test_after_commit_callbacks_run_once_committed_and_never_after_a_rollback(tm
     storage.after_commit(lambda: seen.append("outside"))  # no transaction: at once
     assert seen == ["A:1", "C:1", "outside"]
     other.close()
+
+
+# ---------------------------------------------------------------------------
+# a fresh database opened by several processes at once (make serve's start)
+# ---------------------------------------------------------------------------
+
+
+def _open_and_migrate(path: str, barrier) -> str:
+    try:
+        barrier.wait(10)
+        storage = Storage(path)
+        storage.migrate()
+        return storage.journal_mode()
+    except Exception as exc:  # returned, so the test shows what each process met
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_processes_opening_a_fresh_database_at_once_all_get_wal_and_the_schema(tmp_path):
+    # The web processes and the event process of `make serve` start together on
+    # a file that does not exist yet. Switching it to WAL needs the file to
+    # itself, and SQLite then says "database is locked" without waiting: once,
+    # in CI, a web process failed to boot and gunicorn stopped (exit 3).
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    outcomes = []
+    with ctx.Manager() as manager, ctx.Pool(4) as pool:
+        for attempt in range(12):
+            path = str(tmp_path / f"fresh-{attempt}.db")
+            outcomes += pool.starmap(_open_and_migrate, [(path, manager.Barrier(4))] * 4)
+    assert outcomes == ["wal"] * 48

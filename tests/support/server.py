@@ -43,13 +43,16 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
+                self._close_log()
+                tail = self.log_path.read_text(errors="replace")[-3000:] if self.log_path else ""
+                raise RuntimeError(f"server exited with {self.proc.returncode}\n{tail}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
                     if r.status == 200:
                         return self
             except OSError:
                 time.sleep(0.1)
+        self.kill()
         raise TimeoutError("server did not start")
 
     def kill(self) -> None:
