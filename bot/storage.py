@@ -222,6 +222,18 @@ class Storage:
     # sqlite-utils' table API reads the schema on every insert/update/get (a
     # few sqlite_master / table_info queries each); the per-message path uses
     # plain statements instead. Table and column names come from this module.
+    def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """The rows of one statement as dicts, fetched at once.
+
+        ``sqlite_utils.Database.query`` wraps every statement in a SAVEPOINT
+        and its RELEASE: three statements for one, each giving up the GIL and
+        waiting for it again — under load the event process's batch thread
+        spent more time there than in the query (py-spy, README "Performance").
+        """
+        cur = self.db.conn.execute(sql, params)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
     def _row(self, table: str, row_id: int) -> dict[str, Any] | None:
         cur = self.db.execute(f"select * from {table} where id = ?", [row_id])
         row = cur.fetchone()
@@ -311,10 +323,10 @@ class Storage:
         if not finishes and not self.has_pending_events():
             return []  # a read: idle workers never queue for the write lock
         now = time.time()
-        with self.write() as db:
+        with self.write():
             self.finish_sends(list(finishes))
             rows = list(
-                db.query(
+                self.rows(
                     """
                     update inbox set status = 'processing', claimed_by = :worker,
                         claimed_at = :now, attempts = attempts + 1
@@ -398,7 +410,7 @@ class Storage:
         requeued = 0
         deliver_users: list[str] = []
         with self.write() as db:
-            for row in db.query(
+            for row in self.rows(
                 "select id, status, user_key, claimed_by, claimed_at from inbox"
                 " where status in ('processing', 'delivering')"
             ):
@@ -426,7 +438,7 @@ class Storage:
     def inbox_counts(self) -> dict[str, int]:
         return {
             r["status"]: r["n"]
-            for r in self.db.query("select status, count(*) as n from inbox group by status")
+            for r in self.rows("select status, count(*) as n from inbox group by status")
         }
 
     def has_pending_events(self) -> bool:
@@ -439,7 +451,7 @@ class Storage:
     # -- contacts and conversations ---------------------------------------
     def get_contact(self, channel: str, external_id: str) -> dict[str, Any] | None:
         rows = list(
-            self.db.query(
+            self.rows(
                 "select * from contacts where channel = ? and external_id = ?",
                 [channel, external_id],
             )
@@ -468,7 +480,7 @@ class Storage:
     def current_conversation(self, contact_id: int) -> dict[str, Any] | None:
         """The contact's conversation that is not closed, if any."""
         rows = list(
-            self.db.query(
+            self.rows(
                 "select * from conversations where contact_id = ? and status != 'closed'"
                 " order by id desc limit 1",
                 [contact_id],
@@ -539,7 +551,7 @@ class Storage:
 
     def messages_for_contact(self, contact_id: int, after: int = 0, limit: int = 200) -> list[dict]:
         return list(
-            self.db.query(
+            self.rows(
                 "select * from messages where contact_id = ? and id > ? order by id limit ?",
                 [contact_id, after, limit],
             )
@@ -547,7 +559,7 @@ class Storage:
 
     def messages_for_conversation(self, conversation_id: int) -> list[dict]:
         return list(
-            self.db.query(
+            self.rows(
                 "select * from messages where conversation_id = ? order by id", [conversation_id]
             )
         )
@@ -562,7 +574,7 @@ class Storage:
 
     def pending_sends_for(self, user_key: str) -> list[dict[str, Any]]:
         return list(
-            self.db.query(
+            self.rows(
                 "select * from outbox where user_key = ? and status in ('pending', 'sending')"
                 " order by id",
                 [user_key],
@@ -572,7 +584,7 @@ class Storage:
     def users_with_due_sends(self, now: float, limit: int = 100) -> list[str]:
         return [
             r["user_key"]
-            for r in self.db.query(
+            for r in self.rows(
                 "select user_key, min(next_attempt_at) as due from outbox"
                 " where status in ('pending', 'sending') group by user_key"
                 " having due <= ? limit ?",

@@ -89,7 +89,11 @@ class Answer:
         return self
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The same dict as ``dataclasses.asdict(self)`` (a test holds them equal),
+        built directly: ``asdict`` deep-copies every field and was a tenth of
+        the event process's time per event (cProfile, README "Performance")."""
+        return {"messages": [_message_dict(m) for m in self.messages],
+                "quick_replies": [_quick_reply_dict(q) for q in self.quick_replies]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Answer":
@@ -131,3 +135,21 @@ class Answer:
             else:
                 parts.append(m.alt_text)
         return "\n".join(parts)
+
+
+def _quick_reply_dict(q: QuickReply) -> dict:
+    return {"label": q.label, "data": q.data, "text": q.text, "kind": q.kind, "initial": q.initial,
+            "min": q.min, "max": q.max, "uri": q.uri}
+
+
+def _message_dict(m: Message) -> dict:
+    if isinstance(m, Text):
+        return {"text": m.text, "type": m.type}
+    if isinstance(m, Card):
+        return {"alt_text": m.alt_text, "title": m.title, "subtitle": m.subtitle,
+                "rows": [tuple(r) for r in m.rows], "paragraphs": list(m.paragraphs),
+                "buttons": [_quick_reply_dict(b) for b in m.buttons], "tone": m.tone, "type": m.type}
+    if isinstance(m, Table):
+        return {"alt_text": m.alt_text, "title": m.title, "columns": list(m.columns),
+                "rows": [list(r) for r in m.rows], "note": m.note, "type": m.type}
+    return asdict(m)

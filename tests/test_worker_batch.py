@@ -251,6 +251,11 @@ def _answers() -> list:
          ("text", "開札は令和8年12月11日です"), ("text", "共有名義です"), ("text", "引っ越し代は出ますか？"),
          ("text", "担当の人と話したい")],
         [("follow", None), ("text", "わからない"), ("text", "やめます")],
+        [("follow", None), ("tap", "consent:yes"), ("text", "4ヶ月滞納しています"), ("tap", "notice:bid_notice"),
+         ("text", "開札は令和9年2月10日です"), ("tap", "own:single"), ("tap", "guarantor:no"),
+         ("tap", "divorce:none"), ("tap", "lender:bank"), ("tap", "stay:no"),  # -> the result: card, table
+         ("tap", "explain:keibai"),  # a table
+         ("text", "引っ越し代は出ますか？"), ("text", "人と話したい"), ("tap", "contact:wait")],
     ):
         s = Session()
         for kind, value in script:
@@ -281,6 +286,19 @@ def test_prepared_requests_serialize_exactly_like_the_sdk_models():
         sdk_push = client.sanitize_for_serialization(PushMessageRequest(to="U" + "0" * 32, messages=models))
         assert client.sanitize_for_serialization(PreparedPush.prepared(prepared, to="U" + "0" * 32)) == sdk_push
         assert json.dumps(line_render.render_for_send(answer), sort_keys=True) == before  # cache not changed
+
+
+def test_answer_to_dict_is_exactly_dataclasses_asdict():
+    import dataclasses
+
+    answers = _answers()
+    assert {m.type for a in answers for m in a.messages} == {"text", "card", "table"}
+    assert any(a.quick_replies for a in answers) and any(m.buttons for a in answers for m in a.messages
+                                                         if m.type == "card")
+    for answer in answers:  # same values, same key order (the stored JSON and the render-cache key)
+        assert json.dumps(answer.to_dict(), ensure_ascii=False) == json.dumps(dataclasses.asdict(answer),
+                                                                              ensure_ascii=False)
+        assert answer.to_dict() == dataclasses.asdict(answer)
 
 
 def test_render_for_send_builds_each_distinct_answer_once():

@@ -42,7 +42,7 @@ def _norm(text: str | None) -> str:
 
 
 def _latest_conversation(storage: Storage, contact_id: int) -> dict[str, Any] | None:
-    rows = list(storage.db.query(
+    rows = list(storage.rows(
         "select * from conversations where contact_id = ? order by (status = 'closed'), id desc limit 1",
         [contact_id],
     ))
