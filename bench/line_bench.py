@@ -587,6 +587,93 @@ def micro(repeat: int) -> dict[str, Any]:
     }
 
 
+def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict[str, Any]:
+    """CPU per event of each stage alone: one thread, nothing else running, the fake
+    LINE server in its own process (not counted). Thread CPU time (time.thread_time).
+
+    * webhook: ninbai's /callback (verify, parse, commit to the inbox) — Flask's test
+      client, so without gunicorn's HTTP parsing (the echo bot's line has none either);
+    * events: the event process's batch work (claim, dialog, transcript, outbox, funnel,
+      alerts; one transaction per batch of 16);
+    * send: one answer to LINE (render from cache, the SDK call, the outbox read);
+    * echo: the echo bot's whole /callback (verify, parse, the SDK's reply call).
+
+    What the load runs in processes and threads, here one after the other: where the
+    throughput gap to the echo bot comes from (README "Performance").
+    """
+    import logging
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bot import create_app
+
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("NINBAI_TODAY", TODAY)
+    os.environ["NINBAI_TODAY"] = TODAY
+    app = create_app({"DATABASE": str(workdir / "stages.db"), "SECRET_KEY": "bench-" + "x" * 32,
+                      "START_WORKER": False, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+                      "LINE_API_BASE_URL": fake.url, "LOG_LEVEL": "WARNING"})
+    services = app.extensions["ninbai"]
+    worker = services.worker
+    client = app.test_client()
+    scripts = [DIAGNOSIS[i % len(DIAGNOSIS)] for i in range(users)]
+    user_ids = ["U" + secrets.token_hex(16) for _ in range(users)]
+    tokens = {u: fake.control(f"tokens?user={u}&n=13&ttl=600", "POST")["tokens"] for u in user_ids}
+
+    class Sends:  # what the sender threads would get, kept to be sent one after the other
+        def __init__(self) -> None:
+            self.items: list[tuple] = []
+
+        def put(self, item: tuple) -> None:
+            if item[0] == "send":
+                self.items.append(item)
+
+    sends = Sends()
+    worker._sends = sends
+    services.engine.defer_finishes(worker._finish_later)  # as in the sender threads
+    webhook_cpu = events_cpu = send_cpu = 0.0
+    n_events = 0
+    for step in range(max(len(sc) for sc in scripts)):
+        bodies = [signed([make_event(*sc[step], u, tokens[u][step])]) for u, sc in zip(user_ids, scripts, strict=True)
+                  if step < len(sc)]
+        t = time.thread_time()
+        for raw, headers in bodies:
+            if client.post("/callback", data=raw, headers=headers).status_code != 200:
+                raise SystemExit("stage costs: webhook refused")
+        webhook_cpu += time.thread_time() - t
+        t = time.thread_time()
+        while worker.run_batch("stages"):
+            pass
+        events_cpu += time.thread_time() - t
+        t = time.thread_time()
+        for _, row, owned in sends.items:
+            worker._send_one(row, owned)
+        send_cpu += time.thread_time() - t
+        sends.items.clear()
+        with worker._finished_lock:
+            finishes, worker._finished = worker._finished, []
+        services.storage.claim_events("stages", 0, finishes)  # written, as the next claim would
+        n_events += len(bodies)
+    delivered = sum(fake.control("stats")["deliveries"].values())
+    import echo_bot
+
+    os.environ.update(LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake.url)
+    echo = echo_bot.create_app().test_client()
+    user = "U" + secrets.token_hex(16)
+    echo_tokens = fake.control(f"tokens?user={user}&n=600&ttl=600", "POST")["tokens"]
+    bodies = [signed([make_event("say", "4ヶ月滞納しています", user, tok)]) for tok in echo_tokens]
+    t = time.thread_time()
+    for raw, headers in bodies:
+        if echo.post("/callback", data=raw, headers=headers).status_code != 200:
+            raise SystemExit("stage costs: echo bot refused")
+    echo_cpu = time.thread_time() - t
+    logging.disable(logging.NOTSET)
+    ms = lambda v, n: round(1000 * v / n, 2)  # noqa: E731
+    return {"events": n_events, "delivered": delivered,
+            "webhook_ms": ms(webhook_cpu, n_events), "events_ms": ms(events_cpu, n_events),
+            "send_ms": ms(send_cpu, n_events), "ninbai_total_ms": ms(webhook_cpu + events_cpu + send_cpu, n_events),
+            "echo_ms": ms(echo_cpu, len(bodies)), "echo_events": len(bodies)}
+
+
 # --- orchestration ----------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -671,6 +758,9 @@ def main() -> None:
             fake.stop()
             fake = FakeLineProcess(fake_port, validate=False, log=workdir / "fakeline.log").start()
             if "ninbai" in parts:
+                print("CPU per event of each stage alone (in-process, one thread) ...", flush=True)
+                report["stages"] = stage_costs(fake, workdir)
+                fake.control("clear", "POST")
                 app.sample()
                 print("ninbai (fresh database):", flush=True)
                 phase("ninbai text, moderate", "ninbai", "text", args.users, fresh_db)
@@ -789,6 +879,17 @@ def render(r: dict[str, Any]) -> str:
             w(f"{s['stored']:>21,}{s['db_bytes'] / 1e6:>9.0f}{s['db_mb_per_1000']:>7.1f}{s['fill']['fill_s']:>8.1f}"
               f"{p['events_per_s']:>8.1f}{_f(p['webhook_ms']['p50']):>8}{_f(p['webhook_ms']['p99']):>8}"
               f"{_f(p['reply_ms']['p50']):>8}{_f(p['reply_ms']['p99']):>8}{peaks:>22}")
+    st = r.get("stages")
+    if st:
+        w("")
+        w(f"CPU per event, each stage alone (one thread, in-process, {st['events']} diagnosis events,"
+          f" {st['delivered']} delivered): webhook {st['webhook_ms']:.2f} + events {st['events_ms']:.2f}"
+          f" + send {st['send_ms']:.2f} = {st['ninbai_total_ms']:.2f} ms;"
+          f" echo bot's whole callback {st['echo_ms']:.2f} ms ({st['ninbai_total_ms'] / st['echo_ms']:.1f}x)")
+    if ours and echo:
+        per = [(p["name"], 10 * p["cpu_percent"]["gunicorn"] / p["events_per_s"]) for p in (ours, echo)]
+        w("app CPU per event under load (app% x 10 / ev/s): "
+          + ", ".join(f"{name} {v:.1f} ms" for name, v in per))
     m = r.get("micro")
     if m:
         w("")

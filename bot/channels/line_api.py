@@ -179,7 +179,9 @@ class LineClient:
             logger.warning("LINE %s connection error: %s", name, type(exc).__name__)
             return SendOutcome(ok=False, error=f"connection error: {type(exc).__name__}", retryable=True)
         rid = _request_id(getattr(response, "headers", None))
-        logger.info("LINE %s -> %s request_id=%s", name, response.status_code, rid)
+        # A success is in the outbox row (status, request_id); a log line per
+        # answer sent is noise (and a write to stderr per event under load).
+        logger.debug("LINE %s -> %s request_id=%s", name, response.status_code, rid)
         return SendOutcome(ok=True, status=response.status_code, request_id=rid)
 
     # -- messaging ---------------------------------------------------------
