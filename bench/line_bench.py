@@ -32,7 +32,9 @@ Before the timed runs, a few homeowners go through the diagnosis against the
 fake *with* OpenAPI validation: every request the bot sends must be valid.
 
 Also timed in-process: ``understand()`` over tests/data/understanding_corpus.yaml
-and ``DiagnosisDialog.step`` over full walks.
+and ``DiagnosisDialog.step`` over full walks; and the CPU per event of each stage
+alone (ninbai's webhook, its event work, its send; the echo bot's callback), one
+thread and nothing else running (:func:`stage_costs`).
 
 Prints tables and writes bench/results/line_bench.json.
 """
