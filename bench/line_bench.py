@@ -609,7 +609,6 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
     from bot import create_app
 
     logging.disable(logging.WARNING)
-    os.environ.setdefault("NINBAI_TODAY", TODAY)
     os.environ["NINBAI_TODAY"] = TODAY
     app = create_app({"DATABASE": str(workdir / "stages.db"), "SECRET_KEY": "bench-" + "x" * 32,
                       "START_WORKER": False, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,

@@ -115,20 +115,15 @@ class Storage:
         if self.path == ":memory:" or conn.execute("pragma journal_mode").fetchone()[0] == "wal":
             return
         deadline = time.monotonic() + self.busy_timeout
-        with self._write_turn:
-            locked = self._take_process_turn()
-            try:
-                while True:
-                    try:
-                        conn.execute("pragma journal_mode = wal")
-                        return
-                    except sqlite3.OperationalError as exc:
-                        if "locked" not in str(exc) or time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.01)
-            finally:
-                if locked:
-                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
+        with self._writers_turn():
+            while True:
+                try:
+                    conn.execute("pragma journal_mode = wal")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
 
     def close_thread_connection(self) -> None:
         db = getattr(self._local, "db", None)
@@ -152,21 +147,16 @@ class Storage:
             return
         self._local.after_commit = []
         try:
-            with self._write_turn:
-                locked = self._take_process_turn()
+            with self._writers_turn():
+                db.execute("BEGIN IMMEDIATE")
                 try:
-                    db.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield db
-                    except BaseException:
-                        if db.conn.in_transaction:
-                            db.execute("ROLLBACK")
-                        raise
-                    else:
-                        db.execute("COMMIT")
-                finally:
-                    if locked:
-                        fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
+                    yield db
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+                else:
+                    db.execute("COMMIT")
             callbacks = self._local.after_commit
         finally:
             self._local.after_commit = None
@@ -186,6 +176,17 @@ class Storage:
             callback()
         else:
             pending.append(callback)
+
+    @contextlib.contextmanager
+    def _writers_turn(self) -> Iterator[None]:
+        """This thread's turn among the writers: the threads' lock, then the processes' flock."""
+        with self._write_turn:
+            locked = self._take_process_turn()
+            try:
+                yield
+            finally:
+                if locked:
+                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
     def _take_process_turn(self) -> bool:
         """flock "<db>-writelock" against other processes (threads hold ``_write_turn``).
@@ -325,24 +326,22 @@ class Storage:
         now = time.time()
         with self.write():
             self.finish_sends(list(finishes))
-            rows = list(
-                self.rows(
-                    """
-                    update inbox set status = 'processing', claimed_by = :worker,
-                        claimed_at = :now, attempts = attempts + 1
-                    where id in (
-                        select i.id from inbox i
-                        where i.status = 'pending'
-                          and not exists (
-                            select 1 from inbox j
-                            where j.user_key = i.user_key
-                              and j.status in ('pending', 'processing', 'delivering')
-                              and j.id < i.id)
-                        order by +i.id limit :limit)
-                    returning *
-                    """,
-                    {"worker": worker_id, "now": now, "limit": limit},
-                )
+            rows = self.rows(
+                """
+                update inbox set status = 'processing', claimed_by = :worker,
+                    claimed_at = :now, attempts = attempts + 1
+                where id in (
+                    select i.id from inbox i
+                    where i.status = 'pending'
+                      and not exists (
+                        select 1 from inbox j
+                        where j.user_key = i.user_key
+                          and j.status in ('pending', 'processing', 'delivering')
+                          and j.id < i.id)
+                    order by +i.id limit :limit)
+                returning *
+                """,
+                {"worker": worker_id, "now": now, "limit": limit},
             )
         rows.sort(key=lambda r: r["id"])
         return rows
@@ -450,11 +449,9 @@ class Storage:
 
     # -- contacts and conversations ---------------------------------------
     def get_contact(self, channel: str, external_id: str) -> dict[str, Any] | None:
-        rows = list(
-            self.rows(
-                "select * from contacts where channel = ? and external_id = ?",
-                [channel, external_id],
-            )
+        rows = self.rows(
+            "select * from contacts where channel = ? and external_id = ?",
+            [channel, external_id],
         )
         return rows[0] if rows else None
 
@@ -479,12 +476,10 @@ class Storage:
 
     def current_conversation(self, contact_id: int) -> dict[str, Any] | None:
         """The contact's conversation that is not closed, if any."""
-        rows = list(
-            self.rows(
-                "select * from conversations where contact_id = ? and status != 'closed'"
-                " order by id desc limit 1",
-                [contact_id],
-            )
+        rows = self.rows(
+            "select * from conversations where contact_id = ? and status != 'closed'"
+            " order by id desc limit 1",
+            [contact_id],
         )
         return rows[0] if rows else None
 
@@ -550,18 +545,14 @@ class Storage:
         )
 
     def messages_for_contact(self, contact_id: int, after: int = 0, limit: int = 200) -> list[dict]:
-        return list(
-            self.rows(
-                "select * from messages where contact_id = ? and id > ? order by id limit ?",
-                [contact_id, after, limit],
-            )
+        return self.rows(
+            "select * from messages where contact_id = ? and id > ? order by id limit ?",
+            [contact_id, after, limit],
         )
 
     def messages_for_conversation(self, conversation_id: int) -> list[dict]:
-        return list(
-            self.rows(
-                "select * from messages where conversation_id = ? order by id", [conversation_id]
-            )
+        return self.rows(
+            "select * from messages where conversation_id = ? order by id", [conversation_id]
         )
 
     # -- outbox ------------------------------------------------------------
@@ -573,12 +564,10 @@ class Storage:
         return self._insert("outbox", row)
 
     def pending_sends_for(self, user_key: str) -> list[dict[str, Any]]:
-        return list(
-            self.rows(
-                "select * from outbox where user_key = ? and status in ('pending', 'sending')"
-                " order by id",
-                [user_key],
-            )
+        return self.rows(
+            "select * from outbox where user_key = ? and status in ('pending', 'sending')"
+            " order by id",
+            [user_key],
         )
 
     def users_with_due_sends(self, now: float, limit: int = 100) -> list[str]:

@@ -42,10 +42,10 @@ def _norm(text: str | None) -> str:
 
 
 def _latest_conversation(storage: Storage, contact_id: int) -> dict[str, Any] | None:
-    rows = list(storage.rows(
+    rows = storage.rows(
         "select * from conversations where contact_id = ? order by (status = 'closed'), id desc limit 1",
         [contact_id],
-    ))
+    )
     return rows[0] if rows else None
 
 
