@@ -369,7 +369,16 @@ class Reading:
     notices: set[str] = field(default_factory=set)
     dates: list[dt.date] = field(default_factory=list)
     faq_topic: str | None = None
+    #: the closest FAQ topics (best first, at most 3) when ``faq_topic`` is below the
+    #: classifier's confidence threshold: the dialog offers them as 「こちらのことですか?」
+    faq_candidates: list[str] = field(default_factory=list)
     wants_human: bool = False
+    #: the homeowner is themself a (連帯)保証人, e.g. for a spouse's loan; kept apart from
+    #: ``joint_guarantor`` (whether the loan has a guarantor at all)
+    guarantor_self: bool | None = None
+    #: a seizure by a municipality or tax office (市役所, 税務署, 固定資産税の差押): its own
+    #: path (公売), never a 競売開始決定
+    tax_seizure: bool = False
 
 
 # ---------------------------------------------------------------------------
