@@ -47,7 +47,7 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 
-from tests.support import openapi, webhooks
+from tests.support import linecheck, openapi, webhooks
 from tests.support.fakeline import FakeLine, fake_line_fixture
 
 SECRET = "test-channel-secret"
@@ -70,7 +70,7 @@ def postback_item(label: str = "はい", data: str = "answer:yes") -> dict[str, 
 
 
 def reply(*messages: dict[str, Any]) -> list[str]:
-    return openapi.validate_request(
+    return linecheck.check_request(
         "POST", "/v2/bot/message/reply", {"replyToken": "x", "messages": list(messages)}
     )
 
@@ -138,6 +138,7 @@ def test_valid_messages_pass() -> None:
     assert reply(text("こんにちは", quickReply=quick), flex, carousel) == []
 
 
+@pytest.mark.openapi
 def test_plain_validator_misses_what_discriminator_catches() -> None:
     bad = text(
         "hi",
@@ -225,13 +226,36 @@ def test_plain_validator_misses_what_discriminator_catches() -> None:
                     },
                 },
             },
-            "is not a 'uri'",
+            "uri",
         ),
     ],
 )
 def test_invalid_messages_are_caught(message: dict[str, Any], expected: str) -> None:
     errors = reply(message)
-    assert any(expected in e for e in errors), errors
+    assert errors
+    if openapi.available() or not SPEC_ONLY.search(expected):
+        assert any(expected in e for e in errors), errors
+
+
+# Wordings of the OpenAPI validator: without LINE's files the SDK's models say it otherwise.
+SPEC_ONLY = re.compile(r"unknown type|is a required property")
+
+
+def test_sdk_models_catch_what_pydantic_alone_ignores() -> None:
+    """Without the OpenAPI files the SDK's models still refuse a misspelt or unknown key,
+    an unknown message type and a missing required field."""
+    assert linecheck.validate_request("POST", "/v2/bot/message/reply", {"replyToken": "x", "messages": [
+        {"type": "text", "text": "hi", "quickRepyl": {"items": []}}]}) == ["messages/0/quickRepyl: unknown property"]
+    assert linecheck.validate_request("POST", "/v2/bot/message/reply", {"replyToken": "x", "messages": [
+        {"type": "hologram"}]})
+    assert linecheck.validate_request("POST", "/v2/bot/message/push", {"messages": [text("hi")]})
+    assert linecheck.validate_request("POST", "/v2/bot/message/reply", None) == ["(root): request body is required"]
+    assert linecheck.validate_request("POST", "/v2/bot/nothing/here", {})
+    assert linecheck.validate_request("POST", "/v2/bot/richmenu/richmenu-1/content", None) == []
+    assert linecheck.find_operation("GET", "/v2/bot/richmenu/list").operation_id == "getRichMenuList"
+    assert linecheck.find_operation("GET", "/v2/bot/richmenu/rm-1").operation_id == "getRichMenu"
+    assert linecheck.check_request("POST", "/v2/bot/message/reply", {"replyToken": "x", "messages": [
+        text("x" * 5001)]})  # the documented limits apply with or without the files
 
 
 def test_limits_at_the_boundary_pass() -> None:
@@ -246,23 +270,25 @@ def test_six_messages_rejected() -> None:
     assert any("6 messages > 5" in e for e in errors), errors
 
 
+@pytest.mark.openapi
 def test_validate_request_operations() -> None:
-    assert openapi.validate_request("GET", "/v2/bot/profile/" + USER, None) == []
-    assert openapi.validate_request("POST", "/v2/bot/richmenu/richmenu-1/content", None) == []
-    assert openapi.validate_request("POST", "/v2/bot/user/all/richmenu/richmenu-1", None) == []
+    assert linecheck.check_request("GET", "/v2/bot/profile/" + USER, None) == []
+    assert linecheck.check_request("POST", "/v2/bot/richmenu/richmenu-1/content", None) == []
+    assert linecheck.check_request("POST", "/v2/bot/user/all/richmenu/richmenu-1", None) == []
     assert (
-        openapi.validate_request("POST", "/v2/bot/chat/loading/start", {"chatId": USER, "loadingSeconds": 10})
+        linecheck.check_request("POST", "/v2/bot/chat/loading/start", {"chatId": USER, "loadingSeconds": 10})
         == []
     )
-    assert openapi.validate_request(
+    assert linecheck.check_request(
         "POST", "/v2/bot/chat/loading/start", {"chatId": USER, "loadingSeconds": 3}
     )
-    assert openapi.validate_request("POST", "/v2/bot/message/reply", None)
-    assert openapi.validate_request("POST", "/v2/bot/nothing/here", {})
+    assert linecheck.check_request("POST", "/v2/bot/message/reply", None)
+    assert linecheck.check_request("POST", "/v2/bot/nothing/here", {})
     assert openapi.find_operation("GET", "/v2/bot/richmenu/list").operation_id == "getRichMenuList"
     assert openapi.find_operation("GET", "/v2/bot/richmenu/rm-1").operation_id == "getRichMenu"
 
 
+@pytest.mark.openapi
 def test_webhook_discriminators() -> None:
     event = webhooks.text_event(USER, "hi")
     assert openapi.validate("webhook", "Event", event) == []
@@ -274,7 +300,7 @@ def test_webhook_discriminators() -> None:
     odd_content = {**event, "message": {"type": "hologram", "id": "1"}}
     assert any("unknown type 'hologram'" in e for e in openapi.validate("webhook", "Event", odd_content))
     # Unknown *event* types are valid (LINE adds some), but the envelope is still checked.
-    assert openapi.validate("webhook", "Event", webhooks.unknown_event("messageEdited")) == []
+    assert openapi.validate("webhook", "Event", webhooks.unknown_event("pollCreated")) == []
     assert openapi.validate("webhook", "Event", {"type": "somethingNew"})
 
 
@@ -347,7 +373,10 @@ def test_invalid_events_are_refused() -> None:
         webhooks.standby(webhooks.follow_event(USER))  # follow requires a reply token
     body = webhooks.body([webhooks.text_event(USER, "x")])
     body["events"][0]["source"] = {"type": "group"}
-    assert webhooks.validate_body(body) == ["events/0/source: 'groupId' is a required property"]
+    errors = webhooks.validate_body(body)
+    assert any("groupId" in e for e in errors), errors
+    if openapi.available():
+        assert "events/0/source: 'groupId' is a required property" in errors
     assert webhooks.validate_body(webhooks.body([])) == []  # LINE's connectivity check
 
 

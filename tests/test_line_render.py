@@ -20,7 +20,7 @@ from linebot.v3.messaging import (
 
 from bot.channels import line_render as lr
 from dialogs.answer import Answer, Card, QuickReply, Table, Text
-from tests.support import openapi
+from tests.support import linecheck, openapi
 from tests.support.fakeline import FakeLine
 
 REPLY = "/v2/bot/message/reply"
@@ -35,7 +35,7 @@ def assert_valid(messages) -> list[dict]:
     """Schema + documented limits; quick replies only on the last message."""
     assert 1 <= len(messages) <= 5
     body = body_of(messages)
-    assert openapi.validate_request("POST", REPLY, body) == []
+    assert linecheck.check_request("POST", REPLY, body) == []
     assert openapi.line_limits(body["messages"]) == []
     for m in body["messages"][:-1]:
         assert "quickReply" not in m
@@ -342,7 +342,7 @@ def test_the_validator_is_not_vacuous():
     bad = lr.to_dicts(lr.render(Answer([Text("x")], [QuickReply("ok", "y:1")])))
     bad[0]["quickReply"]["items"][0]["action"]["label"] = "あ" * 21
     bad.append({"type": "text"})
-    errors = openapi.validate_request("POST", REPLY, {"replyToken": TOKEN, "messages": bad})
+    errors = linecheck.check_request("POST", REPLY, {"replyToken": TOKEN, "messages": bad})
     assert any("label" in e for e in errors) and any("text" in e for e in errors)
 
 

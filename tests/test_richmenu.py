@@ -21,7 +21,7 @@ from linebot.v3.messaging.exceptions import ApiException
 from PIL import Image
 
 from bot.channels import richmenu as rm
-from tests.support import openapi
+from tests.support import linecheck, openapi
 from tests.support.fakeline import FakeLine
 
 LINE_DATA_HOST = "https://api-data.line.me"
@@ -126,7 +126,7 @@ def test_missing_font_names_the_debian_package(monkeypatch):
 def test_rich_menu_request_is_schema_valid_and_tiles_the_image():
     req = rm.rich_menu_request()
     body = req.to_dict()
-    assert openapi.validate_request("POST", "/v2/bot/richmenu", body) == []
+    assert linecheck.check_request("POST", "/v2/bot/richmenu", body) == []
     assert body["size"] == {"width": 2500, "height": 1686}
     assert body["selected"] is True
     assert 1 <= len(body["chatBarText"]) <= 14
@@ -163,7 +163,7 @@ def test_setup_creates_uploads_and_sets_default(fake, apis, png):
         ("POST", f"/v2/bot/user/all/richmenu/{rid}"),
     ]
     create, upload = fake.requests[1], fake.requests[2]
-    assert openapi.validate_request("POST", "/v2/bot/richmenu", create["json"]) == []
+    assert linecheck.check_request("POST", "/v2/bot/richmenu", create["json"]) == []
     assert upload["headers"]["Content-Type"] == "image/png"
     assert upload["body"] == png
     assert upload["headers"]["Authorization"] == f"Bearer {fake.channel_access_token}"

@@ -7,8 +7,9 @@ port.  Point line-bot-sdk at it with
 It behaves like LINE where it matters to the bot:
 
 * ``Authorization: Bearer <token>`` is required (401 otherwise).
-* JSON bodies are validated with :mod:`.openapi` (discriminators + documented
-  limits); an invalid body gets 400 ``{"message": "The request body has N
+* JSON bodies are validated with :mod:`.linecheck`: line-bot-sdk's own request
+  models and LINE's documented limits, plus LINE's OpenAPI files when they are
+  present (:mod:`.openapi`); an invalid body gets 400 ``{"message": "The request body has N
   error(s)", "details": [...]}`` *and* lands in :attr:`FakeLine.errors`, so a
   test can simply ``assert fake.errors == []``.  Unknown paths (404) and
   other client mistakes (bad image upload, bad retry key ...) are errors too.
@@ -24,7 +25,7 @@ It behaves like LINE where it matters to the bot:
 Every response carries ``x-line-request-id``.  Non-2xx answers are recorded in
 :attr:`FakeLine.attempts`, never in :attr:`FakeLine.deliveries`.
 
-``FakeLine(validate=False)`` skips the OpenAPI validation (benchmarks);
+``FakeLine(validate=False)`` skips the body validation (benchmarks);
 ``python -m tests.support.fakeline --port N --token T [--no-validate]`` runs it
 as its own process, with a small control API (see :func:`main`).
 """
@@ -47,7 +48,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import openapi
+from . import linecheck
 
 logger = logging.getLogger(__name__)
 
@@ -392,7 +393,7 @@ class FakeLine:
         except MethodNotAllowed:
             raise _Reply(405, {"message": "Method not allowed"}, error="method not allowed") from None
         body = self._parse_json(request, record)
-        errors = openapi.validate_request(method, path, body) if self.validate else []
+        errors = linecheck.check_request(method, path, body) if self.validate else []
         if errors:
             raise _Reply(
                 400,
@@ -411,9 +412,9 @@ class FakeLine:
 
     @staticmethod
     def _parse_json(request: Request, record: dict[str, Any]) -> Any:
-        op = openapi.find_operation(request.method, request.path)
+        op = linecheck.find_operation(request.method, request.path)
         raw = record["body"]
-        if op is None or op.json_schema is None or not raw:
+        if op is None or op.model is None or not raw:
             return None
         if request.mimetype != "application/json":
             raise _Reply(

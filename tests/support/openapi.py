@@ -1,8 +1,10 @@
 """Validate JSON bodies against LINE's official OpenAPI descriptions.
 
-The vendored files live in ``../shared/line-openapi`` next to the repository
-(override with the ``LINE_OPENAPI_DIR`` environment variable); see their
-README for provenance.
+The files live in ``../shared/line-openapi`` next to the repository (override
+with the ``LINE_OPENAPI_DIR`` environment variable); see their README for
+provenance. They are optional: a fresh clone has none, and the tests then check
+requests with line-bot-sdk's own models only (:mod:`.linecheck`); tests of this
+module itself are marked ``openapi`` and skipped without the files.
 
 Plain JSON-Schema validators ignore the OpenAPI ``discriminator`` keyword, so a
 ``Message`` would only be checked against the tiny base schema (``type`` plus
@@ -63,6 +65,9 @@ MAX_ALT_TEXT = {"flex": 1500, "imagemap": 1500, "template": 400}
 MAX_BUBBLE_BYTES = 30_000
 MAX_CAROUSEL_BYTES = 50_000
 MAX_CAROUSEL_BUBBLES = 12
+#: URI actions: the schemes LINE's docs allow, and the length limit.
+URI_SCHEMES = re.compile(r"^(?:https?://\S+|line://\S+|tel:[0-9+\-]+)$")
+MAX_URI = 1000
 #: Fields LINE's docs mark "required" for an action type but the YAML does not.
 REQUIRED_ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "postback": ("data",),
@@ -89,13 +94,22 @@ class Operation(NamedTuple):
     body_required: bool
 
 
+#: read once at import: the tests' fixtures clear LINE_* variables from the environment
+_ENV_DIR = os.environ.get("LINE_OPENAPI_DIR")
+
+
 def spec_dir() -> Path:
-    """Directory holding the vendored OpenAPI files."""
-    env = os.environ.get("LINE_OPENAPI_DIR")
+    """Directory holding LINE's OpenAPI files."""
+    env = _ENV_DIR
     if env:
         return Path(env)
     repo = Path(__file__).resolve().parents[2]
     return repo.parent / "shared" / "line-openapi"
+
+
+def available() -> bool:
+    """Whether LINE's OpenAPI files are there (CI and the team's machines have them)."""
+    return all((spec_dir() / name).is_file() for name in SPEC_FILES.values())
 
 
 @functools.cache
@@ -315,6 +329,9 @@ def _action_limits(path: str, action: dict[str, Any], errors: list[str]) -> None
     for field in REQUIRED_ACTION_FIELDS.get(str(action.get("type")), ()):
         if field not in action:
             errors.append(f"{path}: {action.get('type')} action requires {field!r}")
+    uri = action.get("uri") if action.get("type") == "uri" else None
+    if isinstance(uri, str) and (not URI_SCHEMES.match(uri) or len(uri) > MAX_URI):
+        errors.append(f"{path}/uri: not an http, https, line or tel URI of at most {MAX_URI} characters")
 
 
 def _flex_limits(path: str, container: Any, errors: list[str]) -> None:

@@ -1,9 +1,10 @@
-"""Builders of LINE webhook bodies, valid against ``webhook.yml``.
+"""Builders of LINE webhook bodies, valid for line-bot-sdk (and ``webhook.yml`` when present).
 
 Every builder returns one event dict with all required fields (``webhookEventId``
 as a ULID-like string, ``deliveryContext``, ``mode``, ``timestamp`` in ms, a user
-``source`` ...) and checks it twice before returning: against the OpenAPI
-schema (:mod:`.openapi`) and with line-bot-sdk's ``Event.from_dict`` -- the SDK
+``source`` ...) and checks it twice before returning: with :mod:`.linecheck` (the
+SDK's ``CallbackRequest`` model, and the OpenAPI schema when its file is present)
+and with line-bot-sdk's ``Event.from_dict`` -- the SDK
 silently turns an event it cannot parse into ``UnknownEvent``.  A builder that
 would produce an invalid event raises ``AssertionError``.
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import functools
 import hashlib
 import hmac
 import json
@@ -30,7 +30,7 @@ from typing import Any
 
 from linebot.v3.webhooks import Event as SdkEvent
 
-from . import openapi
+from . import linecheck
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,8 @@ def make_event_id(timestamp_ms: int | None = None) -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-@functools.cache
 def _known_event_types() -> frozenset[str]:
-    schemas = openapi.load_spec("webhook")["components"]["schemas"]
-    return frozenset(schemas["Event"]["discriminator"]["mapping"])
+    return linecheck.known_event_types()
 
 
 def _now_ms() -> int:
@@ -318,4 +316,4 @@ def request(
 
 def validate_body(webhook_body: Any) -> list[str]:
     """Errors of ``webhook_body`` against ``CallbackRequest`` (empty = valid)."""
-    return openapi.validate("webhook", "CallbackRequest", webhook_body)
+    return linecheck.check_webhook_body(webhook_body)
