@@ -1,28 +1,29 @@
-"""Numbered, idempotent schema migrations.
+"""Schema migrations, with sqlite-utils' ``Migrations``: one function each, in file order.
 
-Each migration is a function taking a ``sqlite_utils.Database``. The schema
-version lives in the ``meta`` table; ``migrate()`` runs the ones not applied
-yet, each in its own transaction, so running it twice changes nothing.
+Each function takes a ``sqlite_utils.Database``; ``migrate()`` applies the ones not
+recorded yet in ``_sqlite_migrations``, all in one ``BEGIN IMMEDIATE`` transaction (one
+savepoint each), so processes starting at once on a new file wait for each other and
+running it twice changes nothing.
+
+Databases made before this (a ``meta.schema_version`` number and no
+``_sqlite_migrations`` table) are brought over by looking at what their schema holds,
+not at the number: from 2026-11-27 the FTS migration was registered before the
+insights one, so a number alone does not say which of the two ran.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 logger = logging.getLogger(__name__)
 
-Migration = Callable[[sqlite_utils.Database], None]
-MIGRATIONS: list[Migration] = []
+MIGRATIONS = Migrations("ninbai")
 
 
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append(fn)
-    return fn
-
-
-@migration
+@MIGRATIONS()
 def m001_core(db: sqlite_utils.Database) -> None:
     """Contacts, conversations, messages (+ trigram FTS), inbox and outbox."""
     db["contacts"].create(
@@ -146,7 +147,7 @@ def m001_core(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["user_key", "status", "id"])
 
 
-@migration
+@MIGRATIONS()
 def m002_staff(db: sqlite_utils.Database) -> None:
     """Staff accounts, audit trail, notes, canned replies, alerts, funnel events."""
     db["users"].create(
@@ -225,8 +226,8 @@ def m002_staff(db: sqlite_utils.Database) -> None:
     db["funnel_events"].create_index(["day", "channel"])
 
 
-@migration
-def m004_fts_user_messages(db: sqlite_utils.Database) -> None:
+@MIGRATIONS()
+def m003_fts_user_messages(db: sqlite_utils.Database) -> None:
     """Index only what users wrote for search (marketing searches users' words).
 
     Indexing the bot's long answers tripled the index and cost the most time of
@@ -258,43 +259,8 @@ def m004_fts_user_messages(db: sqlite_utils.Database) -> None:
     )
 
 
-def current_version(db: sqlite_utils.Database) -> int:
-    if "meta" not in db.table_names():
-        return 0
-    row = db.execute("select value from meta where key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def migrate(db: sqlite_utils.Database) -> int:
-    """Apply pending migrations; returns the schema version now in force."""
-    db.execute("create table if not exists meta (key text primary key, value text)")
-    version = current_version(db)
-    for number, fn in enumerate(MIGRATIONS, start=1):
-        if number <= version:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-check inside the write lock: another process may have migrated.
-            if current_version(db) >= number:
-                db.execute("ROLLBACK")
-                continue
-            fn(db)
-            db.execute(
-                "insert into meta (key, value) values ('schema_version', ?) "
-                "on conflict(key) do update set value = excluded.value",
-                [str(number)],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        logger.info("database migrated to schema version %s (%s)", number, fn.__name__)
-    return current_version(db)
-
-
-@migration
-def m003_insights(db: sqlite_utils.Database) -> None:
+@MIGRATIONS()
+def m004_insights(db: sqlite_utils.Database) -> None:
     """Indexes for the insights pages (lists, filters, funnel) and funnel triggers.
 
     The triggers record the ``assigned`` and ``closed`` funnel steps whatever
@@ -382,3 +348,63 @@ def m003_insights(db: sqlite_utils.Database) -> None:
             end
             """
         )
+
+
+# ---------------------------------------------------------------------------
+# Running them
+# ---------------------------------------------------------------------------
+
+
+def _legacy_applied(db: sqlite_utils.Database) -> list[str]:
+    """The migrations a database from before ``Migrations`` already has, read off its schema."""
+    tables = set(db.table_names())
+    if "meta" not in tables or "contacts" not in tables:
+        return []
+    done = ["m001_core"]
+    if "users" in tables:
+        done.append("m002_staff")
+    trigger = db.execute("select sql from sqlite_master where type = 'trigger' and name = 'messages_ai'").fetchone()
+    if trigger and "direction = 'in'" in trigger[0]:
+        done.append("m003_fts_user_messages")
+    if "funnel_daily" in tables:
+        done.append("m004_insights")
+    return done
+
+
+def pending(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations not applied yet (read-only)."""
+    if "_sqlite_migrations" not in db.table_names():
+        legacy = set(_legacy_applied(db))
+        return [m.name for m in MIGRATIONS.pending(db) if m.name not in legacy]
+    return [m.name for m in MIGRATIONS.pending(db)]
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    """How many migrations this database has (the schema version shown to people)."""
+    return len(MIGRATIONS.applied(db))
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply pending migrations; returns the schema version now in force."""
+    if MIGRATIONS.migrations_table in db.table_names() and not MIGRATIONS.pending(db):
+        return current_version(db)
+    db.execute("BEGIN IMMEDIATE")  # the write lock first: another process may be migrating
+    try:
+        if "_sqlite_migrations" not in db.table_names():
+            legacy = _legacy_applied(db)
+            MIGRATIONS.ensure_migrations_table(db)
+            now = str(dt.datetime.now(dt.timezone.utc))
+            db[MIGRATIONS.migrations_table].insert_all(
+                {"migration_set": MIGRATIONS.name, "name": name, "applied_at": now} for name in legacy)
+            if legacy:
+                logger.info("schema versions from before sqlite-utils Migrations recorded: %s", ", ".join(legacy))
+        todo = [m.name for m in MIGRATIONS.pending(db)]
+        MIGRATIONS.apply(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    for name in todo:
+        logger.info("database migrated: %s", name)
+    return current_version(db)

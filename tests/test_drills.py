@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,11 @@ def test_drill_sigkill_gunicorn_under_load(tmp_path, fake_line):
     assert all(c in (200, None) or c >= 500 for c in status.values()), collections.Counter(status.values())
 
     time.sleep(1.0)
+    # What the kill cut off mid-work (claimed, or answered but not yet delivered): how
+    # much there is depends on the machine's speed, so the log's word is checked only then.
+    with closing(sqlite3.connect(tmp_path / "ninbai.db")) as conn:
+        in_flight = conn.execute(
+            "select count(*) from inbox where status in ('processing', 'delivering')").fetchone()[0]
     restarted = GunicornProcess(env, port=server.port, log_path=log).start(timeout=60)
     try:
         # LINE redelivers every event it got no 200 for: same webhookEventId, isRedelivery.
@@ -190,9 +196,9 @@ def test_drill_sigkill_gunicorn_under_load(tmp_path, fake_line):
     answers = collections.Counter(d["to"] for d in fake_line.deliveries)
     assert set(answers.values()) == {per_user} and len(answers) == n_users
     text = log.read_text()
-    assert "recovered" in text
+    assert in_flight == 0 or "recovered" in text, in_flight
     assert_clean_log(text)
-    print(f"\nDRILL1 sigkill: accepted_before_kill={len(accepted)} failed_posts={len(failed)} "
+    print(f"\nDRILL1 sigkill: accepted_before_kill={len(accepted)} failed_posts={len(failed)} in_flight={in_flight} "
           f"answered_before_kill={answered_before} killed_at={killed_after:.1f}s {figures} "
           f"redelivered={len(redeliver)} time={elapsed:.1f}s")
 
