@@ -1,6 +1,6 @@
 """The channel-neutral engine: one inbound event in, one answer stored and queued.
 
-``Engine.process(event_row)`` runs inside one SQLite write transaction:
+``Engine.process_batch(event_rows)`` applies events inside one SQLite write transaction:
 contact → conversation → (the dialog, unless an operator owns the
 conversation) → messages → outbox → the inbox row marked. A crash anywhere in
 it rolls everything back and the event is processed again later, so nothing
@@ -70,25 +70,6 @@ class Engine:
         self.interceptors: list[Any] = []
 
     # -- processing --------------------------------------------------------
-    def process(self, row: dict[str, Any]) -> bool:
-        """Apply one claimed inbox event. Returns True when sends were queued.
-
-        The sends it queued are then this thread's to deliver (``deliver``)
-        without claiming them again; they are recorded only once committed.
-        """
-        inbound, external_id = self._inbound(row)
-        channel = row["channel"]
-        preview = self._preview(row, inbound, channel, external_id)
-        self._local.owned = set()
-        self._local.queued = []
-        with self.storage.write():
-            conv, signals = self._apply(row, inbound, channel, external_id, preview)
-        queued = bool(self._local.queued)
-        self._local.owned = set(self._local.queued)  # committed: ours to send
-        if conv is not None:
-            self._run_hooks(conv["id"], signals)
-        return queued
-
     def process_batch(self, rows: list[dict[str, Any]]) -> list[tuple[dict, list[int], Exception | None]]:
         """Apply several claimed events (of different users) in one write transaction.
 

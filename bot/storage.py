@@ -299,24 +299,16 @@ class Storage:
                     ids.append(cur.lastrowid)
         return ids
 
-    def claim_next_event(self, worker_id: str) -> dict[str, Any] | None:
-        """Atomically claim the oldest pending event of a user with nothing in flight.
-
-        Per-user order: an event is claimable only when it is its user's oldest
-        unfinished event. Users run in parallel. Safe across processes: the
-        claim is one UPDATE under SQLite's write lock. (``+i.id``: search the
-        pending events by the status index and sort those few; ordering by the
-        rowid made SQLite scan the whole inbox once it had statistics.)
-        """
-        rows = self.claim_events(worker_id, 1)
-        return rows[0] if rows else None
-
     def claim_events(self, worker_id: str, limit: int,
                      finishes: list[tuple[int | None, int | None, dict[str, Any]]] = ()) -> list[dict[str, Any]]:
         """Claim up to ``limit`` events at once, each the oldest unfinished one of its user.
 
-        The same rule as :meth:`claim_next_event` (a user's events in order, one
-        at a time), for the batch loop: one write transaction claims what
+        A user's events in order, one at a time: an event is claimable only when it
+        is its user's oldest unfinished event; users run in parallel. Safe across
+        processes: the claim is one UPDATE under SQLite's write lock. (``+i.id``:
+        search the pending events by the status index and sort those few; ordering
+        by the rowid made SQLite scan the whole inbox once it had statistics.) For
+        the batch loop: one write transaction claims what
         queued up while the previous batch was handled. ``finishes`` (see
         :meth:`finish_sends`) are written first in the same transaction, so a
         user whose answer just went out has their next event claimed at once.

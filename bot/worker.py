@@ -127,26 +127,6 @@ class Worker:
             self._deliver(user_key)
 
     # -- work --------------------------------------------------------------
-    def run_once(self, wid: str = "manual") -> bool:
-        """Claim and handle one event; False when there was nothing to do."""
-        row = self.storage.claim_next_event(wid)
-        if row is None:
-            return False
-        self._handle(row)
-        return True
-
-    def _handle(self, row: dict) -> None:
-        self._on_claim(row)
-        try:
-            queued = self.engine.process(row)
-        except Exception as exc:
-            self._failed(row, exc)
-            return
-        if queued and not self._deliver(row["user_key"]):
-            # Not sent yet (LINE is failing, or an earlier answer waits): the
-            # outbox keeps it in order; the event itself is done.
-            self.storage.finish_delivering(row["id"])
-
     def _on_claim(self, row: dict) -> None:
         if self.on_claim is not None:
             try:
