@@ -419,14 +419,28 @@ class Engine:
             REPLY_TOKEN_LIFETIME if retried else self.reply_token_ttl
         )
         use_reply = fresh and send["method"] in (None, "reply")
-        if not mine and not self.storage.claim_send(send, "reply" if use_reply else "push"):
-            return False  # another sender has it
+        method = "reply" if use_reply else "push"
+        if not mine:
+            if not self.storage.claim_send(send, method):
+                return False  # another sender has it
+        elif send["method"] != method:
+            # Queued to reply, but the token grew too old while it waited: the row says
+            # so before the push, or after a crash the token would be tried as well.
+            self.storage.update_send(send["id"], method=method)
         if use_reply:
             outcome = self.line.reply(send["reply_token"], messages)
             if outcome.ok or (retried and outcome.status == 400):
                 self._finish(send, status="sent", method="reply", request_id=outcome.request_id,
                              attempts=attempts, sent_at=time.time())
                 return True
+            if (outcome.status is None or outcome.status >= 500) and age < REPLY_TOKEN_LIFETIME - 5:
+                # Its fate is unknown (a timeout, a dropped connection, LINE's 5xx): LINE may
+                # have delivered it. The same token is tried again soon; once used, it answers 400.
+                self.storage.update_send(send["id"], status="pending", method="reply", attempts=attempts,
+                                         next_attempt_at=time.time() + 1.0, last_error=outcome.error,
+                                         request_id=outcome.request_id)
+                logger.info("reply's fate unknown (status=%s): trying the same token again", outcome.status)
+                return False
             logger.info("reply failed (status=%s), falling back to push", outcome.status)
             self.storage.update_send(send["id"], method="push")
         elif send["method"] == "reply":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from tests.conftest import SECRET
 from tests.support import webhooks
@@ -100,20 +101,41 @@ def test_fifty_users_five_messages_each_answered_once_in_order(line, fake_line, 
 
 
 def test_line_500_then_200_delivers_one_message(line, fake_line):
+    """A 5xx leaves a reply's fate unknown: the same token is tried again (a used one
+    would answer 400), not a push that could say it twice."""
     user = webhooks.make_user_id()
     fake_line.fail_next(1, status=500, path_prefix="/v2/bot/message/reply")
-    fake_line.fail_next(1, status=500, path_prefix="/v2/bot/message/push")
     line.say(user, "こんにちは")
     line.idle()
     delivered = fake_line.wait_for(lambda: [d for d in fake_line.deliveries if d["to"] == user])
     assert len(delivered) == 1
-    assert delivered[0]["kind"] == "push" and delivered[0]["retry_key"]
+    assert delivered[0]["kind"] == "reply"
+    replies = [a for a in fake_line.attempts if a.get("path", "").endswith("/reply")]
+    assert [a["status"] for a in replies] == [500]
     assert fake_line.errors == []
+
+
+def test_a_reply_that_timed_out_but_landed_is_not_said_twice(line, fake_line, app):
+    """LINE took the reply but answered after the bot gave up waiting: the bot tries the
+    same token again, LINE says it is used (400), and the answer counts as sent."""
+    user = webhooks.make_user_id()
+    fake_line.delay_next(1, 3.0, path_prefix="/v2/bot/message/reply")  # the bot waits 2 s
+    line.say(user, "こんにちは")
+    fake_line.wait_for(lambda: [d for d in fake_line.deliveries if d["to"] == user])
+    storage = app.extensions["ninbai"].storage
+    for _ in range(200):
+        sends = storage.rows("select status, method from outbox where user_key like ?", [f"%{user}"])
+        if sends and sends[0]["status"] == "sent":
+            break
+        time.sleep(0.1)
+    assert sends == [{"status": "sent", "method": "reply"}]
+    time.sleep(1.5)  # a push, if one were to come, would be here by now
+    assert len([d for d in fake_line.deliveries if d["to"] == user]) == 1
 
 
 def test_429_is_retried_with_the_same_retry_key(line, fake_line):
     user = webhooks.make_user_id()
-    fake_line.fail_next(1, status=500, path_prefix="/v2/bot/message/reply")
+    fake_line.fail_next(1, status=429, path_prefix="/v2/bot/message/reply")
     fake_line.fail_next(2, status=429, path_prefix="/v2/bot/message/push")
     line.say(user, "こんにちは")
     line.idle()
