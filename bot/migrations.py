@@ -382,3 +382,45 @@ def m003_insights(db: sqlite_utils.Database) -> None:
             end
             """
         )
+
+
+@migration
+def m_console_followups(db: sqlite_utils.Database) -> None:
+    """Console: follow-ups (every promise to contact someone, with a due time) and
+    contact details a homeowner typed in the chat, proposed to the operator."""
+    db["followups"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "kind": str,  # promise (made by the bot) | callback (set by an operator)
+            "due_at": str,  # UTC ISO
+            "note": str,
+            "created_by": int,  # null: the bot
+            "created_at": str,
+            "done_at": str,
+            "done_by": int,
+            "alerted_at": str,  # the overdue alert was raised
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.execute("create index if not exists followups_open on followups (done_at, due_at)")
+    db.execute("create index if not exists followups_conversation on followups (conversation_id)")
+    db["contact_proposals"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "message_id": int,
+            "kind": str,  # phone | email | time
+            "value": str,
+            "digits": str,  # phone: digits only, for search
+            "status": str,  # proposed | confirmed | dismissed
+            "created_at": str,
+            "decided_by": int,
+            "decided_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.execute("create unique index if not exists contact_proposals_unique"
+               " on contact_proposals (conversation_id, kind, value)")

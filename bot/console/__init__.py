@@ -15,9 +15,13 @@ Config (``NINBAI_`` environment variables):
 """
 from __future__ import annotations
 
+import functools
+
 from flask import Flask
 
+from bot.console import contacts
 from bot.console.views import bp
+from bot.storage import now_iso
 
 __all__ = ["bp", "init_app"]
 
@@ -45,4 +49,26 @@ def init_app(app: Flask) -> None:
     business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
     services.extra["business_hours"] = business_hours
     clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
-    services.engine.answer_filters.append(hours.make_answer_filter(business_hours, clock))
+    services.engine.answer_filters.append(
+        hours.make_answer_filter(business_hours, clock, services.storage))
+    services.engine.hooks.append(functools.partial(contacts.hook, storage=services.storage))
+    if services.content is not None:
+        seed_canned(services.storage, services.content)
+
+
+def seed_canned(storage, content) -> int:
+    """The 定型文 shipped in ``content/console.yaml``, written once into a new
+    database (admins edit them afterwards; deleting them all does not bring them back)."""
+    db = storage.db
+    if db.execute("select 1 from meta where key = 'console_canned_seeded'").fetchone():
+        return 0
+    items = content.get("console.canned", []) or []
+    with storage.write() as w:
+        if w.execute("select 1 from meta where key = 'console_canned_seeded'").fetchone():
+            return 0
+        empty = not w.execute("select 1 from canned_replies limit 1").fetchone()
+        for position, item in enumerate(items if empty else [], start=1):
+            w.execute("insert into canned_replies (title, text, position, updated_at)"
+                      " values (?, ?, ?, ?)", [item["title"], item["text"], position * 10, now_iso()])
+        w.execute("insert into meta (key, value) values ('console_canned_seeded', ?)", [now_iso()])
+    return len(items) if empty else 0

@@ -92,8 +92,13 @@ def now_jst() -> dt.datetime:
 
 
 def make_answer_filter(hours: tuple[dt.time, dt.time],
-                       clock: Callable[[], dt.datetime] = now_jst) -> Callable[[Any, Any], None]:
-    """An ``Engine.answer_filters`` function: adds the note to a handoff answer out of hours."""
+                       clock: Callable[[], dt.datetime] = now_jst,
+                       storage: Any = None) -> Callable[[Any, Any], None]:
+    """An ``Engine.answer_filters`` function: adds the note to a handoff answer out of hours.
+
+    With ``storage``, the promise the note makes becomes a follow-up due at the
+    next opening (written in the engine's transaction: kept only if the answer is).
+    """
 
     def out_of_hours_note(conv: dict, result: Any) -> None:
         if "handoff" not in (getattr(result, "signals", None) or ()):
@@ -101,9 +106,14 @@ def make_answer_filter(hours: tuple[dt.time, dt.time],
         answer = getattr(result, "answer", None)
         if answer is None or not answer.messages:
             return
-        note = reply_note(clock(), hours)
+        now = clock()
+        note = reply_note(now, hours)
         if not note:
             return
+        if storage is not None:
+            from bot.console.service import add_promise
+
+            add_promise(storage, conv["id"], next_opening(now, hours), note)
         last = answer.messages[-1]
         if getattr(last, "type", None) == "text":
             last.text = f"{last.text}\n\n{note}"
