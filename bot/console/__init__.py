@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
     services.extra["business_hours"] = business_hours
     clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
+    services.extra["console_clock"] = clock
     services.engine.answer_filters.append(
         hours.make_answer_filter(business_hours, clock, services.storage))
     services.engine.hooks.append(functools.partial(contacts.hook, storage=services.storage))

@@ -25,7 +25,7 @@ _TIME = re.compile(
     r"(?:(?:明日|あした|今日|きょう|本日|明後日|あさって|(?:\d{1,2}月)?\d{1,2}日|[月火水木金土日]曜日?)の?\s*)?"
     r"(?:(?:午前|午後|朝|夕方|夜)\s*)?\d{1,2}\s*(?:時|:\d{2})(?:\s*\d{1,2}分|半)?"
     r"(?:\s*(?:以降|から|ごろ|頃|〜|~|以後|まで)(?:\s*\d{1,2}\s*時)?)?"
-    r"|(?:平日|土日|週末)?の?(?:午前中?|午後|夕方|夜)(?:なら|が|は|以降)?"
+    r"|(?:平日|土日|週末)?の?(?:午前中?|午後|夕方|夜)(?:以降)?"
 )
 _HOURS_WORDS = ("電話", "連絡", "都合", "時間", "なら", "以降", "から", "ごろ", "頃", "午前", "午後",
                 "夕方", "夜", "平日", "土日")
@@ -49,7 +49,7 @@ def detect(text: str) -> list[tuple[str, str]]:
     for m in _PHONE.finditer(without_mail):
         number = digits(m.group(0))
         if 10 <= len(number) <= 11:
-            found.append(("phone", m.group(0).strip()))
+            found.append(("phone", re.sub(r"[‐－ー―]", "-", m.group(0).strip())))
     rest = _PHONE.sub(" ", without_mail)
     if any(w in rest for w in _HOURS_WORDS):
         for m in _TIME.finditer(rest):

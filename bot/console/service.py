@@ -232,7 +232,12 @@ def facts(conv: dict[str, Any], today: dt.date) -> dict[str, Any]:
     left to the planning day (computed from the dates, so never stale),
     reasons as short tags, the crisis flag.
     """
-    summary = loads(conv.get("summary"), {}) or {}
+    try:
+        summary = loads(conv.get("summary"), {}) or {}
+    except ValueError:
+        summary = {}
+    if not isinstance(summary, dict):
+        summary = {}
     stage = summary.get("stage")
     day, estimate = plan_day(summary)
     days = (day - today).days if day else None
@@ -315,10 +320,12 @@ def followup_view(due_at: str | None, now: dt.datetime) -> dict[str, Any] | None
 
 def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
           limit: int = 300, today: dt.date | None = None,
-          ids: list[int] | None = None) -> list[dict[str, Any]]:
+          ids: list[int] | None = None, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The ranked rows: why (stage, days left, reasons), the homeowner's last words,
-    how long they have waited, and the next contact owed (follow-up)."""
+    how long they have waited, and the next contact owed (follow-up; due soon or
+    overdue as of ``now``, the console's clock)."""
     today = today or today_jst()
+    clock_now = now or dt.datetime.now(dt.UTC)
     where: list[str] = []
     params: list[Any] = []
     if ids is not None:
@@ -396,7 +403,7 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
                 "last_user_ago": ago(r["last_user_at"], now) if r["last_user_at"] else "",
                 "last_user_time": jst_time(r["last_user_at"]),
                 "waiting": waiting,
-                "followup": followup_view(r["next_due"], now),
+                "followup": followup_view(r["next_due"], clock_now),
                 "new_alerts": r["new_alerts"],
                 "blocked": bool(r["blocked"]),
                 "version": r["version"],
@@ -499,8 +506,9 @@ def conversation_state(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def case_card(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
+def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
     """The case card: what the dialog learned, dates spelled out, contact details."""
+    today = today or today_jst()
     summary = loads(conv["summary"], {}) or {}
     data = loads(conv["data"], {}) or {}
     answers = dict(data.get("answers") or {})
@@ -546,10 +554,10 @@ def case_card(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
     if tl.get("auction_start_from") and tl.get("auction_start_to"):
         deadlines.append(("競売開始の目安",
                           f"{jp_date(tl['auction_start_from'])}〜{jp_date(tl['auction_start_to'])}"))
-    days = _fresh_days(summary, today_jst())
+    days = _fresh_days(summary, today)
     if days is not None and tl.get("legal_last_day") and not tl.get("is_estimate"):
         deadlines.append(("最終日まで", f"あと{days}日" if days >= 0 else "過ぎています"))
-    f = facts(conv, today_jst())
+    f = facts(conv, today)
     if f["days_label"]:
         deadlines.insert(0, ("売却の計画日", f["days_label"]))
 
@@ -948,7 +956,8 @@ def search_kind(q: str) -> str:
     return "words"
 
 
-def search(storage: Storage, me: int, q: str, limit: int = 50) -> list[dict[str, Any]]:
+def search(storage: Storage, me: int, q: str, limit: int = 50, today: dt.date | None = None,
+           now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Cases by name, LINE display name, phone (any writing), e-mail or words the
     homeowner wrote (the trigram FTS index on their messages); ranked like the inbox."""
     from bot.console.contacts import digits
@@ -994,4 +1003,4 @@ def search(storage: Storage, me: int, q: str, limit: int = 50) -> list[dict[str,
             " order by id desc limit 500", [like])}
     if not ids:
         return []
-    return inbox(storage, me, status="all", ids=sorted(ids), limit=limit)
+    return inbox(storage, me, status="all", ids=sorted(ids), limit=limit, today=today, now=now)

@@ -42,6 +42,16 @@ def _storage() -> Any:
     return _services().storage
 
 
+def _today() -> dt.date:
+    return _services().engine.today()
+
+
+def _now() -> dt.datetime:
+    """The console's clock (``CONSOLE_CLOCK`` in tests): follow-ups fall due by it."""
+    clock = _services().extra.get("console_clock")
+    return clock().astimezone(dt.UTC) if clock else dt.datetime.now(dt.UTC)
+
+
 def _is_admin() -> bool:
     return current_user.role == "admin"
 
@@ -97,7 +107,7 @@ def inbox():
         title="受信箱",
         status=status,
         owner=owner,
-        rows=service.inbox(_storage(), current_user.id, status, owner),
+        rows=service.inbox(_storage(), current_user.id, status, owner, today=_today(), now=_now()),
         alerts=service.alert_summary(_storage()),
         poll_ms=int(current_app.config.get("CONSOLE_POLL_MS", 2500)),
     )
@@ -107,7 +117,7 @@ def _alerts() -> dict[str, Any]:
     """Unseen alerts, after raising those of follow-ups that just went past due."""
     alerts = _services().extra.get("alerts")
     if alerts is not None:
-        alerts.raise_overdue()
+        alerts.raise_overdue(_now())
     return service.alert_summary(_storage())
 
 
@@ -117,7 +127,7 @@ def api_inbox():
     status, owner = _filters()
     storage = _storage()
     alerts = _alerts()
-    rows = service.inbox(storage, current_user.id, status, owner)
+    rows = service.inbox(storage, current_user.id, status, owner, today=_today(), now=_now())
     return jsonify(
         {
             "rows": rows,
@@ -131,7 +141,7 @@ def api_inbox():
 # -- search ---------------------------------------------------------------------------
 def _search() -> tuple[str, list[dict[str, Any]]]:
     q = request.args.get("q", "").strip()
-    rows = service.search(_storage(), current_user.id, q) if q else []
+    rows = service.search(_storage(), current_user.id, q, today=_today(), now=_now()) if q else []
     if q:
         audit.record("search", "conversation", None,
                      {"kind": service.search_kind(q), "results": len(rows)})
@@ -187,7 +197,7 @@ def conversation(conv_id: int):
                                    conv["channel"]),
         state=service.conversation_state(storage, conv),
         contact=contact,
-        card=service.case_card(storage, conv),
+        card=service.case_card(storage, conv, _today()),
         tasks=_tasks(storage, conv),
         notes=service.notes(storage, conv_id),
         canned=service.canned(storage),
@@ -217,12 +227,12 @@ def api_conversation(conv_id: int):
     known = request.args.get("version")
     if known != str(conv["version"]):
         payload["card_html"] = render_template("console/_card.html",
-                                               card=service.case_card(storage, conv))
+                                               card=service.case_card(storage, conv, _today()))
     return jsonify(payload)
 
 
 def _tasks(storage: Any, conv: dict[str, Any]) -> dict[str, Any]:
-    return {"followups": service.followups(storage, conv["id"]),
+    return {"followups": service.followups(storage, conv["id"], _now()),
             "proposals": service.proposals(storage, conv)["open"]}
 
 
@@ -339,7 +349,8 @@ def api_followup_add(conv_id: int):
     due, note = body.get("due_at", ""), body.get("note", "")
     try:
         fid = service.add_callback(_storage(), conv_id, current_user.id,
-                                   due if isinstance(due, str) else "", note if isinstance(note, str) else "")
+                                   due if isinstance(due, str) else "", note if isinstance(note, str) else "",
+                                   now=_now())
     except ValueError as exc:
         return _error(str(exc), 400)
     audit.record("followup_add", "conversation", conv_id, {"followup_id": fid})
@@ -376,7 +387,7 @@ def api_proposal(conv_id: int, proposal_id: int):
     storage = _storage()
     conv = service.get_conversation(storage, conv_id)
     return _state_response(conv_id, card_html=render_template("console/_card.html",
-                                                              card=service.case_card(storage, conv)))
+                                                              card=service.case_card(storage, conv, _today())))
 
 
 # -- canned replies (admin) -----------------------------------------------------------
