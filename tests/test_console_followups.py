@@ -246,3 +246,25 @@ def test_canned_replies_are_shipped_once_and_editable(clocked):
 
     assert seed_canned(storage, services.content) == 0  # deleted by an admin: not brought back
     assert storage.db.execute("select count(*) from canned_replies").fetchone()[0] == 0
+
+
+def test_cron_raises_overdue_followups_through_line_alerts(make_app, fake_line):
+    from tests.support import webhooks
+
+    staff_line_id = webhooks.make_user_id()
+    clock = [SATURDAY]
+    app = make_app(TODAY=TODAY, CONSOLE_CLOCK=lambda: clock[0], ALERT_LINE_USER_IDS=staff_line_id,
+                   PUBLIC_URL="https://bot.example.jp")
+    line = LineHelper(app, fake_line)
+    user = start_user(line)
+    line.exchange(user, data="cmd:human")
+    conv_id = conv_of(app, user)["id"]
+    runner = app.test_cli_runner()
+    assert "0件" in runner.invoke(args=["console", "followups"]).output  # not due yet
+    clock[0] = dt.datetime(2026, 12, 7, 9, 1, tzinfo=JST)
+    assert "1件" in runner.invoke(args=["console", "followups"]).output
+    assert "0件" in runner.invoke(args=["console", "followups"]).output  # once
+    pushes = [d for d in fake_line.deliveries if d["to"] == staff_line_id]
+    text = pushes[-1]["messages"][0]["text"]
+    assert "約束した連絡の期限を過ぎています" in text and f"/console/c/{conv_id}" in text
+    assert user not in text

@@ -113,7 +113,8 @@ def make_answer_filter(hours: tuple[dt.time, dt.time],
         if storage is not None:
             from bot.console.service import add_promise
 
-            add_promise(storage, conv["id"], next_opening(now, hours), note)
+            add_promise(storage, conv["id"], next_opening(now, hours),
+                        "営業時間外の自動応答で、この時刻以降の連絡を約束しました")
         last = answer.messages[-1]
         if getattr(last, "type", None) == "text":
             last.text = f"{last.text}\n\n{note}"

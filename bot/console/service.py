@@ -559,7 +559,8 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
         deadlines.append(("最終日まで", f"あと{days}日" if days >= 0 else "過ぎています"))
     f = facts(conv, today)
     if f["days_label"]:
-        deadlines.insert(0, ("売却の計画日", f["days_label"]))
+        deadlines.insert(0, ("計画日まで", f["days_label"].removeprefix("計画日まで")
+                             if f["days"] is not None and f["days"] >= 0 else "過ぎています"))
 
     ownership: list[tuple[str, str]] = [
         ("共有名義", yes_no(answers.get("co_owned"))),
