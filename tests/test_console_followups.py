@@ -268,3 +268,36 @@ def test_cron_raises_overdue_followups_through_line_alerts(make_app, fake_line):
     text = pushes[-1]["messages"][0]["text"]
     assert "約束した連絡の期限を過ぎています" in text and f"/console/c/{conv_id}" in text
     assert user not in text
+
+
+def test_the_bots_promise_to_call_in_the_chosen_slot_is_a_followup(make_app, fake_line):
+    monday = dt.datetime(2026, 12, 7, 10, 0, tzinfo=JST)
+    app = make_app(TODAY="2026-12-07", CONSOLE_CLOCK=lambda: monday)
+    line = LineHelper(app, fake_line)
+    user = start_user(line)
+    line.exchange(user, data="cmd:human")
+    line.exchange(user, data="contact:yes")
+    line.exchange(user, "山田です")
+    line.exchange(user, data="phone:line")
+    texts = line.exchange(user, data="time:afternoon")
+    assert any("ご希望の時間帯にご連絡します" in t for t in texts), texts
+    storage = app.extensions["ninbai"].storage
+    rows = list(storage.db.query("select * from followups where conversation_id = ?",
+                                 [conv_of(app, user)["id"]]))
+    assert len(rows) == 1 and rows[0]["kind"] == "promise" and "午後" in rows[0]["note"]
+    assert dt.datetime.fromisoformat(rows[0]["due_at"]) == dt.datetime(2026, 12, 7, 13, 0, tzinfo=JST)
+
+
+@pytest.mark.parametrize("now, preferred, due", [
+    ((2026, 12, 7, 10, 0), "afternoon", (2026, 12, 7, 13, 0)),  # Monday morning: this afternoon
+    ((2026, 12, 7, 14, 0), "afternoon", (2026, 12, 7, 14, 0)),  # in the slot: now
+    ((2026, 12, 7, 17, 30), "morning", (2026, 12, 8, 9, 0)),  # the next business morning
+    ((2026, 12, 4, 19, 0), "evening", (2026, 12, 7, 17, 0)),  # Friday night → Monday evening
+    ((2026, 12, 28, 12, 0), "morning", (2027, 1, 4, 9, 0)),  # year-end closure
+    ((2026, 12, 5, 10, 0), None, (2026, 12, 7, 9, 0)),  # any time: the next opening
+])
+def test_slot_due(now, preferred, due):
+    from bot.console import hours
+
+    got = hours.slot_due(dt.datetime(*now, tzinfo=JST), hours.parse_hours("09:00-18:00"), preferred)
+    assert got == dt.datetime(*due, tzinfo=JST)

@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
     services.extra["console_clock"] = clock
     services.engine.answer_filters.append(
         hours.make_answer_filter(business_hours, clock, services.storage))
+    services.engine.hooks.append(hours.make_lead_hook(business_hours, services.storage, clock))
     services.engine.hooks.append(functools.partial(contacts.hook, storage=services.storage))
     if services.content is not None:
         seed_canned(services.storage, services.content)

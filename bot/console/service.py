@@ -74,7 +74,7 @@ SPECIAL_LABELS = {
     "leaseback_wish": "リースバック希望",
     "credit_record": "信用情報への登録",
 }
-TIME_LABELS = {"morning": "午前", "afternoon": "午後", "evening": "夕方以降", "anytime": "いつでも"}
+TIME_LABELS = {"morning": "午前", "afternoon": "午後", "evening": "夕方以降", "any": "いつでも", "anytime": "いつでも"}
 WEEKDAYS = "月火水木金土日"
 MAX_REPLY = 2000
 MAX_NOTE = 2000
