@@ -424,3 +424,23 @@ def m_console_followups(db: sqlite_utils.Database) -> None:
     )
     db.execute("create unique index if not exists contact_proposals_unique"
                " on contact_proposals (conversation_id, kind, value)")
+    db.execute("create index if not exists contact_proposals_message on contact_proposals (message_id)")
+    # Personal data goes with what it came from, whoever deletes it (retention purge,
+    # a homeowner's deletion request): a proposal with its message; follow-ups and
+    # proposals with their conversation, or when its data is emptied (forget_contact).
+    db.executescript(
+        """
+        create trigger if not exists contact_proposals_message_gone after delete on messages begin
+          delete from contact_proposals where message_id = old.id;
+        end;
+        create trigger if not exists console_conversation_gone after delete on conversations begin
+          delete from contact_proposals where conversation_id = old.id;
+          delete from followups where conversation_id = old.id;
+        end;
+        create trigger if not exists console_conversation_forgotten after update of data on conversations
+        when new.data = '{}' and old.data != '{}' begin
+          delete from contact_proposals where conversation_id = new.id;
+          delete from followups where conversation_id = new.id;
+        end;
+        """
+    )

@@ -301,3 +301,28 @@ def test_slot_due(now, preferred, due):
 
     got = hours.slot_due(dt.datetime(*now, tzinfo=JST), hours.parse_hours("09:00-18:00"), preferred)
     assert got == dt.datetime(*due, tzinfo=JST)
+
+
+def test_a_homeowners_deletion_request_and_the_purge_take_proposals_and_followups(clocked):
+    from bot.insights import privacy
+
+    app, line, _, _ = clocked
+    storage = app.extensions["ninbai"].storage
+    users = [start_user(line, HOT), start_user(line, HOT)]
+    for user in users:
+        line.exchange(user, data="cmd:human")  # out of hours: a promise
+        line.say(user, "電話は090-1357-2468です")
+        line.idle()
+    first, second = (conv_of(app, u)["id"] for u in users)
+
+    def count(table, conv_id):
+        return storage.db.execute(f"select count(*) from {table} where conversation_id = ?", [conv_id]).fetchone()[0]
+
+    assert count("followups", first) == 1 and count("contact_proposals", first) == 1
+    line.exchange(users[0], "データを削除してください")
+    line.exchange(users[0], data="delete:yes")
+    assert count("followups", first) == 0 and count("contact_proposals", first) == 0
+    assert count("followups", second) == 1 and count("contact_proposals", second) == 1
+    privacy.purge(storage, 30, now=dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
+    assert storage.db.execute("select count(*) from contact_proposals").fetchone()[0] == 0
+    assert storage.db.execute("select count(*) from followups").fetchone()[0] == 0
