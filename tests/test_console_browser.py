@@ -150,6 +150,11 @@ def test_console_on_a_phone_and_a_second_operator_is_told(live, fake_line):
         assert look == ["rgb(236, 239, 241)", "dashed"], look
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390 + 1, f"no horizontal scrolling on a phone ({width}px)"
+        page.goto(server.url + "/console/", wait_until="load")
+        page.locator(f'#cs-rows li[data-id="{conv_id}"]').wait_for(timeout=TIMEOUT)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390 + 1, f"no horizontal scrolling in the inbox on a phone ({width}px)"
+        screenshot(page, "console-inbox-phone")
         seen.assert_clean(allow_console=RESOURCE_ERRORS)
 
 

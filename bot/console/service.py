@@ -1004,4 +1004,5 @@ def search(storage: Storage, me: int, q: str, limit: int = 50, today: dt.date | 
             " order by id desc limit 500", [like])}
     if not ids:
         return []
-    return inbox(storage, me, status="all", ids=sorted(ids), limit=limit, today=today, now=now)
+    # rank every match (like the inbox), then show the first ``limit``
+    return inbox(storage, me, status="all", ids=sorted(ids), limit=len(ids), today=today, now=now)[:limit]
