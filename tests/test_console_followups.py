@@ -326,3 +326,15 @@ def test_a_homeowners_deletion_request_and_the_purge_take_proposals_and_followup
     privacy.purge(storage, 30, now=dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
     assert storage.db.execute("select count(*) from contact_proposals").fetchone()[0] == 0
     assert storage.db.execute("select count(*) from followups").fetchone()[0] == 0
+
+
+def test_content_check_reads_the_shipped_canned_replies():
+    from bot.content import check_content, load_content
+
+    content = load_content(Path(__file__).parents[1] / "content")
+    assert check_content(content) == []
+    content.data["console"]["canned"][0]["title"] = "長" * 41
+    content.data["console"]["canned"][1]["text"] = ""
+    problems = check_content(content)
+    assert "console.canned.0.title: 41 characters (max 40)" in problems
+    assert "console.canned.1.text: missing or empty text" in problems
