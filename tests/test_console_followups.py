@@ -125,6 +125,12 @@ def test_call_back_at_a_time_the_operator_picks(clocked):
     page = op.get(f"/console/api/c/{conv_id}").json["tasks_html"]
     assert "12/8（火）15:00" in page and "折り返し" in page and "奥さまと" in page
     assert row_of(op, conv_id)["followup"]["label"] == "連絡予定 12/8（火）15:00"
+    # 「連絡の予定あり」 lists the contacts owed soonest first, whatever the urgency
+    other = conv_of(app, start_user(line))["id"]
+    assert post_json(op, f"/console/api/c/{other}/followups", {"due_at": "2026-12-07T11:00"}).status_code == 200
+    owed = [r["id"] for r in op.get("/console/api/inbox?status=followup").json["rows"]]
+    assert owed == [other, conv_id]
+    assert [r["id"] for r in op.get("/console/api/inbox").json["rows"]][0] == conv_id  # the inbox: hot first
 
 
 @pytest.mark.parametrize("text, kind, value", [

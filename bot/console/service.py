@@ -369,6 +369,8 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
     params.append(limit)
     rows = list(storage.db.query(sql, params))
     rows.sort(key=lambda r: sort_key(r, today))
+    if status == "followup" and ids is None:  # the contacts owed, soonest due first
+        rows.sort(key=lambda r: parse_ts(r["next_due"]) or clock_now)
     names = _names(storage)
     now = dt.datetime.now(dt.UTC)
     out = []
