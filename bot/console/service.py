@@ -938,6 +938,9 @@ def decide_proposal(storage: Storage, conv_id: int, proposal_id: int, user_id: i
         ["confirmed" if confirm else "dismissed", user_id, now_iso(), proposal_id])
     if cur.rowcount != 1:
         raise Conflict("この連絡先はすでに確認済みです")
+    if confirm:  # the case card changed: every open console redraws it
+        storage.db.execute("update conversations set version = coalesce(version, 0) + 1 where id = ?",
+                           [conv_id])
     return {"kind": row[0], "message_id": row[1]}
 
 
