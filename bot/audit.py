@@ -43,6 +43,11 @@ ACTION_LABELS = {
     "canned_update": "定型文変更",
     "canned_delete": "定型文削除",
     "export": "エクスポート",
+    "followup_add": "連絡予定を追加",
+    "followup_done": "連絡予定を完了",
+    "contact_confirm": "連絡先を確定（チャットで入力）",
+    "contact_dismiss": "連絡先の候補を却下",
+    "search": "相談を検索",
 }
 
 

@@ -580,6 +580,20 @@ def _check_legal(legal: Any, problems: list[str]) -> None:
             problems.append(f"legal.company_note: should name {COMPANY_NAME!r}")
 
 
+def _check_console(console: Any, problems: list[str]) -> None:
+    """``console.canned``: the operators' 定型文 (title 1–40 characters, text 1–2000)."""
+    root = _need_map(console, "console", problems)
+    items = root.get("canned") if root else None
+    if not isinstance(items, list) or not items:
+        problems.append("console.canned: must be a non-empty list")
+        return
+    for i, item in enumerate(items):
+        node = _need_map(item, f"console.canned.{i}", problems)
+        if node is not None:
+            _need_str(node.get("title"), f"console.canned.{i}.title", problems, max_len=40)
+            _need_str(node.get("text"), f"console.canned.{i}.text", problems, max_len=2000)
+
+
 def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[str]:
     """Every problem found in ``content`` as a readable line; ``[]`` means fine.
 
@@ -600,6 +614,8 @@ def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[s
         _check_faq(content.data["faq"], problems)
     if "legal" in content.data:
         _check_legal(content.data["legal"], problems)
+    if "console" in content.data:
+        _check_console(content.data["console"], problems)
     _check_line_limits(content, problems)
     for key in required_keys:
         if not content.has(key):

@@ -350,6 +350,70 @@ def m004_insights(db: sqlite_utils.Database) -> None:
         )
 
 
+@MIGRATIONS()
+def m005_console_followups(db: sqlite_utils.Database) -> None:
+    """Console: follow-ups (every promise to contact someone, with a due time) and
+    contact details a homeowner typed in the chat, proposed to the operator; ``meta``
+    (key, value) for one-time settings such as the 定型文 seeded once."""
+    db.execute("create table if not exists meta (key text primary key, value text)")
+    db["followups"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "kind": str,  # promise (made by the bot) | callback (set by an operator)
+            "due_at": str,  # UTC ISO
+            "note": str,
+            "created_by": int,  # null: the bot
+            "created_at": str,
+            "done_at": str,
+            "done_by": int,
+            "alerted_at": str,  # the overdue alert was raised
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.execute("create index if not exists followups_open on followups (done_at, due_at)")
+    db.execute("create index if not exists followups_conversation on followups (conversation_id)")
+    db["contact_proposals"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "message_id": int,
+            "kind": str,  # phone | email | time
+            "value": str,
+            "digits": str,  # phone: digits only, for search
+            "status": str,  # proposed | confirmed | dismissed
+            "created_at": str,
+            "decided_by": int,
+            "decided_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.execute("create unique index if not exists contact_proposals_unique"
+               " on contact_proposals (conversation_id, kind, value)")
+    db.execute("create index if not exists contact_proposals_message on contact_proposals (message_id)")
+    # Personal data goes with what it came from, whoever deletes it (retention purge,
+    # a homeowner's deletion request): a proposal with its message; follow-ups and
+    # proposals with their conversation, or when its data is emptied (forget_contact).
+    db.executescript(
+        """
+        create trigger if not exists contact_proposals_message_gone after delete on messages begin
+          delete from contact_proposals where message_id = old.id;
+        end;
+        create trigger if not exists console_conversation_gone after delete on conversations begin
+          delete from contact_proposals where conversation_id = old.id;
+          delete from followups where conversation_id = old.id;
+        end;
+        create trigger if not exists console_conversation_forgotten after update of data on conversations
+        when new.data = '{}' and old.data != '{}' begin
+          delete from contact_proposals where conversation_id = new.id;
+          delete from followups where conversation_id = new.id;
+        end;
+        """
+    )
+
+
 # ---------------------------------------------------------------------------
 # Running them
 # ---------------------------------------------------------------------------

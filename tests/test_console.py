@@ -225,14 +225,15 @@ def test_admin_manages_users_and_canned_replies(app, staff):
 
     admin.post("/console/canned", data={"csrf_token": admin.csrf, "title": "挨拶", "text": "担当の者です。",
                                         "position": "1"})
-    cid = storage.db.execute("select id from canned_replies").fetchone()[0]
+    cid = storage.db.execute("select id from canned_replies where title = '挨拶'").fetchone()[0]
     admin.post(f"/console/canned/{cid}", data={"csrf_token": admin.csrf, "title": "挨拶",
                                                "text": "担当の山田です。", "position": "1"})
-    assert storage.db.execute("select text from canned_replies").fetchone()[0] == "担当の山田です。"
+    assert storage.db.execute("select text from canned_replies where id = ?", [cid]).fetchone()[0] \
+        == "担当の山田です。"
     op = logged_in(app, "op1")
     assert op.get("/console/canned").status_code == 403
     admin.post(f"/console/canned/{cid}/delete", data={"csrf_token": admin.csrf})
-    assert storage.db.execute("select count(*) from canned_replies").fetchone()[0] == 0
+    assert storage.db.execute("select count(*) from canned_replies where id = ?", [cid]).fetchone()[0] == 0
     actions = {r[0] for r in storage.db.execute("select action from audit")}
     assert {"user_create", "user_update", "user_password", "user_disable", "canned_create",
             "canned_update", "canned_delete"} <= actions

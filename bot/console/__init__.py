@@ -12,12 +12,21 @@ Config (``NINBAI_`` environment variables):
 * ``PUBLIC_URL`` — e.g. ``https://bot.example.jp``, for links in alerts
 * ``BUSINESS_HOURS`` — ``"09:00-18:00"`` (JST; weekdays, no public holidays, not 12/29–1/3)
 * ``CONSOLE_POLL_MS`` — the console's polling interval (default 2500)
+
+Follow-ups fall due by the console's clock; an overdue one raises its alert
+on the next console poll, or from cron: ``flask --app app console followups``.
 """
 from __future__ import annotations
 
-from flask import Flask
+import functools
 
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from bot.console import contacts
 from bot.console.views import bp
+from bot.storage import now_iso
 
 __all__ = ["bp", "init_app"]
 
@@ -29,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BUSINESS_HOURS", hours.DEFAULT_HOURS)
     app.config.setdefault("CONSOLE_POLL_MS", 2500)
     app.register_blueprint(bp)
+    app.cli.add_command(console_cli)
     services = app.extensions.get("ninbai")
     if services is None:
         return
@@ -45,4 +55,41 @@ def init_app(app: Flask) -> None:
     business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
     services.extra["business_hours"] = business_hours
     clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
-    services.engine.answer_filters.append(hours.make_answer_filter(business_hours, clock))
+    services.extra["console_clock"] = clock
+    services.engine.answer_filters.append(
+        hours.make_answer_filter(business_hours, clock, services.storage))
+    services.engine.hooks.append(hours.make_lead_hook(business_hours, services.storage, clock))
+    services.engine.hooks.append(functools.partial(contacts.hook, storage=services.storage))
+    if services.content is not None:
+        seed_canned(services.storage, services.content)
+
+
+def seed_canned(storage, content) -> int:
+    """The 定型文 shipped in ``content/console.yaml``, written once into a new
+    database (admins edit them afterwards; deleting them all does not bring them back)."""
+    db = storage.db
+    if db.execute("select 1 from meta where key = 'console_canned_seeded'").fetchone():
+        return 0
+    items = content.get("console.canned", []) or []
+    with storage.write() as w:
+        if w.execute("select 1 from meta where key = 'console_canned_seeded'").fetchone():
+            return 0
+        empty = not w.execute("select 1 from canned_replies limit 1").fetchone()
+        for position, item in enumerate(items if empty else [], start=1):
+            w.execute("insert into canned_replies (title, text, position, updated_at)"
+                      " values (?, ?, ?, ?)", [item["title"], item["text"], position * 10, now_iso()])
+        w.execute("insert into meta (key, value) values ('console_canned_seeded', ?)", [now_iso()])
+    return len(items) if empty else 0
+
+
+console_cli = AppGroup("console", help="オペレーターコンソール")
+
+
+@console_cli.command("followups", help="期限を過ぎた連絡の予定を通知します（cronで数分ごとに実行）")
+def followups_command() -> None:
+    alerts = current_app.extensions["ninbai"].extra.get("alerts")
+    clock = current_app.extensions["ninbai"].extra.get("console_clock")
+    raised = alerts.raise_overdue(clock() if clock else None) if alerts else []
+    if alerts:
+        alerts.join()
+    click.echo(f"期限切れの連絡予定: {len(raised)}件を通知しました")

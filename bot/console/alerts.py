@@ -4,6 +4,8 @@ Design:
 
 * :meth:`Alerts.hook` is an ``Engine.hooks`` function, called after each
   event's transaction with ``(conversation_row, signals)``.
+* ``crisis`` when the summary carries ``crisis`` (or the ``crisis`` signal);
+  ``followup_due`` once per follow-up past due (:meth:`Alerts.raise_overdue`);
 * ``hot_lead`` when the conversation's urgency is ``hot``; ``wants_human``
   when it waits for a person (status ``waiting``, or the signals ``handoff`` /
   ``lead``). The alerts row is inserted once per conversation and kind
@@ -29,11 +31,11 @@ import urllib.request
 import uuid
 from typing import Any
 
-from bot.storage import Storage, dumps, now_iso
+from bot.storage import Storage, dumps, loads, now_iso
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("hot_lead", "wants_human")
+KINDS = ("hot_lead", "wants_human", "crisis", "followup_due")
 URGENCY_JA = {"hot": "高", "warm": "中", "cold": "低"}
 
 
@@ -51,6 +53,10 @@ def alert_text(kind: str, conv: dict[str, Any], link: str) -> str:
     urgency = URGENCY_JA.get(conv.get("urgency") or "", "未判定")
     if kind == "hot_lead":
         head = "【任売相談】緊急度の高い相談があります"
+    elif kind == "crisis":
+        head = "【任売相談】危機の可能性がある相談です。すぐに対応してください"
+    elif kind == "followup_due":
+        head = "【任売相談】約束した連絡の期限を過ぎています"
     else:
         head = "【任売相談】担当者との相談を希望しています"
     return f"{head}（緊急度: {urgency}）\n{link}"
@@ -78,6 +84,8 @@ class Alerts:
         kinds = []
         if conv.get("status") == "closed":
             return kinds
+        if "crisis" in signals or (loads(conv.get("summary"), {}) or {}).get("crisis"):
+            kinds.append("crisis")
         if conv.get("urgency") == "hot":
             kinds.append("hot_lead")
         if conv.get("status") == "waiting" or signals & {"handoff", "lead"}:
@@ -107,6 +115,28 @@ class Alerts:
                 [conv_id, kind, now_iso(), conv_id, kind],
             )
             return cur.lastrowid if cur.rowcount == 1 else None
+
+    def raise_overdue(self, now: Any = None) -> list[int]:
+        """A follow-up past due raises the alert a hot lead raises (console badge,
+        desktop notification, LINE / webhook), once per follow-up. Called by the
+        console's polls and ``flask console followups``."""
+        from bot.console.service import overdue_followups
+
+        raised = []
+        for f in overdue_followups(self.storage, now):
+            with self.storage.write() as db:
+                cur = db.execute("update followups set alerted_at = ? where id = ? and alerted_at is null",
+                                 [now_iso(), f["id"]])
+                if cur.rowcount != 1:
+                    continue  # another poll raised it
+                alert_id = db.execute(
+                    "insert into alerts (conversation_id, kind, created_at, notified)"
+                    " values (?, 'followup_due', ?, '{}')", [f["conversation_id"], now_iso()]).lastrowid
+            raised.append(alert_id)
+            conv = self.storage.conversation(f["conversation_id"])
+            logger.info("alert followup_due for conversation %s", f["conversation_id"])
+            self.notify_async(alert_id, "followup_due", conv)
+        return raised
 
     # -- outgoing notifications ------------------------------------------------
     def link(self, conv_id: int) -> str:

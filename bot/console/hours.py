@@ -92,8 +92,13 @@ def now_jst() -> dt.datetime:
 
 
 def make_answer_filter(hours: tuple[dt.time, dt.time],
-                       clock: Callable[[], dt.datetime] = now_jst) -> Callable[[Any, Any], None]:
-    """An ``Engine.answer_filters`` function: adds the note to a handoff answer out of hours."""
+                       clock: Callable[[], dt.datetime] = now_jst,
+                       storage: Any = None) -> Callable[[Any, Any], None]:
+    """An ``Engine.answer_filters`` function: adds the note to a handoff answer out of hours.
+
+    With ``storage``, the promise the note makes becomes a follow-up due at the
+    next opening (written in the engine's transaction: kept only if the answer is).
+    """
 
     def out_of_hours_note(conv: dict, result: Any) -> None:
         if "handoff" not in (getattr(result, "signals", None) or ()):
@@ -101,9 +106,15 @@ def make_answer_filter(hours: tuple[dt.time, dt.time],
         answer = getattr(result, "answer", None)
         if answer is None or not answer.messages:
             return
-        note = reply_note(clock(), hours)
+        now = clock()
+        note = reply_note(now, hours)
         if not note:
             return
+        if storage is not None:
+            from bot.console.service import add_promise
+
+            add_promise(storage, conv["id"], next_opening(now, hours),
+                        "営業時間外の自動応答で、この時刻以降の連絡を約束しました")
         last = answer.messages[-1]
         if getattr(last, "type", None) == "text":
             last.text = f"{last.text}\n\n{note}"
@@ -111,3 +122,47 @@ def make_answer_filter(hours: tuple[dt.time, dt.time],
             answer.say(note)
 
     return out_of_hours_note
+
+
+# The time slots of the dialog's question 「ご連絡してよい時間帯は」 (content: contact_time).
+SLOTS = {"morning": (dt.time(9, 0), dt.time(12, 0)), "afternoon": (dt.time(13, 0), dt.time(17, 0)),
+         "evening": (dt.time(17, 0), dt.time(23, 59))}
+
+
+def slot_due(now: dt.datetime, hours: tuple[dt.time, dt.time], preferred: str | None) -> dt.datetime:
+    """When a contact promised 「ご希望の時間帯に」 falls due: the next business day's
+    slot start (within business hours), today's when still ahead or under way."""
+    now = _jst(now)
+    if preferred not in SLOTS:
+        return next_opening(now, hours)
+    start = max(SLOTS[preferred][0], hours[0])
+    end = min(SLOTS[preferred][1], hours[1])
+    if start >= end:  # the slot lies outside business hours: the next opening
+        return next_opening(now, hours)
+    day = now.date()
+    if is_business_day(day) and now.time() < end:
+        return max(now, dt.datetime.combine(day, start, tzinfo=JST))
+    day += dt.timedelta(days=1)
+    while not is_business_day(day):
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, start, tzinfo=JST)
+
+
+def make_lead_hook(hours: tuple[dt.time, dt.time], storage: Any,
+                   clock: Callable[[], dt.datetime] = now_jst) -> Callable[[dict, set], None]:
+    """An ``Engine.hooks`` function: the bot's 「相談員から、ご希望の時間帯にご連絡します」
+    (signal ``lead``) becomes a follow-up due at the start of that slot."""
+
+    def lead_promise(conv: dict, signals: set) -> None:
+        if "lead" not in (signals or ()):
+            return
+        from bot.console.service import TIME_LABELS, add_promise
+        from bot.storage import loads
+
+        preferred = ((loads(conv.get("data"), {}) or {}).get("contact") or {}).get("preferred_time")
+        label = TIME_LABELS.get(preferred, "")
+        with storage.write():
+            add_promise(storage, conv["id"], slot_due(clock(), hours, preferred),
+                        f"ボットが「ご希望の時間帯{'（' + label + '）' if label else ''}に連絡」と約束しました")
+
+    return lead_promise

@@ -74,7 +74,7 @@ SPECIAL_LABELS = {
     "leaseback_wish": "リースバック希望",
     "credit_record": "信用情報への登録",
 }
-TIME_LABELS = {"morning": "午前", "afternoon": "午後", "evening": "夕方以降", "anytime": "いつでも"}
+TIME_LABELS = {"morning": "午前", "afternoon": "午後", "evening": "夕方以降", "any": "いつでも", "anytime": "いつでも"}
 WEEKDAYS = "月火水木金土日"
 MAX_REPLY = 2000
 MAX_NOTE = 2000
@@ -189,6 +189,81 @@ def excerpt(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+# -- what the dialog's summary says: read in ONE place ------------------------------
+CRISIS_TAG = "危機・要配慮"
+PLAN_MARGIN = dt.timedelta(days=1)  # the planning day is this much before the legal last day
+URGENT_DAYS = 7  # days left under this: shown in red
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def plan_day(summary: dict[str, Any]) -> tuple[dt.date | None, bool]:
+    """The planning day (売却計画の目標日) and whether it is an estimate.
+
+    ``plan_by`` when the summary carries it (top level or in ``time_left``),
+    else the legal last day minus :data:`PLAN_MARGIN`, else the start of the
+    estimated 開札 range minus the same margin and a day (an estimate).
+    """
+    tl = summary.get("time_left") or {}
+    estimate = bool(tl.get("is_estimate"))
+    for value in (summary.get("plan_by"), tl.get("plan_by")):
+        if _date(value):
+            return _date(value), estimate
+    legal = _date(tl.get("legal_last_day") or summary.get("legal_last_day"))
+    if legal and not estimate:
+        return legal - PLAN_MARGIN, False
+    start = _date(tl.get("estimate_from"))
+    if start:
+        return start - dt.timedelta(days=1) - PLAN_MARGIN, True
+    return None, estimate
+
+
+def facts(conv: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """What a row and the banners show about a case, from its stored summary.
+
+    The only reader of ``conversations.summary`` for the inbox: stage, days
+    left to the planning day (computed from the dates, so never stale),
+    reasons as short tags, the crisis flag.
+    """
+    try:
+        summary = loads(conv.get("summary"), {}) or {}
+    except ValueError:
+        summary = {}
+    if not isinstance(summary, dict):
+        summary = {}
+    stage = summary.get("stage")
+    day, estimate = plan_day(summary)
+    days = (day - today).days if day else None
+    if days is None:
+        days_label = ""
+    elif days < 0:
+        days_label = "計画日を過ぎています"
+    else:
+        days_label = f"計画日まで{'約' if estimate else 'あと'}{days}日"
+    crisis = bool(summary.get("crisis"))
+    # "開札まで8日" was true the day it was written: the days column says it freshly.
+    tags = [r for r in summary.get("reasons") or [] if isinstance(r, str) and not r.startswith("開札まで")]
+    if crisis:
+        tags.insert(0, CRISIS_TAG)
+    return {
+        "stage": stage or "",
+        "stage_label": STAGE_LABELS.get(stage, "") if stage and stage != "unknown" else "",
+        "days": days,
+        "days_label": days_label,
+        "days_title": f"売却計画の目標日: {jp_date(day)}" + ("（目安）" if estimate else "") if day else "",
+        "days_urgent": days is not None and days < URGENT_DAYS,
+        "tags": tags[:4],
+        "crisis": crisis,
+    }
+
+
 # -- ranking ---------------------------------------------------------------------------
 def _fresh_days(summary: dict[str, Any], today: dt.date) -> int | None:
     tl = summary.get("time_left") or {}
@@ -220,16 +295,48 @@ def sort_key(conv: dict[str, Any], today: dt.date) -> tuple:
         logger.exception("inbox_sort_key failed for conversation %s", conv.get("id"))
         key = (9, 9, 0, 0)
     last = parse_ts(conv.get("last_user_at") or conv.get("updated_at"))
-    return key + (-(last.timestamp() if last else 0), -conv["id"])
+    return (0 if summary.get("crisis") else 1,) + key + (-(last.timestamp() if last else 0), -conv["id"])
 
 
 # -- the inbox ------------------------------------------------------------------------------
+SOON = dt.timedelta(hours=1)  # a follow-up due within this is "due soon"
+SENDER_PREFIX = {"user": "", "bot": "ボット: ", "operator": "担当: "}
+
+
+def person_name(contact_name: str | None, data: Any, channel: str) -> str:
+    """The name staff call a case by: the name given, else the LINE name."""
+    contact = (loads(data, {}) if isinstance(data, str) else data or {}).get("contact") or {}
+    return contact.get("name") or contact_name or ("Webの訪問者" if channel == "web" else "LINEユーザー")
+
+
+def followup_view(due_at: str | None, now: dt.datetime) -> dict[str, Any] | None:
+    due = parse_ts(due_at)
+    if due is None:
+        return None
+    state = "overdue" if due <= now else ("soon" if due - now <= SOON else "later")
+    label = {"overdue": "連絡期限切れ", "soon": "まもなく連絡", "later": "連絡予定"}[state]
+    return {"state": state, "label": f"{label} {jst_time(due_at)}", "due_at": due_at}
+
+
 def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
-          limit: int = 300, today: dt.date | None = None) -> list[dict[str, Any]]:
+          limit: int = 300, today: dt.date | None = None,
+          ids: list[int] | None = None, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The ranked rows: why (stage, days left, reasons), the homeowner's last words,
+    how long they have waited, and the next contact owed (follow-up; due soon or
+    overdue as of ``now``, the console's clock)."""
     today = today or today_jst()
-    where, params = [], []
-    if status == "open":
-        where.append("c.status != 'closed'")
+    clock_now = now or dt.datetime.now(dt.UTC)
+    where: list[str] = []
+    params: list[Any] = []
+    if ids is not None:
+        where.append(f"c.id in ({','.join('?' * len(ids))})" if ids else "0")
+        params.extend(ids)
+    elif status == "open":  # a contact still owed keeps a closed case in view
+        where.append("(c.status != 'closed' or exists (select 1 from followups f"
+                     " where f.conversation_id = c.id and f.done_at is null))")
+    elif status == "followup":
+        where.append("exists (select 1 from followups f where f.conversation_id = c.id"
+                     " and f.done_at is null)")
     elif status in STATUS_LABELS:
         where.append("c.status = ?")
         params.append(status)
@@ -242,11 +349,19 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
         select c.*, ct.display_name as contact_name, ct.blocked as blocked,
           (select count(*) from alerts a where a.conversation_id = c.id and a.seen_at is null) as new_alerts,
           lm.kind as last_kind, lm.text as last_text, lm.payload as last_payload,
-          lm.sender as last_sender, lm.created_at as last_at
+          lm.sender as last_sender, lm.created_at as last_at,
+          um.id as user_msg_id, um.kind as user_kind, um.text as user_text, um.payload as user_payload,
+          (select max(m.id) from messages m where m.conversation_id = c.id
+             and m.sender = 'operator') as operator_msg_id,
+          (select min(f.due_at) from followups f where f.conversation_id = c.id
+             and f.done_at is null) as next_due
         from conversations c
         join contacts ct on ct.id = c.contact_id
         left join messages lm on lm.id = (
           select max(m.id) from messages m where m.conversation_id = c.id and m.kind != 'follow')
+        left join messages um on um.id = (
+          select max(m.id) from messages m where m.conversation_id = c.id and m.sender = 'user'
+            and m.kind not in ('follow', 'unfollow', 'unknown'))
     """
     if where:
         sql += " where " + " and ".join(where)
@@ -254,19 +369,23 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
     params.append(limit)
     rows = list(storage.db.query(sql, params))
     rows.sort(key=lambda r: sort_key(r, today))
+    if status == "followup" and ids is None:  # the contacts owed, soonest due first
+        rows.sort(key=lambda r: parse_ts(r["next_due"]) or clock_now)
     names = _names(storage)
     now = dt.datetime.now(dt.UTC)
     out = []
     for r in rows:
-        data = loads(r["data"], {}) or {}
-        contact = data.get("contact") or {}
         last = {"kind": r["last_kind"], "text": r["last_text"], "payload": r["last_payload"]}
-        sender = {"user": "", "bot": "ボット: ", "operator": "担当: "}.get(r["last_sender"] or "", "")
+        said = {"kind": r["user_kind"], "text": r["user_text"], "payload": r["user_payload"]}
+        f = facts(r, today)
+        # waiting for a person: they wrote after the last operator message, and a
+        # person is expected (asked for one, or taken over)
+        waiting = bool(r["user_msg_id"]) and (r["operator_msg_id"] or 0) < r["user_msg_id"] \
+            and r["status"] in ("waiting", "operator")
         out.append(
             {
                 "id": r["id"],
-                "name": contact.get("name") or r["contact_name"] or (
-                    "Webの訪問者" if r["channel"] == "web" else "LINEユーザー"),
+                "name": person_name(r["contact_name"], r["data"], r["channel"]),
                 "channel": r["channel"],
                 "channel_label": CHANNEL_LABELS.get(r["channel"], r["channel"]),
                 "status": r["status"],
@@ -274,14 +393,19 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
                 "owner_id": r["owner_id"],
                 "owner": names.get(r["owner_id"]) if r["owner_id"] else None,
                 "unread": r["unread"] or 0,
-                "urgency": r["urgency"] or "",
-                "urgency_label": URGENCY_LABELS.get(r["urgency"] or "", "—"),
+                "urgency": "crisis" if f["crisis"] else (r["urgency"] or ""),
+                "urgency_label": "危機" if f["crisis"] else URGENCY_LABELS.get(r["urgency"] or "", "—"),
                 "lead_score": r["lead_score"] or 0,
                 "kaisatsu": jp_date(r["kaisatsu"]) if r["kaisatsu"] else "",
-                "excerpt": sender + excerpt(describe_message(last)) if r["last_kind"] else "",
+                **f,
+                "said": excerpt(describe_message(said), 80) if r["user_kind"] else "",
+                "excerpt": SENDER_PREFIX.get(r["last_sender"] or "", "")
+                + excerpt(describe_message(last)) if r["last_kind"] else "",
                 "last_user_at": r["last_user_at"],
                 "last_user_ago": ago(r["last_user_at"], now) if r["last_user_at"] else "",
                 "last_user_time": jst_time(r["last_user_at"]),
+                "waiting": waiting,
+                "followup": followup_view(r["next_due"], clock_now),
                 "new_alerts": r["new_alerts"],
                 "blocked": bool(r["blocked"]),
                 "version": r["version"],
@@ -296,21 +420,28 @@ def _names(storage: Storage) -> dict[int, str]:
 
 
 def alert_summary(storage: Storage) -> dict[str, Any]:
+    """Unseen alerts, newest first, each naming the person (for the banner and
+    the desktop notifications)."""
     rows = list(storage.db.query(
-        "select a.id, a.conversation_id, a.kind, a.created_at from alerts a"
+        "select a.id, a.conversation_id, a.kind, a.created_at, c.data, c.channel,"
+        " ct.display_name as contact_name from alerts a"
+        " left join conversations c on c.id = a.conversation_id"
+        " left join contacts ct on ct.id = c.contact_id"
         " where a.seen_at is null order by a.id desc limit 50"))
     return {
         "unseen": len(rows),
         "latest_id": rows[0]["id"] if rows else 0,
         "items": [
             {"id": r["id"], "conversation_id": r["conversation_id"], "kind": r["kind"],
+             "name": person_name(r["contact_name"], r["data"], r["channel"] or ""),
              "label": ALERT_LABELS.get(r["kind"], r["kind"]), "ago": ago(r["created_at"])}
             for r in rows[:10]
         ],
     }
 
 
-ALERT_LABELS = {"hot_lead": "緊急度の高い相談", "wants_human": "担当者を希望"}
+ALERT_LABELS = {"hot_lead": "緊急度の高い相談", "wants_human": "担当者を希望",
+                "crisis": "危機の可能性（すぐ対応）", "followup_due": "約束した連絡の期限切れ"}
 
 
 def mark_alerts_seen(storage: Storage, conversation_id: int | None = None) -> int:
@@ -377,8 +508,9 @@ def conversation_state(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def case_card(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
+def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
     """The case card: what the dialog learned, dates spelled out, contact details."""
+    today = today or today_jst()
     summary = loads(conv["summary"], {}) or {}
     data = loads(conv["data"], {}) or {}
     answers = dict(data.get("answers") or {})
@@ -424,9 +556,13 @@ def case_card(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
     if tl.get("auction_start_from") and tl.get("auction_start_to"):
         deadlines.append(("競売開始の目安",
                           f"{jp_date(tl['auction_start_from'])}〜{jp_date(tl['auction_start_to'])}"))
-    days = _fresh_days(summary, today_jst())
+    days = _fresh_days(summary, today)
     if days is not None and tl.get("legal_last_day") and not tl.get("is_estimate"):
         deadlines.append(("最終日まで", f"あと{days}日" if days >= 0 else "過ぎています"))
+    f = facts(conv, today)
+    if f["days_label"]:
+        deadlines.insert(0, ("計画日まで", f["days_label"].removeprefix("計画日まで")
+                             if f["days"] is not None and f["days"] >= 0 else "過ぎています"))
 
     ownership: list[tuple[str, str]] = [
         ("共有名義", yes_no(answers.get("co_owned"))),
@@ -450,6 +586,8 @@ def case_card(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
         contact_rows.append(("連絡方法", "LINEで連絡"))
     if contact.get("preferred_time"):
         contact_rows.append(("希望時間帯", TIME_LABELS.get(contact["preferred_time"], contact["preferred_time"])))
+    for p in proposals(storage, conv)["confirmed"]:
+        contact_rows.append((f"{p['kind_label']}（チャットで入力）", p["value"]))
     contact_rows.append(("連絡の同意", "同意済み" if contact.get("consented") else "未同意"))
     if contact_row and contact_row.get("blocked"):
         contact_rows.append(("LINE", "ブロックされています"))
@@ -462,7 +600,8 @@ def case_card(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
         "score": conv["lead_score"] or 0,
         "urgency": conv["urgency"] or "",
         "urgency_label": URGENCY_LABELS.get(conv["urgency"] or "", "—"),
-        "reasons": list(summary.get("reasons") or []),
+        "reasons": f["tags"],
+        "crisis": f["crisis"],
         "special": [SPECIAL_LABELS.get(s, s) for s in summary.get("special_cases") or []],
         "step": summary.get("step") or conv.get("step") or "",
     }
@@ -663,3 +802,212 @@ def save_canned(storage: Storage, user_id: int, title: str, text: str, position:
 
 def delete_canned(storage: Storage, canned_id: int) -> None:
     storage.db.execute("delete from canned_replies where id = ?", [canned_id])
+
+
+# -- follow-ups: every promise to contact someone, until an operator marks it done -----------
+FOLLOWUP_KINDS = {"promise": "ボットの約束", "callback": "折り返し"}
+MAX_AHEAD = dt.timedelta(days=366)
+
+
+def add_promise(storage: Storage, conv_id: int, due: dt.datetime, note: str) -> int | None:
+    """The bot promised a contact by ``due``: one open promise per case (the earliest
+    due wins). Called inside the engine's transaction (see ``hours``)."""
+    due_at = due.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    row = storage.db.execute(
+        "select id, due_at from followups where conversation_id = ? and kind = 'promise'"
+        " and done_at is null", [conv_id]).fetchone()
+    if row:
+        if parse_ts(due_at) < parse_ts(row[1]):
+            storage.db.execute("update followups set due_at = ?, alerted_at = null where id = ?",
+                               [due_at, row[0]])
+        return None
+    return storage.db["followups"].insert(
+        {"conversation_id": conv_id, "kind": "promise", "due_at": due_at, "note": note,
+         "created_at": now_iso()}).last_pk
+
+
+def parse_local(value: str) -> dt.datetime:
+    """``<input type=datetime-local>`` (``2026-12-04T15:00``), read as JST."""
+    try:
+        t = dt.datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValueError("日時を正しく入力してください") from None
+    return t.replace(tzinfo=JST) if t.tzinfo is None else t
+
+
+def add_callback(storage: Storage, conv_id: int, user_id: int, when: str, note: str = "",
+                 now: dt.datetime | None = None) -> int:
+    """An operator's "call back at": a follow-up due at ``when`` (JST)."""
+    get_conversation(storage, conv_id)
+    due = parse_local(when)
+    now = now or dt.datetime.now(dt.UTC)
+    if due < now - dt.timedelta(minutes=5):
+        raise ValueError("過去の日時は指定できません")
+    if due > now + MAX_AHEAD:
+        raise ValueError("1年以内の日時を指定してください")
+    note = (note or "").strip()[:200]
+    return storage.db["followups"].insert(
+        {"conversation_id": conv_id, "kind": "callback",
+         "due_at": due.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
+         "note": note, "created_by": user_id, "created_at": now_iso()}).last_pk
+
+
+def done_followup(storage: Storage, followup_id: int, user_id: int) -> dict[str, Any]:
+    row = storage.db.execute("select conversation_id from followups where id = ?",
+                             [followup_id]).fetchone()
+    if row is None:
+        raise NotFound(followup_id)
+    cur = storage.db.execute(
+        "update followups set done_at = ?, done_by = ? where id = ? and done_at is null",
+        [now_iso(), user_id, followup_id])
+    if cur.rowcount != 1:
+        raise Conflict("この予定はすでに完了しています")
+    return {"conversation_id": row[0]}
+
+
+def followups(storage: Storage, conv_id: int, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Open follow-ups (soonest first), then the last three done."""
+    now = now or dt.datetime.now(dt.UTC)
+    names = _names(storage)
+    rows = list(storage.db.query(
+        "select * from followups where conversation_id = ? and done_at is null order by due_at",
+        [conv_id]))
+    rows += list(storage.db.query(
+        "select * from followups where conversation_id = ? and done_at is not null"
+        " order by done_at desc limit 3", [conv_id]))
+    out = []
+    for r in rows:
+        view = followup_view(r["due_at"], now) or {}
+        out.append({
+            "id": r["id"], "kind": r["kind"], "kind_label": FOLLOWUP_KINDS.get(r["kind"], r["kind"]),
+            "due": jst_time(r["due_at"]), "state": "done" if r["done_at"] else view.get("state"),
+            "note": r["note"] or "",
+            "by": names.get(r["created_by"], "ボット") if r["created_by"] else "ボット",
+            "done": bool(r["done_at"]),
+            "done_label": f"{names.get(r['done_by'], '?')}・{jst_time(r['done_at'])}" if r["done_at"] else "",
+        })
+    return out
+
+
+def overdue_followups(storage: Storage, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Open follow-ups past due whose alert was not raised yet."""
+    now = now or dt.datetime.now(dt.UTC)
+    return list(storage.db.query(
+        "select * from followups where done_at is null and alerted_at is null and due_at <= ?"
+        " order by due_at", [now.astimezone(dt.UTC).isoformat(timespec="milliseconds")]))
+
+
+# -- contact details typed in the chat: proposed, confirmed with one click -------------------
+PROPOSAL_KINDS = {"phone": "電話", "email": "メール", "time": "希望の時間"}
+
+
+def proposals(storage: Storage, conv: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """``{"open": [...], "confirmed": [...]}``; a number the dialog already has is not proposed."""
+    from bot.console.contacts import digits
+
+    contact = _contact(conv)
+    known_phone = digits(contact.get("phone") or "")
+    known_mail = (contact.get("email") or "").lower()
+    out: dict[str, list[dict[str, Any]]] = {"open": [], "confirmed": []}
+    for r in storage.db.query(
+        "select p.*, m.created_at as said_at from contact_proposals p"
+        " left join messages m on m.id = p.message_id"
+        " where p.conversation_id = ? and p.status != 'dismissed' order by p.id", [conv["id"]]
+    ):
+        if r["status"] == "proposed" and (
+                (r["kind"] == "phone" and known_phone and r["digits"] == known_phone)
+                or (r["kind"] == "email" and r["value"] == known_mail)):
+            continue
+        out["open" if r["status"] == "proposed" else "confirmed"].append({
+            "id": r["id"], "kind": r["kind"], "kind_label": PROPOSAL_KINDS.get(r["kind"], r["kind"]),
+            "value": r["value"], "said_at": jst_time(r["said_at"]),
+        })
+    return out
+
+
+def decide_proposal(storage: Storage, conv_id: int, proposal_id: int, user_id: int,
+                    confirm: bool) -> dict[str, Any]:
+    row = storage.db.execute(
+        "select kind, message_id from contact_proposals where id = ? and conversation_id = ?",
+        [proposal_id, conv_id]).fetchone()
+    if row is None:
+        raise NotFound(proposal_id)
+    cur = storage.db.execute(
+        "update contact_proposals set status = ?, decided_by = ?, decided_at = ?"
+        " where id = ? and status = 'proposed'",
+        ["confirmed" if confirm else "dismissed", user_id, now_iso(), proposal_id])
+    if cur.rowcount != 1:
+        raise Conflict("この連絡先はすでに確認済みです")
+    if confirm:  # the case card changed: every open console redraws it
+        storage.db.execute("update conversations set version = coalesce(version, 0) + 1 where id = ?",
+                           [conv_id])
+    return {"kind": row[0], "message_id": row[1]}
+
+
+def _contact(conv: dict[str, Any]) -> dict[str, Any]:
+    contact = dict((loads(conv.get("data"), {}) or {}).get("contact") or {})
+    contact.update((loads(conv.get("summary"), {}) or {}).get("contact") or {})
+    return contact
+
+
+# -- search -----------------------------------------------------------------------------
+def search_kind(q: str) -> str:
+    from bot.console.contacts import digits
+
+    if "@" in q:
+        return "email"
+    d = digits(q)
+    if len(d) >= 4 and len(d) >= len(q.replace(" ", "").replace("-", "")) * 0.6:
+        return "phone"
+    return "words"
+
+
+def search(storage: Storage, me: int, q: str, limit: int = 50, today: dt.date | None = None,
+           now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Cases by name, LINE display name, phone (any writing), e-mail or words the
+    homeowner wrote (the trigram FTS index on their messages); ranked like the inbox."""
+    from bot.console.contacts import digits
+
+    q = " ".join((q or "").split())[:100]
+    if not q:
+        return []
+    ids: set[int] = set()
+    kind = search_kind(q)
+    like = f"%{q.lower()}%"
+    if kind == "phone":
+        d = digits(q)
+        ids |= {r[0] for r in storage.db.execute(
+            "select conversation_id from contact_proposals where kind = 'phone' and digits like ?",
+            [f"%{d}%"])}
+        for cid, a, b in storage.db.execute(
+            "select id, json_extract(data, '$.contact.phone'), json_extract(summary, '$.contact.phone')"
+            " from conversations where coalesce(json_extract(data, '$.contact.phone'),"
+            " json_extract(summary, '$.contact.phone')) is not null"):
+            if d in digits(str(a or "")) or d in digits(str(b or "")):
+                ids.add(cid)
+    elif kind == "email":
+        ids |= {r[0] for r in storage.db.execute(
+            "select conversation_id from contact_proposals where kind = 'email' and value like ?",
+            [like])}
+        ids |= {r[0] for r in storage.db.execute(
+            "select id from conversations where lower(coalesce(json_extract(data, '$.contact.email'),"
+            " json_extract(summary, '$.contact.email'), '')) like ?", [like])}
+    # names: the name given in the chat, the LINE display name
+    ids |= {r[0] for r in storage.db.execute(
+        "select c.id from conversations c join contacts ct on ct.id = c.contact_id"
+        " where lower(coalesce(ct.display_name, '')) like ?"
+        " or lower(coalesce(json_extract(c.data, '$.contact.name'), '')) like ?", [like, like])}
+    # words they wrote: the trigram index (3 characters or more), else a plain scan
+    if len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        ids |= {r[0] for r in storage.db.execute(
+            "select m.conversation_id from messages_fts f join messages m on m.id = f.rowid"
+            " where messages_fts match ? limit 500", [phrase])}
+    else:
+        ids |= {r[0] for r in storage.db.execute(
+            "select distinct conversation_id from messages where direction = 'in' and text like ?"
+            " order by id desc limit 500", [like])}
+    if not ids:
+        return []
+    # rank every match (like the inbox), then show the first ``limit``
+    return inbox(storage, me, status="all", ids=sorted(ids), limit=len(ids), today=today, now=now)[:limit]

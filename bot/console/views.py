@@ -42,6 +42,16 @@ def _storage() -> Any:
     return _services().storage
 
 
+def _today() -> dt.date:
+    return _services().engine.today()
+
+
+def _now() -> dt.datetime:
+    """The console's clock (``CONSOLE_CLOCK`` in tests): follow-ups fall due by it."""
+    clock = _services().extra.get("console_clock")
+    return clock().astimezone(dt.UTC) if clock else dt.datetime.now(dt.UTC)
+
+
 def _is_admin() -> bool:
     return current_user.role == "admin"
 
@@ -80,7 +90,7 @@ def coming():
 # -- inbox ---------------------------------------------------------------------------
 def _filters() -> tuple[str, str]:
     status = request.args.get("status", "open")
-    if status not in ("open", "all", *service.STATUS_LABELS):
+    if status not in ("open", "all", "followup", *service.STATUS_LABELS):
         status = "open"
     owner = request.args.get("owner", "all")
     if owner not in ("all", "mine", "unassigned"):
@@ -97,10 +107,18 @@ def inbox():
         title="受信箱",
         status=status,
         owner=owner,
-        rows=service.inbox(_storage(), current_user.id, status, owner),
+        rows=service.inbox(_storage(), current_user.id, status, owner, today=_today(), now=_now()),
         alerts=service.alert_summary(_storage()),
         poll_ms=int(current_app.config.get("CONSOLE_POLL_MS", 2500)),
     )
+
+
+def _alerts() -> dict[str, Any]:
+    """Unseen alerts, after raising those of follow-ups that just went past due."""
+    alerts = _services().extra.get("alerts")
+    if alerts is not None:
+        alerts.raise_overdue(_now())
+    return service.alert_summary(_storage())
 
 
 @bp.get("/api/inbox")
@@ -108,13 +126,41 @@ def inbox():
 def api_inbox():
     status, owner = _filters()
     storage = _storage()
+    alerts = _alerts()
+    rows = service.inbox(storage, current_user.id, status, owner, today=_today(), now=_now())
     return jsonify(
         {
-            "rows": service.inbox(storage, current_user.id, status, owner),
-            "alerts": service.alert_summary(storage),
+            "rows": rows,
+            "rows_html": render_template("console/_rows.html", rows=rows),
+            "alerts": alerts,
             "me": current_user.id,
         }
     )
+
+
+# -- search ---------------------------------------------------------------------------
+def _search() -> tuple[str, list[dict[str, Any]]]:
+    q = request.args.get("q", "").strip()
+    rows = service.search(_storage(), current_user.id, q, today=_today(), now=_now()) if q else []
+    if q:
+        audit.record("search", "conversation", None,
+                     {"kind": service.search_kind(q), "results": len(rows)})
+    return q, rows
+
+
+@bp.get("/search")
+@role_required(*STAFF)
+def search_page():
+    q, rows = _search()
+    return render_template("console/search.html", title="検索", q=q, rows=rows,
+                           alerts=service.alert_summary(_storage()))
+
+
+@bp.get("/api/search")
+@role_required(*STAFF)
+def api_search():
+    q, rows = _search()
+    return jsonify({"q": q, "rows": rows})
 
 
 @bp.post("/api/alerts/seen")
@@ -147,9 +193,12 @@ def conversation(conv_id: int):
         "console/conversation.html",
         title=f"相談 #{conv_id}",
         conv=conv,
+        person=service.person_name(contact.get("display_name") if contact else None, conv["data"],
+                                   conv["channel"]),
         state=service.conversation_state(storage, conv),
         contact=contact,
-        card=service.case_card(storage, conv),
+        card=service.case_card(storage, conv, _today()),
+        tasks=_tasks(storage, conv),
         notes=service.notes(storage, conv_id),
         canned=service.canned(storage),
         staff=service.staff(storage),
@@ -172,13 +221,19 @@ def api_conversation(conv_id: int):
         "messages": service.messages(storage, conv_id, after_id),
         "notes": service.notes(storage, conv_id),
         "me": current_user.id,
-        "alerts": service.alert_summary(storage),
+        "alerts": _alerts(),
+        "tasks_html": render_template("console/_tasks.html", tasks=_tasks(storage, conv), conv=conv),
     }
     known = request.args.get("version")
     if known != str(conv["version"]):
         payload["card_html"] = render_template("console/_card.html",
-                                               card=service.case_card(storage, conv))
+                                               card=service.case_card(storage, conv, _today()))
     return jsonify(payload)
+
+
+def _tasks(storage: Any, conv: dict[str, Any]) -> dict[str, Any]:
+    return {"followups": service.followups(storage, conv["id"], _now()),
+            "proposals": service.proposals(storage, conv)["open"]}
 
 
 def _state_response(conv_id: int, **extra: Any):
@@ -283,6 +338,56 @@ def api_note(conv_id: int):
         return _error(str(exc), 400)
     audit.record("note", "conversation", conv_id, {"note_id": note_id})
     return jsonify({"ok": True, "notes": service.notes(_storage(), conv_id)})
+
+
+# -- follow-ups and contact details typed in the chat --------------------------------
+@bp.post("/api/c/<int:conv_id>/followups")
+@role_required(*STAFF)
+def api_followup_add(conv_id: int):
+    _conv_or_404(conv_id)
+    body = _json_body()
+    due, note = body.get("due_at", ""), body.get("note", "")
+    try:
+        fid = service.add_callback(_storage(), conv_id, current_user.id,
+                                   due if isinstance(due, str) else "", note if isinstance(note, str) else "",
+                                   now=_now())
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    audit.record("followup_add", "conversation", conv_id, {"followup_id": fid})
+    return _state_response(conv_id, followup_id=fid)
+
+
+@bp.post("/api/followups/<int:followup_id>/done")
+@role_required(*STAFF)
+def api_followup_done(followup_id: int):
+    try:
+        row = service.done_followup(_storage(), followup_id, current_user.id)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    audit.record("followup_done", "conversation", row["conversation_id"], {"followup_id": followup_id})
+    return _state_response(row["conversation_id"])
+
+
+@bp.post("/api/c/<int:conv_id>/proposals/<int:proposal_id>")
+@role_required(*STAFF)
+def api_proposal(conv_id: int, proposal_id: int):
+    _conv_or_404(conv_id)
+    confirm = bool(_json_body().get("confirm"))
+    try:
+        row = service.decide_proposal(_storage(), conv_id, proposal_id, current_user.id, confirm)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    # recorded as given in the chat: which message, by whom, when (the value stays in the case)
+    audit.record("contact_confirm" if confirm else "contact_dismiss", "conversation", conv_id,
+                 {"kind": row["kind"], "source": "chat", "message_id": row["message_id"]})
+    storage = _storage()
+    conv = service.get_conversation(storage, conv_id)
+    return _state_response(conv_id, card_html=render_template("console/_card.html",
+                                                              card=service.case_card(storage, conv, _today())))
 
 
 # -- canned replies (admin) -----------------------------------------------------------

@@ -77,6 +77,33 @@
       o.start(); o.stop(audioCtx.currentTime + 0.45);
     } catch (e) { /* no audio: the badge is enough */ }
   }
+  /* desktop notifications (Notification API): permission asked once, on a click */
+  function canNotify() { return "Notification" in window; }
+  function setupNotify() {
+    var btn = $("cs-notify");
+    if (!btn || !canNotify()) return;
+    var asked = window.localStorage && localStorage.getItem("cs-notify-asked") === "1";
+    btn.hidden = Notification.permission !== "default" || asked;
+    btn.addEventListener("click", function () {
+      localStorage.setItem("cs-notify-asked", "1");
+      btn.hidden = true;
+      Promise.resolve(Notification.requestPermission()).then(function (p) {
+        toast(p === "granted" ? "デスクトップ通知をオンにしました" : "デスクトップ通知はオフのままです",
+              p === "granted" ? "ok" : "error");
+      });
+    });
+  }
+  function desktopNotify(a) {
+    if (!canNotify() || Notification.permission !== "granted") return;
+    try {
+      var n = new Notification("任売相談: " + a.label, {
+        body: (a.name ? a.name + "さん" : "#" + a.conversation_id) + "（受信箱で確認してください）",
+        tag: "ninbai-alert-" + a.id
+      });
+      n.onclick = function () { window.focus(); window.location.href = "/console/c/" + a.conversation_id; };
+    } catch (e) { /* e.g. Android Chrome needs a service worker: the badge still shows */ }
+  }
+
   function updateAlerts(alerts) {
     if (!alerts) return;
     var badge = $("cs-alert-badge");
@@ -84,14 +111,19 @@
       badge.textContent = alerts.unseen;
       badge.hidden = !alerts.unseen;
     }
-    if (lastAlertId !== null && alerts.latest_id > lastAlertId) beep();
+    if (lastAlertId === null) lastAlertId = parseInt(document.body.dataset.alertLatest, 10) || 0;
+    if (alerts.latest_id > lastAlertId) {
+      beep();
+      (alerts.items || []).filter(function (a) { return a.id > lastAlertId; })
+        .reverse().forEach(desktopNotify);
+    }
     lastAlertId = Math.max(lastAlertId || 0, alerts.latest_id || 0);
     var list = $("cs-alert-list");
     if (list) {
       list.textContent = "";
       (alerts.items || []).forEach(function (a) {
         var li = el("li", "cs-alert-list__item cs-alert-list__item--" + a.kind);
-        var link = el("a", null, "#" + a.conversation_id + " " + a.label);
+        var link = el("a", null, a.name + "さん: " + a.label);
         link.href = "/console/c/" + a.conversation_id;
         li.appendChild(link);
         li.appendChild(document.createTextNode(" "));
@@ -145,32 +177,6 @@
   }
 
   /* -- inbox ------------------------------------------------------------------------------- */
-  function rowElement(r) {
-    var li = el("li", "cs-row cs-row--" + (r.urgency || "none") + (r.unread ? " cs-row--unread" : ""));
-    li.dataset.id = r.id;
-    var a = el("a", "cs-row__link");
-    a.href = "/console/c/" + r.id;
-    a.appendChild(el("span", "cs-urg cs-urg--" + (r.urgency || "none"), r.urgency_label));
-    a.appendChild(el("span", "cs-row__name", r.name));
-    a.appendChild(el("span", "cs-chan cs-chan--" + r.channel, r.channel_label));
-    a.appendChild(el("span", "cs-status cs-status--" + r.status, r.status_label));
-    a.appendChild(el("span", "cs-row__owner", r.owner || "未割当"));
-    var unread = el("span", "cs-row__unread" + (r.unread ? "" : " cs-row__unread--zero"), r.unread);
-    unread.title = "未読";
-    a.appendChild(unread);
-    a.appendChild(el("span", "cs-row__excerpt", r.excerpt));
-    var meta = el("span", "cs-row__meta");
-    var agoEl = el("span", "cs-row__ago", r.last_user_ago);
-    agoEl.title = r.last_user_time || "";
-    meta.appendChild(agoEl);
-    meta.appendChild(el("span", "cs-row__score", "スコア " + r.lead_score));
-    if (r.kaisatsu) meta.appendChild(el("span", "cs-row__kaisatsu", "開札 " + r.kaisatsu));
-    if (r.new_alerts) meta.appendChild(el("span", "cs-row__alert", "通知"));
-    a.appendChild(meta);
-    li.appendChild(a);
-    return li;
-  }
-
   function setupInbox(root) {
     var list = $("cs-rows"), empty = $("cs-empty"), count = $("cs-count");
     var form = $("cs-filters");
@@ -182,21 +188,17 @@
       return params.toString();
     }
 
-    function render(rows) {
-      var json = JSON.stringify(rows);
-      if (json === lastJson) return;
-      lastJson = json;
-      var frag = document.createDocumentFragment();
-      rows.forEach(function (r) { frag.appendChild(rowElement(r)); });
-      list.textContent = "";
-      list.appendChild(frag);
+    function render(rows, html) {
+      if (html === lastJson) return;
+      lastJson = html;
+      list.innerHTML = html;  /* rendered (and escaped) by the server: console/_rows.html */
       empty.hidden = rows.length > 0;
       count.textContent = rows.length + "件";
     }
 
     var p = poller(function () {
       return api(root.dataset.api + "?" + query()).then(function (data) {
-        render(data.rows || []);
+        render(data.rows || [], data.rows_html || "");
         updateAlerts(data.alerts);
       });
     }, interval);
@@ -219,6 +221,8 @@
   function setupConversation(root) {
     var base = root.dataset.api;
     var me = parseInt(root.dataset.me, 10);
+    var isAdmin = root.dataset.admin === "1";
+    var lastTasks = null;
     var version = root.dataset.version;
     var lastId = 0;
     var state = null;
@@ -267,11 +271,13 @@
       status.className = "cs-status cs-status--" + s.status;
       $("cs-owner").textContent = s.owner ? "担当: " + s.owner : "担当なし";
       var mine = s.status === "operator" && s.owner_id === me;
+      var others = s.status === "operator" && !mine && !isAdmin;  /* a colleague's case */
       $("cs-takeover").hidden = !(s.status === "bot" || s.status === "waiting");
-      $("cs-handback").hidden = s.status !== "operator";
-      $("cs-close").hidden = s.status === "closed";
+      $("cs-handback").hidden = s.status !== "operator" || others;
+      $("cs-close").hidden = s.status === "closed" || others;
       $("cs-reopen").hidden = s.status !== "closed";
-      $("cs-assign").disabled = s.status === "closed";
+      $("cs-assign").closest("label").hidden = s.status === "closed" || others;
+      $("cs-composer").classList.toggle("cs-composer--off", !mine);
       reply.disabled = !mine;
       send.disabled = !mine;
       if (mine) note.textContent = s.channel === "line" ? "LINEで送信されます" : "ウェブチャットに表示されます";
@@ -292,8 +298,15 @@
           version = String(d.state.version);
         }
         renderNotes(d.notes || []);
+        renderTasks(d.tasks_html);
         updateAlerts(d.alerts);
       });
+    }
+
+    function renderTasks(html) {
+      if (html === undefined || html === lastTasks) return;
+      lastTasks = html;
+      $("cs-tasks").innerHTML = html;  /* rendered (and escaped) by the server: console/_tasks.html */
     }
 
     var p = poller(refresh, interval);
@@ -369,6 +382,38 @@
       }
     });
 
+    $("cs-tasks").addEventListener("click", function (ev) {
+      var btn = ev.target.closest("button");
+      if (!btn) return;
+      if (btn.dataset.proposal) {
+        btn.disabled = true;
+        var yes = btn.dataset.confirmValue === "1";
+        api(base + "/proposals/" + btn.dataset.proposal, { method: "POST", body: { confirm: yes } }).then(function (d) {
+          if (d.card_html !== undefined) $("cs-card").innerHTML = d.card_html;
+          toast(yes ? "連絡先として確定しました（チャットで入力）" : "候補から外しました", "ok");
+          p.now();
+        }, function (err) { toast(err.message); btn.disabled = false; });
+      } else if (btn.dataset.followupDone) {
+        btn.disabled = true;
+        api(root.dataset.doneBase + btn.dataset.followupDone + "/done", { method: "POST" }).then(function () {
+          toast("完了にしました", "ok");
+          p.now();
+        }, function (err) { toast(err.message); btn.disabled = false; });
+      }
+    });
+
+    $("cs-callback").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var at = $("cs-callback-at"), memo = $("cs-callback-note");
+      if (!at.value) return;
+      api(root.dataset.followups, { method: "POST", body: { due_at: at.value, note: memo.value } }).then(function () {
+        at.value = "";
+        memo.value = "";
+        toast("折り返しの予定を追加しました", "ok");
+        p.now();
+      }, function (err) { toast(err.message); });
+    });
+
     $("cs-note-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var box = $("cs-note"), text = box.value.trim();
@@ -382,6 +427,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupSound();
+    setupNotify();
     var inbox = $("cs-inbox");
     if (inbox) setupInbox(inbox);
     var conv = $("cs-conv");

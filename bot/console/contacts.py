@@ -1,0 +1,97 @@
+"""Contact details a homeowner types in the chat (phone, e-mail, a time to call).
+
+:func:`detect` is the one function that reads the text (swap it for the
+dialog's reader when that one is shared). :func:`hook` is an ``Engine.hooks``
+function: after each event it looks at the homeowner's newest text messages
+and stores what it found as *proposals* (``contact_proposals``); the operator
+confirms one with a click on the case card (see ``service.decide_proposal``).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from bot.storage import Storage, now_iso
+
+logger = logging.getLogger(__name__)
+
+# A Japanese phone number in any common writing: 090-1234-5678, 09012345678,
+# (03) 1234 5678, +81 90 1234 5678, ０９０ー１２３４ー５６７８ (NFKC first).
+_PHONE = re.compile(r"(?<![\d])(?:\+81[\s-]?|0)\d{1,4}(?:[\s\-‐－ー―(（)）.]*\d){6,9}(?![\d])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_TIME = re.compile(
+    r"(?:(?:明日|あした|今日|きょう|本日|明後日|あさって|(?:\d{1,2}月)?\d{1,2}日|[月火水木金土日]曜日?)の?\s*)?"
+    r"(?:(?:午前|午後|朝|夕方|夜)\s*)?\d{1,2}\s*(?:時|:\d{2})(?:\s*\d{1,2}分|半)?"
+    r"(?:\s*(?:以降|から|ごろ|頃|〜|~|以後|まで)(?:\s*\d{1,2}\s*時)?)?"
+    r"|(?:平日|土日|週末)?の?(?:午前中?|午後|夕方|夜)(?:以降)?"
+)
+_HOURS_WORDS = ("電話", "連絡", "都合", "時間", "なら", "以降", "から", "ごろ", "頃", "午前", "午後",
+                "夕方", "夜", "平日", "土日")
+
+
+def digits(text: str) -> str:
+    """Only the digits (full-width ones too), +81 written as 0: for comparing phone numbers."""
+    d = "".join(ch for ch in unicodedata.normalize("NFKC", text or "") if ch.isdigit())
+    if (text or "").strip().startswith(("+81", "＋８１")) and d.startswith("81"):
+        d = "0" + d[2:]
+    return d
+
+
+def detect(text: str) -> list[tuple[str, str]]:
+    """``[(kind, value)]`` found in one message: ``phone``, ``email``, ``time`` (as written)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    found: list[tuple[str, str]] = []
+    for m in _EMAIL.finditer(text):
+        found.append(("email", m.group(0).lower()))
+    without_mail = _EMAIL.sub(" ", text)
+    for m in _PHONE.finditer(without_mail):
+        number = digits(m.group(0))
+        if 10 <= len(number) <= 11:
+            found.append(("phone", re.sub(r"[‐－ー―]", "-", m.group(0).strip())))
+    rest = _PHONE.sub(" ", without_mail)
+    if any(w in rest for w in _HOURS_WORDS):
+        for m in _TIME.finditer(rest):
+            value = m.group(0).strip()
+            if value:
+                found.append(("time", value))
+                break
+    return found
+
+
+def scan(storage: Storage, conv_id: int, last: int = 3) -> int:
+    """Store proposals from the homeowner's ``last`` text messages; returns how many are new."""
+    rows = storage.db.execute(
+        "select id, text from messages where conversation_id = ? and sender = 'user'"
+        " and kind = 'text' order by id desc limit ?", [conv_id, last]).fetchall()
+    found = [(mid, kind, value) for mid, text in rows for kind, value in detect(text or "")]
+    if not found:
+        return 0
+    known = set()
+    for k, v, d in storage.db.execute(
+            "select kind, value, digits from contact_proposals where conversation_id = ?", [conv_id]):
+        known |= {(k, v), (k, d)}
+    # a number written two ways is one number
+    found = [f for f in found if (f[1], f[2]) not in known
+             and (f[1] != "phone" or ("phone", digits(f[2])) not in known)]
+    if not found:
+        return 0  # nothing new: no write transaction
+    new = 0
+    with storage.write() as db:
+        for mid, kind, value in found:
+            cur = db.execute(
+                "insert or ignore into contact_proposals"
+                " (conversation_id, message_id, kind, value, digits, status, created_at)"
+                " values (?, ?, ?, ?, ?, 'proposed', ?)",
+                [conv_id, mid, kind, value, digits(value) if kind == "phone" else None, now_iso()])
+            new += cur.rowcount
+    return new
+
+
+def hook(conv: dict[str, Any], signals: set[str], storage: Storage | None = None) -> None:
+    """``Engine.hooks`` entry (bound to the storage by ``bot.console.init_app``)."""
+    if storage is None or conv.get("status") == "closed":
+        return
+    if scan(storage, conv["id"]):
+        logger.info("contact details proposed for conversation %s", conv["id"])
