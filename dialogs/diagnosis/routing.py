@@ -1,0 +1,313 @@
+"""Which trigger(s) an input means: postbacks, then text read per state."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+from dialogs.assessment import AUCTION_STAGES
+from dialogs.understanding import understand
+from dialogs.diagnosis.vocabulary import (
+    ANSWER_POSTBACKS,
+    CONTACT_STEPS,
+    CONTACT_TIMES,
+    DATE_FIELDS,
+    EXPLAIN_TOPICS,
+    FAQ_TOPICS,
+    MEDIA_KINDS,
+    QUESTIONS,
+    RICH_MENU_TOPICS,
+    _EMAIL,
+    _LINE,
+    _NAME_NOISE,
+    _NO,
+    _NOTHING,
+    _PHONE,
+    _QUESTION,
+    _READ,
+    _RESTART,
+    _SKIP,
+    _TIMES,
+    _WAIT,
+    _YES,
+    _norm,
+    _parse_iso,
+)
+from dialogs.diagnosis.machine import (
+    Turn,
+    _RESUMABLE,
+)
+
+
+class Routing:
+    """Which trigger(s) an input means: postbacks, then text read per state."""
+
+    def _route(self, turn: Turn) -> list[str]:
+        inp, state = turn.inp, turn.state
+        if inp.kind in ("follow", "refollow"):
+            turn.offer_restart = True
+            return ["follow"] if state == "welcome" else ["refollow", "reask"]
+        if inp.kind == "handback":
+            if state in CONTACT_STEPS or state == "handoff":
+                turn.menu_only = True
+                return ["handback", "resume"]
+            return ["handback", "reask"]
+        if inp.kind in MEDIA_KINDS:
+            return ["follow"] if state == "welcome" else ["media", "reask"]
+        if inp.kind == "postback":
+            return self._route_postback(turn, inp.data or "", inp.params or {})
+        if inp.kind == "text":
+            return self._route_text(turn, inp.text or "")
+        return ["reask"]
+
+    def _route_postback(self, turn: Turn, data: str, params: dict[str, str]) -> list[str]:
+        name, _, value = data.partition(":")
+        state = turn.state
+        if name == "menu" and value in RICH_MENU_TOPICS:  # a rich-menu tap, in any state
+            turn.topic = RICH_MENU_TOPICS[value]
+            return ["follow", "explain"] if state == "welcome" else ["explain", "reask"]
+        if state == "welcome" and not (name == "cmd" and value in ("human", "restart")):
+            return ["follow"]
+        if name == "cmd" and value == "start":  # 診断をはじめる (rich menu)
+            return ["resume"] if state in _RESUMABLE else ["reask"]
+        if name == "cmd":
+            if value == "restart":
+                return ["restart"]
+            if value == "human":
+                return self._route_human(turn)
+            if value == "resume":
+                return ["resume"] if state in _RESUMABLE else ["reask"]
+            if value == "menu":
+                return ["reask"]
+            return ["miss"]
+        if name == "faq" and value in FAQ_TOPICS:
+            turn.faq = (value, "")
+            return ["faq", "reask"]
+        if name == "explain" and value in EXPLAIN_TOPICS:
+            if value == "start":
+                return ["resume"] if state in _RESUMABLE else ["reask"]
+            turn.topic = value
+            return ["explain"] if value == "faq" else ["explain", "reask"]
+        if name == "consent":
+            trig = {"yes": "agree", "read": "read", "no": "decline"}.get(value)
+            return [trig] if trig else ["miss"]
+        if name == "contact" and state == "contact":
+            if value == "yes":
+                turn.contact["consented"] = True
+                return ["next"]
+            if value == "wait":
+                return ["wait"]
+        if state in CONTACT_STEPS:
+            return self._contact_postback(turn, name, value)
+        if name == "date":
+            return self._date_postback(turn, value, params)
+        if name in ANSWER_POSTBACKS:
+            question, values = ANSWER_POSTBACKS[name]
+            if value not in values or not turn.has_consent():
+                return ["miss"]
+            was_current = question == state
+            self._apply(turn, {question: values[value]}, current=state)
+            return self._after_apply(turn, was_current)
+        return ["miss"]
+
+    def _after_apply(self, turn: Turn, answered_current: bool) -> list[str]:
+        state = turn.state
+        note = ["note"] if turn.changes else []
+        if state == "result":
+            return note + (["update"] if turn.is_complete() else ["resume"])
+        if state in QUESTIONS and (answered_current or not turn.is_pending(state)):
+            turn.data["misses"] = 0
+            return note + ["next"]
+        if turn.changes:
+            turn.data["misses"] = 0
+            return note + ["reask"]
+        return ["reask"]
+
+    def _date_postback(self, turn: Turn, value: str, params: dict[str, str]) -> list[str]:
+        if not turn.has_consent():
+            return ["miss"]
+        if value == "unknown":
+            if turn.state == "dates":
+                self._apply(turn, {"dates": {}}, current="dates")
+                return self._after_apply(turn, True)
+            return ["reask"]
+        d = _parse_iso(params.get("date"))
+        if value not in DATE_FIELDS or d is None:
+            return ["miss"]
+        self._apply(turn, {"dates": {value: d}}, current=turn.state)
+        return self._after_apply(turn, turn.state == "dates")
+
+    def _contact_postback(self, turn: Turn, name: str, value: str) -> list[str]:
+        state, c = turn.state, turn.contact
+        if state == "contact_name" and name == "name" and value == "skip":
+            c["name"] = None
+            return ["next"]
+        if state == "contact_phone" and name == "phone" and value == "line":
+            if turn.inp.channel == "web":
+                turn.answer.say(self.c.text("dialog.states.contact_phone.web_no_line"))
+                return ["reask"]
+            c["via_line"] = True
+            return ["next"]
+        if state == "contact_time" and name == "time" and value in CONTACT_TIMES:
+            c["preferred_time"] = value
+            return ["next"]
+        return ["miss"]
+
+    def _route_human(self, turn: Turn) -> list[str]:
+        if turn.state in CONTACT_STEPS or turn.state == "handoff":
+            turn.signals.add("handoff")
+            return ["reask"]
+        return ["human"]
+
+    def _route_text(self, turn: Turn, raw: str) -> list[str]:
+        text = _norm(raw)
+        # a button label typed (or sent by a web chip) counts as the button
+        data = self._label_data(turn, text)
+        if data is not None:
+            return self._route_postback(turn, data, {})
+        if _RESTART.search(text):
+            return ["restart"]
+        handler = TEXT_HANDLERS.get(turn.state or "", "_text_question")
+        return getattr(self, handler)(turn, text, raw)
+
+    # -- one handler per state (TEXT_HANDLERS) ---------------------------------
+    def _text_welcome(self, turn: Turn, text: str, raw: str) -> list[str]:
+        # the first words get the greeting and the privacy notice, even "相談したい"
+        return ["follow"]
+
+    def _text_consent(self, turn: Turn, text: str, raw: str) -> list[str]:
+        state, reading = turn.state, understand(raw, turn.today)
+        if reading.wants_human:
+            return self._route_human(turn)
+        if _READ.search(text):
+            return ["read"]
+        if state == "privacy" and _YES.search(text):
+            return ["agree"]
+        if _NO.search(text):
+            return ["decline"] if state == "privacy" else ["reask"]
+        return self._faq_or_miss(turn, text, reading)
+
+    def _text_explain(self, turn: Turn, text: str, raw: str) -> list[str]:
+        reading = understand(raw, turn.today)
+        if reading.wants_human:
+            return self._route_human(turn)
+        return self._faq_or_miss(turn, text, reading)
+
+    def _text_contact(self, turn: Turn, text: str, raw: str) -> list[str]:
+        reading = understand(raw, turn.today)
+        if reading.wants_human:
+            return self._route_human(turn)
+        return self._contact_text(turn, text, reading)
+
+    def _text_handoff(self, turn: Turn, text: str, raw: str) -> list[str]:
+        reading = understand(raw, turn.today)
+        if reading.wants_human:
+            return self._route_human(turn)
+        if reading.faq_topic and _QUESTION.search(text):
+            turn.faq = (reading.faq_topic, text)
+            return ["faq", "reask"]
+        return ["reask"]
+
+    def _text_question(self, turn: Turn, text: str, raw: str) -> list[str]:
+        """A question or the result: facts first (they may also be a correction)."""
+        state, reading = turn.state, understand(raw, turn.today)
+        question_like = bool(_QUESTION.search(text))
+        updates = self._facts(turn, text, raw, reading, weak=not (question_like and reading.faq_topic))
+        if state == "court_letter" and updates.get("notice") in AUCTION_STAGES:
+            updates["court_letter"] = updates.pop("notice")  # the answer to "which court letter?"
+        if state in QUESTIONS and state not in updates:
+            value = self._interpret(turn, state, text, reading)
+            if value is not _NOTHING:
+                updates[state] = value
+        answered_current = state in updates
+        self._apply(turn, updates, current=state)
+        pre: list[str] = []
+        if reading.faq_topic and (question_like or not updates):
+            turn.faq = (reading.faq_topic, text)
+            pre = ["faq"]
+        if reading.wants_human:
+            return (["note"] if turn.changes else []) + self._route_human(turn)
+        if updates:
+            trig = self._after_apply(turn, answered_current)
+            if pre:
+                note = [t for t in trig if t == "note"]
+                return note + pre + [t for t in trig if t != "note"]
+            return trig
+        if pre:
+            return pre + ["reask"]
+        return ["miss"]
+
+    def _faq_or_miss(self, turn: Turn, text: str, reading: Any) -> list[str]:
+        if reading.faq_topic:
+            turn.faq = (reading.faq_topic, text)
+            return ["faq", "reask"]
+        return ["miss"]
+
+    def _contact_text(self, turn: Turn, text: str, reading: Any) -> list[str]:
+        state, c = turn.state, turn.contact
+        phone = _PHONE.search(text.replace("ー", "-").replace("−", "-"))
+        email = _EMAIL.search(text)
+        if reading.faq_topic and _QUESTION.search(text):
+            turn.faq = (reading.faq_topic, text)
+            return ["faq", "reask"]
+        if phone or email:
+            # a number typed right under the consent notice is consent to use it
+            c["consented"] = True
+            if phone:
+                c["phone"] = re.sub(r"[^\d+]", "", phone.group(0))
+            if email:
+                c["email"] = email.group(0)
+            if state == "contact_name":
+                c.setdefault("name", None)
+            return ["next"]
+        if state == "contact":
+            if _WAIT.search(text):
+                return ["wait"]
+            if _YES.search(text):
+                c["consented"] = True
+                return ["next"]
+            if _NO.search(text):
+                return ["resume"]
+            return ["miss"]
+        if state == "contact_name":
+            if _SKIP.search(text):
+                c["name"] = None
+                return ["next"]
+            name = _NAME_NOISE.sub("", _NAME_NOISE.sub("", text)).strip()
+            if 0 < len(name) <= 30 and not _QUESTION.search(text):
+                c["name"] = name
+                return ["next"]
+            return ["miss"]
+        if state == "contact_phone":
+            if _LINE.search(text):
+                return self._contact_postback(turn, "phone", "line")
+            return ["miss"]
+        if state == "contact_time":
+            for value, rx in _TIMES:
+                if rx.search(text):
+                    c["preferred_time"] = value
+                    return ["next"]
+            return ["miss"]
+        return ["miss"]
+
+    def _label_data(self, turn: Turn, text: str) -> str | None:
+        """The postback data of the current state's button whose label is ``text``."""
+        if not text:
+            return None
+        for b in self._buttons(turn):
+            if _norm(b.get("label", "")) == text and b.get("kind") != "date":
+                return b["data"]
+        return None
+
+    # -- understanding answers -------------------------------------------------
+
+
+#: state → the method that reads a text message in it (questions and the result: ``_text_question``)
+TEXT_HANDLERS: dict[str, str] = {
+    "welcome": "_text_welcome",
+    "privacy": "_text_consent",
+    "stopped": "_text_consent",
+    "explain": "_text_explain",
+    **{c: "_text_contact" for c in CONTACT_STEPS},
+    "handoff": "_text_handoff",
+}
