@@ -444,16 +444,19 @@ def test_dont_know_is_always_an_answer(dialog: DiagnosisDialog) -> None:
     assert bot.last.summary["stage"] == "unknown"
 
 
-def test_two_misses_offer_a_person(dialog: DiagnosisDialog, content: Content) -> None:
+def test_two_misses_record_unknown_move_on_and_offer_a_person(dialog: DiagnosisDialog, content: Content) -> None:
+    # Changed in issue 10: the second miss no longer asks a third time.
     bot = consented(dialog)
     r1 = bot.say("ほげほげ")
     assert content.text("dialog.states.arrears.reprompt") in r1.answer.plain_text()
     assert "cmd:human" not in bot.quick() and "arrears:3-5" in bot.quick()
     r2 = bot.say("ふがふが")
-    assert content.text("dialog.common.offer_human") in r2.answer.plain_text()
-    assert "cmd:human" in bot.quick() and "arrears:3-5" in bot.quick()
-    bot.tap("arrears:3-5")
-    assert bot.data["misses"] == 0 and bot.state == "notice"
+    assert content.text("dialog.common.moved_on") in r2.answer.plain_text()
+    assert bot.state == "notice" and "arrears" in bot.data["answered"]
+    assert bot.data["answers"]["arrears_months"] is None
+    assert "cmd:human" in bot.quick() and "notice:dunning" in bot.quick()
+    bot.tap("notice:dunning")
+    assert bot.data["misses"] == 0 and bot.state == "ownership"
 
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])
@@ -701,3 +704,159 @@ def test_dates_go_to_the_letter_they_belong_to(dialog: DiagnosisDialog, text: st
     bot.say(text)
     answers = bot.data["answers"]
     assert {k: answers.get(k) for k in expected} == expected
+
+
+# -- issue 10: never the same question a third time -------------------------------
+
+GIBBERISH = ("ほげほげ", "ふがふが", "あいうえおかきくけこ", "zzz", "ぴよぴよ")
+
+
+def _runs(states: list[str | None]) -> dict[str, int]:
+    """The longest run of turns that ended in each state (= times its question was asked in a row)."""
+    longest: dict[str, int] = {}
+    run, prev = 0, None
+    for s in states:
+        run = run + 1 if s == prev else 1
+        prev = s
+        longest[s] = max(longest.get(s, 0), run)
+    return longest
+
+
+def _babble(bot: Bot, until: str | None = None, turns: int = 40) -> list[str | None]:
+    states = [bot.state]
+    for i in range(turns):
+        if bot.state == until:
+            break
+        bot.say(GIBBERISH[i % len(GIBBERISH)])
+        states.append(bot.state)
+    return states
+
+
+def test_every_question_with_unreadable_answers_is_asked_at_most_twice(dialog: DiagnosisDialog) -> None:
+    seen: dict[str, int] = {}
+    # arrears → notice → ownership → … → stay → result, every answer unreadable
+    bot = consented(dialog)
+    states = _babble(bot, until="result")
+    assert bot.state == "result", states
+    seen.update(_runs(states))
+    assert all(bot.data["answers"][k] is None for k in ("arrears_months", "co_owned", "joint_guarantor"))
+    # the court letter and the dates (only asked while an auction runs)
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.tap("notice:court")
+    assert bot.state == "court_letter"
+    states = _babble(bot, until="ownership")
+    assert "dates" in states and bot.state == "ownership", states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    # the contact steps: nothing readable → no name, then waiting in the talk
+    bot.tap("cmd:human")
+    assert bot.state == "contact"
+    states = _babble(bot, until="handoff")
+    assert bot.state == "handoff", states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    states = _babble(bot, until="handoff")
+    assert bot.state == "handoff", states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.say("090-1234-5678")
+    bot.say("山田です")
+    assert bot.state == "contact_time", bot.state
+    states = _babble(bot, until="handoff")
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    # the privacy notice: two unreadable replies → the explanations (no data kept)
+    bot = Bot(dialog)
+    bot.follow()
+    states = _babble(bot, until="explain")
+    assert bot.state == "explain" and not bot.data["consent"], states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    asked = set(seen)
+    assert {"arrears", "notice", "court_letter", "dates", "ownership", "guarantor", "divorce", "lender", "stay",
+            "contact", "contact_name", "contact_phone", "contact_time", "privacy"} <= asked, asked
+    assert all(n <= 2 for s, n in seen.items() if s not in ("result", "handoff", "explain")), seen
+
+
+# -- issue 10: a reply read as the answer to the question just asked ----------------
+
+_TAPS_TO = {"arrears": [], "notice": ["arrears:1-2"], "ownership": ["arrears:1-2", "notice:dunning"]}
+_TAPS_TO["guarantor"] = [*_TAPS_TO["ownership"], "own:single"]
+_TAPS_TO["divorce"] = [*_TAPS_TO["guarantor"], "guarantor:no"]
+_TAPS_TO["lender"] = [*_TAPS_TO["divorce"], "divorce:none"]
+_TAPS_TO["stay"] = [*_TAPS_TO["lender"], "lender:bank"]
+
+IN_CONTEXT = [
+    ("arrears", "してないです", "arrears_months", 0),
+    ("arrears", "まだ遅れてはいないです", "arrears_months", 0),
+    ("notice", "まだです", "latest_notice", "none"),
+    ("notice", "とどいてないです", "latest_notice", "none"),
+    ("ownership", "夫です", "co_owned", False),
+    ("ownership", "たんどくです", "co_owned", False),
+    ("ownership", "ふうふです", "co_owned", True),
+    ("guarantor", "いませんね", "joint_guarantor", False),
+    ("guarantor", "居ないです", "joint_guarantor", False),
+    ("guarantor", "はい、います", "joint_guarantor", True),
+    ("guarantor", "（前にも言いましたが）いません", "joint_guarantor", False),
+    ("guarantor", "わかんないです", "joint_guarantor", None),
+    ("divorce", "してないです", "divorce", "none"),
+    ("divorce", "ないですね", "divorce", "none"),
+    ("lender", "ぎんこうです", "lender", "bank"),
+    ("lender", "ふらっと35", "lender", "jhf"),
+    ("stay", "どっちでもいい", "wants_to_stay", None),
+    ("stay", "決めてません", "wants_to_stay", None),
+]
+
+
+@pytest.mark.parametrize("state,text,field,value", IN_CONTEXT)
+def test_reply_is_read_as_the_answer_to_the_question(dialog: DiagnosisDialog, state, text, field, value) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO[state]:
+        bot.tap(data)
+    assert bot.state == state
+    bot.say(text)
+    assert state in bot.data["answered"], (text, bot.text())
+    assert bot.data["answers"][field] == value
+    assert bot.state != state  # moved on, not asked again
+
+
+def test_unsure_faq_offers_the_closest_topics_and_none_of_them(dialog: DiagnosisDialog, content: Content,
+                                                                monkeypatch) -> None:
+    """Reading.faq_candidates (filled by the FAQ classifier when it is unsure) → 「こちらのことですか?」."""
+    import dialogs.diagnosis.routing as routing
+
+    real = routing.understand
+
+    def unsure(text, today):
+        r = real(text, today)
+        r.faq_topic, r.faq_candidates = None, ["moving_costs", "stay_after_sale", "timeline"]
+        return r
+
+    monkeypatch.setattr(routing, "understand", unsure)
+    bot = consented(dialog)
+    bot.say("この先どうなっちゃうんですか？")
+    assert content.text("dialog.common.faq_which") in bot.text()
+    assert bot.quick() == ["faq:moving_costs", "faq:stay_after_sale", "faq:timeline", "faq:none"]
+    assert bot.state == "arrears"
+    monkeypatch.setattr(routing, "understand", real)
+    bot.tap("faq:none")
+    assert content.text("dialog.common.faq_other") in bot.text() and "cmd:human" in bot.quick()
+    assert content.text("dialog.states.arrears.text") in bot.text()
+
+
+def test_guarantor_self_and_tax_seizure_are_kept_in_the_answers(dialog: DiagnosisDialog, monkeypatch) -> None:
+    import dialogs.diagnosis.routing as routing
+
+    real = routing.understand
+
+    def read(text, today):
+        r = real(text, today)
+        r.guarantor_self, r.tax_seizure = True, True
+        return r
+
+    monkeypatch.setattr(routing, "understand", read)
+    bot = consented(dialog)
+    bot.say("夫のローンの保証人をしています。市役所から差押の通知も来ました")
+    assert bot.data["answers"]["user_is_guarantor"] is True
+    assert bot.data["answers"]["tax_seizure"] is True

@@ -92,6 +92,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         for s in ("privacy", "explain", "stopped", *QUESTIONS, "contact", "contact_name", "contact_time"):
             if s != "dates":
                 keys |= {f"dialog.states.{s}.{k}" for k in ("text", "buttons", "reprompt")}
+        keys.add("dialog.states.privacy.moved_on")
         for v in ("bid_notice", "auction_start", "site_inspection"):
             keys |= {f"dialog.states.dates.variants.{v}.text", f"dialog.states.dates.variants.{v}.buttons"}
         keys.add("dialog.states.dates.reprompt")
@@ -104,7 +105,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
         keys |= {f"dialog.common.{k}" for k in (
-            "follow_again", "handback", "restart", "media", "offer_human", "human_button", "restart_button",
+            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
             "faq_other", "faq_menu")}
         keys |= {f"dialog.facts.{k}" for k in (

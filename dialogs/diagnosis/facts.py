@@ -7,7 +7,10 @@ from typing import Any
 
 from dialogs.assessment import AUCTION_STAGES, NOTICES
 from dialogs.understanding import understand
+from dialogs.reply import core, polarity
 from dialogs.diagnosis.vocabulary import (
+    POLARITY_ANSWERS,
+    UNKNOWN_ANSWER,
     DATE_FIELDS,
     FIELD_OF,
     QUESTIONS,
@@ -43,6 +46,11 @@ class Facts:
     def _facts(self, turn: Turn, text: str, raw: str, reading: Any, weak: bool) -> dict[str, Any]:
         """Facts the text states, for any question (not only the one asked)."""
         up: dict[str, Any] = {}
+        # the person's own role and a tax seizure: kept in the answers, never asked
+        if getattr(reading, "guarantor_self", None) is not None:
+            turn.answers["user_is_guarantor"] = reading.guarantor_self
+        if getattr(reading, "tax_seizure", False):
+            turn.answers["tax_seizure"] = True
         if reading.arrears_months is not None:
             up["arrears"] = reading.arrears_months
         notices = set(reading.notices or ())
@@ -122,11 +130,15 @@ class Facts:
         return {}
 
     def _interpret(self, turn: Turn, state: str, text: str, reading: Any) -> Any:
-        """The answer to ``state``'s own question in ``text`` (context words), or _NOTHING."""
-        if _DONT_KNOW.search(text):
-            return {"arrears": None, "notice": "unknown", "court_letter": "unknown", "dates": {},
-                    "ownership": None, "guarantor": None, "divorce": None, "lender": "unknown",
-                    "stay": None}[state]
+        """The answer to ``state``'s own question in ``text`` (context words), or _NOTHING.
+
+        The question's own words first (「単独」「フラット」), then what a bare reply means
+        there (dialogs/reply.py: 「いません」 to the guarantor question is "no").
+        """
+        pol = polarity(text)
+        if pol == "dont_know" or _DONT_KNOW.search(text):
+            return UNKNOWN_ANSWER[state]
+        text = core(text) or text
         if state == "arrears" and _ARREARS_NONE.search(text):
             return 0
         if state == "notice":
@@ -167,7 +179,7 @@ class Facts:
                 return True
             if _STAY_UNDECIDED.search(text):
                 return None
-        return _NOTHING
+        return POLARITY_ANSWERS.get(state, {}).get(pol or "", _NOTHING)
 
     def _apply(self, turn: Turn, updates: dict[str, Any], current: str | None) -> None:
         """Store answers; remember what changed ("corrected") or came unasked ("noted")."""

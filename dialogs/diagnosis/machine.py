@@ -65,7 +65,7 @@ TRANSITIONS: list[dict[str, Any]] = [
      "before": "note_human"},
     {"trigger": "human", "source": _NOT_IN_CONTACT, "dest": "contact", "before": "note_human"},
     *_chain("next", (*CONTACT_STEPS, "handoff")),
-    {"trigger": "wait", "source": "contact", "dest": "handoff", "before": "note_wait"},
+    {"trigger": "wait", "source": ["contact", "contact_phone"], "dest": "handoff", "before": "note_wait"},
     # -- from every state ----------------------------------------------------
     {"trigger": "restart", "source": "*", "dest": "arrears", "conditions": "has_consent", "before": "clear_answers"},
     {"trigger": "restart", "source": "*", "dest": "privacy", "before": "clear_answers"},
@@ -102,6 +102,7 @@ class Turn:
         self.signals: set[str] = set()
         self.changes: list[tuple[str, str]] = []  # ("noted"|"corrected", question)
         self.faq: tuple[str, str] | None = None  # (topic, text asked)
+        self.faq_candidates: list[str] = []  # topics offered as 「こちらのことですか?」
         self.topic: str | None = None  # explanation asked for
         self.menu_only = False  # show the result menu, not the whole card
         self.offer_human = False  # add the "talk to a person" button

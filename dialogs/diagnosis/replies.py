@@ -98,9 +98,11 @@ class Replies:
                 qr.extend(self._quick(turn, [b]))
 
     def _reprompt(self, turn: Turn) -> None:
-        d = turn.data
+        d, state = turn.data, turn.state
+        if d.get("miss_state") != state:
+            d["misses"] = 0
         d["misses"] = d.get("misses", 0) + 1
-        state = turn.state
+        d["miss_state"] = state
         if state == "welcome":
             return
         key = f"dialog.states.{state}.reprompt"
@@ -184,8 +186,21 @@ class Replies:
             best = next((e for e in entries if e.get("primary")), None)
         return best
 
+    def _faq_label(self, topic: str) -> str:
+        label = self.c.get(f"dialog.faq_topics.{topic}", None)
+        if not label:
+            entry = self._faq_entry(topic, "") or {}
+            label = str(entry.get("question", topic))
+        return label if len(label) <= 20 else label[:19] + "…"
+
     def _answer_faq(self, turn: Turn) -> None:
         topic, text = turn.faq or ("other", "")
+        if turn.faq_candidates:
+            c = self.c
+            turn.answer.say(c.text("dialog.common.faq_which"))
+            buttons = [{"label": self._faq_label(t), "data": f"faq:{t}"} for t in turn.faq_candidates]
+            turn.answer.quick_replies = self._quick(turn, [*buttons, c.get("dialog.common.faq_none")])
+            return
         entry = self._faq_entry(topic, text)
         if entry is None:
             turn.answer.say(self.c.text("dialog.common.faq_other"))

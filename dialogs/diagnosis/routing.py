@@ -8,6 +8,7 @@ from typing import Any
 from dialogs.assessment import AUCTION_STAGES
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
+    UNKNOWN_ANSWER,
     ANSWER_POSTBACKS,
     CONTACT_STEPS,
     CONTACT_TIMES,
@@ -43,6 +44,39 @@ class Routing:
     """Which trigger(s) an input means: postbacks, then text read per state."""
 
     def _route(self, turn: Turn) -> list[str]:
+        triggers = self._route_input(turn)
+        if triggers and triggers[-1] == "miss":
+            return triggers[:-1] + self._not_understood(turn)
+        return triggers
+
+    def _not_understood(self, turn: Turn) -> list[str]:
+        """A first miss re-asks; a second one in the same state moves on (never a third ask).
+
+        A question is recorded as わからない (the person can check and correct it later);
+        a contact step is passed over (no name, no time) or becomes 「このまま待つ」.
+        """
+        d, state = turn.data, turn.state
+        if d.get("miss_state") != state or d.get("misses", 0) < 1:
+            return ["miss"]
+        d["misses"] = 0
+        d.pop("miss_state", None)
+        turn.offer_human = True
+        if state in QUESTIONS:
+            self._apply(turn, {state: UNKNOWN_ANSWER[state]}, current=state)
+            turn.answer.say(self.c.text("dialog.common.moved_on"))
+            return ["next"]
+        if state == "privacy":
+            turn.answer.say(self.c.text("dialog.states.privacy.moved_on"))
+            return ["read"]
+        if state in ("contact_name", "contact_time"):
+            turn.contact["name" if state == "contact_name" else "preferred_time"] = None
+            return ["next"]
+        if state in ("contact", "contact_phone"):
+            turn.answer.say(self.c.text("dialog.common.moved_on_contact"))
+            return ["wait"]
+        return ["miss"]
+
+    def _route_input(self, turn: Turn) -> list[str]:
         inp, state = turn.inp, turn.state
         if inp.kind in ("follow", "refollow"):
             turn.offer_restart = True
@@ -80,8 +114,8 @@ class Routing:
             if value == "menu":
                 return ["reask"]
             return ["miss"]
-        if name == "faq" and value in FAQ_TOPICS:
-            turn.faq = (value, "")
+        if name == "faq" and (value in FAQ_TOPICS or value == "none" or self._faq_entry(value, "")):
+            turn.faq = ("other" if value == "none" else value, "")
             return ["faq", "reask"]
         if name == "explain" and value in EXPLAIN_TOPICS:
             if value == "start":
@@ -235,13 +269,26 @@ class Routing:
             return trig
         if pre:
             return pre + ["reask"]
+        if question_like and self._faq_candidates(turn, reading):
+            return ["faq"]
         return ["miss"]
 
     def _faq_or_miss(self, turn: Turn, text: str, reading: Any) -> list[str]:
         if reading.faq_topic:
             turn.faq = (reading.faq_topic, text)
             return ["faq", "reask"]
+        if self._faq_candidates(turn, reading):
+            return ["faq"]
         return ["miss"]
+
+    def _faq_candidates(self, turn: Turn, reading: Any) -> bool:
+        """The classifier is unsure: offer its closest topics (「こちらのことですか?」)."""
+        topics = [t for t in (getattr(reading, "faq_candidates", None) or [])[:3] if self._faq_entry(t, "")]
+        if not topics:
+            return False
+        turn.faq = ("?", "")
+        turn.faq_candidates = topics
+        return True
 
     def _contact_text(self, turn: Turn, text: str, reading: Any) -> list[str]:
         state, c = turn.state, turn.contact

@@ -50,6 +50,18 @@ FIELD_OF = {
     "arrears": "arrears_months", "ownership": "co_owned", "guarantor": "joint_guarantor",
     "divorce": "divorce", "lender": "lender", "stay": "wants_to_stay",
 }
+#: question → what わからない (or two replies not understood) records
+UNKNOWN_ANSWER: dict[str, Any] = {"arrears": None, "notice": "unknown", "court_letter": "unknown", "dates": {},
+                                  "ownership": None, "guarantor": None, "divorce": None, "lender": "unknown",
+                                  "stay": None}
+#: question → {polarity (dialogs/reply.py) → answer}: what a bare yes / no / "either" means there
+POLARITY_ANSWERS: dict[str, dict[str, Any]] = {
+    "arrears": {"no": 0},  # 「遅れていますか」「してないです」
+    "notice": {"no": "none"},  # 「届きましたか」「まだです」
+    "guarantor": {"yes": True, "no": False},
+    "divorce": {"no": "none"},
+    "stay": {"no_preference": None},
+}
 DATE_FIELDS = {"kaisatsu": "kaisatsu_date", "start_decision": "start_decision_date",
                "bidding_start": "bidding_start", "bidding_end": "bidding_end", "inspection": "inspection_date"}
 EXPLAIN_TOPICS = ("ninbai", "keibai", "merits", "cautions", "steps", "faq", "start")
@@ -81,13 +93,13 @@ _WAIT = re.compile(r"待つ|待ちます|このまま")
 _COURT = re.compile(r"裁判所")
 _ARREARS_NONE = re.compile(r"(滞納|遅れ|延滞).{0,6}(ない|なし|ありません|していません|してない)|払えて(い|)る|まだ払え|滞納なし")
 _NOTICE_NONE = re.compile(r"まだ何も|何も(来て|届いて|き)|(来て|届いて)(い)?ない|(来て|届いて)いません|^なし|^ない")
-_OWN_SINGLE = re.compile(r"単独|自分(だけ|ひとり|一人|の名義)|私(だけ|ひとり|一人|の名義)|一人|ひとり")
-_OWN_SHARED = re.compile(r"共有|夫婦|ペアローン|二人|ふたり|妻と|夫と")
+_OWN_SINGLE = re.compile(r"単独|たんどく|じぶん(だけ|ひとり|の名義)|^(夫|妻|主人|旦那|父|母|親|私|わたし|自分)(の?名義)?(です)?$|自分(だけ|ひとり|一人|の名義)|私(だけ|ひとり|一人|の名義)|一人|ひとり")
+_OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|二人|ふたり|妻と|夫と")
 _YES_WORD = re.compile(r"^(いる|います|いた|はい|あり|いるよ)|いる$|います$")
 _NO_WORD = re.compile(r"^(いない|いません|いいえ|なし|ない)|いない$|いません$")
 _DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|してない|離婚してません|^いいえ|^なし|^ない")
-_LENDER_JHF = re.compile(r"フラット|機構|公庫|jhf", re.I)
-_LENDER_BANK = re.compile(r"銀行|信金|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
+_LENDER_JHF = re.compile(r"フラット|ふらっと|支援機構|機構|公庫|jhf", re.I)
+_LENDER_BANK = re.compile(r"銀行|ぎんこう|バンク|信金|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
 _STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|離れたくない|出たくない")
 _STAY_NO = re.compile(r"引っ?越し?て?(も|)(いい|よい|かまわない|構わない|大丈夫)|出て(も|)(いい|よい)|手放して(も|)(いい|よい)")
 _STAY_UNDECIDED = re.compile(r"決めていない|決めてない|迷って|まだ|考え中")
