@@ -860,3 +860,56 @@ def test_guarantor_self_and_tax_seizure_are_kept_in_the_answers(dialog: Diagnosi
     bot.say("夫のローンの保証人をしています。市役所から差押の通知も来ました")
     assert bot.data["answers"]["user_is_guarantor"] is True
     assert bot.data["answers"]["tax_seizure"] is True
+
+
+# -- issue 10: crisis care, anger and off-topic -------------------------------------
+
+HOTLINES = ("0120-279-338", "0120-061-338", "0570-064-556")
+
+
+def _at(dialog: DiagnosisDialog, state: str) -> Bot:
+    bot = Bot(dialog)
+    if state == "welcome":
+        return bot
+    bot.follow()
+    if state == "privacy":
+        return bot
+    bot.tap("consent:yes")
+    for data in {"arrears": [], "guarantor": _TAPS_TO["guarantor"], "result": [
+            "arrears:0", "own:single", "guarantor:no", "divorce:none", "lender:bank", "stay:no"],
+            "contact": ["cmd:human"], "contact_phone": ["cmd:human", "contact:yes", "name:skip"]}[state]:
+        bot.tap(data)
+    assert bot.state == state
+    return bot
+
+
+@pytest.mark.parametrize("state", ["welcome", "privacy", "arrears", "guarantor", "result", "contact", "contact_phone"])
+@pytest.mark.parametrize("text", ["もう死にたい", "家族に迷惑をかけるくらいなら、いなくなったほうがいい"])
+def test_words_of_despair_get_care_hotlines_and_a_person_in_every_state(dialog, content, state, text) -> None:
+    bot = _at(dialog, state)
+    r = bot.say(text)
+    said = r.answer.plain_text()
+    assert all(n in said for n in HOTLINES), said
+    assert "読み取れ" not in said
+    assert "cmd:human" in bot.quick()
+    assert "crisis" in r.signals
+    assert r.summary["crisis"] is True and r.summary["urgency"] == "hot"
+    # the crisis stays on the case (urgency hot) after the next message
+    r2 = bot.tap("cmd:human")
+    assert r2.summary["crisis"] is True and r2.summary["urgency"] == "hot"
+    assert "handoff" in r2.signals or bot.state in CONTACT_STEPS or bot.state == "handoff"
+
+
+@pytest.mark.parametrize("text,key", [("役に立たないボットだな", "anger"), ("ふざけるな", "anger"),
+                                      ("今日の天気は?", "offtopic"), ("あなたはAIですか", "offtopic")])
+def test_anger_and_off_topic_get_a_calm_word_and_the_way_back(dialog, content, text, key) -> None:
+    bot = consented(dialog)
+    r = bot.say(text)
+    said = r.answer.plain_text()
+    assert content.text(f"dialog.care.{key}") in said
+    assert "読み取れ" not in said
+    assert content.text("dialog.states.arrears.text") in said and "arrears:3-5" in bot.quick()
+    assert "crisis" not in r.signals
+    # and it counts as a reply not understood: the question is not asked a third time
+    bot.say(text)
+    assert bot.state == "notice"

@@ -80,6 +80,9 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             stage=a.stage, urgency=a.urgency, lead_score=a.score, reasons=list(a.reasons),
             kaisatsu=_iso(a.time_left.kaisatsu), step=turn.state,
         )
+        if turn.data.get("crisis"):
+            out["crisis"] = True
+            out["urgency"] = "hot"  # the highest: the staff are alerted (hot-lead alert), in or out of hours
         if turn.data.get("inspection_date"):
             out["inspection_date"] = turn.data["inspection_date"]
         return out
@@ -108,6 +111,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
             "faq_other", "faq_menu")}
+        keys |= {f"dialog.care.{k}" for k in ("crisis", "hotline", "hotlines", "person", "back", "anger", "offtopic")}
         keys |= {f"dialog.facts.{k}" for k in (
             "arrears", "notice", "kaisatsu_date", "bidding", "bidding_range", "start_decision_date",
             "inspection_date", "ownership", "guarantor", "divorce", "lender", "stay")}

@@ -77,6 +77,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "refollow", "source": "*", "dest": None, "after": "welcome_back"},
     {"trigger": "handback", "source": "*", "dest": None, "after": "say_handback"},
     {"trigger": "miss", "source": "*", "dest": None, "after": "reprompt"},
+    {"trigger": "care", "source": "*", "dest": None, "after": "show_care"},  # words of despair: hotlines, a person
     {"trigger": "reask", "source": "*", "dest": None, "after": "ask"},
 ]
 
@@ -218,6 +219,9 @@ class Turn:
     def say_handback(self, _event=None) -> None:
         self.data.pop("waiting", None)
         self.answer.say(self.dialog.c.text("dialog.common.handback"))
+
+    def show_care(self, _event=None) -> None:
+        self.dialog._show_care(self)
 
     def reprompt(self, _event=None) -> None:
         self.dialog._reprompt(self)

@@ -186,6 +186,15 @@ class Replies:
             best = next((e for e in entries if e.get("primary")), None)
         return best
 
+    def _show_care(self, turn: Turn) -> None:
+        """Words of despair: a warm reply with the public hotlines (content) and the offer of a person."""
+        c = self.c
+        lines = "\n".join(c.text("dialog.care.hotline", **h) for h in c.get("dialog.care.hotlines"))
+        turn.answer.say(c.text("dialog.care.crisis", hotlines=lines))
+        turn.answer.say(c.text("dialog.care.person"))
+        buttons = [c.get("dialog.common.human_button"), c.get("dialog.care.back")]
+        turn.answer.quick_replies = self._quick(turn, buttons)
+
     def _faq_label(self, topic: str) -> str:
         label = self.c.get(f"dialog.faq_topics.{topic}", None)
         if not label:

@@ -6,6 +6,7 @@ from typing import Any
 
 
 from dialogs.assessment import AUCTION_STAGES
+from dialogs import care
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
     UNKNOWN_ANSWER,
@@ -44,8 +45,29 @@ class Routing:
     """Which trigger(s) an input means: postbacks, then text read per state."""
 
     def _route(self, turn: Turn) -> list[str]:
+        text = turn.inp.text or "" if turn.inp.kind == "text" else ""
+        if text and care.is_crisis(text):
+            # words of despair come first, in every state: hotlines, a person, the staff alerted
+            turn.data["crisis"] = True
+            turn.signals.add("crisis")
+            return ["care"]
         triggers = self._route_input(turn)
-        if triggers and triggers[-1] == "miss":
+        kind = care.classify(text) if text else None
+        unread = bool(triggers) and triggers[-1] == "miss"
+        other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
+        if kind in ("anger", "offtopic") and (unread or other):
+            # a calm short word, then the way back (never 「読み取れませんでした」)
+            turn.faq = None
+            triggers = [t for t in triggers if t not in ("faq", "reask", "miss")]
+            turn.answer.say(self.c.text(f"dialog.care.{kind}"))
+            first = self._not_understood(turn)
+            if first == ["miss"]:
+                d = turn.data
+                d["misses"] = (d.get("misses", 0) if d.get("miss_state") == turn.state else 0) + 1
+                d["miss_state"] = turn.state
+                return triggers + ["reask"]
+            return triggers + first
+        if unread:
             return triggers[:-1] + self._not_understood(turn)
         return triggers
 
