@@ -913,3 +913,60 @@ def test_anger_and_off_topic_get_a_calm_word_and_the_way_back(dialog, content, t
     # and it counts as a reply not understood: the question is not asked a third time
     bot.say(text)
     assert bot.state == "notice"
+
+
+# -- issue 10: the first message is never thrown away -----------------------------
+
+STORY = "はじめまして。住宅ローンを4ヶ月滞納していて、督促状が届きました。家は夫婦の共有名義です。"
+
+
+def test_a_greeting_before_consent_gets_a_greeting_back(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = Bot(dialog)
+    r = bot.say("こんにちは")
+    assert content.text("dialog.common.greeting_back") in r.answer.plain_text()
+    assert content.text("legal.privacy_notice") in r.answer.plain_text()
+    assert bot.state == "privacy" and "読み取れ" not in r.answer.plain_text()
+    r = bot.say("よろしくお願いします")
+    assert content.text("dialog.common.greeting_back") in r.answer.plain_text() and bot.state == "privacy"
+
+
+@pytest.mark.parametrize("first", ["say", "follow_then_say"])
+def test_a_story_before_consent_is_held_then_used_and_not_asked_again(dialog, content, first) -> None:
+    bot = Bot(dialog)
+    if first == "follow_then_say":
+        bot.follow()
+    r = bot.say(STORY)
+    said = r.answer.plain_text()
+    assert content.text("dialog.common.story_held") in said and "読み取れ" not in said
+    assert bot.state == "privacy" and not bot.data["consent"]
+    assert bot.data["answers"]["arrears_months"] is None  # nothing stored as an answer before consent
+    r = bot.tap("consent:yes")
+    said = r.answer.plain_text()
+    assert "4ヶ月" in said  # 「…と伺いました」
+    a = bot.data["answers"]
+    assert a["arrears_months"] == 4 and a["latest_notice"] == "dunning" and a["co_owned"] is True
+    assert bot.state == "guarantor"  # arrears, the letter and the ownership are not asked again
+    assert "held" not in bot.data
+    asked = []
+    for data in ("guarantor:no", "divorce:none", "lender:bank", "stay:no"):
+        asked.append(bot.state)
+        bot.tap(data)
+    assert bot.state == "result" and asked == ["guarantor", "divorce", "lender", "stay"]
+
+
+@pytest.mark.parametrize("answer,state", [("consent:no", "stopped"), ("consent:read", "explain")])
+def test_a_story_is_dropped_on_decline_or_reading_only(dialog, answer, state) -> None:
+    bot = Bot(dialog)
+    bot.say(STORY)
+    assert bot.data["held"]
+    bot.tap(answer)
+    assert bot.state == state and "held" not in bot.data
+    assert bot.data["answers"]["arrears_months"] is None
+
+
+def test_consent_and_story_in_one_message(dialog) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("同意します。3ヶ月滞納していて、期限の利益の喪失の通知が来ました")
+    assert bot.data["consent"] and bot.data["answers"]["arrears_months"] == 3
+    assert bot.state not in ("arrears", "notice")

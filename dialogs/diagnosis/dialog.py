@@ -108,7 +108,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
         keys |= {f"dialog.common.{k}" for k in (
-            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "faq_which", "faq_none", "human_button", "restart_button",
+            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "greeting_back", "story_held", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
             "faq_other", "faq_menu")}
         keys |= {f"dialog.care.{k}" for k in ("crisis", "hotline", "hotlines", "person", "back", "anger", "offtopic")}
@@ -171,7 +171,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         d["answered"] = []
         d["misses"] = 0
         d["return_to"] = None
-        for k in ("court_letter", "inspection_date", "waiting"):
+        for k in ("court_letter", "inspection_date", "waiting", "held"):
             d.pop(k, None)
         d["answers"]["has_contact"] = bool(contact) and turn.has_contact_details()
 

@@ -9,6 +9,7 @@ from dialogs.assessment import AUCTION_STAGES, NOTICES
 from dialogs.understanding import understand
 from dialogs.reply import core, polarity
 from dialogs.diagnosis.vocabulary import (
+    _norm,
     POLARITY_ANSWERS,
     UNKNOWN_ANSWER,
     DATE_FIELDS,
@@ -43,6 +44,13 @@ class Facts:
     """Reading the facts in a message and storing them as answers."""
 
     # -- understanding answers -------------------------------------------------
+    def _use_held(self, turn: Turn) -> None:
+        """On consent: read the messages held before it, store their facts, say what was noted."""
+        for raw in turn.data.pop("held", None) or []:
+            updates = self._facts(turn, _norm(raw), raw, understand(raw, turn.today), weak=True)
+            self._apply(turn, updates, current=None)
+        self._confirm_changes(turn)
+
     def _facts(self, turn: Turn, text: str, raw: str, reading: Any, weak: bool) -> dict[str, Any]:
         """Facts the text states, for any question (not only the one asked)."""
         up: dict[str, Any] = {}

@@ -51,8 +51,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     # -- start: greeting, privacy notice, consent ---------------------------
     {"trigger": "follow", "source": "welcome", "dest": "privacy", "before": "greet"},
     {"trigger": "agree", "source": ["privacy", "stopped"], "dest": "arrears", "before": "record_consent"},
-    {"trigger": "read", "source": ["privacy", "stopped"], "dest": "explain"},
-    {"trigger": "decline", "source": "privacy", "dest": "stopped"},
+    {"trigger": "read", "source": ["privacy", "stopped"], "dest": "explain", "before": "drop_held"},
+    {"trigger": "decline", "source": "privacy", "dest": "stopped", "before": "drop_held"},
     # -- the questions; answered ones are passed over, the last loops back while one is open
     *_chain("next", (*QUESTIONS, "result"), last={"conditions": "is_complete"}),
     {"trigger": "next", "source": QUESTIONS[-1], "dest": QUESTIONS[0], "unless": "is_complete"},
@@ -178,6 +178,11 @@ class Turn:
     def record_consent(self, _event=None) -> None:
         self.data["consent"] = True
         self.signals.add("consent")
+        self.dialog._use_held(self)
+
+    def drop_held(self, _event=None) -> None:
+        """Declined or only reading: what was told before consent is not kept."""
+        self.data.pop("held", None)
 
     def ask(self, _event=None) -> None:
         self.dialog._ask(self)

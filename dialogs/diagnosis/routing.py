@@ -7,8 +7,13 @@ from typing import Any
 
 from dialogs.assessment import AUCTION_STAGES
 from dialogs import care
+from dialogs.reply import polarity
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
+    _GREETING,
+    MAX_HELD,
+    MAX_HELD_CHARS,
+    states_facts,
     UNKNOWN_ANSWER,
     ANSWER_POSTBACKS,
     CONTACT_STEPS,
@@ -228,8 +233,27 @@ class Routing:
 
     # -- one handler per state (TEXT_HANDLERS) ---------------------------------
     def _text_welcome(self, turn: Turn, text: str, raw: str) -> list[str]:
-        # the first words get the greeting and the privacy notice, even "相談したい"
+        """The first words get the greeting and the privacy notice, even 「相談したい」.
+
+        A greeting gets a greeting back; a story is acknowledged and held (not stored as
+        answers) until the person agrees: then it is used and not asked again.
+        """
+        if _GREETING.search(text):
+            turn.answer.say(self.c.text("dialog.common.greeting_back"))
+        elif self._hold(turn, raw, understand(raw, turn.today)):
+            turn.answer.say(self.c.text("dialog.common.story_held"))
         return ["follow"]
+
+    @staticmethod
+    def _hold(turn: Turn, raw: str, reading: Any) -> bool:
+        """Keep a message that states facts, to be read once the person has agreed."""
+        if not states_facts(reading):
+            return False
+        held = turn.data.setdefault("held", [])
+        if raw not in held:
+            held.append(raw[:MAX_HELD_CHARS])
+            del held[:-MAX_HELD]
+        return True
 
     def _text_consent(self, turn: Turn, text: str, raw: str) -> list[str]:
         state, reading = turn.state, understand(raw, turn.today)
@@ -237,10 +261,17 @@ class Routing:
             return self._route_human(turn)
         if _READ.search(text):
             return ["read"]
-        if state == "privacy" and _YES.search(text):
+        held = self._hold(turn, raw, reading)
+        if _GREETING.search(text):  # 「よろしくお願いします」 is a greeting, not a consent
+            turn.answer.say(self.c.text("dialog.common.greeting_back"))
+            return ["reask"]
+        if state == "privacy" and (_YES.search(text) or polarity(text) == "yes"):
             return ["agree"]
         if _NO.search(text):
             return ["decline"] if state == "privacy" else ["reask"]
+        if held:
+            turn.answer.say(self.c.text("dialog.common.story_held"))
+            return ["reask"]
         return self._faq_or_miss(turn, text, reading)
 
     def _text_explain(self, turn: Turn, text: str, raw: str) -> list[str]:

@@ -116,6 +116,21 @@ _NAME_NOISE = re.compile(r"^(名前は|なまえは|私は|わたしは)|(です
 _SKIP = re.compile(r"伝えない|言いたくない|いいたくない|なし|スキップ|匿名|^いいえ")
 
 
+_GREETING = re.compile(
+    r"^(?:こんにちは|こんにちわ|こんばんは|こんばんわ|おはよう(?:ございます)?|はじめまして|初めまして|よろしく|"
+    r"もしもし|どうも|失礼します|hello|hi)(?:[、。!！\s]|ございます|お願いします|おねがいします|です)*$", re.I)
+MAX_HELD = 5  # messages held before consent
+MAX_HELD_CHARS = 2000
+
+
+def states_facts(reading: Any) -> bool:
+    """Does a reading (dialogs/understanding.py) state anything about the case?"""
+    return bool(reading.arrears_months is not None or reading.co_owned is not None
+                or reading.joint_guarantor is not None or reading.divorce is not None or reading.notices
+                or reading.dates or getattr(reading, "guarantor_self", None) is not None
+                or getattr(reading, "tax_seizure", False))
+
+
 def _norm(text: str) -> str:
     """NFKC, trimmed, without closing punctuation: what free-text matching compares."""
     t = unicodedata.normalize("NFKC", text or "").strip()
