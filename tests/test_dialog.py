@@ -970,3 +970,78 @@ def test_consent_and_story_in_one_message(dialog) -> None:
     bot.say("同意します。3ヶ月滞納していて、期限の利益の喪失の通知が来ました")
     assert bot.data["consent"] and bot.data["answers"]["arrears_months"] == 3
     assert bot.state not in ("arrears", "notice")
+
+
+# -- issue 10: contact details in any wording ---------------------------------------
+
+def test_consent_phone_and_time_in_one_sentence(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    assert bot.state == "contact"
+    bot.say("連絡は電話で。070-1111-2222、昼休みなら出られます")
+    c = bot.data["contact"]
+    assert c["consented"] and c["phone"] == "07011112222" and c["preferred_time"] == "afternoon"
+    assert bot.state == "contact_name"
+    r = bot.say("名前は佐藤です。よろしくお願いします")
+    assert c is not bot.data["contact"] and bot.data["contact"]["name"] == "佐藤"
+    assert bot.state == "handoff" and "lead" in r.signals
+
+
+@pytest.mark.parametrize("text,name", [("山田と申します", "山田"), ("たなかです", "たなか"), ("鈴木花子", "鈴木花子")])
+def test_a_name_inside_a_sentence_is_extracted(dialog, text, name) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.say(text)
+    assert bot.data["contact"]["name"] == name and bot.state == "contact_phone"
+
+
+def test_a_sentence_is_never_stored_as_the_name(dialog) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.say("夫の名義で借りていて、私は連帯保証人になっています")
+    assert "name" not in bot.data["contact"] and bot.state == "contact_name"
+
+
+def test_email_spelled_out_on_the_web(dialog) -> None:
+    bot = consented(dialog, channel="web")
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    bot.say("メールでお願いします。Yamada アットマーク Example.jp です")
+    assert bot.data["contact"]["email"] == "yamada@example.jp"
+    assert bot.state == "contact_time"
+
+
+def test_a_wish_to_be_called_with_a_number_is_saved_not_asked_again(dialog, content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    r = bot.say("電話で相談したいです。090-1234-5678に夜かけてください")
+    c = bot.data["contact"]
+    assert c["phone"] == "09012345678" and c["consented"] and c["preferred_time"] == "evening"
+    assert "handoff" in r.signals and bot.state == "contact_name"
+    r = bot.say("山田です")
+    assert bot.state == "handoff" and "lead" in r.signals
+    # at a contact step too: the number is the detail asked for, not a new request for a person
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    r = bot.say("電話してほしいです 080-2222-3333")
+    assert bot.data["contact"]["phone"] == "08022223333" and bot.state == "contact_time"
+
+
+def test_a_number_typed_in_a_question_is_offered_to_be_saved(dialog, content) -> None:
+    bot = consented(dialog)
+    r = bot.say("4ヶ月滞納です。携帯は090-8765-4321です")
+    assert content.text("dialog.common.phone_offer", phone="09087654321") in r.answer.plain_text()
+    assert bot.quick()[:2] == ["phone:save", "phone:nosave"]
+    assert bot.data["answers"]["arrears_months"] == 4 and bot.state == "notice"
+    assert "phone" not in bot.data["contact"]
+    r = bot.tap("phone:save")
+    assert bot.data["contact"]["phone"] == "09087654321" and bot.data["contact"]["consented"]
+    assert content.text("dialog.common.phone_saved") in r.answer.plain_text() and bot.state == "notice"
+    # later, asking for a person: the number is not asked again
+    bot.tap("cmd:human")
+    assert bot.state == "contact_name"

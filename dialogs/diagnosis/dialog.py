@@ -69,6 +69,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                 self._fire(turn, "next")
             else:
                 break
+        if turn.offer_phone:
+            turn.answer.quick_replies[:0] = self._quick(turn, self.c.get("dialog.common.phone_buttons"))
         self._remember(turn)
         return DialogResult(answer=self._fit(turn.answer), signals=turn.signals, summary=self.summary(turn))
 
@@ -108,7 +110,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
         keys |= {f"dialog.common.{k}" for k in (
-            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "greeting_back", "story_held", "faq_which", "faq_none", "human_button", "restart_button",
+            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "greeting_back", "story_held", "phone_offer", "phone_buttons", "phone_saved", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
             "faq_other", "faq_menu")}
         keys |= {f"dialog.care.{k}" for k in ("crisis", "hotline", "hotlines", "person", "back", "anger", "offtopic")}

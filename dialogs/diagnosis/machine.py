@@ -108,6 +108,7 @@ class Turn:
         self.menu_only = False  # show the result menu, not the whole card
         self.offer_human = False  # add the "talk to a person" button
         self.offer_restart = False  # add the "start again" button
+        self.offer_phone = False  # add 「この番号を保存」「保存しない」 (a number typed outside the contact steps)
 
     # -- state, as transitions sees it ---------------------------------------
     @property

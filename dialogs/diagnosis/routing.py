@@ -1,13 +1,12 @@
 """Which trigger(s) an input means: postbacks, then text read per state."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 
 from dialogs.assessment import AUCTION_STAGES
 from dialogs import care
-from dialogs.reply import polarity
+from dialogs.reply import find_email, find_name, find_phone, find_time, polarity
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
     _GREETING,
@@ -24,17 +23,13 @@ from dialogs.diagnosis.vocabulary import (
     MEDIA_KINDS,
     QUESTIONS,
     RICH_MENU_TOPICS,
-    _EMAIL,
     _LINE,
-    _NAME_NOISE,
     _NO,
     _NOTHING,
-    _PHONE,
     _QUESTION,
     _READ,
     _RESTART,
     _SKIP,
-    _TIMES,
     _WAIT,
     _YES,
     _norm,
@@ -149,6 +144,12 @@ class Routing:
                 return ["resume"] if state in _RESUMABLE else ["reask"]
             turn.topic = value
             return ["explain"] if value == "faq" else ["explain", "reask"]
+        if name == "phone" and value in ("save", "nosave") and state not in CONTACT_STEPS:
+            phone = turn.data.pop("offered_phone", None)
+            if value == "save" and phone:
+                turn.contact.update(phone=phone, consented=True)
+                turn.answer.say(self.c.text("dialog.common.phone_saved"))
+            return ["reask"]
         if name == "consent":
             trig = {"yes": "agree", "read": "read", "no": "decline"}.get(value)
             return [trig] if trig else ["miss"]
@@ -282,12 +283,14 @@ class Routing:
 
     def _text_contact(self, turn: Turn, text: str, raw: str) -> list[str]:
         reading = understand(raw, turn.today)
-        if reading.wants_human:
+        if reading.wants_human and not (find_phone(text) or find_email(text)):
+            # 「電話してください、090-…」 is the detail asked for, not a new request for a person
             return self._route_human(turn)
         return self._contact_text(turn, text, reading)
 
     def _text_handoff(self, turn: Turn, text: str, raw: str) -> list[str]:
         reading = understand(raw, turn.today)
+        self._offer_phone(turn, text)
         if reading.wants_human:
             return self._route_human(turn)
         if reading.faq_topic and _QUESTION.search(text):
@@ -313,7 +316,14 @@ class Routing:
             turn.faq = (reading.faq_topic, text)
             pre = ["faq"]
         if reading.wants_human:
+            phone, email = find_phone(text), find_email(text)
+            if phone or email:  # 「この番号に電話ください」: the number is saved, no need to ask it
+                turn.contact.update({k: v for k, v in (("phone", phone), ("email", email)) if v}, consented=True)
+                slot = find_time(text)
+                if slot:
+                    turn.contact["preferred_time"] = slot
             return (["note"] if turn.changes else []) + self._route_human(turn)
+        self._offer_phone(turn, text)
         if updates:
             trig = self._after_apply(turn, answered_current)
             if pre:
@@ -344,51 +354,60 @@ class Routing:
         return True
 
     def _contact_text(self, turn: Turn, text: str, reading: Any) -> list[str]:
+        """Contact details in any wording: all that one message gives is kept (dialogs/reply.py)."""
         state, c = turn.state, turn.contact
-        phone = _PHONE.search(text.replace("ー", "-").replace("−", "-"))
-        email = _EMAIL.search(text)
-        if reading.faq_topic and _QUESTION.search(text):
+        phone, email, slot = find_phone(text), find_email(text), find_time(text)
+        if reading.faq_topic and _QUESTION.search(text) and not (phone or email):
             turn.faq = (reading.faq_topic, text)
             return ["faq", "reask"]
+        name = find_name(text) if state == "contact_name" or phone or email else None
         if phone or email:
             # a number typed right under the consent notice is consent to use it
             c["consented"] = True
             if phone:
-                c["phone"] = re.sub(r"[^\d+]", "", phone.group(0))
+                c["phone"] = phone
             if email:
-                c["email"] = email.group(0)
-            if state == "contact_name":
+                c["email"] = email
+            if state == "contact_name" and not name:
                 c.setdefault("name", None)
-            return ["next"]
+        if name and state in ("contact_name",) or (name and (phone or email)):
+            c["name"] = name
+        if slot and (state == "contact_time" or phone or email or name):
+            c["preferred_time"] = slot
+        if phone or email or (state == "contact_name" and name) or (state == "contact_time" and slot):
+            return ["next"] if not turn.is_pending(state) else ["reask"]
         if state == "contact":
             if _WAIT.search(text):
                 return ["wait"]
-            if _YES.search(text):
+            pol = polarity(text)
+            if _YES.search(text) or pol == "yes":
                 c["consented"] = True
                 return ["next"]
-            if _NO.search(text):
+            if _NO.search(text) or pol == "no":
                 return ["resume"]
             return ["miss"]
         if state == "contact_name":
             if _SKIP.search(text):
                 c["name"] = None
                 return ["next"]
-            name = _NAME_NOISE.sub("", _NAME_NOISE.sub("", text)).strip()
-            if 0 < len(name) <= 30 and not _QUESTION.search(text):
-                c["name"] = name
-                return ["next"]
             return ["miss"]
         if state == "contact_phone":
             if _LINE.search(text):
                 return self._contact_postback(turn, "phone", "line")
-            return ["miss"]
-        if state == "contact_time":
-            for value, rx in _TIMES:
-                if rx.search(text):
-                    c["preferred_time"] = value
-                    return ["next"]
+            if slot:
+                c["preferred_time"] = slot
             return ["miss"]
         return ["miss"]
+
+    def _offer_phone(self, turn: Turn, text: str) -> None:
+        """A phone number typed outside the contact steps: offer to save it (two buttons)."""
+        phone = find_phone(text)
+        if not phone or phone == turn.contact.get("phone"):
+            return
+        turn.data["offered_phone"] = phone
+        turn.offer_phone = True
+        turn.answer.say(self.c.text("dialog.common.phone_offer", phone=phone) + "\n"
+                        + self.c.text("legal.contact_consent"))
 
     def _label_data(self, turn: Turn, text: str) -> str | None:
         """The postback data of the current state's button whose label is ``text``."""
