@@ -1045,3 +1045,12 @@ def test_a_number_typed_in_a_question_is_offered_to_be_saved(dialog, content) ->
     # later, asking for a person: the number is not asked again
     bot.tap("cmd:human")
     assert bot.state == "contact_name"
+
+
+def test_stickers_do_not_make_a_question_asked_a_third_time(dialog, content) -> None:
+    bot = consented(dialog)
+    r = bot.send("sticker")
+    assert content.text("dialog.common.media") in r.answer.plain_text() and bot.state == "arrears"
+    assert "読み取れませんでした" not in r.answer.plain_text()
+    r = bot.send("sticker")
+    assert content.text("dialog.common.moved_on") in r.answer.plain_text() and bot.state == "notice"

@@ -36,6 +36,7 @@ from dialogs.diagnosis.vocabulary import (
     _parse_iso,
 )
 from dialogs.diagnosis.machine import (
+    _CHAINED,
     Turn,
     _RESUMABLE,
 )
@@ -60,16 +61,23 @@ class Routing:
             turn.faq = None
             triggers = [t for t in triggers if t not in ("faq", "reask", "miss")]
             turn.answer.say(self.c.text(f"dialog.care.{kind}"))
-            first = self._not_understood(turn)
-            if first == ["miss"]:
-                d = turn.data
-                d["misses"] = (d.get("misses", 0) if d.get("miss_state") == turn.state else 0) + 1
-                d["miss_state"] = turn.state
-                return triggers + ["reask"]
-            return triggers + first
+            return triggers + self._not_an_answer(turn)
+        if triggers == ["media", "reask"] and turn.state in _CHAINED:
+            return ["media"] + self._not_an_answer(turn)  # a sticker is not an answer either
         if unread:
             return triggers[:-1] + self._not_understood(turn)
         return triggers
+
+    def _not_an_answer(self, turn: Turn) -> list[str]:
+        """Something said that is no answer (anger, a sticker): re-ask once without
+        「読み取れませんでした」, then move on like a reply not understood."""
+        first = self._not_understood(turn)
+        if first != ["miss"]:
+            return first
+        d = turn.data
+        d["misses"] = (d.get("misses", 0) if d.get("miss_state") == turn.state else 0) + 1
+        d["miss_state"] = turn.state
+        return ["reask"]
 
     def _not_understood(self, turn: Turn) -> list[str]:
         """A first miss re-asks; a second one in the same state moves on (never a third ask).
