@@ -1054,3 +1054,26 @@ def test_stickers_do_not_make_a_question_asked_a_third_time(dialog, content) -> 
     assert "読み取れませんでした" not in r.answer.plain_text()
     r = bot.send("sticker")
     assert content.text("dialog.common.moved_on") in r.answer.plain_text() and bot.state == "notice"
+
+
+@pytest.mark.parametrize("state,text,field,value", [
+    ("arrears", "ちょうど1年", "arrears_months", 12),
+    ("arrears", "1年半くらい", "arrears_months", 18),
+    ("arrears", "三か月ほどです", "arrears_months", 3),
+    ("notice", "督促の手紙が何通か", "latest_notice", "dunning"),
+    ("notice", "一括で払えという手紙", "latest_notice", "acceleration"),
+    ("notice", "保証会社から代位弁済のお知らせ", "latest_notice", "subrogation"),
+])
+def test_words_of_the_question_asked_are_its_answer(dialog, state, text, field, value) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO[state]:
+        bot.tap(data)
+    bot.say(text)
+    assert bot.data["answers"][field] == value and bot.state != state
+
+
+def test_a_statement_not_read_is_not_answered_as_a_question_for_a_person(dialog, content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:1-2")
+    r = bot.say("うちの場合はちょっと複雑でして")
+    assert content.text("dialog.common.faq_other") not in r.answer.plain_text()

@@ -9,6 +9,9 @@ from dialogs.assessment import AUCTION_STAGES, NOTICES
 from dialogs.understanding import understand
 from dialogs.reply import core, polarity
 from dialogs.diagnosis.vocabulary import (
+    _LENDER_BANK_NAMED,
+    _NOTICE_WORDS,
+    _duration_months,
     _norm,
     POLARITY_ANSWERS,
     UNKNOWN_ANSWER,
@@ -76,6 +79,8 @@ class Facts:
                 up["divorce"] = reading.divorce
             if _LENDER_JHF.search(text):
                 up["lender"] = "jhf"
+            elif _LENDER_BANK_NAMED.search(text) and turn.state != "lender":
+                up["lender"] = "bank"  # 「〇〇信用金庫」「△△銀行で借りました」
             if _STAY_YES.search(text) and turn.state != "stay":
                 up["stay"] = True
         if reading.dates:
@@ -149,7 +154,15 @@ class Facts:
         text = core(text) or text
         if state == "arrears" and _ARREARS_NONE.search(text):
             return 0
+        if state == "arrears":
+            months = _duration_months(text)
+            if months is not None:
+                return months
         if state == "notice":
+            # asked which letter: a letter's word alone is the answer (「督促の手紙が何通か」)
+            for rx, notice in _NOTICE_WORDS:
+                if rx.search(text):
+                    return notice
             if _COURT.search(text):
                 return "court"
             if _NOTICE_NONE.search(text):

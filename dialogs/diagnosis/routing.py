@@ -320,6 +320,8 @@ class Routing:
         answered_current = state in updates
         self._apply(turn, updates, current=state)
         pre: list[str] = []
+        if reading.faq_topic == "other" and not question_like:
+            reading.faq_topic = None  # a statement that was not read is not a question for a person
         if reading.faq_topic and (question_like or not updates):
             turn.faq = (reading.faq_topic, text)
             pre = ["faq"]

@@ -100,6 +100,34 @@ _NO_WORD = re.compile(r"^(いない|いません|いいえ|なし|ない)|いな
 _DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|してない|離婚してません|^いいえ|^なし|^ない")
 _LENDER_JHF = re.compile(r"フラット|ふらっと|支援機構|機構|公庫|jhf", re.I)
 _LENDER_BANK = re.compile(r"銀行|ぎんこう|バンク|信金|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
+#: asked which letter came last: its word alone names it (most advanced first)
+_NOTICE_WORDS = (
+    (re.compile(r"期間入札|開札|入札"), "bid_notice"),
+    (re.compile(r"現況調査|執行官"), "site_inspection"),
+    (re.compile(r"開始決定|競売(?:の)?開始"), "auction_start"),
+    (re.compile(r"代位弁済|だいいべんさい"), "subrogation"),
+    (re.compile(r"期限の利益|一括(?:返済|で)|きげんのりえき"), "acceleration"),
+    (re.compile(r"督促|催告|とくそく|さいこく"), "dunning"),
+)
+#: a lender named as where the loan is (outside the lender question)
+_LENDER_BANK_NAMED = re.compile(
+    r"(?:銀行|信用金庫|信金|労金|ろうきん|信用組合)(?:で借り|のローン|の住宅ローン|から借り)|^\S{0,10}(?:銀行|信用金庫|信金|労金|ろうきん)(?:です)?$")
+_DURATION = re.compile(r"(\d{1,2})\s*(?:年|ねん)(半)?|(半)年|(\d{1,2})\s*(?:ヶ月|か月|カ月|ケ月|ヵ月|かげつ|月分|回分|回)")
+
+
+def _duration_months(text: str) -> int | None:
+    """「ちょうど1年」「1年半」「半年」「8ヶ月」 → months, as the answer to 「どのくらい遅れていますか」."""
+    m = _DURATION.search(unicodedata.normalize("NFKC", text).translate(_KANJI_NUM))
+    if not m:
+        return None
+    if m.group(1):
+        return int(m.group(1)) * 12 + (6 if m.group(2) else 0)
+    if m.group(3):
+        return 6
+    return int(m.group(4))
+
+
+_KANJI_NUM = str.maketrans("一二三四五六七八九", "123456789")
 _STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|離れたくない|出たくない")
 _STAY_NO = re.compile(r"引っ?越し?て?(も|)(いい|よい|かまわない|構わない|大丈夫)|出て(も|)(いい|よい)|手放して(も|)(いい|よい)|"
                       r"引っ?越(す|します|す予定|すつもり|そう|したい)|出て(いく|行く|いき|行き)|手放(す|します|したい|そう)|"
