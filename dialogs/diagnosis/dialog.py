@@ -61,6 +61,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         if session.state not in STATE_NAMES:
             session.state = "welcome"
         turn = Turn(self, session, inp)
+        if not (inp.kind == "postback" and (inp.data or "").startswith("phone:")):
+            session.data.pop("offered_phone", None)  # an offer lapses with the next message
         for trigger in self._route(turn):
             self._fire(turn, trigger)
         # pass over questions / contact steps that have nothing to ask
