@@ -1077,3 +1077,12 @@ def test_a_statement_not_read_is_not_answered_as_a_question_for_a_person(dialog,
     bot.tap("arrears:1-2")
     r = bot.say("うちの場合はちょっと複雑でして")
     assert content.text("dialog.common.faq_other") not in r.answer.plain_text()
+
+
+def test_line_as_the_way_to_be_reached_at_the_consent_step(dialog) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.say("LINEでお願いします")
+    assert bot.data["contact"] == {"consented": True, "via_line": True}
+    bot.say("田中です")
+    assert bot.state == "contact_time"  # the phone is not asked

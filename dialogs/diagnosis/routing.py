@@ -382,6 +382,11 @@ class Routing:
                 c.setdefault("name", None)
         if name and state in ("contact_name",) or (name and (phone or email)):
             c["name"] = name
+        via_line = bool(_LINE.search(text)) and turn.inp.channel == "line" and not (phone or email) \
+            and state in ("contact", "contact_phone")
+        if via_line:  # 「LINEでお願いします」 under the consent notice: consent, and the way to reach them
+            c.update(consented=True, via_line=True)
+            return ["next"]
         if slot and (state == "contact_time" or phone or email or name):
             c["preferred_time"] = slot
         if phone or email or (state == "contact_name" and name) or (state == "contact_time" and slot):
