@@ -1086,3 +1086,20 @@ def test_line_as_the_way_to_be_reached_at_the_consent_step(dialog) -> None:
     assert bot.data["contact"] == {"consented": True, "via_line": True}
     bot.say("田中です")
     assert bot.state == "contact_time"  # the phone is not asked
+
+
+def test_facts_in_a_message_of_despair_are_kept(dialog, content) -> None:
+    bot = consented(dialog)
+    r = bot.say("5ヶ月滞納して競売開始決定が届きました。もう死にたい")
+    assert "0120-279-338" in r.answer.plain_text()
+    assert content.text("dialog.states.dates.variants.auction_start.text") not in r.answer.plain_text()
+    bot.tap("cmd:menu")  # 「質問に戻る」: the next open question
+    assert bot.state == "dates"
+    assert bot.data["answers"]["arrears_months"] == 5
+    assert bot.data["answers"]["latest_notice"] == "auction_start"
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("4ヶ月滞納しています。消えたい")
+    assert bot.data["held"] and bot.data["answers"]["arrears_months"] is None
+    bot.tap("consent:yes")
+    assert bot.data["answers"]["arrears_months"] == 4

@@ -32,6 +32,14 @@ skipped. The contact details form a second chain ending in ``handoff``.
     contact   {name, phone, email, via_line, preferred_time, consented}
     history   the last states visited (bounded)
     court_letter / inspection_date   a court letter not yet identified / a 現況調査 date
+    miss_state the state the ``misses`` count for (one re-ask, then わからない and on)
+    held      messages with facts sent before consent (read on consent, dropped on decline)
+    crisis    words of despair were written: the summary says so, urgency ``hot``
+    offered_phone a number typed outside the contact steps, offered to be saved
+
+Replies are read in the context of the question asked first (dialogs/reply.py), then as
+free text (dialogs/understanding.py); words of despair, anger and off-topic are
+recognised by dialogs/care.py before anything else.
 """
 from __future__ import annotations
 from dialogs.diagnosis.dialog import DiagnosisDialog

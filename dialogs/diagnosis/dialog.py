@@ -67,6 +67,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             self._fire(turn, trigger)
         # pass over questions / contact steps that have nothing to ask
         for _ in range(2 * len(STATE_NAMES)):
+            if "crisis" in turn.signals:
+                break  # the care reply alone: the next question waits until the person goes on
             if session.state in _CHAINED and not turn.is_pending(session.state):
                 self._fire(turn, "next")
             else:

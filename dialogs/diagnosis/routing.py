@@ -51,6 +51,7 @@ class Routing:
             # words of despair come first, in every state: hotlines, a person, the staff alerted
             turn.data["crisis"] = True
             turn.signals.add("crisis")
+            self._keep_facts_quietly(turn, text)
             return ["care"]
         triggers = self._route_input(turn)
         kind = care.classify(text) if text else None
@@ -67,6 +68,17 @@ class Routing:
         if unread:
             return triggers[:-1] + self._not_understood(turn)
         return triggers
+
+    def _keep_facts_quietly(self, turn: Turn, raw: str) -> None:
+        """The facts in a message that gets another reply (care) are kept, not thrown away:
+        stored after consent (no read-back now), held before it."""
+        reading = understand(raw, turn.today)
+        if not turn.has_consent():
+            self._hold(turn, raw, reading)
+            return
+        updates = self._facts(turn, _norm(raw), raw, reading, weak=True)
+        self._apply(turn, updates, current=None)
+        turn.changes.clear()
 
     def _not_an_answer(self, turn: Turn) -> list[str]:
         """Something said that is no answer (anger, a sticker): re-ask once without
