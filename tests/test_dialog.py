@@ -1103,3 +1103,12 @@ def test_facts_in_a_message_of_despair_are_kept(dialog, content) -> None:
     assert bot.data["held"] and bot.data["answers"]["arrears_months"] is None
     bot.tap("consent:yes")
     assert bot.data["answers"]["arrears_months"] == 4
+
+
+def test_a_first_question_is_answered_before_the_greeting(dialog, content) -> None:
+    bot = Bot(dialog)
+    r = bot.say("引っ越し代は出ますか？")
+    said = r.answer.plain_text()
+    assert "Q. " in said and content.text("legal.privacy_notice") in said
+    assert said.index("Q. ") < said.index(content.text("legal.privacy_notice"))
+    assert bot.state == "privacy" and "consent:yes" in bot.quick()

@@ -259,10 +259,14 @@ class Routing:
         A greeting gets a greeting back; a story is acknowledged and held (not stored as
         answers) until the person agrees: then it is used and not asked again.
         """
+        reading = understand(raw, turn.today)
         if _GREETING.search(text):
             turn.answer.say(self.c.text("dialog.common.greeting_back"))
-        elif self._hold(turn, raw, understand(raw, turn.today)):
+        elif self._hold(turn, raw, reading):
             turn.answer.say(self.c.text("dialog.common.story_held"))
+        elif reading.faq_topic and reading.faq_topic != "other" and _QUESTION.search(text):
+            turn.faq = (reading.faq_topic, text)  # a first question is answered, then the greeting
+            return ["faq", "follow"]
         return ["follow"]
 
     @staticmethod
