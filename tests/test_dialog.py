@@ -444,16 +444,19 @@ def test_dont_know_is_always_an_answer(dialog: DiagnosisDialog) -> None:
     assert bot.last.summary["stage"] == "unknown"
 
 
-def test_two_misses_offer_a_person(dialog: DiagnosisDialog, content: Content) -> None:
+def test_two_misses_record_unknown_move_on_and_offer_a_person(dialog: DiagnosisDialog, content: Content) -> None:
+    # Changed in issue 10: the second miss no longer asks a third time.
     bot = consented(dialog)
     r1 = bot.say("ほげほげ")
     assert content.text("dialog.states.arrears.reprompt") in r1.answer.plain_text()
     assert "cmd:human" not in bot.quick() and "arrears:3-5" in bot.quick()
     r2 = bot.say("ふがふが")
-    assert content.text("dialog.common.offer_human") in r2.answer.plain_text()
-    assert "cmd:human" in bot.quick() and "arrears:3-5" in bot.quick()
-    bot.tap("arrears:3-5")
-    assert bot.data["misses"] == 0 and bot.state == "notice"
+    assert content.text("dialog.common.moved_on") in r2.answer.plain_text()
+    assert bot.state == "notice" and "arrears" in bot.data["answered"]
+    assert bot.data["answers"]["arrears_months"] is None
+    assert "cmd:human" in bot.quick() and "notice:dunning" in bot.quick()
+    bot.tap("notice:dunning")
+    assert bot.data["misses"] == 0 and bot.state == "ownership"
 
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])
@@ -701,3 +704,411 @@ def test_dates_go_to_the_letter_they_belong_to(dialog: DiagnosisDialog, text: st
     bot.say(text)
     answers = bot.data["answers"]
     assert {k: answers.get(k) for k in expected} == expected
+
+
+# -- issue 10: never the same question a third time -------------------------------
+
+GIBBERISH = ("ほげほげ", "ふがふが", "あいうえおかきくけこ", "zzz", "ぴよぴよ")
+
+
+def _runs(states: list[str | None]) -> dict[str, int]:
+    """The longest run of turns that ended in each state (= times its question was asked in a row)."""
+    longest: dict[str, int] = {}
+    run, prev = 0, None
+    for s in states:
+        run = run + 1 if s == prev else 1
+        prev = s
+        longest[s] = max(longest.get(s, 0), run)
+    return longest
+
+
+def _babble(bot: Bot, until: str | None = None, turns: int = 40) -> list[str | None]:
+    states = [bot.state]
+    for i in range(turns):
+        if bot.state == until:
+            break
+        bot.say(GIBBERISH[i % len(GIBBERISH)])
+        states.append(bot.state)
+    return states
+
+
+def test_every_question_with_unreadable_answers_is_asked_at_most_twice(dialog: DiagnosisDialog) -> None:
+    seen: dict[str, int] = {}
+    # arrears → notice → ownership → … → stay → result, every answer unreadable
+    bot = consented(dialog)
+    states = _babble(bot, until="result")
+    assert bot.state == "result", states
+    seen.update(_runs(states))
+    assert all(bot.data["answers"][k] is None for k in ("arrears_months", "co_owned", "joint_guarantor"))
+    # the court letter and the dates (only asked while an auction runs)
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.tap("notice:court")
+    assert bot.state == "court_letter"
+    states = _babble(bot, until="ownership")
+    assert "dates" in states and bot.state == "ownership", states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    # the contact steps: nothing readable → no name, then waiting in the talk
+    bot.tap("cmd:human")
+    assert bot.state == "contact"
+    states = _babble(bot, until="handoff")
+    assert bot.state == "handoff", states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    states = _babble(bot, until="handoff")
+    assert bot.state == "handoff", states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.say("090-1234-5678")
+    bot.say("山田です")
+    assert bot.state == "contact_time", bot.state
+    states = _babble(bot, until="handoff")
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    # the privacy notice: two unreadable replies → the explanations (no data kept)
+    bot = Bot(dialog)
+    bot.follow()
+    states = _babble(bot, until="explain")
+    assert bot.state == "explain" and not bot.data["consent"], states
+    seen.update({k: max(v, seen.get(k, 0)) for k, v in _runs(states).items()})
+    asked = set(seen)
+    assert {"arrears", "notice", "court_letter", "dates", "ownership", "guarantor", "divorce", "lender", "stay",
+            "contact", "contact_name", "contact_phone", "contact_time", "privacy"} <= asked, asked
+    assert all(n <= 2 for s, n in seen.items() if s not in ("result", "handoff", "explain")), seen
+
+
+# -- issue 10: a reply read as the answer to the question just asked ----------------
+
+_TAPS_TO = {"arrears": [], "notice": ["arrears:1-2"], "ownership": ["arrears:1-2", "notice:dunning"]}
+_TAPS_TO["guarantor"] = [*_TAPS_TO["ownership"], "own:single"]
+_TAPS_TO["divorce"] = [*_TAPS_TO["guarantor"], "guarantor:no"]
+_TAPS_TO["lender"] = [*_TAPS_TO["divorce"], "divorce:none"]
+_TAPS_TO["stay"] = [*_TAPS_TO["lender"], "lender:bank"]
+
+IN_CONTEXT = [
+    ("arrears", "してないです", "arrears_months", 0),
+    ("arrears", "まだ遅れてはいないです", "arrears_months", 0),
+    ("notice", "まだです", "latest_notice", "none"),
+    ("notice", "とどいてないです", "latest_notice", "none"),
+    ("ownership", "夫です", "co_owned", False),
+    ("ownership", "たんどくです", "co_owned", False),
+    ("ownership", "ふうふです", "co_owned", True),
+    ("guarantor", "いませんね", "joint_guarantor", False),
+    ("guarantor", "居ないです", "joint_guarantor", False),
+    ("guarantor", "はい、います", "joint_guarantor", True),
+    ("guarantor", "（前にも言いましたが）いません", "joint_guarantor", False),
+    ("guarantor", "わかんないです", "joint_guarantor", None),
+    ("divorce", "してないです", "divorce", "none"),
+    ("divorce", "ないですね", "divorce", "none"),
+    ("lender", "ぎんこうです", "lender", "bank"),
+    ("lender", "ふらっと35", "lender", "jhf"),
+    ("stay", "どっちでもいい", "wants_to_stay", None),
+    ("stay", "決めてません", "wants_to_stay", None),
+]
+
+
+@pytest.mark.parametrize("state,text,field,value", IN_CONTEXT)
+def test_reply_is_read_as_the_answer_to_the_question(dialog: DiagnosisDialog, state, text, field, value) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO[state]:
+        bot.tap(data)
+    assert bot.state == state
+    bot.say(text)
+    assert state in bot.data["answered"], (text, bot.text())
+    assert bot.data["answers"][field] == value
+    assert bot.state != state  # moved on, not asked again
+
+
+def test_unsure_faq_offers_the_closest_topics_and_none_of_them(dialog: DiagnosisDialog, content: Content,
+                                                                monkeypatch) -> None:
+    """Reading.faq_candidates (filled by the FAQ classifier when it is unsure) → 「こちらのことですか?」."""
+    import dialogs.diagnosis.routing as routing
+
+    real = routing.understand
+
+    def unsure(text, today):
+        r = real(text, today)
+        r.faq_topic, r.faq_candidates = None, ["moving_costs", "stay_after_sale", "timeline"]
+        return r
+
+    monkeypatch.setattr(routing, "understand", unsure)
+    bot = consented(dialog)
+    bot.say("この先どうなっちゃうんですか？")
+    assert content.text("dialog.common.faq_which") in bot.text()
+    assert bot.quick() == ["faq:moving_costs", "faq:stay_after_sale", "faq:timeline", "faq:none"]
+    assert bot.state == "arrears"
+    monkeypatch.setattr(routing, "understand", real)
+    bot.tap("faq:none")
+    assert content.text("dialog.common.faq_other") in bot.text() and "cmd:human" in bot.quick()
+    assert content.text("dialog.states.arrears.text") in bot.text()
+
+
+def test_guarantor_self_and_tax_seizure_are_kept_in_the_answers(dialog: DiagnosisDialog, monkeypatch) -> None:
+    import dialogs.diagnosis.routing as routing
+
+    real = routing.understand
+
+    def read(text, today):
+        r = real(text, today)
+        r.guarantor_self, r.tax_seizure = True, True
+        return r
+
+    monkeypatch.setattr(routing, "understand", read)
+    bot = consented(dialog)
+    bot.say("夫のローンの保証人をしています。市役所から差押の通知も来ました")
+    assert bot.data["answers"]["user_is_guarantor"] is True
+    assert bot.data["answers"]["tax_seizure"] is True
+
+
+# -- issue 10: crisis care, anger and off-topic -------------------------------------
+
+HOTLINES = ("0120-279-338", "0120-061-338", "0570-064-556")
+
+
+def _at(dialog: DiagnosisDialog, state: str) -> Bot:
+    bot = Bot(dialog)
+    if state == "welcome":
+        return bot
+    bot.follow()
+    if state == "privacy":
+        return bot
+    bot.tap("consent:yes")
+    for data in {"arrears": [], "guarantor": _TAPS_TO["guarantor"], "result": [
+            "arrears:0", "own:single", "guarantor:no", "divorce:none", "lender:bank", "stay:no"],
+            "contact": ["cmd:human"], "contact_phone": ["cmd:human", "contact:yes", "name:skip"]}[state]:
+        bot.tap(data)
+    assert bot.state == state
+    return bot
+
+
+@pytest.mark.parametrize("state", ["welcome", "privacy", "arrears", "guarantor", "result", "contact", "contact_phone"])
+@pytest.mark.parametrize("text", ["もう死にたい", "家族に迷惑をかけるくらいなら、いなくなったほうがいい"])
+def test_words_of_despair_get_care_hotlines_and_a_person_in_every_state(dialog, content, state, text) -> None:
+    bot = _at(dialog, state)
+    r = bot.say(text)
+    said = r.answer.plain_text()
+    assert all(n in said for n in HOTLINES), said
+    assert "読み取れ" not in said
+    assert "cmd:human" in bot.quick()
+    assert "crisis" in r.signals
+    assert r.summary["crisis"] is True and r.summary["urgency"] == "hot"
+    # the crisis stays on the case (urgency hot) after the next message
+    r2 = bot.tap("cmd:human")
+    assert r2.summary["crisis"] is True and r2.summary["urgency"] == "hot"
+    assert "handoff" in r2.signals or bot.state in CONTACT_STEPS or bot.state == "handoff"
+
+
+@pytest.mark.parametrize("text,key", [("役に立たないボットだな", "anger"), ("ふざけるな", "anger"),
+                                      ("今日の天気は?", "offtopic"), ("あなたはAIですか", "offtopic")])
+def test_anger_and_off_topic_get_a_calm_word_and_the_way_back(dialog, content, text, key) -> None:
+    bot = consented(dialog)
+    r = bot.say(text)
+    said = r.answer.plain_text()
+    assert content.text(f"dialog.care.{key}") in said
+    assert "読み取れ" not in said
+    assert content.text("dialog.states.arrears.text") in said and "arrears:3-5" in bot.quick()
+    assert "crisis" not in r.signals
+    # and it counts as a reply not understood: the question is not asked a third time
+    bot.say(text)
+    assert bot.state == "notice"
+
+
+# -- issue 10: the first message is never thrown away -----------------------------
+
+STORY = "はじめまして。住宅ローンを4ヶ月滞納していて、督促状が届きました。家は夫婦の共有名義です。"
+
+
+def test_a_greeting_before_consent_gets_a_greeting_back(dialog: DiagnosisDialog, content: Content) -> None:
+    bot = Bot(dialog)
+    r = bot.say("こんにちは")
+    assert content.text("dialog.common.greeting_back") in r.answer.plain_text()
+    assert content.text("legal.privacy_notice") in r.answer.plain_text()
+    assert bot.state == "privacy" and "読み取れ" not in r.answer.plain_text()
+    r = bot.say("よろしくお願いします")
+    assert content.text("dialog.common.greeting_back") in r.answer.plain_text() and bot.state == "privacy"
+
+
+@pytest.mark.parametrize("first", ["say", "follow_then_say"])
+def test_a_story_before_consent_is_held_then_used_and_not_asked_again(dialog, content, first) -> None:
+    bot = Bot(dialog)
+    if first == "follow_then_say":
+        bot.follow()
+    r = bot.say(STORY)
+    said = r.answer.plain_text()
+    assert content.text("dialog.common.story_held") in said and "読み取れ" not in said
+    assert bot.state == "privacy" and not bot.data["consent"]
+    assert bot.data["answers"]["arrears_months"] is None  # nothing stored as an answer before consent
+    r = bot.tap("consent:yes")
+    said = r.answer.plain_text()
+    assert "4ヶ月" in said  # 「…と伺いました」
+    a = bot.data["answers"]
+    assert a["arrears_months"] == 4 and a["latest_notice"] == "dunning" and a["co_owned"] is True
+    assert bot.state == "guarantor"  # arrears, the letter and the ownership are not asked again
+    assert "held" not in bot.data
+    asked = []
+    for data in ("guarantor:no", "divorce:none", "lender:bank", "stay:no"):
+        asked.append(bot.state)
+        bot.tap(data)
+    assert bot.state == "result" and asked == ["guarantor", "divorce", "lender", "stay"]
+
+
+@pytest.mark.parametrize("answer,state", [("consent:no", "stopped"), ("consent:read", "explain")])
+def test_a_story_is_dropped_on_decline_or_reading_only(dialog, answer, state) -> None:
+    bot = Bot(dialog)
+    bot.say(STORY)
+    assert bot.data["held"]
+    bot.tap(answer)
+    assert bot.state == state and "held" not in bot.data
+    assert bot.data["answers"]["arrears_months"] is None
+
+
+def test_consent_and_story_in_one_message(dialog) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("同意します。3ヶ月滞納していて、期限の利益の喪失の通知が来ました")
+    assert bot.data["consent"] and bot.data["answers"]["arrears_months"] == 3
+    assert bot.state not in ("arrears", "notice")
+
+
+# -- issue 10: contact details in any wording ---------------------------------------
+
+def test_consent_phone_and_time_in_one_sentence(dialog: DiagnosisDialog) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    assert bot.state == "contact"
+    bot.say("連絡は電話で。070-1111-2222、昼休みなら出られます")
+    c = bot.data["contact"]
+    assert c["consented"] and c["phone"] == "07011112222" and c["preferred_time"] == "afternoon"
+    assert bot.state == "contact_name"
+    r = bot.say("名前は佐藤です。よろしくお願いします")
+    assert c is not bot.data["contact"] and bot.data["contact"]["name"] == "佐藤"
+    assert bot.state == "handoff" and "lead" in r.signals
+
+
+@pytest.mark.parametrize("text,name", [("山田と申します", "山田"), ("たなかです", "たなか"), ("鈴木花子", "鈴木花子")])
+def test_a_name_inside_a_sentence_is_extracted(dialog, text, name) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.say(text)
+    assert bot.data["contact"]["name"] == name and bot.state == "contact_phone"
+
+
+def test_a_sentence_is_never_stored_as_the_name(dialog) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.say("夫の名義で借りていて、私は連帯保証人になっています")
+    assert "name" not in bot.data["contact"] and bot.state == "contact_name"
+
+
+def test_email_spelled_out_on_the_web(dialog) -> None:
+    bot = consented(dialog, channel="web")
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    bot.say("メールでお願いします。Yamada アットマーク Example.jp です")
+    assert bot.data["contact"]["email"] == "yamada@example.jp"
+    assert bot.state == "contact_time"
+
+
+def test_a_wish_to_be_called_with_a_number_is_saved_not_asked_again(dialog, content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    r = bot.say("電話で相談したいです。090-1234-5678に夜かけてください")
+    c = bot.data["contact"]
+    assert c["phone"] == "09012345678" and c["consented"] and c["preferred_time"] == "evening"
+    assert "handoff" in r.signals and bot.state == "contact_name"
+    r = bot.say("山田です")
+    assert bot.state == "handoff" and "lead" in r.signals
+    # at a contact step too: the number is the detail asked for, not a new request for a person
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    r = bot.say("電話してほしいです 080-2222-3333")
+    assert bot.data["contact"]["phone"] == "08022223333" and bot.state == "contact_time"
+
+
+def test_a_number_typed_in_a_question_is_offered_to_be_saved(dialog, content) -> None:
+    bot = consented(dialog)
+    r = bot.say("4ヶ月滞納です。携帯は090-8765-4321です")
+    assert content.text("dialog.common.phone_offer", phone="09087654321") in r.answer.plain_text()
+    assert bot.quick()[:2] == ["phone:save", "phone:nosave"]
+    assert bot.data["answers"]["arrears_months"] == 4 and bot.state == "notice"
+    assert "phone" not in bot.data["contact"]
+    r = bot.tap("phone:save")
+    assert bot.data["contact"]["phone"] == "09087654321" and bot.data["contact"]["consented"]
+    assert content.text("dialog.common.phone_saved") in r.answer.plain_text() and bot.state == "notice"
+    # later, asking for a person: the number is not asked again
+    bot.tap("cmd:human")
+    assert bot.state == "contact_name"
+
+
+def test_stickers_do_not_make_a_question_asked_a_third_time(dialog, content) -> None:
+    bot = consented(dialog)
+    r = bot.send("sticker")
+    assert content.text("dialog.common.media") in r.answer.plain_text() and bot.state == "arrears"
+    assert "読み取れませんでした" not in r.answer.plain_text()
+    r = bot.send("sticker")
+    assert content.text("dialog.common.moved_on") in r.answer.plain_text() and bot.state == "notice"
+
+
+@pytest.mark.parametrize("state,text,field,value", [
+    ("arrears", "ちょうど1年", "arrears_months", 12),
+    ("arrears", "1年半くらい", "arrears_months", 18),
+    ("arrears", "三か月ほどです", "arrears_months", 3),
+    ("notice", "督促の手紙が何通か", "latest_notice", "dunning"),
+    ("notice", "一括で払えという手紙", "latest_notice", "acceleration"),
+    ("notice", "保証会社から代位弁済のお知らせ", "latest_notice", "subrogation"),
+])
+def test_words_of_the_question_asked_are_its_answer(dialog, state, text, field, value) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO[state]:
+        bot.tap(data)
+    bot.say(text)
+    assert bot.data["answers"][field] == value and bot.state != state
+
+
+def test_a_statement_not_read_is_not_answered_as_a_question_for_a_person(dialog, content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:1-2")
+    r = bot.say("うちの場合はちょっと複雑でして")
+    assert content.text("dialog.common.faq_other") not in r.answer.plain_text()
+
+
+def test_line_as_the_way_to_be_reached_at_the_consent_step(dialog) -> None:
+    bot = consented(dialog)
+    bot.tap("cmd:human")
+    bot.say("LINEでお願いします")
+    assert bot.data["contact"] == {"consented": True, "via_line": True}
+    bot.say("田中です")
+    assert bot.state == "contact_time"  # the phone is not asked
+
+
+def test_facts_in_a_message_of_despair_are_kept(dialog, content) -> None:
+    bot = consented(dialog)
+    r = bot.say("5ヶ月滞納して競売開始決定が届きました。もう死にたい")
+    assert "0120-279-338" in r.answer.plain_text()
+    assert content.text("dialog.states.dates.variants.auction_start.text") not in r.answer.plain_text()
+    bot.tap("cmd:menu")  # 「質問に戻る」: the next open question
+    assert bot.state == "dates"
+    assert bot.data["answers"]["arrears_months"] == 5
+    assert bot.data["answers"]["latest_notice"] == "auction_start"
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("4ヶ月滞納しています。消えたい")
+    assert bot.data["held"] and bot.data["answers"]["arrears_months"] is None
+    bot.tap("consent:yes")
+    assert bot.data["answers"]["arrears_months"] == 4
+
+
+def test_a_first_question_is_answered_before_the_greeting(dialog, content) -> None:
+    bot = Bot(dialog)
+    r = bot.say("引っ越し代は出ますか？")
+    said = r.answer.plain_text()
+    assert "Q. " in said and content.text("legal.privacy_notice") in said
+    assert said.index("Q. ") < said.index(content.text("legal.privacy_notice"))
+    assert bot.state == "privacy" and "consent:yes" in bot.quick()

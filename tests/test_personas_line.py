@@ -11,6 +11,7 @@ import json
 import pytest
 
 from bot.storage import loads
+from dialogs.diagnosis import QUESTIONS
 from tests.conftest import LineHelper
 from tests.support import webhooks
 
@@ -65,6 +66,60 @@ PERSONAS = {
         ["very_little_time", "jhf_refuses_after_filing", "co_owners_must_agree", "leaseback_wish"],
         ["12月10日（木）"],
     ),
+    # -- issue 10: typed-only homeowners at each stage (nothing tapped after the follow)
+    "typed_no_arrears": (
+        [("say", "同意します"), ("say", "まだ滞納はしていません。でも来月から払えるか不安で"), ("say", "単独名義です"),
+         ("say", "いないです"), ("say", "してないです"), ("say", "銀行です"), ("say", "住み続けたいです")],
+        {"stage": "none", "urgency": "cold"}, ["before_acceleration", "leaseback_wish"], [],
+    ),
+    "typed_two_months": (
+        [("say", "はい"), ("say", "2ヶ月遅れてます"), ("say", "督促状が来ました"), ("say", "私だけの名義です"),
+         ("say", "いません"), ("say", "関係ないです"), ("say", "地方銀行"), ("say", "どっちでもいいです")],
+        {"stage": "dunning", "arrears_months": 2}, ["before_acceleration"], [],
+    ),
+    "typed_acceleration": (
+        [("say", "同意"), ("say", "半年くらい払えてないです"), ("say", "期限の利益の喪失っていう通知が届きました"),
+         ("say", "単独です"), ("say", "いません"), ("say", "ないです"), ("say", "銀行"), ("say", "まだ決めてません")],
+        {"stage": "acceleration", "urgency": "warm"}, ["credit_record"], [],
+    ),
+    "typed_subrogation": (
+        [("say", "同意します"), ("say", "7ヶ月です"), ("say", "保証会社から代位弁済の通知が来ました"),
+         ("say", "夫と共有です"), ("say", "いない"), ("say", "いいえ"), ("say", "りそな銀行"), ("say", "引っ越してもいい")],
+        {"stage": "subrogation", "urgency": "hot"}, ["co_owners_must_agree"], [],
+    ),
+    "typed_auction_start": (
+        [("say", "同意します"), ("say", "1年近く滞納"), ("say", "裁判所から競売開始決定の通知が届きました"),
+         ("say", "令和8年10月1日です"), ("say", "単独"), ("say", "いません"), ("say", "してません"), ("say", "銀行"),
+         ("say", "住み続けたい")],
+        {"stage": "auction_start", "urgency": "hot", "start_decision_date": "2026-10-01"}, ["leaseback_wish"], [],
+    ),
+    "typed_bid_notice_5_days_left": (
+        [("say", "同意します"), ("say", "10ヶ月くらい"), ("say", "期間入札の通知が来ました"), ("say", "開札は12月3日です"),
+         ("say", "単独です"), ("say", "いません"), ("say", "関係ないです"), ("say", "銀行です"), ("say", "引っ越します")],
+        {"stage": "bid_notice", "urgency": "hot", "kaisatsu": "2026-12-03", "legal_last_day": "2026-12-02"},
+        ["very_little_time"], ["12月2日（水）"],
+    ),
+    "typed_after_kaisatsu": (
+        [("say", "同意します"), ("say", "1年以上"), ("say", "期間入札の通知"), ("say", "開札は11月20日でした"),
+         ("say", "単独"), ("say", "いません"), ("say", "ないです"), ("say", "銀行"), ("say", "出ていくしかないです")],
+        {"stage": "after_kaisatsu", "kaisatsu": "2026-11-20"}, ["too_late_after_kaisatsu"], [],
+    ),
+    "typed_flat35": (
+        [("say", "同意します"), ("say", "4ヶ月"), ("say", "催告書が来ました"), ("say", "単独名義"), ("say", "いません"),
+         ("say", "関係ない"), ("say", "フラット35です"), ("say", "まだ決めてない")],
+        {"stage": "dunning", "lender": "jhf"}, ["jhf_no_guarantee_company"], [],
+    ),
+    "typed_co_owners_divorcing": (
+        [("say", "同意します"), ("say", "3ヶ月"), ("say", "督促状"), ("say", "夫と共有名義です"), ("say", "いません"),
+         ("say", "離婚調停中です"), ("say", "銀行"), ("say", "住み続けたい")],
+        {"stage": "dunning", "divorce": "in_progress", "co_owned": True},
+        ["co_owners_must_agree", "divorce_and_co_owned", "divorce_in_progress"], [],
+    ),
+    "typed_user_is_guarantor": (
+        [("say", "同意します"), ("say", "5ヶ月"), ("say", "期限の利益喪失の通知"), ("say", "夫の名義です"),
+         ("say", "夫のローンの保証人をしてます"), ("say", "してません"), ("say", "銀行"), ("say", "わからない")],
+        {"stage": "acceleration"}, ["guarantor_must_agree"], [],
+    ),
 }
 
 
@@ -94,8 +149,10 @@ def test_persona_on_line(name, line, fake_line, app):
     conv = conversation(app, user)
     assert conv["state"] == "result", (name, conv["state"])
     summary = loads(conv["summary"])
+    answers = loads(conv["data"])["answers"]  # what the homeowner said, as stored
     for key, value in expect.items():
-        assert summary[key] == value, (name, key, summary[key])
+        got = summary[key] if key in summary else answers[key]
+        assert got == value, (name, key, got)
     assert set(cases) <= set(summary["special_cases"]), summary["special_cases"]
     # The result went out as a Flex card with a plain-text altText carrying the dates.
     last = fake_line.messages_to(user)[-5:]
@@ -107,6 +164,21 @@ def test_persona_on_line(name, line, fake_line, app):
     # Every answer was one reply to one webhook, and LINE accepted every request.
     assert all(d["kind"] == "reply" for d in fake_line.deliveries if d["to"] == user)
     assert fake_line.errors == []
+    # No question was asked a third time.
+    assert max(asked_counts(app, fake_line, user).values()) <= 2
+
+
+def asked_counts(app, fake_line, user: str) -> dict[str, int]:
+    """How many of the bot's messages carried each question's text."""
+    content = app.extensions["ninbai"].content
+    texts = [m.get("text", "") for m in fake_line.messages_to(user)]
+    out = {}
+    for q in QUESTIONS:
+        if q == "dates":
+            continue
+        question = content.text(f"dialog.states.{q}.text")
+        out[q] = sum(question in t for t in texts)
+    return out
 
 
 def test_persona_asks_for_a_person_at_the_first_question(line, fake_line, app):
@@ -118,4 +190,68 @@ def test_persona_asks_for_a_person_at_the_first_question(line, fake_line, app):
     assert conv["status"] == "waiting"  # shows in the operators' inbox
     texts = line.exchange(user, data="contact:wait")
     assert texts and conversation(app, user)["state"] == "handoff"
+    assert fake_line.errors == []
+
+
+# -- issue 10 ------------------------------------------------------------------------
+
+
+def test_whole_story_before_consent_is_used_and_not_asked_again(line, fake_line, app):
+    user = webhooks.make_user_id()
+    line.follow(user)
+    line.idle()
+    content = app.extensions["ninbai"].content
+    texts = line.exchange(user, text="はじめまして。住宅ローンを4ヶ月滞納していて、督促状が届きました。"
+                                     "家は夫婦の共有名義で、連帯保証人はいません。")
+    assert any(content.text("dialog.common.story_held") in t for t in texts), texts
+    assert not any("読み取れ" in t for t in texts)
+    texts = line.exchange(user, text="同意します")
+    assert any("4ヶ月" in t for t in texts), texts  # 「…と伺いました」
+    for text in ("関係ないです", "銀行です", "住み続けたいです"):
+        line.exchange(user, text=text)
+    conv = conversation(app, user)
+    assert conv["state"] == "result"
+    summary = loads(conv["summary"])
+    assert summary["stage"] == "dunning"
+    assert {"co_owners_must_agree", "leaseback_wish"} <= set(summary["special_cases"])
+    counts = asked_counts(app, fake_line, user)
+    assert counts["arrears"] == counts["notice"] == counts["ownership"] == counts["guarantor"] == 0, counts
+    assert fake_line.errors == []
+
+
+def test_phone_number_with_a_wish_to_be_called_is_saved_and_handed_off(line, fake_line, app):
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes"), ("say", "2ヶ月滞納しています")])
+    line.exchange(user, text="電話で相談したいです。090-1234-5678に、昼休みならでられます")
+    conv = conversation(app, user)
+    assert conv["status"] == "waiting" and conv["state"] == "contact_name"
+    contact = loads(conv["data"])["contact"]
+    assert contact["phone"] == "09012345678" and contact["preferred_time"] == "afternoon"
+    texts = line.exchange(user, text="山田です")
+    conv = conversation(app, user)
+    assert conv["state"] == "handoff"
+    assert loads(conv["data"])["contact"]["name"] == "山田"
+    content = app.extensions["ninbai"].content
+    assert any(content.text("dialog.states.handoff.text_lead") in t for t in texts), texts
+    assert fake_line.errors == []
+
+
+def test_crisis_on_line_gets_hotlines_a_person_and_alerts_the_staff(line, fake_line, app):
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes"), ("say", "4ヶ月滞納しています")])
+    texts = line.exchange(user, text="家族に迷惑をかけるくらいなら、もう全部終わりにしたい")
+    said = "\n".join(texts)
+    for number in ("0120-279-338", "0120-061-338", "0570-064-556"):
+        assert number in said
+    assert "読み取れ" not in said
+    last = fake_line.messages_to(user)[-1]
+    assert any(i["action"].get("data") == "cmd:human" for i in last["quickReply"]["items"])
+    conv = conversation(app, user)
+    assert conv["urgency"] == "hot"
+    assert loads(conv["summary"])["crisis"] is True
+    alerts = app.extensions["ninbai"].extra["alerts"]
+    alerts.join()
+    storage = app.extensions["ninbai"].storage
+    kinds = [r[0] for r in storage.db.execute("select kind from alerts where conversation_id = ?", [conv["id"]])]
+    assert "hot_lead" in kinds
     assert fake_line.errors == []

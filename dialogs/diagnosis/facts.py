@@ -1,0 +1,263 @@
+"""Reading the facts in a message and storing them as answers."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+from dialogs.assessment import AUCTION_STAGES, NOTICES
+from dialogs.understanding import understand
+from dialogs.reply import core, polarity
+from dialogs.diagnosis.vocabulary import (
+    _LENDER_BANK_NAMED,
+    _NOTICE_WORDS,
+    _duration_months,
+    _norm,
+    POLARITY_ANSWERS,
+    UNKNOWN_ANSWER,
+    DATE_FIELDS,
+    FIELD_OF,
+    QUESTIONS,
+    _ARREARS_NONE,
+    _COURT,
+    _DIVORCE_NONE,
+    _DONT_KNOW,
+    _LENDER_BANK,
+    _LENDER_JHF,
+    _NOTHING,
+    _NOTICE_NONE,
+    _NOTICE_RANK,
+    _NO_WORD,
+    _OWN_SHARED,
+    _OWN_SINGLE,
+    _SENTENCE_END,
+    _STAY_NO,
+    _STAY_UNDECIDED,
+    _STAY_YES,
+    _YES_WORD,
+    _iso,
+    _latest,
+)
+from dialogs.diagnosis.machine import (
+    Turn,
+)
+
+
+class Facts:
+    """Reading the facts in a message and storing them as answers."""
+
+    # -- understanding answers -------------------------------------------------
+    def _use_held(self, turn: Turn) -> None:
+        """On consent: read the messages held before it, store their facts, say what was noted."""
+        for raw in turn.data.pop("held", None) or []:
+            updates = self._facts(turn, _norm(raw), raw, understand(raw, turn.today), weak=True)
+            self._apply(turn, updates, current=None)
+        self._confirm_changes(turn)
+
+    def _facts(self, turn: Turn, text: str, raw: str, reading: Any, weak: bool) -> dict[str, Any]:
+        """Facts the text states, for any question (not only the one asked)."""
+        up: dict[str, Any] = {}
+        # the person's own role and a tax seizure: kept in the answers, never asked
+        if getattr(reading, "guarantor_self", None) is not None:
+            turn.answers["user_is_guarantor"] = reading.guarantor_self
+        if getattr(reading, "tax_seizure", False):
+            turn.answers["tax_seizure"] = True
+        if reading.arrears_months is not None:
+            up["arrears"] = reading.arrears_months
+        notices = set(reading.notices or ())
+        if notices:
+            up["notice"] = _latest(notices)
+            up["_notices"] = notices
+        elif _COURT.search(text) and turn.state in ("arrears", "notice") and "notice" not in turn.data["answered"]:
+            up["notice"] = "court"
+        if weak:
+            if reading.co_owned is not None:
+                up["ownership"] = reading.co_owned
+            if reading.joint_guarantor is not None:
+                up["guarantor"] = reading.joint_guarantor
+            if reading.divorce is not None:
+                up["divorce"] = reading.divorce
+            if _LENDER_JHF.search(text):
+                up["lender"] = "jhf"
+            elif _LENDER_BANK_NAMED.search(text) and turn.state != "lender":
+                up["lender"] = "bank"  # 「〇〇信用金庫」「△△銀行で借りました」
+            if _STAY_YES.search(text) and turn.state != "stay":
+                up["stay"] = True
+        if reading.dates:
+            latest = up.get("notice") if up.get("notice") not in (None, "court", "none", "unknown") \
+                else turn.latest_notice()
+            dates = self._assign_dates(turn, latest, list(reading.dates), text)
+            if dates:
+                up["dates"] = dates
+        return up
+
+    def _assign_dates(self, turn: Turn, latest: str | None, dates: list[dt.date], text: str) -> dict[str, dt.date]:
+        ds = sorted(set(dates))
+        kai, nyu = "開札" in text, "入札" in text.replace("期間入札の通知", "")
+        start, insp = "開始決定" in text or "決定" in text, "調査" in text
+        if kai + nyu + start + insp > 1:
+            # Several letters named (「開始決定が届いた。開札は…」): read sentence by sentence.
+            parts = [p for p in _SENTENCE_END.split(text) if p.strip()]
+            if len(parts) > 1:
+                out: dict[str, dt.date] = {}
+                for part in parts:
+                    part_dates = understand(part, turn.today).dates
+                    if part_dates:
+                        out.update(self._assign_dates(turn, latest, list(part_dates), part))
+                if out:
+                    return out
+        if len(ds) >= 3:
+            return {"bidding_start": ds[0], "bidding_end": ds[1], "kaisatsu": ds[-1]}
+        if len(ds) == 2:
+            if kai:
+                return {"bidding_start": ds[0], "kaisatsu": ds[1]} if nyu else {"kaisatsu": ds[1]}
+            if nyu:
+                return {"bidding_start": ds[0], "bidding_end": ds[1]}
+        d = ds[-1]
+        if start:
+            # A decision already made: 「10月1日」 read as next year's is last year's.
+            first = ds[0]
+            if first > turn.today:
+                try:
+                    earlier = first.replace(year=first.year - 1)
+                except ValueError:  # 29 February
+                    earlier = first - dt.timedelta(days=365)
+                first = earlier if earlier <= turn.today else first
+            return {"start_decision": first}
+        if insp:
+            return {"inspection": d}
+        if kai:
+            return {"kaisatsu": d}
+        if nyu:
+            return {"bidding_start": d}
+        if turn.state != "dates":
+            return {}  # a bare date somewhere else: not sure what it is
+        if latest == "bid_notice":
+            return {"kaisatsu": d}
+        if latest == "site_inspection" and d > turn.today:
+            return {"inspection": d}
+        if latest in AUCTION_STAGES and d <= turn.today:
+            return {"start_decision": d}
+        if latest in AUCTION_STAGES:
+            return {"inspection": d}
+        return {}
+
+    def _interpret(self, turn: Turn, state: str, text: str, reading: Any) -> Any:
+        """The answer to ``state``'s own question in ``text`` (context words), or _NOTHING.
+
+        The question's own words first (「単独」「フラット」), then what a bare reply means
+        there (dialogs/reply.py: 「いません」 to the guarantor question is "no").
+        """
+        pol = polarity(text)
+        if pol == "dont_know" or _DONT_KNOW.search(text):
+            return UNKNOWN_ANSWER[state]
+        text = core(text) or text
+        if state == "arrears" and _ARREARS_NONE.search(text):
+            return 0
+        if state == "arrears":
+            months = _duration_months(text)
+            if months is not None:
+                return months
+        if state == "notice":
+            # asked which letter: a letter's word alone is the answer (「督促の手紙が何通か」)
+            for rx, notice in _NOTICE_WORDS:
+                if rx.search(text):
+                    return notice
+            if _COURT.search(text):
+                return "court"
+            if _NOTICE_NONE.search(text):
+                return "none"
+        if state == "court_letter":
+            if "開始" in text:
+                return "auction_start"
+            if "調査" in text:
+                return "site_inspection"
+            if "入札" in text or "開札" in text:
+                return "bid_notice"
+        if state == "ownership":
+            if _OWN_SHARED.search(text):
+                return True
+            if _OWN_SINGLE.search(text):
+                return False
+        if state == "guarantor":
+            if _NO_WORD.search(text):
+                return False
+            if _YES_WORD.search(text):
+                return True
+        if state == "divorce" and _DIVORCE_NONE.search(text):
+            return "none"
+        if state == "lender":
+            if _LENDER_JHF.search(text):
+                return "jhf"
+            if _LENDER_BANK.search(text):
+                return "bank"
+            if "その他" in text or "ほか" in text:
+                return "other"
+        if state == "stay":
+            if _STAY_NO.search(text):
+                return False
+            if _STAY_YES.search(text):
+                return True
+            if _STAY_UNDECIDED.search(text):
+                return None
+        return POLARITY_ANSWERS.get(state, {}).get(pol or "", _NOTHING)
+
+    def _apply(self, turn: Turn, updates: dict[str, Any], current: str | None) -> None:
+        """Store answers; remember what changed ("corrected") or came unasked ("noted")."""
+        a, d = turn.answers, turn.data
+        answered: list[str] = d["answered"]
+        notices = updates.pop("_notices", None)
+
+        def mark(q: str, changed: bool) -> None:
+            was = q in answered
+            if not was:
+                answered.append(q)
+                if q != current and q in QUESTIONS:
+                    turn.changes.append(("noted", q))
+            elif changed and q != current:
+                turn.changes.append(("corrected", q))
+
+        for q, value in updates.items():
+            if q in FIELD_OF:
+                f = FIELD_OF[q]
+                changed = a.get(f) != value
+                a[f] = value
+                mark(q, changed)
+            elif q == "notice":
+                before = (a.get("latest_notice"), bool(d.get("court_letter")))
+                if value == "court":
+                    if a.get("latest_notice") in AUCTION_STAGES:
+                        continue  # already more precise
+                    d["court_letter"] = True
+                    a["latest_notice"] = "auction_start"
+                    a["notices"] = ["auction_start"]
+                else:
+                    d.pop("court_letter", None)
+                    a["latest_notice"] = value
+                    a["notices"] = sorted(notices or ({value} if value in NOTICES else set()),
+                                          key=_NOTICE_RANK.get)
+                changed = before != (a.get("latest_notice"), bool(d.get("court_letter")))
+                if changed and "notice" in answered and "dates" not in updates and "dates" in answered:
+                    answered.remove("dates")  # another letter: its date is asked again
+                mark("notice", changed)
+            elif q == "court_letter":
+                d.pop("court_letter", None)
+                latest = "auction_start" if value == "unknown" else value
+                changed = a.get("latest_notice") != latest
+                a["latest_notice"] = latest
+                a["notices"] = [latest]
+                if "court_letter" not in answered:
+                    answered.append("court_letter")
+                if changed and current != "court_letter" and "notice" in answered:
+                    turn.changes.append(("corrected", "notice"))
+            elif q == "dates":
+                changed = False
+                for key, day in value.items():
+                    field = DATE_FIELDS[key]
+                    store = d if key == "inspection" else a
+                    iso = _iso(day)
+                    changed |= store.get(field) != iso
+                    store[field] = iso
+                mark("dates", changed and bool(value))
+        a["notices"] = sorted(set(a.get("notices") or []), key=_NOTICE_RANK.get)
+

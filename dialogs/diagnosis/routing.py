@@ -1,0 +1,463 @@
+"""Which trigger(s) an input means: postbacks, then text read per state."""
+from __future__ import annotations
+
+from typing import Any
+
+
+from dialogs.assessment import AUCTION_STAGES
+from dialogs import care
+from dialogs.reply import find_email, find_name, find_phone, find_time, polarity
+from dialogs.understanding import understand
+from dialogs.diagnosis.vocabulary import (
+    _GREETING,
+    MAX_HELD,
+    MAX_HELD_CHARS,
+    states_facts,
+    UNKNOWN_ANSWER,
+    ANSWER_POSTBACKS,
+    CONTACT_STEPS,
+    CONTACT_TIMES,
+    DATE_FIELDS,
+    EXPLAIN_TOPICS,
+    FAQ_TOPICS,
+    MEDIA_KINDS,
+    QUESTIONS,
+    RICH_MENU_TOPICS,
+    _LINE,
+    _NO,
+    _NOTHING,
+    _QUESTION,
+    _READ,
+    _RESTART,
+    _SKIP,
+    _WAIT,
+    _YES,
+    _norm,
+    _parse_iso,
+)
+from dialogs.diagnosis.machine import (
+    _CHAINED,
+    Turn,
+    _RESUMABLE,
+)
+
+
+class Routing:
+    """Which trigger(s) an input means: postbacks, then text read per state."""
+
+    def _route(self, turn: Turn) -> list[str]:
+        text = turn.inp.text or "" if turn.inp.kind == "text" else ""
+        if text and care.is_crisis(text):
+            # words of despair come first, in every state: hotlines, a person, the staff alerted
+            turn.data["crisis"] = True
+            turn.signals.add("crisis")
+            self._keep_facts_quietly(turn, text)
+            return ["care"]
+        triggers = self._route_input(turn)
+        kind = care.classify(text) if text else None
+        unread = bool(triggers) and triggers[-1] == "miss"
+        other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
+        if kind in ("anger", "offtopic") and (unread or other):
+            # a calm short word, then the way back (never 「読み取れませんでした」)
+            turn.faq = None
+            triggers = [t for t in triggers if t not in ("faq", "reask", "miss")]
+            turn.answer.say(self.c.text(f"dialog.care.{kind}"))
+            return triggers + self._not_an_answer(turn)
+        if triggers == ["media", "reask"] and turn.state in _CHAINED:
+            return ["media"] + self._not_an_answer(turn)  # a sticker is not an answer either
+        if unread:
+            return triggers[:-1] + self._not_understood(turn)
+        return triggers
+
+    def _keep_facts_quietly(self, turn: Turn, raw: str) -> None:
+        """The facts in a message that gets another reply (care) are kept, not thrown away:
+        stored after consent (no read-back now), held before it."""
+        reading = understand(raw, turn.today)
+        if not turn.has_consent():
+            self._hold(turn, raw, reading)
+            return
+        updates = self._facts(turn, _norm(raw), raw, reading, weak=True)
+        self._apply(turn, updates, current=None)
+        turn.changes.clear()
+
+    def _not_an_answer(self, turn: Turn) -> list[str]:
+        """Something said that is no answer (anger, a sticker): re-ask once without
+        「読み取れませんでした」, then move on like a reply not understood."""
+        first = self._not_understood(turn)
+        if first != ["miss"]:
+            return first
+        d = turn.data
+        d["misses"] = (d.get("misses", 0) if d.get("miss_state") == turn.state else 0) + 1
+        d["miss_state"] = turn.state
+        return ["reask"]
+
+    def _not_understood(self, turn: Turn) -> list[str]:
+        """A first miss re-asks; a second one in the same state moves on (never a third ask).
+
+        A question is recorded as わからない (the person can check and correct it later);
+        a contact step is passed over (no name, no time) or becomes 「このまま待つ」.
+        """
+        d, state = turn.data, turn.state
+        if d.get("miss_state") != state or d.get("misses", 0) < 1:
+            return ["miss"]
+        d["misses"] = 0
+        d.pop("miss_state", None)
+        turn.offer_human = True
+        if state in QUESTIONS:
+            self._apply(turn, {state: UNKNOWN_ANSWER[state]}, current=state)
+            turn.answer.say(self.c.text("dialog.common.moved_on"))
+            return ["next"]
+        if state == "privacy":
+            turn.answer.say(self.c.text("dialog.states.privacy.moved_on"))
+            return ["read"]
+        if state in ("contact_name", "contact_time"):
+            turn.contact["name" if state == "contact_name" else "preferred_time"] = None
+            return ["next"]
+        if state in ("contact", "contact_phone"):
+            turn.answer.say(self.c.text("dialog.common.moved_on_contact"))
+            return ["wait"]
+        return ["miss"]
+
+    def _route_input(self, turn: Turn) -> list[str]:
+        inp, state = turn.inp, turn.state
+        if inp.kind in ("follow", "refollow"):
+            turn.offer_restart = True
+            return ["follow"] if state == "welcome" else ["refollow", "reask"]
+        if inp.kind == "handback":
+            if state in CONTACT_STEPS or state == "handoff":
+                turn.menu_only = True
+                return ["handback", "resume"]
+            return ["handback", "reask"]
+        if inp.kind in MEDIA_KINDS:
+            return ["follow"] if state == "welcome" else ["media", "reask"]
+        if inp.kind == "postback":
+            return self._route_postback(turn, inp.data or "", inp.params or {})
+        if inp.kind == "text":
+            return self._route_text(turn, inp.text or "")
+        return ["reask"]
+
+    def _route_postback(self, turn: Turn, data: str, params: dict[str, str]) -> list[str]:
+        name, _, value = data.partition(":")
+        state = turn.state
+        if name == "menu" and value in RICH_MENU_TOPICS:  # a rich-menu tap, in any state
+            turn.topic = RICH_MENU_TOPICS[value]
+            return ["follow", "explain"] if state == "welcome" else ["explain", "reask"]
+        if state == "welcome" and not (name == "cmd" and value in ("human", "restart")):
+            return ["follow"]
+        if name == "cmd" and value == "start":  # 診断をはじめる (rich menu)
+            return ["resume"] if state in _RESUMABLE else ["reask"]
+        if name == "cmd":
+            if value == "restart":
+                return ["restart"]
+            if value == "human":
+                return self._route_human(turn)
+            if value == "resume":
+                return ["resume"] if state in _RESUMABLE else ["reask"]
+            if value == "menu":
+                return ["reask"]
+            return ["miss"]
+        if name == "faq" and (value in FAQ_TOPICS or value == "none" or self._faq_entry(value, "")):
+            turn.faq = ("other" if value == "none" else value, "")
+            return ["faq", "reask"]
+        if name == "explain" and value in EXPLAIN_TOPICS:
+            if value == "start":
+                return ["resume"] if state in _RESUMABLE else ["reask"]
+            turn.topic = value
+            return ["explain"] if value == "faq" else ["explain", "reask"]
+        if name == "phone" and value in ("save", "nosave") and state not in CONTACT_STEPS:
+            phone = turn.data.pop("offered_phone", None)
+            if value == "save" and phone:
+                turn.contact.update(phone=phone, consented=True)
+                turn.answer.say(self.c.text("dialog.common.phone_saved"))
+            return ["reask"]
+        if name == "consent":
+            trig = {"yes": "agree", "read": "read", "no": "decline"}.get(value)
+            return [trig] if trig else ["miss"]
+        if name == "contact" and state == "contact":
+            if value == "yes":
+                turn.contact["consented"] = True
+                return ["next"]
+            if value == "wait":
+                return ["wait"]
+        if state in CONTACT_STEPS:
+            return self._contact_postback(turn, name, value)
+        if name == "date":
+            return self._date_postback(turn, value, params)
+        if name in ANSWER_POSTBACKS:
+            question, values = ANSWER_POSTBACKS[name]
+            if value not in values or not turn.has_consent():
+                return ["miss"]
+            was_current = question == state
+            self._apply(turn, {question: values[value]}, current=state)
+            return self._after_apply(turn, was_current)
+        return ["miss"]
+
+    def _after_apply(self, turn: Turn, answered_current: bool) -> list[str]:
+        state = turn.state
+        note = ["note"] if turn.changes else []
+        if state == "result":
+            return note + (["update"] if turn.is_complete() else ["resume"])
+        if state in QUESTIONS and (answered_current or not turn.is_pending(state)):
+            turn.data["misses"] = 0
+            return note + ["next"]
+        if turn.changes:
+            turn.data["misses"] = 0
+            return note + ["reask"]
+        return ["reask"]
+
+    def _date_postback(self, turn: Turn, value: str, params: dict[str, str]) -> list[str]:
+        if not turn.has_consent():
+            return ["miss"]
+        if value == "unknown":
+            if turn.state == "dates":
+                self._apply(turn, {"dates": {}}, current="dates")
+                return self._after_apply(turn, True)
+            return ["reask"]
+        d = _parse_iso(params.get("date"))
+        if value not in DATE_FIELDS or d is None:
+            return ["miss"]
+        self._apply(turn, {"dates": {value: d}}, current=turn.state)
+        return self._after_apply(turn, turn.state == "dates")
+
+    def _contact_postback(self, turn: Turn, name: str, value: str) -> list[str]:
+        state, c = turn.state, turn.contact
+        if state == "contact_name" and name == "name" and value == "skip":
+            c["name"] = None
+            return ["next"]
+        if state == "contact_phone" and name == "phone" and value == "line":
+            if turn.inp.channel == "web":
+                turn.answer.say(self.c.text("dialog.states.contact_phone.web_no_line"))
+                return ["reask"]
+            c["via_line"] = True
+            return ["next"]
+        if state == "contact_time" and name == "time" and value in CONTACT_TIMES:
+            c["preferred_time"] = value
+            return ["next"]
+        return ["miss"]
+
+    def _route_human(self, turn: Turn) -> list[str]:
+        if turn.state in CONTACT_STEPS or turn.state == "handoff":
+            turn.signals.add("handoff")
+            return ["reask"]
+        return ["human"]
+
+    def _route_text(self, turn: Turn, raw: str) -> list[str]:
+        text = _norm(raw)
+        # a button label typed (or sent by a web chip) counts as the button
+        data = self._label_data(turn, text)
+        if data is not None:
+            return self._route_postback(turn, data, {})
+        if _RESTART.search(text):
+            return ["restart"]
+        handler = TEXT_HANDLERS.get(turn.state or "", "_text_question")
+        return getattr(self, handler)(turn, text, raw)
+
+    # -- one handler per state (TEXT_HANDLERS) ---------------------------------
+    def _text_welcome(self, turn: Turn, text: str, raw: str) -> list[str]:
+        """The first words get the greeting and the privacy notice, even 「相談したい」.
+
+        A greeting gets a greeting back; a story is acknowledged and held (not stored as
+        answers) until the person agrees: then it is used and not asked again.
+        """
+        reading = understand(raw, turn.today)
+        if _GREETING.search(text):
+            turn.answer.say(self.c.text("dialog.common.greeting_back"))
+        elif self._hold(turn, raw, reading):
+            turn.answer.say(self.c.text("dialog.common.story_held"))
+        elif reading.faq_topic and reading.faq_topic != "other" and _QUESTION.search(text):
+            turn.faq = (reading.faq_topic, text)  # a first question is answered, then the greeting
+            return ["faq", "follow"]
+        return ["follow"]
+
+    @staticmethod
+    def _hold(turn: Turn, raw: str, reading: Any) -> bool:
+        """Keep a message that states facts, to be read once the person has agreed."""
+        if not states_facts(reading):
+            return False
+        held = turn.data.setdefault("held", [])
+        if raw not in held:
+            held.append(raw[:MAX_HELD_CHARS])
+            del held[:-MAX_HELD]
+        return True
+
+    def _text_consent(self, turn: Turn, text: str, raw: str) -> list[str]:
+        state, reading = turn.state, understand(raw, turn.today)
+        if reading.wants_human:
+            return self._route_human(turn)
+        if _READ.search(text):
+            return ["read"]
+        held = self._hold(turn, raw, reading)
+        if _GREETING.search(text):  # 「よろしくお願いします」 is a greeting, not a consent
+            turn.answer.say(self.c.text("dialog.common.greeting_back"))
+            return ["reask"]
+        if state == "privacy" and (_YES.search(text) or polarity(text) == "yes"):
+            return ["agree"]
+        if _NO.search(text):
+            return ["decline"] if state == "privacy" else ["reask"]
+        if held:
+            turn.answer.say(self.c.text("dialog.common.story_held"))
+            return ["reask"]
+        return self._faq_or_miss(turn, text, reading)
+
+    def _text_explain(self, turn: Turn, text: str, raw: str) -> list[str]:
+        reading = understand(raw, turn.today)
+        if reading.wants_human:
+            return self._route_human(turn)
+        return self._faq_or_miss(turn, text, reading)
+
+    def _text_contact(self, turn: Turn, text: str, raw: str) -> list[str]:
+        reading = understand(raw, turn.today)
+        if reading.wants_human and not (find_phone(text) or find_email(text)):
+            # 「電話してください、090-…」 is the detail asked for, not a new request for a person
+            return self._route_human(turn)
+        return self._contact_text(turn, text, reading)
+
+    def _text_handoff(self, turn: Turn, text: str, raw: str) -> list[str]:
+        reading = understand(raw, turn.today)
+        self._offer_phone(turn, text)
+        if reading.wants_human:
+            return self._route_human(turn)
+        if reading.faq_topic and _QUESTION.search(text):
+            turn.faq = (reading.faq_topic, text)
+            return ["faq", "reask"]
+        return ["reask"]
+
+    def _text_question(self, turn: Turn, text: str, raw: str) -> list[str]:
+        """A question or the result: facts first (they may also be a correction)."""
+        state, reading = turn.state, understand(raw, turn.today)
+        question_like = bool(_QUESTION.search(text))
+        updates = self._facts(turn, text, raw, reading, weak=not (question_like and reading.faq_topic))
+        if state == "court_letter" and updates.get("notice") in AUCTION_STAGES:
+            updates["court_letter"] = updates.pop("notice")  # the answer to "which court letter?"
+        if state in QUESTIONS and state not in updates:
+            value = self._interpret(turn, state, text, reading)
+            if value is not _NOTHING:
+                updates[state] = value
+        answered_current = state in updates
+        self._apply(turn, updates, current=state)
+        pre: list[str] = []
+        if reading.faq_topic == "other" and not question_like:
+            reading.faq_topic = None  # a statement that was not read is not a question for a person
+        if reading.faq_topic and (question_like or not updates):
+            turn.faq = (reading.faq_topic, text)
+            pre = ["faq"]
+        if reading.wants_human:
+            phone, email = find_phone(text), find_email(text)
+            if phone or email:  # 「この番号に電話ください」: the number is saved, no need to ask it
+                turn.contact.update({k: v for k, v in (("phone", phone), ("email", email)) if v}, consented=True)
+                slot = find_time(text)
+                if slot:
+                    turn.contact["preferred_time"] = slot
+            return (["note"] if turn.changes else []) + self._route_human(turn)
+        self._offer_phone(turn, text)
+        if updates:
+            trig = self._after_apply(turn, answered_current)
+            if pre:
+                note = [t for t in trig if t == "note"]
+                return note + pre + [t for t in trig if t != "note"]
+            return trig
+        if pre:
+            return pre + ["reask"]
+        if question_like and self._faq_candidates(turn, reading):
+            return ["faq"]
+        return ["miss"]
+
+    def _faq_or_miss(self, turn: Turn, text: str, reading: Any) -> list[str]:
+        if reading.faq_topic:
+            turn.faq = (reading.faq_topic, text)
+            return ["faq", "reask"]
+        if self._faq_candidates(turn, reading):
+            return ["faq"]
+        return ["miss"]
+
+    def _faq_candidates(self, turn: Turn, reading: Any) -> bool:
+        """The classifier is unsure: offer its closest topics (「こちらのことですか?」)."""
+        topics = [t for t in (getattr(reading, "faq_candidates", None) or [])[:3] if self._faq_entry(t, "")]
+        if not topics:
+            return False
+        turn.faq = ("?", "")
+        turn.faq_candidates = topics
+        return True
+
+    def _contact_text(self, turn: Turn, text: str, reading: Any) -> list[str]:
+        """Contact details in any wording: all that one message gives is kept (dialogs/reply.py)."""
+        state, c = turn.state, turn.contact
+        phone, email, slot = find_phone(text), find_email(text), find_time(text)
+        if reading.faq_topic and _QUESTION.search(text) and not (phone or email):
+            turn.faq = (reading.faq_topic, text)
+            return ["faq", "reask"]
+        name = find_name(text) if state == "contact_name" or phone or email else None
+        if phone or email:
+            # a number typed right under the consent notice is consent to use it
+            c["consented"] = True
+            if phone:
+                c["phone"] = phone
+            if email:
+                c["email"] = email
+            if state == "contact_name" and not name:
+                c.setdefault("name", None)
+        if name and state in ("contact_name",) or (name and (phone or email)):
+            c["name"] = name
+        via_line = bool(_LINE.search(text)) and turn.inp.channel == "line" and not (phone or email) \
+            and state in ("contact", "contact_phone")
+        if via_line:  # 「LINEでお願いします」 under the consent notice: consent, and the way to reach them
+            c.update(consented=True, via_line=True)
+            return ["next"]
+        if slot and (state == "contact_time" or phone or email or name):
+            c["preferred_time"] = slot
+        if phone or email or (state == "contact_name" and name) or (state == "contact_time" and slot):
+            return ["next"] if not turn.is_pending(state) else ["reask"]
+        if state == "contact":
+            if _WAIT.search(text):
+                return ["wait"]
+            pol = polarity(text)
+            if _YES.search(text) or pol == "yes":
+                c["consented"] = True
+                return ["next"]
+            if _NO.search(text) or pol == "no":
+                return ["resume"]
+            return ["miss"]
+        if state == "contact_name":
+            if _SKIP.search(text):
+                c["name"] = None
+                return ["next"]
+            return ["miss"]
+        if state == "contact_phone":
+            if _LINE.search(text):
+                return self._contact_postback(turn, "phone", "line")
+            if slot:
+                c["preferred_time"] = slot
+            return ["miss"]
+        return ["miss"]
+
+    def _offer_phone(self, turn: Turn, text: str) -> None:
+        """A phone number typed outside the contact steps: offer to save it (two buttons)."""
+        phone = find_phone(text)
+        if not phone or phone == turn.contact.get("phone"):
+            return
+        turn.data["offered_phone"] = phone
+        turn.offer_phone = True
+        turn.answer.say(self.c.text("dialog.common.phone_offer", phone=phone) + "\n"
+                        + self.c.text("legal.contact_consent"))
+
+    def _label_data(self, turn: Turn, text: str) -> str | None:
+        """The postback data of the current state's button whose label is ``text``."""
+        if not text:
+            return None
+        for b in self._buttons(turn):
+            if _norm(b.get("label", "")) == text and b.get("kind") != "date":
+                return b["data"]
+        return None
+
+    # -- understanding answers -------------------------------------------------
+
+
+#: state → the method that reads a text message in it (questions and the result: ``_text_question``)
+TEXT_HANDLERS: dict[str, str] = {
+    "welcome": "_text_welcome",
+    "privacy": "_text_consent",
+    "stopped": "_text_consent",
+    "explain": "_text_explain",
+    **{c: "_text_contact" for c in CONTACT_STEPS},
+    "handoff": "_text_handoff",
+}

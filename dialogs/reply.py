@@ -1,0 +1,203 @@
+"""Reading a reply in the context of the question just asked, and contact details in a sentence.
+
+``understand()`` (dialogs/understanding.py) reads what a message says about the case
+wherever it comes; this module reads what a short reply means *as an answer*: 「いません」
+to 「連帯保証人はいますか」 is "no", 「まだです」 to 「手紙は届きましたか」 is "none yet",
+「どっちでもいい」 to 「どうしたいですか」 is "no preference". Pure functions, no I/O.
+
+* :func:`polarity` → ``"yes" | "no" | "no_preference" | "dont_know" | None``, in any
+  politeness (「いない」「いません」「いないです」「いませんね」), script (居ない/いない,
+  無い/ない, 分からない/わからない) and with asides removed (:func:`strip_asides`:
+  brackets, 「前にも言いましたが」).
+* :func:`find_phone` (digits only, +81 → 0; full-width digits, 漢数字, hyphens of every
+  kind, words or spaces between the groups), :func:`find_email` (lower-case; the @
+  spelled 「アットマーク」), :func:`find_name` (the name inside a sentence, never the
+  sentence), :func:`find_time` (a time slot: morning / afternoon / evening / any).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+POLARITIES = ("yes", "no", "no_preference", "dont_know")
+
+_KANJI_DIGITS = str.maketrans("〇一二三四五六七八九零", "01234567890")
+_DASHES = re.compile(r"[‐‑‒–—―−ーｰ~〜～]")
+_SCRIPT = (  # kanji spellings of the words matched below → the usual kana
+    ("居", "い"), ("無", "な"), ("分か", "わか"), ("解か", "わか"), ("判ら", "わから"), ("有り", "あり"),
+    ("在り", "あり"), ("来て", "きて"), ("届いて", "とどいて"), ("御座", "ござ"), ("未だ", "まだ"), ("既に", "すでに"),
+    ("判り", "わかり"), ("分り", "わかり"), ("知ら", "しら"), ("結構", "けっこう"), ("違", "ちが"), ("大丈夫", "だいじょうぶ"),
+)
+
+#: brackets and "as I said" remarks: not part of the answer
+_ASIDES = re.compile(
+    r"[（(【\[][^）)】\]]*[）)】\]]"
+    r"|(?:前|まえ|さっき|先ほど|先程|最初|はじめ)に?も?(?:言|い|書|か|伝え|つたえ|答え|こたえ)"
+    r"(?:いました|いましたけど|いましたが|った|ったけど|ったけれど|ったが|ました|ましたが|ましたけど|いた|いたけど|きました|きましたが|いたが)"
+    r"(?:けど|けれど|が)?[、,]?"
+    r"|繰り返しになりますが[、,]?|くりかえしですが[、,]?"
+)
+_TRAILING = re.compile(r"[\s。．.!！?？、,…〜ー~wｗ笑]+$")
+_ENDING_PARTICLES = re.compile(r"(?:ね|よ|よね|な|わ|かな|けど|けれど|です|でーす|っす|さ|ねえ|ねー)+$")
+
+_DONT_KNOW = re.compile(
+    r"わから|わかりません|わかんない|しらない|しりません|しらん|不明|覚えて(?:い)?ない|おぼえて(?:い)?ない|"
+    r"覚えていません|おぼえてません|忘れ|わすれ|確認(?:中|します|してみ)|見てみないと|はっきりしない"
+)
+_NO_PREFERENCE = re.compile(
+    r"どっちでも|どちらでも|どれでも|こだわらない|こだわりは?ない|決めて(?:い)?ない|決めて(?:い)?ません|きめて(?:い)?ない|"
+    r"決まって(?:い)?ない|決まって(?:い)?ません|迷って|まよって|考え中|かんがえ中|検討中|未定|なんとも言えない"
+)
+_NO = re.compile(
+    r"^(?:いいえ|いえ|いや|ううん|うーん、?ない|ノー|no\b|ちがう|ちがいます|なし|ない|ないです|ありません|いない|いません|"
+    r"まだ|まだです|まだまだ|ぜんぜん|全然|特に(?:ない|なし|ありません)|とくに(?:ない|なし|ありません)|なにも|何も|してない|してません|"
+    r"していない|していません|しておりません|おりません|ございません|べつに|別に)"
+    r"|(?:ない|ません|なし|なかった|なかったです|ないです|いない|いません|しない|しません|ません|てない|てません|ておりません|"
+    r"ございません|なかったと思います|ないと思います|ないはず|ないかと)$",
+    re.I,
+)
+_YES = re.compile(
+    r"^(?:はい|ええ|うん|そう|そうです|そうですね|その通り|そのとおり|イエス|yes\b|ok\b|オーケー|おっけー|いる|います|いるよ|"
+    r"あり|あります|ある|した|しました|してます|しています|きました|とどきました|届きました|お願い|おねがい|同意|どうい|"
+    r"いいよ|いいです|だいじょうぶ|もちろん)"
+    r"|(?:います|いる|あります|ある|ました|てます|ています|ております|そうです|はい|お願いします|おねがいします|ございます)$",
+    re.I,
+)
+
+
+def _plain(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text or "").strip().lower()
+    for a, b in _SCRIPT:
+        t = t.replace(a, b)
+    return t
+
+
+def strip_asides(text: str) -> str:
+    """The reply without bracketed asides and 「前にも言いましたが」-like remarks."""
+    return _ASIDES.sub("", text).strip()
+
+
+def core(text: str) -> str:
+    """Normalised (NFKC, usual script), asides and closing particles/punctuation removed."""
+    t = strip_asides(_plain(text))
+    for _ in range(3):
+        t = _TRAILING.sub("", t)
+        t2 = _ENDING_PARTICLES.sub("", t)
+        if t2 == t or not t2:
+            break
+        t = t2
+    return t
+
+
+def polarity(text: str) -> str | None:
+    """What a short reply says to a yes/no question: yes, no, no_preference, dont_know or None."""
+    t = core(text)
+    if not t or len(t) > 40:
+        return None
+    if _DONT_KNOW.search(t):
+        return "dont_know"
+    if _NO_PREFERENCE.search(t):
+        return "no_preference"
+    if _NO.search(t):
+        return "no"
+    if _YES.search(t):
+        return "yes"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Contact details
+# ---------------------------------------------------------------------------
+
+_AT = re.compile(r"\s*(?:アットマーク|あっとまーく|アット|あっと|\(at\)|\[at\]| at )\s*", re.I)
+_DOT = re.compile(r"\s*(?:ドット|どっと|\(dot\)|\[dot\]| dot )\s*", re.I)
+_EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.I)
+#: digit groups with at most a few separators (hyphens, spaces, brackets, 「の」) between them
+_PHONE_SPAN = re.compile(r"(?:\+81|0)[\d\-\s()（）の、,.]{8,22}\d")
+
+
+def find_phone(text: str) -> str | None:
+    """A Japanese phone number in ``text`` as digits only (+81 → 0), or None."""
+    t = unicodedata.normalize("NFKC", text or "").translate(_KANJI_DIGITS)
+    t = _DASHES.sub("-", t).replace("ハイフン", "-").replace("はいふん", "-")
+    for m in _PHONE_SPAN.finditer(t):
+        span = m.group(0)
+        digits = re.sub(r"\D", "", span)
+        if span.startswith("+81"):
+            digits = "0" + digits[2:]
+        if len(digits) in (10, 11):
+            return digits
+        if len(digits) > 11:  # something typed right after the number (a date, a count)
+            return digits[:11] if re.match(r"0[5789]0", digits) else digits[:10]
+    return None
+
+
+def find_email(text: str) -> str | None:
+    """An e-mail address in ``text``, lower-case (「アットマーク」「ドット」 read as @ and .)."""
+    t = unicodedata.normalize("NFKC", text or "")
+    t = _DOT.sub(".", _AT.sub("@", t))
+    m = _EMAIL.search(t)
+    return m.group(0).lower().strip(".") if m else None
+
+
+_NAME_CHARS = r"[一-龥々ぁ-んァ-ヶーa-zA-Z]"
+_NAME_PATTERNS = (
+    re.compile(rf"(?:名前|なまえ|氏名)(?:は|が|:)\s*({_NAME_CHARS}{{1,12}}?)\s*(?:です|といいます|と申します|と言います|で[、,す]|$|[、。,\s])"),
+    re.compile(rf"(?:^|[、。,\s]|私は|わたしは|僕は|ぼくは)({_NAME_CHARS}{{1,12}}?)\s*(?:と申します|といいます|と言います|でございます)"),
+    re.compile(rf"^(?:私は|わたしは|僕は|ぼくは)?({_NAME_CHARS}{{1,8}}?)\s*(?:です|だよ|でーす)(?:[。、,!！\s]|$)"),
+)
+_NOT_A_NAME = re.compile(
+    r"電話|でんわ|メール|連絡|番号|時間|午前|午後|昼|夜|朝|夕方|いつ|平日|土日|休み|はい|いいえ|お願い|よろしく|大丈夫|"
+    r"同意|結構|ライン|line|ちょっと|まだ|ない|わから|相談|ローン|家|名前|なまえ|匿名|本人|私|わたし|自分",
+    re.I,
+)
+_HONORIFIC = re.compile(r"(?:さん|様|さま)$")
+
+
+def find_name(text: str) -> str | None:
+    """The name given in ``text`` (「山田です」「名前は佐藤で、夜なら出られます」 → 山田, 佐藤).
+
+    A short reply that is only a name (「山田花子」) is the name; a longer sentence
+    without a name pattern gives None: the whole sentence is never taken as the name.
+    """
+    t = strip_asides(unicodedata.normalize("NFKC", text or "").strip())
+    for rx in _NAME_PATTERNS:
+        m = rx.search(t)
+        if m:
+            name = _HONORIFIC.sub("", m.group(1)).strip()
+            if name and not _NOT_A_NAME.search(name):
+                return name
+    bare = _HONORIFIC.sub("", _TRAILING.sub("", t)).strip()
+    if re.fullmatch(rf"{_NAME_CHARS}{{1,10}}(?:[\s　]{_NAME_CHARS}{{1,10}})?", bare) and not _NOT_A_NAME.search(bare) \
+            and not re.search(r"(?:ます|です|ない|たい|した|ください)$", bare):
+        return bare
+    return None
+
+
+_HOUR = re.compile(r"(\d{1,2})\s*時")
+_TIMES = (
+    ("any", re.compile(r"いつでも|何時でも|なんじでも|いつも|何時でもいい|終日|一日中")),
+    ("evening", re.compile(r"夕方|夜|晩|ゆうがた|よる|仕事(?:の)?(?:後|あと|終わ)|帰(?:って|宅)")),
+    ("morning", re.compile(r"午前|朝|あさ|ごぜん")),
+    ("afternoon", re.compile(r"午後|昼|ひる|ごご|ランチ")),
+)
+
+
+def find_time(text: str) -> str | None:
+    """The preferred time slot in ``text``: morning, afternoon, evening, any (or None)."""
+    t = unicodedata.normalize("NFKC", text or "")
+    t = re.sub(r"(?:\+81|0)[\d\-\s]{8,}\d", "", t)  # a phone number is not a time
+    m = _HOUR.search(t)
+    if m:
+        h = int(m.group(1))
+        if "午後" in t[: m.start()][-3:] and h < 12:
+            h += 12
+        if 0 <= h < 12 and ("以降" not in t or h < 5):
+            return "morning" if h >= 5 else "evening"
+        if 12 <= h < 17:
+            return "afternoon"
+        return "evening"
+    for value, rx in _TIMES:
+        if rx.search(t):
+            return value
+    return None
