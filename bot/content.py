@@ -213,6 +213,7 @@ KNOWLEDGE_KEYS = (
     "stages",
     "special_cases",
     "deadlines",
+    "advice",
 )
 GLOSSARY_TERMS = (
     "任意売却",

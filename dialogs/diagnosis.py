@@ -39,7 +39,8 @@ from typing import Any, Iterable
 
 from transitions import Machine, MachineError
 
-from dialogs.answer import Answer, Card, QuickReply, Table, Text
+from dialogs import advice
+from dialogs.answer import Answer, QuickReply, Table, Text
 from dialogs.assessment import ALL_STAGES, AUCTION_STAGES, NOTICES, SPECIAL_CASES, Case, assess
 from dialogs.base import DialogInput, DialogResult, Session
 from dialogs.understanding import understand
@@ -432,7 +433,7 @@ class DiagnosisDialog:
 
     def summary(self, turn: Turn) -> dict[str, Any]:
         """Assessment ``to_dict()`` plus stage, urgency, lead_score, reasons, kaisatsu, step."""
-        a = assess(Case.from_dict(turn.answers), turn.today)
+        a = assess(advice.case_from(turn.data), turn.today)
         out = a.to_dict()
         out.update(
             stage=a.stage, urgency=a.urgency, lead_score=a.score, reasons=list(a.reasons),
@@ -454,10 +455,7 @@ class DiagnosisDialog:
             keys |= {f"dialog.states.dates.variants.{v}.text", f"dialog.states.dates.variants.{v}.buttons"}
         keys.add("dialog.states.dates.reprompt")
         keys.add("dialog.states")  # every button's label, for transcripts (label_for)
-        keys |= {f"dialog.states.result.{k}" for k in ("intro", "alt_text", "subtitle", "urgent", "text",
-                                                       "buttons", "reprompt")}
-        keys |= {f"dialog.states.result.rows.{k}" for k in ("stage", "kaisatsu", "legal_last_day", "estimate",
-                                                            "auction_window")}
+        keys |= advice.content_keys()
         keys |= {f"dialog.states.contact_phone.{k}" for k in ("text", "text_web", "buttons", "web_no_line",
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
@@ -581,6 +579,8 @@ class DiagnosisDialog:
             if value == "menu":
                 return ["reask"]
             return ["miss"]
+        if name == "point":  # a point of the result (dialogs/advice.py)
+            return advice.show_point(self.c, turn, value)
         if name == "faq" and value in FAQ_TOPICS:
             turn.faq = (value, "")
             return ["faq", "reask"]
@@ -946,6 +946,9 @@ class DiagnosisDialog:
                     a["notices"] = ["auction_start"]
                 else:
                     d.pop("court_letter", None)
+                    if current != "notice" and _NOTICE_RANK.get(a.get("latest_notice"), -1) > _NOTICE_RANK.get(value, -1):
+                        continue  # never back to an earlier letter (issue 11)
+                    a["court_letter_unknown"] = False
                     a["latest_notice"] = value
                     a["notices"] = sorted(notices or ({value} if value in NOTICES else set()),
                                           key=_NOTICE_RANK.get)
@@ -956,6 +959,7 @@ class DiagnosisDialog:
             elif q == "court_letter":
                 d.pop("court_letter", None)
                 latest = "auction_start" if value == "unknown" else value
+                a["court_letter_unknown"] = value == "unknown"  # stays "a court letter" (issue 11)
                 changed = a.get("latest_notice") != latest
                 a["latest_notice"] = latest
                 a["notices"] = [latest]
@@ -1169,58 +1173,11 @@ class DiagnosisDialog:
 
     # -- result and handoff ---------------------------------------------------
     def _show_result(self, turn: Turn) -> None:
-        c, today = self.c, turn.today
         if turn.menu_only:
             self._ask(turn)
             return
-        a = assess(Case.from_dict(turn.answers), today)
-        st = a.stage
-        title = c.text(f"knowledge.stages.{st}.title")
-        rows: list[tuple[str, str]] = [(c.text("dialog.states.result.rows.stage"), title)]
-        paragraphs = [c.text(f"knowledge.stages.{st}.summary")]
-        paragraphs += self._deadline_lines(turn, a, rows)
-        paragraphs += [c.text(f"knowledge.special_cases.{k}") for k in a.special_cases]
-        paragraphs.append(c.text(f"knowledge.stages.{st}.next_step"))
-        buttons = self._quick(turn, c.get("dialog.states.result.buttons"))[:4]
-        tone = {"hot": "urgent", "warm": "warning"}.get(a.urgency, "info")
-        card = Card(alt_text=c.text("dialog.states.result.alt_text", title=title), title=title,
-                    subtitle=c.text("dialog.states.result.subtitle", today=format_date(today)),
-                    rows=rows, paragraphs=paragraphs, buttons=buttons, tone=tone)  # type: ignore[arg-type]
-        turn.answer.say(c.text("dialog.states.result.intro"))
-        turn.answer.messages.append(card)
-        if a.urgency == "hot":
-            turn.answer.say(c.text("dialog.states.result.urgent"))
+        advice.show_result(self.c, turn)
         turn.data["finished"] = True
-        self._ask(turn)
-
-    def _deadline_lines(self, turn: Turn, a: Any, rows: list[tuple[str, str]]) -> list[str]:
-        c, today, tl = self.c, turn.today, a.time_left
-        fmt = lambda d: format_date(d, today)  # noqa: E731
-        row = lambda k, v: rows.append((c.text(f"dialog.states.result.rows.{k}"), v))  # noqa: E731
-        if a.stage == "after_kaisatsu":
-            return [c.text("knowledge.deadlines.after_kaisatsu")]
-        if tl.kaisatsu is not None and tl.legal_last_day is not None:
-            row("kaisatsu", fmt(tl.kaisatsu))
-            row("legal_last_day", fmt(tl.legal_last_day))
-            out = [c.text("knowledge.deadlines.legal_last_day", legal_last_day=fmt(tl.legal_last_day))]
-            if tl.plan_by and tl.plan_by >= today:
-                out.append(c.text("knowledge.deadlines.plan_by", plan_by=fmt(tl.plan_by)))
-            if tl.ideal_by and tl.ideal_by >= today:
-                out.append(c.text("knowledge.deadlines.ideal_by", ideal_by=fmt(tl.ideal_by)))
-            if tl.days_to_legal_last_day is not None and tl.days_to_legal_last_day >= 0:
-                out.append(c.text("knowledge.deadlines.days_left", days=tl.days_to_legal_last_day))
-            return out
-        if tl.is_estimate and tl.estimate_kind != "arrears" and tl.estimate_from and tl.estimate_to:
-            frm, to = fmt(tl.estimate_from), fmt(tl.estimate_to)
-            row("estimate", f"{frm}〜{to}")
-            return [c.text("knowledge.deadlines.estimate", estimate_from=frm, estimate_to=to)]
-        if tl.auction_start_from and tl.auction_start_to:
-            frm, to = fmt(tl.auction_start_from), fmt(tl.auction_start_to)
-            row("auction_window", f"{frm}〜{to}")
-            return [c.text("knowledge.deadlines.auction_window", estimate_from=frm, estimate_to=to)]
-        if a.stage in AUCTION_STAGES:
-            return [c.text("knowledge.deadlines.no_date")]
-        return []
 
     def _confirm_handoff(self, turn: Turn) -> None:
         c = turn.contact
