@@ -30,7 +30,7 @@ from dialogs.answer import Answer, Card, QuickReply
 from dialogs.assessment import ALL_STAGES, AUCTION_STAGES, Assessment, Case, assess
 
 __all__ = ["POINTS", "case_from", "case_lines", "compose", "content_keys", "format_date", "is_night",
-           "point_answer", "point_key", "points", "show_point", "show_result"]
+           "point_answer", "point_key", "points", "result_buttons", "show_point", "show_result"]
 
 WEEKDAYS = "月火水木金土日"
 #: Point ids (postback ``point:<id>``), most time-critical first.
@@ -271,16 +271,20 @@ def _quick(buttons: Iterable[dict[str, Any]], today: dt.date) -> list[QuickReply
     return out
 
 
-def _menu(c: Any, case: Case, a: Assessment, today: dt.date, seen: Iterable[str]) -> list[QuickReply]:
-    """Quick replies: a date picker for a doubtful 開札, the points not seen yet, then the
-    result menu — at most 13 (points give way to the menu)."""
+def _buttons(c: Any, case: Case, a: Assessment, seen: Iterable[str]) -> list[dict[str, Any]]:
+    """A date picker for a doubtful 開札, the points not seen yet, then the result
+    menu — at most 13 (points give way to the menu)."""
     menu = list(c.get("dialog.states.result.buttons"))
     first = [c.get("knowledge.advice.doubts.date_button")] if "kaisatsu_closed_day" in a.date_doubts else []
     room = MAX_QUICK_REPLIES - len(menu) - len(first)
     seen = set(seen)
     pts = [{"label": c.text(f"knowledge.advice.points.{point_key(p, case, a)}.label"), "data": f"point:{p}"}
            for p in points(case, a) if p not in seen][:room]
-    return _quick([*first, *pts, *menu], today)
+    return [*first, *pts, *menu]
+
+
+def _menu(c: Any, case: Case, a: Assessment, today: dt.date, seen: Iterable[str]) -> list[QuickReply]:
+    return _quick(_buttons(c, case, a, seen), today)
 
 
 def compose(c: Any, case: Case, today: dt.date, now: dt.datetime | None = None,
@@ -349,6 +353,13 @@ def show_result(c: Any, turn: Any) -> None:
     ans = compose(c, case_from(turn.data), turn.today, _now(turn), turn.data.get("points_seen", ()))
     turn.answer.messages.extend(ans.messages)
     turn.answer.quick_replies = ans.quick_replies
+
+
+def result_buttons(c: Any, turn: Any) -> list[dict[str, Any]]:
+    """The result state's buttons (the points not seen yet + the menu), for the dialog's
+    own re-asking after a FAQ answer or a miss."""
+    case = case_from(turn.data)
+    return _buttons(c, case, assess(case, turn.today), turn.data.get("points_seen", ()))
 
 
 def show_point(c: Any, turn: Any, pid: str) -> list[str]:

@@ -988,6 +988,8 @@ class DiagnosisDialog:
             return []
         if state == "welcome":
             return []
+        if state == "result":  # the points not seen yet + the menu (dialogs/advice.py)
+            return advice.result_buttons(self.c, turn)
         key = f"dialog.states.{state}.buttons"
         return list(self.c.get(key))
 

@@ -503,3 +503,15 @@ def test_notice_buttons_in_plain_words(content: Content) -> None:
     labels = {b["data"]: b["label"] for b in content.get("dialog.states.notice.buttons")}
     assert labels["notice:acceleration"] == "一括で払うよう求める手紙"
     assert not any("期限の利益" in v or "代位弁済" in v for v in labels.values())
+
+
+def test_points_stay_offered_after_a_question_at_the_result(content: Content) -> None:
+    p = Person(content)
+    to_result(p, "arrears:6+", "notice:bid_notice", date="2026-12-14",
+              rest=("own:shared", "guarantor:no", "divorce:none", "lender:bank", "stay:no"))
+    p.tap("point:co_owners")
+    r = p.say("引っ越し代は出ますか？")
+    assert "Q. " in r.answer.plain_text() and p.session.state == "result"
+    assert p.points() == ["point:alternatives", "point:moving", "point:credit", "point:worries"]
+    p.say("信用情報のこと")  # a label typed counts as the button
+    assert p.last.answer.plain_text() == p.t("points.credit.text")
