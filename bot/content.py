@@ -651,6 +651,7 @@ SOURCED_ENTRIES = (
     "knowledge.advice.doubts.kaisatsu_closed_day",
     "knowledge.advice.doubts.dates_old",
     "knowledge.advice.points.*",
+    "faq.*",
 )
 
 

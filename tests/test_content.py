@@ -540,9 +540,11 @@ def test_a_fact_without_a_source_field_is_caught(broken) -> None:
 
     problems = broken(drop)
     assert _has(problems, "knowledge.advice.points.credit", "no source")
+    assert not _has(problems, "faq", "no source")
     assert _has(problems, "knowledge.stages.dunning", "no source")
     assert _has(problems, "knowledge.merits.0", "no source")
     assert len([p for p in problems if "no source" in p]) == 3
+    assert _has(broken(lambda d: d["faq"][0].pop("source")), "faq.0", "no source")
 
 
 def test_a_source_comment_counts_only_right_above_its_entry(tmp_path: Path) -> None:
