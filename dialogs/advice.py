@@ -33,6 +33,7 @@ __all__ = ["POINTS", "case_from", "case_lines", "compose", "content_keys", "form
            "point_answer", "point_key", "points", "result_buttons", "show_point", "show_result"]
 
 WEEKDAYS = "月火水木金土日"
+JST = dt.timezone(dt.timedelta(hours=9))
 #: Point ids (postback ``point:<id>``), most time-critical first.
 POINTS: tuple[str, ...] = ("after_kaisatsu", "tax", "lender", "co_owners", "guarantor", "divorce", "alternatives",
                            "moving", "leaseback", "credit", "worries")
@@ -64,6 +65,8 @@ def is_night(now: dt.datetime | None) -> bool | None:
     """True at night (JST), False by day, None when the time is not known."""
     if now is None:
         return None
+    if now.tzinfo is not None:
+        now = now.astimezone(JST)
     return not (DAY_STARTS <= now.hour < NIGHT_STARTS)
 
 

@@ -826,13 +826,17 @@ _STAGE_REASON = {
     "unknown": "状況不明",
 }
 
+_ARREARS_STAGE_REASON = {
+    "acceleration": "一括請求の可能性(滞納月数から推定、手紙は未確認)",
+    "subrogation": "代位弁済・裁判所の手紙の可能性(滞納月数から推定、手紙は未確認)",
+}
+
 _SPECIAL_REASON = {
     "co_owners_must_agree": "共有名義: 全員の同意が必要",
     "guarantor_must_agree": "連帯保証人あり: 同意が必要",
     "divorce_in_progress": "離婚協議中",
     "divorce_done": "離婚済み",
     "jhf_refuses_after_filing": "住宅金融支援機構: 競売申立後は任意売却を断られやすい",
-    "acceleration_likely_soon": "滞納月数から推定: 一括請求・代位弁済が届いている可能性",
     "leaseback_wish": "住み続けたい(リースバック希望)",
 }
 
@@ -868,6 +872,8 @@ def lead_score(case: Case, today: dt.date) -> tuple[int, list[str]]:
 
     score = lo + _STAGE_POINTS[st]
     reasons: list[str] = [_STAGE_REASON[st]]
+    if stage_basis(case, today)[1] == "arrears" and st in ("acceleration", "subrogation"):
+        reasons = [_ARREARS_STAGE_REASON[st]]  # a guess from the arrears, not a letter seen
 
     if st != "after_kaisatsu":
         score += _time_points(tl.days_to_legal_last_day)

@@ -515,3 +515,19 @@ def test_points_stay_offered_after_a_question_at_the_result(content: Content) ->
     assert p.points() == ["point:alternatives", "point:moving", "point:credit", "point:worries"]
     p.say("信用情報のこと")  # a label typed counts as the button
     assert p.last.answer.plain_text() == p.t("points.credit.text")
+
+
+def test_the_operator_sees_a_guess_as_a_guess() -> None:
+    a = assess(_c(arrears_months=12, latest_notice="dunning"), T)
+    assert a.reasons[0].startswith("代位弁済・裁判所の手紙の可能性") and "推定" in a.reasons[0]
+    assert "代位弁済あり" not in a.reasons
+    assert assess(_c(latest_notice="subrogation"), T).reasons[0] == "代位弁済あり"
+
+
+def test_night_is_judged_in_jst() -> None:
+    assert advice.is_night(dt.datetime(2026, 12, 3, 14, 0, tzinfo=dt.timezone.utc)) is True  # 23:00 JST
+    assert advice.is_night(dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.timezone.utc)) is False  # 10:00 JST
+    assert advice.is_night(dt.datetime(2026, 12, 3, 7, 59, tzinfo=JST)) is True
+    assert advice.is_night(dt.datetime(2026, 12, 3, 8, 0, tzinfo=JST)) is False
+    assert advice.is_night(dt.datetime(2026, 12, 3, 20, 0, tzinfo=JST)) is True
+    assert advice.is_night(None) is None
