@@ -522,7 +522,7 @@ class DiagnosisDialog:
         d["answered"] = []
         d["misses"] = 0
         d["return_to"] = None
-        for k in ("court_letter", "inspection_date", "waiting"):
+        for k in ("court_letter", "inspection_date", "waiting", "points_seen"):
             d.pop(k, None)
         d["answers"]["has_contact"] = bool(contact) and turn.has_contact_details()
 

@@ -531,3 +531,13 @@ def test_night_is_judged_in_jst() -> None:
     assert advice.is_night(dt.datetime(2026, 12, 3, 8, 0, tzinfo=JST)) is False
     assert advice.is_night(dt.datetime(2026, 12, 3, 20, 0, tzinfo=JST)) is True
     assert advice.is_night(None) is None
+
+
+def test_a_restart_offers_the_points_again(content: Content) -> None:
+    p = Person(content)
+    to_result(p, "arrears:6+", "notice:acceleration")
+    p.tap("point:worries")
+    assert "point:worries" not in p.points()
+    p.tap("cmd:restart")
+    to_result(p, "arrears:6+", "notice:acceleration")
+    assert "point:worries" in p.points()
