@@ -30,7 +30,7 @@ from dialogs.answer import Answer, Card, QuickReply
 from dialogs.assessment import ALL_STAGES, AUCTION_STAGES, Assessment, Case, assess
 
 __all__ = ["POINTS", "case_from", "case_lines", "compose", "content_keys", "format_date", "is_night",
-           "point_answer", "point_key", "points", "result_buttons", "show_point", "show_result"]
+           "point_answer", "point_key", "point_labels", "points", "result_buttons", "show_point", "show_result"]
 
 WEEKDAYS = "月火水木金土日"
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -207,6 +207,16 @@ def point_key(pid: str, case: Case, a: Assessment) -> str | None:
     if pid == "worries":
         return "worries"
     return None
+
+
+def point_labels(c: Any) -> dict[str, str]:
+    """``{"point:<id>": label}`` for transcripts (a LINE postback does not carry its label).
+    Variants of one point share its label."""
+    out: dict[str, str] = {}
+    for key in POINT_KEYS:
+        pid = next(p for p in POINTS if key == p or key.startswith(p + "_"))
+        out.setdefault(f"point:{pid}", c.text(f"knowledge.advice.points.{key}.label"))
+    return out
 
 
 def points(case: Case, a: Assessment) -> list[str]:

@@ -408,6 +408,7 @@ class DiagnosisDialog:
         for state in self.c.get("dialog.states", {}).values():
             for button in state.get("buttons", []) if isinstance(state, dict) else []:
                 self._labels.setdefault(button["data"], button["label"])
+        self._labels.update(advice.point_labels(self.c))  # the result's point buttons
 
     def label_for(self, data: str) -> str | None:
         """The button label a postback came from (None when unknown)."""

@@ -541,3 +541,11 @@ def test_a_restart_offers_the_points_again(content: Content) -> None:
     p.tap("cmd:restart")
     to_result(p, "arrears:6+", "notice:acceleration")
     assert "point:worries" in p.points()
+
+
+def test_point_postbacks_have_their_labels_for_transcripts(content: Content) -> None:
+    d = DiagnosisDialog(content)
+    assert d.label_for("point:lender") == "フラット35のこと"
+    assert d.label_for("point:co_owners") == "共有名義のこと"
+    assert {d.label_for(f"point:{p}") for p in advice.POINTS} >= {"開札のあとの流れ", "知られる？費用は？"}
+    assert None not in {d.label_for(f"point:{p}") for p in advice.POINTS}
