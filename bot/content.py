@@ -64,6 +64,9 @@ class Content:
 
     data: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    #: dotted key → the source named in a ``# source:`` comment right above it
+    #: (filled by :func:`load_content`; YAML drops comments, so they are read here).
+    comment_sources: dict[str, str] = field(default_factory=dict)
 
     # -- lookup ------------------------------------------------------------
     def _lookup(self, dotted: str) -> Any:
@@ -136,6 +139,49 @@ def _read_yaml(path: Path) -> Any:
         raise ContentError(f"{path}: invalid YAML: {exc}") from exc
 
 
+_SOURCE_COMMENT = re.compile(r"#\s*source:\s*(\S.*)$")
+
+
+def _comment_sources(text: str, stem: str) -> dict[str, str]:
+    """``{dotted key: source}`` for each key with a ``# source: …`` comment in the
+    block of comment lines right above it (or at the end of its own line)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}  # reported by the loader
+    lines = text.splitlines()
+    out: dict[str, str] = {}
+
+    def above(line: int) -> str | None:
+        m = _SOURCE_COMMENT.search(lines[line]) if line < len(lines) else None
+        if m:
+            return m.group(1).strip()
+        j = line - 1
+        while j >= 0 and lines[j].lstrip().startswith("#"):
+            m = _SOURCE_COMMENT.search(lines[j])
+            if m:
+                return m.group(1).strip()
+            j -= 1
+        return None
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            items = [(str(k.value), k.start_mark.line, v) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            items = [(str(i), v.start_mark.line, v) for i, v in enumerate(node.value)]
+        else:
+            return
+        for key, line, child in items:
+            p = f"{path}.{key}"
+            src = above(line)
+            if src:
+                out[p] = src
+            walk(child, p)
+
+    walk(root, stem)
+    return out
+
+
 def _read_article(path: Path) -> dict[str, Any] | None:
     text = path.read_text(encoding="utf-8")
     m = _FRONT_MATTER.match(text)
@@ -156,11 +202,13 @@ def load_content(path: str | Path) -> Content:
     if not root.is_dir():
         raise ContentError(f"content directory not found: {root}")
     data: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for file in sorted([*root.glob("*.yaml"), *root.glob("*.yml")]):
         stem = file.stem
         if stem in data:
             raise ContentError(f"{file}: two content files named {stem!r}")
         data[stem] = _read_yaml(file)
+        sources.update(_comment_sources(file.read_text(encoding="utf-8"), stem))
     articles: dict[str, Any] = {}
     for file in sorted(root.rglob("*.md")):
         article = _read_article(file)
@@ -174,7 +222,7 @@ def load_content(path: str | Path) -> Content:
             raise ContentError("articles.yaml clashes with the Markdown articles")
         data["articles"] = articles
     logger.info("content loaded from %s: %s", root, ", ".join(sorted(data)))
-    return Content(data=data, path=root)
+    return Content(data=data, path=root, comment_sources=sources)
 
 
 # ---------------------------------------------------------------------------
@@ -213,6 +261,7 @@ KNOWLEDGE_KEYS = (
     "stages",
     "special_cases",
     "deadlines",
+    "advice",
 )
 GLOSSARY_TERMS = (
     "任意売却",
@@ -594,6 +643,56 @@ def _check_console(console: Any, problems: list[str]) -> None:
             _need_str(node.get("text"), f"console.canned.{i}.text", problems, max_len=2000)
 
 
+#: Content entries that state facts: each names its source, in a ``source:`` field
+#: (mappings) or a ``# source:`` comment right above it (texts), so a reviewer can
+#: verify it (issue 11). ``*`` is one level of keys or list items. Wording of
+#: computed values (advice.by_when, advice.todo, advice.dates …) carries no source:
+#: the rules and their sources are in dialogs/assessment.py.
+SOURCED_ENTRIES = (
+    "knowledge.glossary",
+    "knowledge.explain.*",
+    "knowledge.comparison",
+    "knowledge.merits.*",
+    "knowledge.cautions.*",
+    "knowledge.conditions.*",
+    "knowledge.steps.*",
+    "knowledge.cases.*",
+    "knowledge.stages.*",
+    "knowledge.special_cases.*",
+    "knowledge.deadlines.*",
+    "knowledge.advice.closed_day",
+    "knowledge.advice.situation.*",
+    "knowledge.advice.doubts.kaisatsu_closed_day",
+    "knowledge.advice.doubts.dates_old",
+    "knowledge.advice.points.*",
+    "faq.*",
+)
+
+
+def _expand(content: Content, pattern: str) -> list[str]:
+    head, star, _ = pattern.partition(".*")
+    if not star:
+        return [head] if content.has(head) else []
+    node = content.get(head, None)
+    if isinstance(node, dict):
+        return [f"{head}.{k}" for k in node]
+    if isinstance(node, list):
+        return [f"{head}.{i}" for i in range(len(node))]
+    return []
+
+
+def _check_sources(content: Content, problems: list[str]) -> None:
+    for pattern in SOURCED_ENTRIES:
+        for key in _expand(content, pattern):
+            node = content.get(key)
+            field_src = node.get("source") if isinstance(node, dict) else None
+            if isinstance(field_src, str) and field_src.strip():
+                continue
+            if key in content.comment_sources:
+                continue
+            problems.append(f"{key}: states a fact but names no source (add `source:` or a `# source:` comment)")
+
+
 def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[str]:
     """Every problem found in ``content`` as a readable line; ``[]`` means fine.
 
@@ -602,6 +701,8 @@ def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[s
       with a ``label`` is a button (label 1–20 characters, postback ``data`` ≤ 300),
       ``buttons``/``quick_replies`` lists ≤ 13, strings ≤ 5000 UTF-16 units,
       ``alt_text`` ≤ 1500, no leftover ``TODO``, valid ``str.format`` braces;
+    * every entry in :data:`SOURCED_ENTRIES` (the ones that state facts) names its
+      source: a ``source:`` field or a ``# source:`` comment right above it;
     * each dotted key in ``required_keys`` exists (the dialogs pass theirs).
     """
     problems: list[str] = []
@@ -616,6 +717,7 @@ def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[s
         _check_legal(content.data["legal"], problems)
     if "console" in content.data:
         _check_console(content.data["console"], problems)
+    _check_sources(content, problems)
     _check_line_limits(content, problems)
     for key in required_keys:
         if not content.has(key):

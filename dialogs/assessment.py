@@ -18,6 +18,14 @@ least 2 days before 開札** (a safety margin some firms use, no statute); ideal
 settle **before the 入札期間 opens** (≈2 weeks before 開札), which creditors
 prefer.
 
+All three days are **court business days** (domain.md, "Court business days"):
+courts are closed on Saturdays, Sundays, national holidays (``jpholiday``) and
+12/29–1/3 (裁判所の休日に関する法律1条); a 取下書 is filed at the court's office and
+a closing needs the banks and the 法務局 open. So the legal last day is the last
+business day before 開札, the planning day the business day before that. A 開札
+given on a closed day is a likely misreading: it is reported in
+:func:`date_doubts` and no deadline is computed from it.
+
 Every date that is derived from a rough timeline (rather than from a date the
 court has fixed) is an *estimate* (目安) and lives in separate ``estimate_*`` /
 ``auction_start_*`` fields; the exact fields (``kaisatsu``, ``legal_last_day``,
@@ -31,6 +39,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import jpholiday
+
 __all__ = [
     "NOTICES",
     "SPECIAL_CASES",
@@ -40,10 +50,14 @@ __all__ = [
     "TimeLeft",
     "add_months",
     "assess",
+    "court_closed",
+    "court_day_before",
+    "date_doubts",
     "inbox_sort_key",
     "lead_score",
     "special_cases",
     "stage",
+    "stage_basis",
     "time_left",
     "urgency",
 ]
@@ -151,13 +165,16 @@ MAX_DAYS_BIDDING_END_TO_KAISATSU = 7
 ARREARS_TO_AUCTION_START_MONTHS = (6, 9)
 ARREARS_TO_KAISATSU_MONTHS = (10, 12)
 
-#: Acceleration is typical around M6 (row 4); with ≥ 6 months of arrears and no
-#: acceleration notice yet, it is likely to come soon.
-ACCELERATION_LIKELY_ARREARS = 6
-
 #: Row 3a / seed "credit record": 3 or more missed payments usually register a
 #: delinquency (kept ≈5 years).
 CREDIT_RECORD_ARREARS = 3
+
+#: Stage from the arrears when no letter beyond a 督促状 is known (domain.md
+#: "Stage from arrears"): from ≈4 months an 一括請求 (期限の利益喪失, row 4: M3–6)
+#: may well have come; from ≈6 months 代位弁済 (row 5) or a court letter (row 7:
+#: ≈M6–9).
+ARREARS_ACCELERATION_POSSIBLE = 4
+ARREARS_COURT_POSSIBLE = 6
 
 #: "very little time": legal last day within this many days.
 VERY_LITTLE_TIME_DAYS = 14
@@ -182,6 +199,29 @@ def add_months(d: dt.date, months: int) -> dt.date:
     year, month = d.year + m // 12, m % 12 + 1
     day = min(d.day, calendar.monthrange(year, month)[1])
     return dt.date(year, month, day)
+
+
+def court_closed(d: dt.date) -> bool:
+    """The court's office is closed on ``d``: Saturday, Sunday, a national holiday
+    (``jpholiday``) or 12/29–1/3 (裁判所の休日に関する法律1条)."""
+    return (
+        d.weekday() >= 5
+        or jpholiday.is_holiday(d)
+        or (d.month == 12 and d.day >= 29)
+        or (d.month == 1 and d.day <= 3)
+    )
+
+
+def court_day_on_or_before(d: dt.date) -> dt.date:
+    """``d`` itself when the court is open, else the last business day before it."""
+    while court_closed(d):
+        d -= dt.timedelta(days=1)
+    return d
+
+
+def court_day_before(d: dt.date) -> dt.date:
+    """The last court business day strictly before ``d``."""
+    return court_day_on_or_before(d - dt.timedelta(days=1))
 
 
 def _parse_date(v: Any) -> dt.date | None:
@@ -229,6 +269,11 @@ class Case:
         wants_to_stay: wants to keep living there (リースバック).
         has_contact: left a phone number / asked to be contacted.
         wants_human: asked for a human consultant.
+        inspection_date: date of the 現況調査 (the dialog keeps it in its data).
+        court_letter_unknown: a court letter arrived but the person could not
+            tell which one (stored as ``auction_start``, the earliest court letter).
+        user_is_guarantor: the person is (also) a 連帯保証人 (ペアローン etc.).
+        tax_seizure: a 差押 by the tax office / city for taxes (公売 path).
     """
 
     arrears_months: int | None = None
@@ -245,6 +290,10 @@ class Case:
     wants_to_stay: bool | None = None
     has_contact: bool = False
     wants_human: bool = False
+    inspection_date: dt.date | None = None
+    court_letter_unknown: bool = False
+    user_is_guarantor: bool | None = None
+    tax_seizure: bool | None = None
 
     def __post_init__(self) -> None:
         # Accept any iterable (e.g. a list from JSON) for ``notices``.
@@ -271,6 +320,10 @@ class Case:
             "wants_to_stay": self.wants_to_stay,
             "has_contact": self.has_contact,
             "wants_human": self.wants_human,
+            "inspection_date": _iso(self.inspection_date),
+            "court_letter_unknown": self.court_letter_unknown,
+            "user_is_guarantor": self.user_is_guarantor,
+            "tax_seizure": self.tax_seizure,
         }
 
     @classmethod
@@ -298,6 +351,10 @@ class Case:
             wants_to_stay=_opt_bool(d.get("wants_to_stay")),
             has_contact=bool(d.get("has_contact", False)),
             wants_human=bool(d.get("wants_human", False)),
+            inspection_date=_parse_date(d.get("inspection_date")),
+            court_letter_unknown=bool(d.get("court_letter_unknown", False)),
+            user_is_guarantor=_opt_bool(d.get("user_is_guarantor")),
+            tax_seizure=_opt_bool(d.get("tax_seizure")),
         )
 
 
@@ -333,54 +390,78 @@ def _kaisatsu_range_from_bidding(case: Case) -> tuple[dt.date, dt.date] | None:
 # ---------------------------------------------------------------------------
 
 
+def _trusted_kaisatsu(case: Case) -> dt.date | None:
+    """The 開札期日, unless it falls on a day the court is closed (then it is in
+    :func:`date_doubts` and nothing is computed from it)."""
+    k = case.kaisatsu_date
+    return None if k is None or court_closed(k) else k
+
+
+def _arrears_stage(arrears: int) -> str:
+    if arrears >= ARREARS_COURT_POSSIBLE:
+        return "subrogation"
+    if arrears >= ARREARS_ACCELERATION_POSSIBLE:
+        return "acceleration"
+    return "dunning" if arrears >= 1 else "none"
+
+
+def stage_basis(case: Case, today: dt.date) -> tuple[str, str]:
+    """``(stage, basis)``: the stage (see :func:`stage`) and what it rests on:
+    ``"dates"`` (a court date), ``"letter"`` (a letter the person named),
+    ``"arrears"`` (months behind only: the stage is what *may well* have come,
+    never stated as fact) or ``"none"`` (nothing known)."""
+    k = _trusted_kaisatsu(case)
+    if k is not None:
+        if k <= today:
+            return "after_kaisatsu", "dates"
+    elif case.kaisatsu_date is None:
+        rng = _kaisatsu_range_from_bidding(case)
+        if rng is not None and rng[1] < today:
+            return "after_kaisatsu", "dates"
+
+    rank, basis = -1, "none"
+    for n in set(case.notices) | {case.latest_notice}:
+        if n in NOTICES and _RANK[n] > rank:
+            rank, basis = _RANK[n], "letter"
+    if (case.kaisatsu_date or case.bidding_start or case.bidding_end) and rank < _RANK["bid_notice"]:
+        rank, basis = _RANK["bid_notice"], "dates"
+    if case.start_decision_date is not None and rank < _RANK["auction_start"]:
+        rank, basis = _RANK["auction_start"], "dates"
+    if case.arrears_months is not None and rank <= _RANK["dunning"]:
+        # No letter beyond a 督促状 known: the arrears say what may well have come
+        # (never understate: domain.md "Stage from arrears when no letter is known").
+        by_arrears = _arrears_stage(case.arrears_months)
+        if _RANK[by_arrears] > rank:
+            return by_arrears, "arrears"
+    if rank >= 0:
+        return STAGES[rank], basis
+    if case.latest_notice == "none":
+        return "none", "letter"
+    return "unknown", "none"
+
+
 def stage(case: Case, today: dt.date) -> str:
-    """Where the case stands: one of :data:`ALL_STAGES`.
+    """Where the case stands: one of :data:`ALL_STAGES`. Never understated.
 
     Rules, in order:
 
     1. A known 開札期日 on or before ``today`` → ``after_kaisatsu``. (On the
-       開札 day itself the legal last day — the day before — has passed, so
-       nothing can stop the auction any more; we treat that day as "after".)
-       Without a 開札期日, a known 入札期間 whose latest possible 開札 (end + 1
-       week, 規則46条1項) is before today also → ``after_kaisatsu``.
+       開札 day itself the legal last day has passed.) Without a 開札期日, a known
+       入札期間 whose latest possible 開札 (end + 1 week, 規則46条1項) is before
+       today also → ``after_kaisatsu``. A 開札 on a day the court is closed is a
+       likely misreading (:func:`date_doubts`) and never makes a case "after".
     2. The most advanced notice wins, taken from ``notices`` and
-       ``latest_notice`` together (if they disagree we believe the more
-       advanced one: being too early is the costly mistake).
-    3. A known 開札 or 入札 date → at least ``bid_notice`` (those dates only
-       come with the 期間入札通知); a known 開始決定 date → at least
-       ``auction_start``.
-    4. No notice: arrears ≥ 1 → ``dunning`` (the 督促 comes right after a miss,
-       row 2); arrears 0 → ``none``; ``latest_notice == "none"`` with unknown
-       arrears → ``none``.
-    5. Otherwise → ``unknown``.
-
-    Arrears ≥ 6 with no acceleration notice stays ``dunning``; see the special
-    case ``acceleration_likely_soon``.
+       ``latest_notice`` together.
+    3. A known 開札 or 入札 date → at least ``bid_notice``; a known 開始決定 date →
+       at least ``auction_start``.
+    4. With no letter beyond a 督促状 known, the arrears decide: ≥ 6 months →
+       ``subrogation`` (代位弁済 or a court letter may well have come), ≥ 4 →
+       ``acceleration`` (an 一括請求 may well have come), ≥ 1 → ``dunning``, 0 →
+       ``none``. :func:`stage_basis` tells that this is a guess from the arrears.
+    5. ``latest_notice == "none"`` with unknown arrears → ``none``; otherwise
+       ``unknown``.
     """
-    if case.kaisatsu_date is not None:
-        if case.kaisatsu_date <= today:
-            return "after_kaisatsu"
-    else:
-        rng = _kaisatsu_range_from_bidding(case)
-        if rng is not None and rng[1] < today:
-            return "after_kaisatsu"
-
-    rank = -1
-    for n in set(case.notices) | {case.latest_notice}:
-        if n in NOTICES:
-            rank = max(rank, _RANK[n])
-    if case.kaisatsu_date or case.bidding_start or case.bidding_end:
-        rank = max(rank, _RANK["bid_notice"])
-    if case.start_decision_date is not None:
-        rank = max(rank, _RANK["auction_start"])
-    if rank >= 0:
-        return STAGES[rank]
-
-    if case.arrears_months is not None:
-        return "dunning" if case.arrears_months >= 1 else "none"
-    if case.latest_notice == "none":
-        return "none"
-    return "unknown"
+    return stage_basis(case, today)[0]
 
 
 def _at_least(st: str, other: str) -> bool:
@@ -391,18 +472,22 @@ def _at_least(st: str, other: str) -> bool:
 # time_left
 # ---------------------------------------------------------------------------
 
-EstimateKind = Literal["bidding", "start_decision", "site_inspection", "arrears"]
+EstimateKind = Literal["bidding", "start_decision", "site_inspection", "court_dates", "arrears", "doubtful_date"]
 
 
 @dataclass
 class TimeLeft:
     """Deadlines for a voluntary sale (任意売却) before the auction's 開札.
 
-    Exact fields (filled only from a known 開札期日, never from an estimate):
+    Exact fields (filled only from a known 開札期日 on a court business day, never
+    from an estimate; all of them court business days, see :func:`court_closed`):
         kaisatsu: the 開札期日.
-        legal_last_day: 開札 − 1 day. The filing creditor must withdraw by then
-            (民事執行法76条 as read in practice), with the sale already settled.
-        plan_by: 開札 − 2 days (safety margin, no statute).
+        legal_last_day: the last business day before 開札. The filing creditor must
+            withdraw by then (民事執行法76条 as read in practice), with the sale
+            already settled.
+        plan_by: the business day before legal_last_day (safety margin, no statute).
+        days_to_plan_by: ``(plan_by − today).days`` (the time left the homeowner
+            is told; 0 = 「今日が最終日です」).
         days_to_legal_last_day: ``(legal_last_day − today).days``; negative once
             passed. When 開札 is only estimated from court data (kinds
             ``bidding``, ``start_decision``, ``site_inspection``) this holds the
@@ -414,10 +499,11 @@ class TimeLeft:
             ``"legal"``; ``"passed"`` (deadline None) once legal_last_day is behind
             us. ``None`` unless 開札 is known exactly.
 
-    ideal_by: settle before the 入札期間 opens: ``bidding_start − 1`` when the
-        bidding start is known (``ideal_by_rough`` False) — this is exact even if
-        開札 is not known — else 開札 − 14 days (``ideal_by_rough`` True, "about
-        2 weeks before 開札"). ``None`` when neither date is known.
+    ideal_by: settle before the 入札期間 opens: the business day before
+        ``bidding_start`` when the bidding start is known (``ideal_by_rough``
+        False) — this is exact even if 開札 is not known — else the business day on
+        or before 開札 − 14 days (``ideal_by_rough`` True, "about 2 weeks before
+        開札"). ``None`` when neither date is known.
 
     Estimate fields (目安; ``is_estimate`` True, ``estimate_kind`` says from what):
         estimate_from / estimate_to: a range for the 開札期日.
@@ -426,8 +512,12 @@ class TimeLeft:
 
     window_note: a stable key the content writer writes a text for:
         ``exact_dates``, ``estimate_from_bidding``, ``estimate_from_start_decision``,
-        ``estimate_from_site_inspection``, ``ask_court_dates`` (an auction is
-        running but we have no usable date), ``auction_could_start``,
+        ``estimate_from_site_inspection``, ``estimate_from_court_dates`` (both the
+        開始決定 and the 現況調査 date), ``ask_court_dates`` (an auction is running
+        but we have no usable date), ``dates_old`` (the known dates are so old the
+        timeline should be over: ask the court), ``date_doubt`` (開札 given on a day
+        the court is closed: asked again, nothing computed; ``days_to_legal_last_day``
+        then counts conservatively to the business day before it), ``auction_could_start``,
         ``auction_could_start_any_time``, ``after_kaisatsu``, ``not_behind``,
         ``unknown``.
     """
@@ -438,6 +528,7 @@ class TimeLeft:
     ideal_by: dt.date | None = None
     ideal_by_rough: bool = False
     days_to_legal_last_day: int | None = None
+    days_to_plan_by: int | None = None
     is_estimate: bool = False
     estimate_kind: EstimateKind | None = None
     estimate_from: dt.date | None = None
@@ -447,6 +538,7 @@ class TimeLeft:
     phase: Literal["ideal", "plan", "legal", "passed"] | None = None
     phase_deadline: dt.date | None = None
     window_note: str = "unknown"
+    dates_old: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (dates as ISO strings)."""
@@ -462,18 +554,26 @@ def time_left(case: Case, today: dt.date) -> TimeLeft:
     tl = TimeLeft()
 
     if case.bidding_start is not None:
-        tl.ideal_by = case.bidding_start - dt.timedelta(days=1)
+        tl.ideal_by = court_day_before(case.bidding_start)
+
+    # 0. A 開札 on a closed day: ask again before computing anything from it.
+    if case.kaisatsu_date is not None and court_closed(case.kaisatsu_date):
+        tl.is_estimate, tl.estimate_kind = True, "doubtful_date"
+        tl.days_to_legal_last_day = (court_day_before(case.kaisatsu_date) - today).days
+        tl.window_note = "date_doubt"
+        return tl
 
     # 1. Exact: the court fixed the 開札期日.
     if case.kaisatsu_date is not None:
         k = case.kaisatsu_date
         tl.kaisatsu = k
-        tl.legal_last_day = k - dt.timedelta(days=1)
-        tl.plan_by = k - dt.timedelta(days=PLAN_DAYS_BEFORE_KAISATSU)
+        tl.legal_last_day = court_day_before(k)
+        tl.plan_by = court_day_before(tl.legal_last_day)
         if tl.ideal_by is None:
-            tl.ideal_by = k - dt.timedelta(days=IDEAL_DAYS_BEFORE_KAISATSU)
+            tl.ideal_by = court_day_on_or_before(k - dt.timedelta(days=IDEAL_DAYS_BEFORE_KAISATSU))
             tl.ideal_by_rough = True
         tl.days_to_legal_last_day = (tl.legal_last_day - today).days
+        tl.days_to_plan_by = (tl.plan_by - today).days
         for name, d in (("ideal", tl.ideal_by), ("plan", tl.plan_by), ("legal", tl.legal_last_day)):
             if d >= today:
                 tl.phase, tl.phase_deadline = name, d  # type: ignore[assignment]
@@ -494,23 +594,31 @@ def time_left(case: Case, today: dt.date) -> TimeLeft:
         tl.window_note = "estimate_from_bidding"
         return tl
 
-    # 3. 開札 estimated from the 開始決定 date, or from a 現況調査 (≈ today).
+    # 3. 開札 estimated from the 開始決定 date and/or the 現況調査 date (≈ today
+    #    when only the letter announcing it is known).
     if st in ("auction_start", "site_inspection"):
         floor = add_months(today, NO_BID_NOTICE_FLOOR_MONTHS)
+        bases: list[tuple[EstimateKind, dt.date, tuple[int, int]]] = []
         if case.start_decision_date is not None:
-            kind: EstimateKind = "start_decision"
-            base, (lo, hi) = case.start_decision_date, START_DECISION_TO_KAISATSU_MONTHS
-        elif st == "site_inspection":
-            kind = "site_inspection"
-            base, (lo, hi) = today, SITE_INSPECTION_TO_KAISATSU_MONTHS
-        else:
+            bases.append(("start_decision", case.start_decision_date, START_DECISION_TO_KAISATSU_MONTHS))
+        inspection = case.inspection_date or (today if st == "site_inspection" else None)
+        if inspection is not None:
+            bases.append(("site_inspection", inspection, SITE_INSPECTION_TO_KAISATSU_MONTHS))
+        if not bases:
             tl.window_note = "ask_court_dates"
             return tl
-        frm, to = add_months(base, lo), add_months(base, hi)
+        ranges = [(kind, add_months(base, lo), add_months(base, hi)) for kind, base, (lo, hi) in bases]
+        # Old dates: the fastest path from a known date would have reached 開札
+        # already, so the 期間入札 may be scheduled or over (domain.md "Old dates").
+        tl.dates_old = any(frm < today for _, frm, _ in ranges)
+        kind: EstimateKind = ranges[0][0] if len(ranges) == 1 else "court_dates"
+        frm, to = max(r[1] for r in ranges), min(r[2] for r in ranges)
+        if frm > to:  # the two dates disagree: trust the later letter (the inspection)
+            kind, frm, to = ranges[-1]
         if to < floor:
-            # The timeline says it should be over already; the dates we have must
-            # be off. Ask for the court letters rather than guess.
-            tl.window_note = "ask_court_dates"
+            # The timeline says it should be over already: ask the court, no guess.
+            tl.window_note = "dates_old"
+            tl.dates_old = True
             return tl
         _set_court_estimate(tl, kind, (max(frm, floor), to), today)
         tl.window_note = f"estimate_from_{kind}"
@@ -549,6 +657,23 @@ def time_left(case: Case, today: dt.date) -> TimeLeft:
     return tl
 
 
+def date_doubts(case: Case, today: dt.date) -> list[str]:
+    """Dates to check with the person before relying on them (stable keys):
+
+    * ``kaisatsu_closed_day``: the 開札期日 falls on a day the court is closed
+      (weekend, holiday, 12/29–1/3): likely a misreading; no deadline is computed.
+    * ``dates_old``: the 開始決定 / 現況調査 dates are old enough that the 期間入札
+      may already be scheduled or over: confirm with the court's 執行係 (事件番号)
+      or on BIT.
+    """
+    out = []
+    if case.kaisatsu_date is not None and court_closed(case.kaisatsu_date):
+        out.append("kaisatsu_closed_day")
+    if time_left(case, today).dates_old:
+        out.append("dates_old")
+    return out
+
+
 def _set_court_estimate(
     tl: TimeLeft, kind: EstimateKind, rng: tuple[dt.date, dt.date], today: dt.date
 ) -> None:
@@ -578,8 +703,9 @@ def special_cases(case: Case, today: dt.date) -> list[str]:
     * ``jhf_refuses_after_filing``: lender ``jhf`` and an auction running
       (auction_start / site_inspection / bid_notice). Not emitted after 開札,
       where ``too_late_after_kaisatsu`` says everything.
-    * ``acceleration_likely_soon``: stage ``dunning`` with arrears ≥ 6 (row 4:
-      期限の利益喪失 typically ≈M6).
+    * ``acceleration_likely_soon``: the stage comes from the arrears alone and
+      is ``acceleration`` or later (≥ 4 months, no letter beyond a 督促状 known):
+      an 一括請求 may well have come already (row 4: M3–6).
     * ``before_acceleration``: stage ``none`` or ``dunning`` — talk to the lender
       now; a 任意売却 usually becomes possible once 期限の利益喪失 arrives.
     * ``co_owners_must_agree`` / ``guarantor_must_agree``: co_owned /
@@ -606,7 +732,7 @@ def special_cases(case: Case, today: dt.date) -> list[str]:
         found.add("jhf_no_guarantee_company")
         if st in AUCTION_STAGES:
             found.add("jhf_refuses_after_filing")
-    if st == "dunning" and arrears is not None and arrears >= ACCELERATION_LIKELY_ARREARS:
+    if stage_basis(case, today)[1] == "arrears" and st in ("acceleration", "subrogation"):
         found.add("acceleration_likely_soon")
     if st in ("none", "dunning"):
         found.add("before_acceleration")
@@ -641,8 +767,9 @@ def urgency(case: Case, today: dt.date) -> Urgency:
       behind; or ``after_kaisatsu`` — a choice: the sale can no longer be saved,
       but the person is about to lose the home and needs help moving and with the
       remaining debt now.
-    * warm: ``acceleration``; arrears ≥ 3; divorce (in progress/done) with a
-      co-owned home; or wants a human.
+    * warm: ``acceleration``; ``unknown`` or arrears and letters both unknown (an
+      unknown stage is a reason to call, not a low priority); arrears ≥ 3; divorce
+      (in progress/done) with a co-owned home; a tax seizure; or wants a human.
     * cold: everything else (just worried, no arrears, early dunning, unknown).
     """
     st = stage(case, today)
@@ -654,7 +781,11 @@ def urgency(case: Case, today: dt.date) -> Urgency:
         return "hot"
     if case.wants_human and arrears >= WARM_ARREARS:
         return "hot"
-    if st == "acceleration" or arrears >= WARM_ARREARS or case.wants_human:
+    if st in ("acceleration", "unknown") or arrears >= WARM_ARREARS or case.wants_human:
+        return "warm"
+    if case.arrears_months is None and case.latest_notice in (None, "unknown"):
+        return "warm"  # nothing known: a reason to call, not a low priority
+    if case.tax_seizure:
         return "warm"
     if case.divorce in ("in_progress", "done") and case.co_owned:
         return "warm"
@@ -695,14 +826,24 @@ _STAGE_REASON = {
     "unknown": "状況不明",
 }
 
+_ARREARS_STAGE_REASON = {
+    "acceleration": "一括請求の可能性(滞納月数から推定、手紙は未確認)",
+    "subrogation": "代位弁済・裁判所の手紙の可能性(滞納月数から推定、手紙は未確認)",
+}
+
 _SPECIAL_REASON = {
     "co_owners_must_agree": "共有名義: 全員の同意が必要",
     "guarantor_must_agree": "連帯保証人あり: 同意が必要",
     "divorce_in_progress": "離婚協議中",
     "divorce_done": "離婚済み",
     "jhf_refuses_after_filing": "住宅金融支援機構: 競売申立後は任意売却を断られやすい",
-    "acceleration_likely_soon": "滞納6か月以上: 期限の利益喪失が近い",
     "leaseback_wish": "住み続けたい(リースバック希望)",
+}
+
+
+_DOUBT_REASON = {
+    "kaisatsu_closed_day": "開札日が裁判所の休日: 日付を要確認",
+    "dates_old": "日付が古い: 裁判所(執行係)に要確認",
 }
 
 
@@ -731,6 +872,8 @@ def lead_score(case: Case, today: dt.date) -> tuple[int, list[str]]:
 
     score = lo + _STAGE_POINTS[st]
     reasons: list[str] = [_STAGE_REASON[st]]
+    if stage_basis(case, today)[1] == "arrears" and st in ("acceleration", "subrogation"):
+        reasons = [_ARREARS_STAGE_REASON[st]]  # a guess from the arrears, not a letter seen
 
     if st != "after_kaisatsu":
         score += _time_points(tl.days_to_legal_last_day)
@@ -747,6 +890,14 @@ def lead_score(case: Case, today: dt.date) -> tuple[int, list[str]]:
     for key in special_cases(case, today):
         if key in _SPECIAL_REASON:
             reasons.append(_SPECIAL_REASON[key])
+    for key in date_doubts(case, today):
+        reasons.insert(0, _DOUBT_REASON[key])
+    if case.court_letter_unknown:
+        reasons.append("裁判所の手紙: 種類不明(開札期日を確認)")
+    if case.tax_seizure:
+        reasons.append("税金の差押あり(公売)")
+    if case.user_is_guarantor:
+        reasons.append("本人が連帯保証人")
 
     if case.has_contact:
         score += _CONTACT_POINTS
@@ -773,6 +924,8 @@ class Assessment:
     urgency: Urgency
     score: int
     reasons: list[str]
+    stage_basis: str = "letter"
+    date_doubts: list[str] = field(default_factory=list)
 
     @property
     def sort_key(self) -> tuple[int, int, int, int]:
@@ -795,6 +948,10 @@ class Assessment:
             "reasons": list(self.reasons),
             "kaisatsu": _iso(self.time_left.kaisatsu),
             "legal_last_day": _iso(self.time_left.legal_last_day),
+            "plan_by": _iso(self.time_left.plan_by),
+            "days_left": self.time_left.days_to_plan_by,
+            "stage_basis": self.stage_basis,
+            "date_doubts": list(self.date_doubts),
             "sort_key": list(self.sort_key),
         }
 
@@ -814,8 +971,11 @@ def assess(case: Case, today: dt.date) -> Assessment:
     """Bundle :func:`stage`, :func:`time_left`, :func:`special_cases`,
     :func:`urgency` and :func:`lead_score` for ``case`` as of ``today``."""
     score, reasons = lead_score(case, today)
+    st, basis = stage_basis(case, today)
     return Assessment(
-        stage=stage(case, today),
+        stage=st,
+        stage_basis=basis,
+        date_doubts=date_doubts(case, today),
         time_left=time_left(case, today),
         special_cases=special_cases(case, today),
         urgency=urgency(case, today),

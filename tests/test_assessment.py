@@ -16,6 +16,7 @@ from dialogs.assessment import (
     Case,
     TimeLeft,
     add_months,
+    court_closed,
     assess,
     inbox_sort_key,
     lead_score,
@@ -69,7 +70,7 @@ def test_exact_deadlines_from_kaisatsu():
 def test_ideal_by_uses_bidding_start_when_known():
     case = Case(kaisatsu_date=D(2026, 12, 11), bidding_start=D(2026, 11, 24), bidding_end=D(2026, 12, 1))
     tl = time_left(case, TODAY)
-    assert tl.ideal_by == D(2026, 11, 23)
+    assert tl.ideal_by == D(2026, 11, 20)  # 11/23 勤労感謝の日 and the weekend before are closed
     assert tl.ideal_by_rough is False
     assert tl.legal_last_day == D(2026, 12, 10)
     assert tl.plan_by == D(2026, 12, 9)
@@ -77,11 +78,12 @@ def test_ideal_by_uses_bidding_start_when_known():
 
 
 def test_deadlines_across_month_and_year_end():
-    tl = time_left(Case(kaisatsu_date=D(2027, 1, 1)), D(2026, 12, 1))
-    assert tl.legal_last_day == D(2026, 12, 31)
-    assert tl.plan_by == D(2026, 12, 30)
-    assert tl.ideal_by == D(2026, 12, 18)
-    assert tl.days_to_legal_last_day == 30
+    # issue 11: court business days; 12/29–1/3 and the weekend are closed
+    tl = time_left(Case(kaisatsu_date=D(2027, 1, 5)), D(2026, 12, 1))
+    assert tl.legal_last_day == D(2027, 1, 4)
+    assert tl.plan_by == D(2026, 12, 28)
+    assert tl.ideal_by == D(2026, 12, 22)
+    assert tl.days_to_legal_last_day == 34
     tl = time_left(Case(kaisatsu_date=D(2028, 3, 1)), D(2028, 2, 1))  # leap year
     assert tl.legal_last_day == D(2028, 2, 29)
     assert tl.plan_by == D(2028, 2, 28)
@@ -107,7 +109,8 @@ def test_phase_deadline(today, phase, deadline):
 
 def test_phase_deadline_with_bidding_start():
     case = Case(kaisatsu_date=D(2026, 12, 11), bidding_start=D(2026, 11, 24))
-    assert time_left(case, D(2026, 11, 23)).phase_deadline == D(2026, 11, 23)
+    # issue 11: the business day before the bidding opens (11/23 is a holiday)
+    assert time_left(case, D(2026, 11, 20)).phase_deadline == D(2026, 11, 20)
     tl = time_left(case, D(2026, 11, 24))
     assert (tl.phase, tl.phase_deadline) == ("plan", D(2026, 12, 9))
 
@@ -153,7 +156,7 @@ def test_estimate_from_old_start_decision_is_floored():
 
 def test_estimate_too_old_asks_for_court_dates():
     tl = time_left(Case(start_decision_date=D(2025, 1, 1)), TODAY)
-    assert tl.window_note == "ask_court_dates"
+    assert tl.window_note == "dates_old" and tl.dates_old  # issue 11: says the dates are old
     assert tl.estimate_from is None and tl.kaisatsu is None
 
 
@@ -250,7 +253,7 @@ def cases(draw):
 @given(cases(), _dates)
 def test_estimates_never_exact(case, today):
     tl = time_left(case, today)
-    if case.kaisatsu_date is None:
+    if case.kaisatsu_date is None or court_closed(case.kaisatsu_date):
         assert tl.kaisatsu is None and tl.legal_last_day is None and tl.plan_by is None
         assert tl.phase is None
     else:
@@ -292,7 +295,7 @@ def test_assess_total_and_json(case, today):
         (Case(arrears_months=0, latest_notice="none"), "none"),
         (Case(arrears_months=1), "dunning"),
         (Case(arrears_months=1, latest_notice="none"), "dunning"),
-        (Case(arrears_months=8), "dunning"),  # no notice known: still dunning
+        (Case(arrears_months=8), "subrogation"),  # issue 11: never understated (may well have come)
         (Case(latest_notice="dunning"), "dunning"),
         (Case(latest_notice="acceleration", arrears_months=2), "acceleration"),
         (Case(notices={"dunning", "subrogation"}), "subrogation"),
@@ -308,7 +311,7 @@ def test_assess_total_and_json(case, today):
         (Case(bidding_end=D(2026, 12, 8)), "bid_notice"),
         (Case(kaisatsu_date=D(2026, 11, 28)), "bid_notice"),
         (Case(kaisatsu_date=D(2026, 11, 27)), "after_kaisatsu"),  # 開札 day itself
-        (Case(kaisatsu_date=D(2026, 11, 1), latest_notice="dunning"), "after_kaisatsu"),
+        (Case(kaisatsu_date=D(2026, 11, 2), latest_notice="dunning"), "after_kaisatsu"),
         (Case(bidding_end=D(2026, 11, 20)), "bid_notice"),  # 開札 may still be today
         (Case(bidding_end=D(2026, 11, 19)), "after_kaisatsu"),  # end + 7 < today
     ],
@@ -359,13 +362,13 @@ def test_special_case_present(case, key):
         (Case(divorce="done", co_owned=False), "divorce_and_co_owned"),
         (Case(lender="bank", latest_notice="auction_start"), "jhf_refuses_after_filing"),
         (Case(lender="jhf", latest_notice="subrogation"), "jhf_refuses_after_filing"),
-        (Case(lender="jhf", kaisatsu_date=D(2026, 11, 1)), "jhf_refuses_after_filing"),
+        (Case(lender="jhf", kaisatsu_date=D(2026, 11, 2)), "jhf_refuses_after_filing"),
         (Case(lender="bank"), "jhf_no_guarantee_company"),
         (Case(kaisatsu_date=D(2026, 11, 28)), "too_late_after_kaisatsu"),
         (Case(start_decision_date=D(2026, 10, 1)), "very_little_time"),  # 開札 ≥ 2 months away
         (Case(kaisatsu_date=D(2026, 11, 20)), "very_little_time"),  # after 開札: too late instead
         (Case(latest_notice="acceleration"), "before_acceleration"),
-        (Case(arrears_months=5), "acceleration_likely_soon"),
+        (Case(arrears_months=3), "acceleration_likely_soon"),
         (Case(arrears_months=6, latest_notice="acceleration"), "acceleration_likely_soon"),
         (Case(wants_to_stay=False), "leaseback_wish"),
         (Case(arrears_months=2), "credit_record"),
@@ -416,7 +419,7 @@ def test_special_cases_ordered_and_combined():
 @pytest.mark.parametrize(
     "case, expected",
     [
-        (Case(), "cold"),
+        (Case(), "warm"),  # issue 11: nothing known is a reason to call
         (Case(arrears_months=0), "cold"),
         (Case(arrears_months=1), "cold"),
         (Case(arrears_months=2, latest_notice="dunning"), "cold"),

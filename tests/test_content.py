@@ -67,7 +67,10 @@ def broken(tmp_path: Path) -> Callable[..., list[str]]:
             (tmp_path / f"{stem}.yaml").write_text(
                 yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False), encoding="utf-8"
             )
-        return check_content(load_content(tmp_path), required_keys)
+        c = load_content(tmp_path)
+        # yaml.dump drops comments: keep the real files' `# source:` comments
+        c.comment_sources = {**load_content(CONTENT_DIR).comment_sources, **c.comment_sources}
+        return check_content(c, required_keys)
 
     return make
 
@@ -104,7 +107,8 @@ def test_deadline_wording_is_the_corrected_one(content: Content) -> None:
     """Legally the day before 開札; 2 days before is only a plan; ideally before bidding."""
     legal = content.text("knowledge.deadlines.legal_last_day", legal_last_day="12月10日（木）")
     assert "12月10日（木）" in legal and "前日" in legal
-    assert "2日前" in content.text("knowledge.deadlines.plan_by", plan_by="12月9日（水）")
+    assert "取り下げの最終期限（一般的な考え方）" in legal and "裁判所・債権者に確認" in legal  # issue 11
+    assert "営業日" in content.text("knowledge.deadlines.plan_by", plan_by="12月9日（水）")  # issue 11
     assert "入札期間" in content.text("knowledge.deadlines.ideal_by", ideal_by="11月27日（金）")
     est = content.text("knowledge.deadlines.estimate", estimate_from="3月", estimate_to="5月")
     assert "目安" in est
@@ -521,3 +525,54 @@ def test_faq_explains_jargon_on_first_use(content: Content) -> None:
             if not explained:
                 bad.append(f"{f['id']}: {term}")
     assert bad == []
+
+
+# ---------------------------------------------------------------------------
+# Sources (issue 11): every entry that states a fact names its source
+# ---------------------------------------------------------------------------
+
+
+def test_a_fact_without_a_source_field_is_caught(broken) -> None:
+    def drop(d):
+        del d["knowledge"]["advice"]["points"]["credit"]["source"]
+        del d["knowledge"]["stages"]["dunning"]["source"]
+        d["knowledge"]["merits"][0]["source"] = " "
+
+    problems = broken(drop)
+    assert _has(problems, "knowledge.advice.points.credit", "no source")
+    assert not _has(problems, "faq", "no source")
+    assert _has(problems, "knowledge.stages.dunning", "no source")
+    assert _has(problems, "knowledge.merits.0", "no source")
+    assert len([p for p in problems if "no source" in p]) == 3
+    assert _has(broken(lambda d: d["faq"][0].pop("source")), "faq.0", "no source")
+
+
+def test_a_source_comment_counts_only_right_above_its_entry(tmp_path: Path) -> None:
+    (tmp_path / "knowledge.yaml").write_text(
+        "special_cases:\n"
+        "  # source: 民事執行法76条\n"
+        "  too_late_after_kaisatsu: 開札のあとは止められません。\n"
+        "  very_little_time: 時間がありません。  # source: domain.md 'Until when'\n"
+        "  credit_record: 記録が残ります。\n"
+        "  # a comment that names nothing\n"
+        "  leaseback_wish: 家賃は高くなりがちです。\n",
+        encoding="utf-8",
+    )
+    c = load_content(tmp_path)
+    assert c.comment_sources == {
+        "knowledge.special_cases.too_late_after_kaisatsu": "民事執行法76条",
+        "knowledge.special_cases.very_little_time": "domain.md 'Until when'",
+    }
+    missing = sorted(p.split(":")[0] for p in check_content(c) if "no source" in p)
+    assert missing == ["knowledge.special_cases.credit_record", "knowledge.special_cases.leaseback_wish"]
+
+
+def test_every_fact_entry_of_the_real_content_names_a_source(content: Content) -> None:
+    from bot.content import SOURCED_ENTRIES, _expand
+
+    keys = [k for p in SOURCED_ENTRIES for k in _expand(content, p)]
+    assert len(keys) >= 80  # the check really walks the entries
+    for k in keys:
+        node = content.get(k)
+        src = (node.get("source") if isinstance(node, dict) else None) or content.comment_sources.get(k)
+        assert isinstance(src, str) and len(src) >= 8, k

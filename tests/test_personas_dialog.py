@@ -61,9 +61,19 @@ class Person:
         c = self.card()
         return "\n".join([c.title, *(f"{a} {b}" for a, b in c.rows), *c.paragraphs])
 
+    def row(self, i: int) -> str:
+        """The value of the card's row ``i`` (0 今の段階, 1 いつまでに, 2 今日やること)."""
+        return self.card().rows[i][1]
 
-def special(content: Content, *keys: str) -> list[str]:
-    return [content.text(f"knowledge.special_cases.{k}") for k in keys]
+    def text(self) -> str:
+        return self.last.answer.plain_text()
+
+    def points(self) -> list[str]:
+        return [q.data for q in self.last.answer.quick_replies if (q.data or "").startswith("point:")]
+
+
+def advice(content: Content, key: str, **kw: Any) -> str:
+    return content.text(f"knowledge.advice.{key}", **kw)
 
 
 def test_worried_with_no_arrears(person: Person, content: Content) -> None:
@@ -75,10 +85,14 @@ def test_worried_with_no_arrears(person: Person, content: Content) -> None:
     s = person.last.summary
     assert s["stage"] == "none" and s["urgency"] == "cold"
     assert s["special_cases"] == ["before_acceleration"]
-    assert person.card().title == content.text("knowledge.stages.none.title")
-    assert person.card().tone == "info"
-    assert content.text("knowledge.special_cases.before_acceleration") in person.card_text()
-    assert content.text("dialog.states.result.urgent") not in person.last.answer.plain_text()
+    # issue 11: three short lines first; the rest behind buttons
+    assert [r[1] for r in person.card().rows] == [advice(content, "stage_line.none"),
+                                                  advice(content, "by_when.not_behind"),
+                                                  advice(content, "todo.none")]
+    assert person.card().tone == "info" and person.card().paragraphs == []
+    assert content.text("knowledge.stages.none.summary") in person.text()
+    assert "残された時間が短い" not in person.text()
+    assert person.points() == ["point:worries"]
 
 
 def test_four_months_behind_with_a_dunning_letter(person: Person, content: Content) -> None:
@@ -88,14 +102,18 @@ def test_four_months_behind_with_a_dunning_letter(person: Person, content: Conte
     assert person.state == "notice"
     person.tap("notice:dunning", "own:single", "guarantor:no", "divorce:none", "lender:bank", "stay:no")
     s = person.last.summary
-    assert s["stage"] == "dunning" and s["urgency"] == "warm"
-    assert set(s["special_cases"]) == {"before_acceleration", "credit_record"}
+    # issue 11: 4 months behind with only a 督促状 named: an 一括請求 may well have come (never 余裕)
+    assert s["stage"] == "acceleration" and s["stage_basis"] == "arrears" and s["urgency"] == "warm"
+    assert set(s["special_cases"]) == {"acceleration_likely_soon", "credit_record"}
     # an estimate from the arrears: the auction could start 6–9 months after the first miss (2026-07-27)
     assert s["time_left"]["auction_start_from"] == "2027-01-27"
     assert s["time_left"]["auction_start_to"] == "2027-04-27"
-    text = person.card_text()
-    assert "2027年1月27日（水）" in text and "2027年4月27日（火）" in text
-    assert all(t in text for t in special(content, "before_acceleration", "credit_record"))
+    assert person.row(0) == advice(content, "stage_line.from_arrears_acceleration")
+    assert "2027年1月27日（水）" in person.row(1) and "2027年4月27日（火）" in person.row(1)
+    assert person.row(2) == advice(content, "todo.from_arrears")
+    assert advice(content, "situation.from_arrears_acceleration.text") in person.text()
+    assert "余裕があります" not in person.text()
+    assert person.points() == ["point:alternatives", "point:moving", "point:credit", "point:worries"]
     assert person.card().tone == "warning"
 
 
@@ -112,12 +130,14 @@ def test_auction_with_a_wareki_kaisatsu_two_weeks_away(person: Person, content: 
     assert "very_little_time" in s["special_cases"]
     card = person.card()
     assert card.tone == "urgent"
-    text = person.card_text()
-    assert "12月10日（木）" in text  # legal last day: the day before 開札
-    assert "12月9日（水）" in text  # plan to settle 2 days before
-    assert "12月11日（金）" in text
-    assert content.text("knowledge.deadlines.days_left", days=13) in text
-    assert content.text("dialog.states.result.urgent") in person.last.answer.plain_text()
+    # issue 11: time left counts to the planning day (the business day before the legal last day)
+    assert person.row(1) == advice(content, "by_when.plan", date="12月9日（水）", days=12)
+    text = person.text()
+    assert advice(content, "dates.legal", date="12月10日（木）") in text  # the business day before 開札
+    assert advice(content, "dates.kaisatsu", date="12月11日（金）") in text
+    assert advice(content, "dates.confirm") in text
+    assert advice(content, "situation.days.text", when=advice(content, "when.unknown")) in text
+    assert advice(content, "urgent.unknown") in text
 
 
 def test_divorced_co_owners_with_the_ex_spouse_as_guarantor(person: Person, content: Content) -> None:
@@ -128,9 +148,15 @@ def test_divorced_co_owners_with_the_ex_spouse_as_guarantor(person: Person, cont
     assert s["stage"] == "acceleration"
     assert {"co_owners_must_agree", "guarantor_must_agree", "divorce_done", "divorce_and_co_owned"} <= set(
         s["special_cases"])
-    text = person.card_text()
-    assert all(t in text for t in special(content, "co_owners_must_agree", "guarantor_must_agree", "divorce_done",
-                                          "divorce_and_co_owned"))
+    # issue 11: each point behind its own button, none repeated (divorce sits in the co-owners point)
+    assert person.points() == ["point:co_owners", "point:guarantor", "point:alternatives", "point:moving",
+                               "point:credit", "point:worries"]
+    assert advice(content, "points.co_owners_divorce.text") not in person.text()
+    r = person.tap("point:co_owners")
+    assert person.state == "result"
+    assert r.answer.plain_text() == advice(content, "points.co_owners_divorce.text")
+    assert "point:co_owners" not in person.points() and "point:guarantor" in person.points()
+    assert person.tap("point:guarantor").answer.plain_text() == advice(content, "points.guarantor.text")
 
 
 def test_flat35_after_acceleration(person: Person, content: Content) -> None:
@@ -141,8 +167,11 @@ def test_flat35_after_acceleration(person: Person, content: Content) -> None:
     assert s["stage"] == "acceleration" and s["urgency"] == "warm"
     assert "jhf_no_guarantee_company" in s["special_cases"]
     assert "jhf_refuses_after_filing" not in s["special_cases"]  # no auction filed yet
-    assert content.text("knowledge.special_cases.jhf_no_guarantee_company") in person.card_text()
-    assert person.card().title == content.text("knowledge.stages.acceleration.title")
+    # issue 11: フラット35 from the 一括請求 on: ask the 機構 for a 任意売却 before it files
+    assert person.row(0) == advice(content, "stage_line.acceleration")
+    assert person.row(2) == advice(content, "todo.jhf_urgent")
+    assert person.points()[0] == "point:lender"
+    assert person.tap("point:lender").answer.plain_text() == advice(content, "points.lender_jhf_urgent.text")
 
 
 def test_free_text_only(person: Person, content: Content) -> None:
@@ -170,7 +199,8 @@ def test_free_text_only(person: Person, content: Content) -> None:
     assert s["stage"] == "bid_notice" and s["legal_last_day"] == "2026-12-10"
     assert {"very_little_time", "jhf_refuses_after_filing", "co_owners_must_agree", "leaseback_wish"} <= set(
         s["special_cases"])
-    assert "12月10日（木）" in person.card_text()
+    assert "12月9日（水）" in person.row(1)
+    assert "point:lender" in person.points() and "point:leaseback" in person.points()
     # and then asks for a person, in words
     r = person.say("電話で相談したいです")
     assert "handoff" in r.signals and person.state == "contact"

@@ -36,15 +36,16 @@ PERSONAS = {
         [("tap", "consent:yes"), ("say", "４ヶ月滞納しています"), ("tap", "notice:dunning"),
          ("tap", "own:single"), ("tap", "guarantor:no"), ("tap", "divorce:none"), ("tap", "lender:bank"),
          ("tap", "stay:no")],
-        {"stage": "dunning", "urgency": "warm"}, ["before_acceleration", "credit_record"],
-        ["2027年1月27日"],
+        # issue 11: 4 months behind, only a 督促状 named: an 一括請求 may well have come
+        {"stage": "acceleration", "stage_basis": "arrears", "urgency": "warm"},
+        ["acceleration_likely_soon", "credit_record"], ["2027年1月27日"],
     ),
     "auction_wareki_two_weeks": (
         [("tap", "consent:yes"), ("tap", "arrears:6+"), ("tap", "notice:bid_notice"),
          ("say", "開札は令和８年１２月１１日です"), ("tap", "own:single"), ("tap", "guarantor:no"),
          ("tap", "divorce:none"), ("tap", "lender:bank"), ("tap", "stay:no")],
         {"stage": "bid_notice", "urgency": "hot", "kaisatsu": "2026-12-11", "legal_last_day": "2026-12-10"},
-        ["very_little_time"], ["12月10日（木）", "12月9日（水）"],
+        ["very_little_time"], ["12月9日（水）までに決済（あと12日）", "取り下げの最終期限（一般的な考え方）：12月10日（木）"],
     ),
     "divorced_co_owners_ex_guarantor": (
         [("tap", "consent:yes"), ("tap", "arrears:3-5"), ("tap", "notice:acceleration"),
@@ -64,7 +65,7 @@ PERSONAS = {
          ("say", "関係ないです"), ("say", "フラット35です"), ("say", "できれば住み続けたい")],
         {"stage": "bid_notice", "legal_last_day": "2026-12-10"},
         ["very_little_time", "jhf_refuses_after_filing", "co_owners_must_agree", "leaseback_wish"],
-        ["12月10日（木）"],
+        ["12月9日（水）", "12月10日（木）"],
     ),
     # -- issue 10: typed-only homeowners at each stage (nothing tapped after the follow)
     "typed_no_arrears": (
@@ -97,7 +98,7 @@ PERSONAS = {
         [("say", "同意します"), ("say", "10ヶ月くらい"), ("say", "期間入札の通知が来ました"), ("say", "開札は12月3日です"),
          ("say", "単独です"), ("say", "いません"), ("say", "関係ないです"), ("say", "銀行です"), ("say", "引っ越します")],
         {"stage": "bid_notice", "urgency": "hot", "kaisatsu": "2026-12-03", "legal_last_day": "2026-12-02"},
-        ["very_little_time"], ["12月2日（水）"],
+        ["very_little_time"], ["12月1日（火）"],  # the planning day: the business day before the last
     ),
     "typed_after_kaisatsu": (
         [("say", "同意します"), ("say", "1年以上"), ("say", "期間入札の通知"), ("say", "開札は11月20日でした"),
@@ -107,7 +108,8 @@ PERSONAS = {
     "typed_flat35": (
         [("say", "同意します"), ("say", "4ヶ月"), ("say", "催告書が来ました"), ("say", "単独名義"), ("say", "いません"),
          ("say", "関係ない"), ("say", "フラット35です"), ("say", "まだ決めてない")],
-        {"stage": "dunning", "lender": "jhf"}, ["jhf_no_guarantee_company"], [],
+        # 4 months behind with only a 催告書 known: the 一括請求 may well have come (never understated)
+        {"stage": "acceleration", "lender": "jhf"}, ["jhf_no_guarantee_company"], [],
     ),
     "typed_co_owners_divorcing": (
         [("say", "同意します"), ("say", "3ヶ月"), ("say", "督促状"), ("say", "夫と共有名義です"), ("say", "いません"),
@@ -154,11 +156,13 @@ def test_persona_on_line(name, line, fake_line, app):
         got = summary[key] if key in summary else answers[key]
         assert got == value, (name, key, got)
     assert set(cases) <= set(summary["special_cases"]), summary["special_cases"]
-    # The result went out as a Flex card with a plain-text altText carrying the dates.
+    # The result went out as a Flex card with a plain-text altText carrying the planning day,
+    # and a short text bubble with the other dates (issue 11).
     last = fake_line.messages_to(user)[-5:]
     flex = [m for m in last if m["type"] == "flex"]
     assert flex, last
-    shown = json.dumps(flex, ensure_ascii=False) + "".join(m.get("altText", "") for m in flex)
+    assert any(d in flex[0]["altText"] for d in dates) or not dates
+    shown = json.dumps(flex, ensure_ascii=False) + "".join(m.get("altText", "") or m.get("text", "") for m in last)
     for d in dates:
         assert d in shown, (name, d)
     # Every answer was one reply to one webhook, and LINE accepted every request.
@@ -212,7 +216,7 @@ def test_whole_story_before_consent_is_used_and_not_asked_again(line, fake_line,
     conv = conversation(app, user)
     assert conv["state"] == "result"
     summary = loads(conv["summary"])
-    assert summary["stage"] == "dunning"
+    assert summary["stage"] == "acceleration"  # 4 months behind: an 一括請求 may well have come
     assert {"co_owners_must_agree", "leaseback_wish"} <= set(summary["special_cases"])
     counts = asked_counts(app, fake_line, user)
     assert counts["arrears"] == counts["notice"] == counts["ownership"] == counts["guarantor"] == 0, counts

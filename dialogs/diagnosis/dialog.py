@@ -6,6 +6,7 @@ from typing import Any
 
 from transitions import MachineError
 
+from dialogs import advice
 from dialogs.answer import Answer, Text
 from dialogs.assessment import ALL_STAGES, SPECIAL_CASES, Case, assess
 from dialogs.base import DialogInput, DialogResult, Session
@@ -49,6 +50,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         for state in self.c.get("dialog.states", {}).values():
             for button in state.get("buttons", []) if isinstance(state, dict) else []:
                 self._labels.setdefault(button["data"], button["label"])
+        self._labels.update(advice.point_labels(self.c))  # the result's point buttons
 
     def label_for(self, data: str) -> str | None:
         """The button label a postback came from (None when unknown)."""
@@ -80,7 +82,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
 
     def summary(self, turn: Turn) -> dict[str, Any]:
         """Assessment ``to_dict()`` plus stage, urgency, lead_score, reasons, kaisatsu, step."""
-        a = assess(Case.from_dict(turn.answers), turn.today)
+        a = assess(advice.case_from(turn.data), turn.today)
         out = a.to_dict()
         out.update(
             stage=a.stage, urgency=a.urgency, lead_score=a.score, reasons=list(a.reasons),
@@ -106,10 +108,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             keys |= {f"dialog.states.dates.variants.{v}.text", f"dialog.states.dates.variants.{v}.buttons"}
         keys.add("dialog.states.dates.reprompt")
         keys.add("dialog.states")  # every button's label, for transcripts (label_for)
-        keys |= {f"dialog.states.result.{k}" for k in ("intro", "alt_text", "subtitle", "urgent", "text",
-                                                       "buttons", "reprompt")}
-        keys |= {f"dialog.states.result.rows.{k}" for k in ("stage", "kaisatsu", "legal_last_day", "estimate",
-                                                            "auction_window")}
+        keys |= advice.content_keys()
         keys |= {f"dialog.states.contact_phone.{k}" for k in ("text", "text_web", "buttons", "web_no_line",
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
@@ -177,7 +176,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         d["answered"] = []
         d["misses"] = 0
         d["return_to"] = None
-        for k in ("court_letter", "inspection_date", "waiting", "held"):
+        for k in ("court_letter", "inspection_date", "waiting", "held", "points_seen"):
             d.pop(k, None)
         d["answers"]["has_contact"] = bool(contact) and turn.has_contact_details()
 

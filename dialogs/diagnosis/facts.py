@@ -233,6 +233,9 @@ class Facts:
                     a["notices"] = ["auction_start"]
                 else:
                     d.pop("court_letter", None)
+                    if current != "notice" and _NOTICE_RANK.get(a.get("latest_notice"), -1) > _NOTICE_RANK.get(value, -1):
+                        continue  # never back to an earlier letter
+                    a["court_letter_unknown"] = False
                     a["latest_notice"] = value
                     a["notices"] = sorted(notices or ({value} if value in NOTICES else set()),
                                           key=_NOTICE_RANK.get)
@@ -243,6 +246,7 @@ class Facts:
             elif q == "court_letter":
                 d.pop("court_letter", None)
                 latest = "auction_start" if value == "unknown" else value
+                a["court_letter_unknown"] = value == "unknown"  # stays "a court letter"
                 changed = a.get("latest_notice") != latest
                 a["latest_notice"] = latest
                 a["notices"] = [latest]

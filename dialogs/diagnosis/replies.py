@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any, Iterable
 
 
+from dialogs import advice
 from dialogs.answer import QuickReply, Table
 from dialogs.assessment import AUCTION_STAGES
 from dialogs.diagnosis.vocabulary import (
@@ -35,6 +36,8 @@ class Replies:
             return []
         if state == "welcome":
             return []
+        if state == "result":  # the points not seen yet + the menu (dialogs/advice.py)
+            return advice.result_buttons(self.c, turn)
         key = f"dialog.states.{state}.buttons"
         return list(self.c.get(key))
 

@@ -5,7 +5,7 @@ from typing import Any
 
 
 from dialogs.assessment import AUCTION_STAGES
-from dialogs import care
+from dialogs import advice, care
 from dialogs.reply import find_email, find_name, find_phone, find_time, polarity
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
@@ -156,6 +156,8 @@ class Routing:
             if value == "menu":
                 return ["reask"]
             return ["miss"]
+        if name == "point":  # a point of the result (dialogs/advice.py)
+            return advice.show_point(self.c, turn, value)
         if name == "faq" and (value in FAQ_TOPICS or value == "none" or self._faq_entry(value, "")):
             turn.faq = ("other" if value == "none" else value, "")
             return ["faq", "reask"]
