@@ -225,13 +225,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         csrf.exempt(line_channel.bp)
         app.register_blueprint(line_channel.bp)
 
-    from bot import auth, cli, console, insights, security
+    from bot import auth, cli, console, insights, ops, security
 
     auth.init_app(app)
     console.init_app(app)
     insights.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    ops.init_app(app)  # /readyz, /metrics, `data backup|restore`, proxy, JSON logs (bot/ops)
 
     if _should_start_worker(app):
         worker.start()
