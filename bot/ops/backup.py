@@ -135,7 +135,10 @@ def restore(backup_file: str | os.PathLike, db_path: str | os.PathLike) -> dict:
                 shutil.copyfileobj(fin, fout, 1024 * 1024)
             fout.flush()
             os.fsync(fout.fileno())
-        result = integrity(tmp)
+        try:
+            result = integrity(tmp)
+        except sqlite3.DatabaseError as exc:  # not a database at all (truncated, another file)
+            result = str(exc)
         if result != "ok":
             raise RestoreRefused(f"the backup failed its integrity check: {result[:200]}")
         if in_use(db):  # checked again right before the switch
