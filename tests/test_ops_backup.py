@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.ops import backup as backups
 from tests.support import webhooks
 from tests.support.server import ROOT, GunicornProcess
@@ -82,6 +84,7 @@ def test_backup_names_keeps_the_newest_and_restore_checks(tmp_path, make_app):
     assert fresh.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_drill_backup_under_load_then_restore(tmp_path, fake_line):
     env = server_env(tmp_path, fake_line, NINBAI_WEB_WORKERS="2", NINBAI_WEB_THREADS="4",
                      NINBAI_WORKER_THREADS="3", NINBAI_LOADING_AFTER_SECONDS="100")
