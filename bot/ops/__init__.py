@@ -131,13 +131,9 @@ class DailyBackup:
 
 
 def init_app(app: Flask) -> None:
-    from bot.ops import logs
-
     app.config.setdefault("BACKUP_KEEP", 14)
     app.config.setdefault("BACKUP_HOUR", 3)
     app.config.setdefault("PROXY_FIX", 0)
-    if str(app.config.get("LOG_FORMAT", "")).lower() == "json":
-        logs.use_json()
     proxies = int(app.config["PROXY_FIX"])
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
