@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -70,12 +71,18 @@ def templates(src: Path) -> list[dict]:
     return out
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+def timed(argv: list[str], env: dict[str, str]) -> tuple[dict[str, float], str]:
+    """Wall clock and CPU seconds (user + system) of a command; its last line of output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(argv, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode:
         raise SystemExit(result.stdout + result.stderr)
-    return round(time.perf_counter() - started, 2), (result.stdout + result.stderr).strip().splitlines()[-1]
+    lines = result.stdout.strip().splitlines() or result.stderr.strip().splitlines()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}, lines[-1] if lines else ""
 
 
 def main() -> None:
@@ -108,10 +115,11 @@ def main() -> None:
         **info,
         "database_bytes": db.stat().st_size,
         "backup_gz_bytes": file.stat().st_size,
-        "flask_data_backup_s": backup_s,
-        "flask_data_restore_s": restore_s,
+        "flask_data_backup": backup_s,
+        "backup_output": backup_out,
+        "flask_data_restore": restore_s,
         "restore_output": restore_out,
-        "litestream_restore_s": ls_s,
+        "litestream_restore": ls_s,
         "cpus": os.cpu_count(),
         "loadavg": os.getloadavg(),
     }

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from bot.ops import backup as backups
 from tests.support import webhooks
 from tests.support.server import ROOT, GunicornProcess
+from tests.test_ops_health import metric
 from tests.test_drills import TEXTS, post_event, server_env
 
 
@@ -129,6 +131,18 @@ def test_drill_backup_under_load_then_restore(tmp_path, fake_line):
         assert len(answered_before) >= 40
         during = sum(1 for t in posted_at if started <= t <= ended)
         assert during > 0, "no webhook was accepted while the backup ran"
+        # /metrics adds up the processes: events counted by the two web processes,
+        # answers by the event process (prometheus-client's multiprocess mode).
+        def scrape() -> str:
+            with urllib.request.urlopen(server.url + "/metrics", timeout=30) as r:
+                return r.read().decode()
+
+        fake_line.wait_for(lambda: done_events(db) == set(status), timeout=120)
+        fake_line.wait_for(lambda: metric(scrape(), "ninbai_answer_latency_seconds_count", channel="line")
+                           == len(status), timeout=30)
+        text = scrape()
+        assert metric(text, "ninbai_events_received_total", channel="line") == len(status)
+        assert metric(text, "ninbai_queue_depth", status="pending") == 0
         # Restoring over the running database is refused.
         refused = flask_cli(db_env, "data", "restore", str(backups.backups(out)[-1]))
         assert refused.returncode == 1 and "in use" in refused.stderr, refused.stderr

@@ -145,6 +145,14 @@ def restore(backup_file: str | os.PathLike, db_path: str | os.PathLike) -> dict:
             raise RestoreRefused(f"{db} is in use by a running process: stop the service first")
         moved = None
         if db.exists():
+            # The restored file keeps the old one's owner and mode (a restore run as
+            # root must not leave a file the service cannot write); a new one stays 0600.
+            old = db.stat()
+            os.chmod(tmp, old.st_mode & 0o777)
+            try:
+                os.chown(tmp, old.st_uid, old.st_gid)
+            except PermissionError:
+                pass
             moved = db.with_name(f"{db.name}.replaced-{_stamp()}")
             os.replace(db, moved)
         for suffix in ("-wal", "-shm"):

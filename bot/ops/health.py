@@ -130,7 +130,7 @@ class ReadinessMonitor:
     def __init__(self, check: Any, storage: Any, send: Any, after: float = 180.0, every: float = 15.0):
         self.check, self.storage, self.send = check, storage, send
         self.after, self.every = after, every
-        self.last = 0.0
+        self.last = time.time()  # the first look one period after start
 
     def __call__(self, now: float | None = None) -> str | None:
         now = time.time() if now is None else now
