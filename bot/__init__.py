@@ -229,14 +229,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         csrf.exempt(line_channel.bp)
         app.register_blueprint(line_channel.bp)
 
-    from bot import auth, cli, console, insights, ops, security
+    from bot import auth, cli, console, insights, security
 
     auth.init_app(app)
     console.init_app(app)
     insights.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    ops.init_app(app)  # /readyz, /metrics, `data backup|restore`, proxy, JSON logs (bot/ops)
+    from bot import ops  # /readyz, /metrics, `data backup|restore`, ProxyFix, Litestream (bot/ops)
+
+    ops.init_app(app)
 
     if _should_start_worker(app):
         worker.start()

@@ -166,3 +166,24 @@ def test_drill_backup_under_load_then_restore(tmp_path, fake_line):
     print(f"\nbackup drill: {len(answered_before)} answered before the backup, {len(restored_all)} events "
           f"in it, {during} webhooks accepted while it ran; backup {backup_seconds:.1f}s "
           f"(CLI incl. start-up), restore {restore_seconds:.1f}s, {file.stat().st_size} bytes")
+
+
+def test_daily_backup_in_the_worker_once_a_day_at_the_hour(tmp_path, make_app):
+    from bot.ops import JST, DailyBackup
+
+    out = tmp_path / "daily"
+    app = make_app(START_WORKER=False, BACKUP_DIR=str(out), BACKUP_HOUR=3, BACKUP_KEEP=2)
+    services = app.extensions["ninbai"]
+    daily = next(t for t in services.worker.periodic if isinstance(t, DailyBackup))
+    other = DailyBackup(services.storage, str(out), 2, 3)  # a second event process
+    import datetime as dt
+
+    day = dt.datetime(2026, 12, 3, 2, 59, tzinfo=JST)
+    assert daily(day) is None  # not the hour yet
+    made = daily(day.replace(hour=3, minute=0))
+    assert made is not None and made.exists()
+    assert other(day.replace(hour=3, minute=30)) is None  # the day is taken
+    assert daily(day.replace(hour=3, minute=59)) is None
+    for n in (4, 5, 6):  # the next days: the newest two kept
+        assert daily(day.replace(day=n, hour=3)) is not None
+    assert len(backups.backups(out)) == 2

@@ -160,7 +160,7 @@ def test_readiness_monitor_alerts_the_staff_once_after_a_few_minutes(make_app):
     assert len(sent) == 2
 
 
-def test_readiness_alert_goes_to_the_staff_webhook(make_app, fake_line):
+def test_readiness_alert_goes_to_the_staff_on_line(make_app, fake_line):
     """Wiring: the worker's monitor uses the console's staff alert (LINE push to staff)."""
     staff = webhooks.make_user_id()
     app = make_app(ALERT_LINE_USER_IDS=staff, START_WORKER=False)
