@@ -88,7 +88,8 @@ def test_drill_litestream_sigkill_delete_restore(tmp_path, fake_line):
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 snapshots.append((time.time(), done_events(db)))
-                if len(snapshots[-1][1]) >= 150 and len(snapshots) >= 10:
+                # Kill once 50 events were answered 4 s ago: a history to compare with.
+                if any(len(done) >= 50 and t <= snapshots[-1][0] - 4 for t, done in snapshots):
                     break
                 time.sleep(0.5)
             server.kill()  # SIGKILL: master, web and event processes, Litestream
@@ -117,7 +118,10 @@ def test_drill_litestream_sigkill_delete_restore(tmp_path, fake_line):
     # Every event answered at least a second before Litestream's last write is there.
     safe = [done for t, done in snapshots if t <= synced_at - 1.0]
     assert safe, (synced_at, [t for t, _ in snapshots])
-    assert len(safe[-1]) >= 50  # the drill had something to lose
+    assert len(safe[-1]) >= 50, (  # the drill had something to lose
+        f"last replica write {killed_at - synced_at:.1f}s before the kill; answered by then: "
+        f"{[(round(killed_at - t, 1), len(d)) for t, d in snapshots]}\n"
+        + "\n".join(line for line in (tmp_path / "server.log").read_text().splitlines() if "level=" in line)[-3000:])
     missing = safe[-1] - restored
     assert not missing, f"{len(missing)} events answered before the last replicated second are lost"
     lost = truth - restored
