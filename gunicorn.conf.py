@@ -58,7 +58,10 @@ os.makedirs(METRICS_DIR, exist_ok=True)
 LITESTREAM_CONFIG = os.environ.get("NINBAI_LITESTREAM_CONFIG")
 
 if os.environ.get("NINBAI_LOG_FORMAT", "").lower() == "json":
-    logconfig_dict = {"formatters": {"generic": {"()": "bot.ops.logs.JsonFormatter"}}}
+    # gunicorn's own loggers write JSON; the root logger gets its handler from the
+    # app (bot/__init__.py), so a line is not written twice through propagation.
+    logconfig_dict = {"formatters": {"generic": {"()": "bot.ops.logs.JsonFormatter"}},
+                      "root": {"level": "INFO", "handlers": []}}
 
 log = logging.getLogger("gunicorn.error")
 
