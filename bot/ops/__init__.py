@@ -55,7 +55,7 @@ def _loopback_direct() -> bool:
         return False
 
 
-@bp.get("/metrics")
+@bp.get("/metrics", endpoint="metrics")
 def metrics_view():
     from bot.ops import metrics
 
