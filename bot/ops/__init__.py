@@ -140,7 +140,12 @@ def init_app(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.register_blueprint(bp)
-    app.cli.add_command(data_group)
+    existing = app.cli.commands.get("data")  # bot/insights' `data purge` / `data feedback`
+    if existing is None:
+        app.cli.add_command(data_group)
+    else:
+        existing.add_command(data_backup)
+        existing.add_command(data_restore)
 
     services = app.extensions["ninbai"]
     storage, worker = services.storage, services.worker
