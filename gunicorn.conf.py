@@ -24,6 +24,7 @@ every process writes (bot/ops/metrics.py); it is emptied when the master starts.
 """
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,8 +53,10 @@ if EVENT_PROCESSES > 0:
 # any process of this master imports prometheus_client, emptied at each start.
 METRICS_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
     os.path.dirname(os.path.abspath(os.environ.get("NINBAI_DATABASE", "var/ninbai.db"))), "metrics"))
-shutil.rmtree(METRICS_DIR, ignore_errors=True)
 os.makedirs(METRICS_DIR, exist_ok=True)
+for _name in os.listdir(METRICS_DIR):  # only prometheus-client's files (counter_123.db ...)
+    if re.fullmatch(r"(counter|gauge_[a-z]+|histogram|summary)_\d+\.db", _name):
+        os.unlink(os.path.join(METRICS_DIR, _name))
 
 LITESTREAM_CONFIG = os.environ.get("NINBAI_LITESTREAM_CONFIG")
 
