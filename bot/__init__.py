@@ -130,6 +130,10 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("bot").setLevel(level)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    if str(app.config.get("LOG_FORMAT", "")).lower() == "json":  # NINBAI_LOG_FORMAT (bot/ops/logs.py)
+        from bot.ops.logs import use_json
+
+        use_json()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -232,6 +236,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     insights.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    from bot import ops  # /readyz, /metrics, `data backup|restore`, ProxyFix, Litestream (bot/ops)
+
+    ops.init_app(app)
 
     if _should_start_worker(app):
         worker.start()

@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.migrations import migrate
+from bot.ops import metrics
 
 try:
     import fcntl
@@ -67,6 +68,7 @@ class Storage:
     def __init__(self, path: str | os.PathLike, busy_timeout: float = 10.0):
         self.path = str(path)
         self.busy_timeout = busy_timeout
+        self.wal_autocheckpoint = WAL_AUTOCHECKPOINT_PAGES  # 0 under Litestream (bot/ops)
         self._local = threading.local()
         # Writers take turns before asking SQLite for its write lock: threads on
         # a threading.Lock, processes on an flock of "<db>-writelock". A waiter
@@ -96,7 +98,7 @@ class Storage:
             # Checkpoints run in the worker's background thread (checkpoint());
             # the commit that crosses this many WAL pages does one only as a
             # backstop (it stalls every writer while it copies and syncs).
-            conn.execute(f"pragma wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+            conn.execute(f"pragma wal_autocheckpoint = {self.wal_autocheckpoint}")
             conn.execute(f"pragma journal_size_limit = {WAL_SIZE_LIMIT}")
             conn.execute("pragma foreign_keys = on")
             db = sqlite_utils.Database(conn)
@@ -297,6 +299,7 @@ class Storage:
                 )
                 if cur.rowcount:
                     ids.append(cur.lastrowid)
+        metrics.received(events, ids)
         return ids
 
     def claim_events(self, worker_id: str, limit: int,

@@ -27,6 +27,7 @@ import uuid
 from typing import Any
 
 from bot.engine import Engine
+from bot.ops import metrics
 from bot.storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ class Worker:
         self.threads_n = max(1, threads)  # sender threads
         self.batch = max(1, batch)  # events applied per write transaction, at most
         self.poll = poll
-        self.checkpoint_every = 1.0  # seconds
+        self.checkpoint_every = 1.0  # seconds (0: no checkpoints, Litestream runs them)
+        self.heartbeat: Any = None  # callable() on each turn of the batch loop (bot.ops.health)
+        self.periodic: list[Any] = []  # callables run about once a second (daily backup, alerts)
         self._sends: queue.Queue = queue.Queue()
         # Sends' last words from the sender threads, written by the batch thread
         # with its next claim (one transaction instead of one per send).
@@ -178,10 +181,14 @@ class Worker:
                 self._failed(row, exc)
             elif owned:
                 self._sends.put(("send", row, set(owned)))
+            else:
+                metrics.answered(row)
         return len(rows)
 
     def _send_one(self, row: dict, owned: set[int]) -> None:
-        if not self._deliver(row["user_key"], owned):
+        if self._deliver(row["user_key"], owned):
+            metrics.answered(row)
+        else:
             # Not sent yet (LINE is failing, or an earlier answer waits): the
             # outbox keeps it in order; the event itself is done.
             self._finish_later(None, row["id"], {})
@@ -201,6 +208,8 @@ class Worker:
             except Exception:
                 logger.exception("worker start hook failed")
         while not self._stop.is_set():
+            if self.heartbeat is not None:
+                self.heartbeat()
             try:
                 worked = self.run_batch(wid)
             except Exception:
@@ -228,12 +237,19 @@ class Worker:
         self.storage.close_thread_connection()
 
     def _checkpoint_loop(self) -> None:
-        """Once a second, the WAL copied back into the database (see Storage.checkpoint)."""
-        while not self._stop.wait(self.checkpoint_every):
+        """Once a second, the WAL copied back into the database (see Storage.checkpoint),
+        then the periodic tasks."""
+        while not self._stop.wait(self.checkpoint_every or 1.0):
             try:
-                self.storage.checkpoint()
+                if self.checkpoint_every:
+                    self.storage.checkpoint()
             except Exception:
                 logger.exception("checkpoint failed")
+            for task in self.periodic:
+                try:
+                    task()
+                except Exception:
+                    logger.exception("periodic task failed")
         self.storage.close_thread_connection()
 
     def _retry_loop(self) -> None:

@@ -27,6 +27,8 @@ EXPECTATIONS: dict[str, frozenset[str]] = {
     "web.post_event": PUBLIC,
     "web.get_messages": PUBLIC,
     "web.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,  # 200 or 503 (bot/ops)
+    "ops.metrics": frozenset(),  # no role: a bearer token, or loopback (tests/test_ops_health.py)
     "line.callback": PUBLIC,
     "static": PUBLIC,
     # login / logout
@@ -145,6 +147,9 @@ def test_every_route_for_every_role(app, world):
                 if rule.endpoint in ("auth.login", "auth.logout"):
                     # about credentials, not access: a bad login is 401, a logout goes to the login page
                     if status not in (200, 302, 401):
+                        failures.append(f"{where}: unexpected")
+                elif rule.endpoint in ("ops.readyz", "ops.metrics"):  # not about roles
+                    if status not in ((200, 503) if rule.endpoint == "ops.readyz" else (403,)):
                         failures.append(f"{where}: unexpected")
                 elif role in allowed:
                     if status in (401, 403) or (role != "anonymous" and is_login_redirect(response)):

@@ -29,6 +29,8 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
+from bot.ops import metrics
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.line.me"
@@ -142,6 +144,8 @@ class LineClient:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.token_ok: bool | None = None  # LINE accepted the token at the last call (None: no call yet)
+        self.on_token: Callable[[bool], None] | None = None  # called when that changes
 
     def close(self) -> None:
         self.api_client.close()
@@ -153,6 +157,8 @@ class LineClient:
         while True:
             attempt += 1
             outcome = self._call_once(name, fn, *args, **kwargs)
+            if not outcome.ok and outcome.retryable:
+                metrics.OUTBOX_RETRIES.labels(str(outcome.status or "error")).inc()
             if outcome.ok or not outcome.retryable or attempt > self.retries:
                 return outcome
             delay = self.backoff * (2 ** (attempt - 1))
@@ -163,6 +169,15 @@ class LineClient:
             time.sleep(delay)
 
     def _call_once(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> SendOutcome:
+        outcome = self._attempt(name, fn, *args, **kwargs)
+        metrics.line_call(name, outcome.status)
+        if outcome.status is not None and (outcome.status != 401) != self.token_ok:
+            self.token_ok = outcome.status != 401
+            if self.on_token is not None:
+                self.on_token(self.token_ok)
+        return outcome
+
+    def _attempt(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> SendOutcome:
         try:
             response = fn(*args, _request_timeout=self.timeout, **kwargs)
         except ApiException as exc:
@@ -204,6 +219,8 @@ class LineClient:
         if not outcome.ok and outcome.status == 409:
             # "The retry key is already accepted": an earlier try went through.
             return SendOutcome(ok=True, status=409, request_id=outcome.request_id)
+        if not outcome.ok and not outcome.retryable:
+            metrics.OUTBOX_FAILURES.labels(str(outcome.status)).inc()
         return outcome
 
     def profile_name(self, user_id: str) -> str | None:

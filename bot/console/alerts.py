@@ -177,7 +177,16 @@ class Alerts:
             self.storage.close_thread_connection()
         return done
 
-    def _push_line(self, alert_id: int, text: str) -> dict[str, bool]:
+    def notify_staff(self, text: str, key: str) -> dict[str, Any]:
+        """A notice about the service itself (no conversation): same LINE ids and webhook."""
+        done: dict[str, Any] = {}
+        if self.line_user_ids:
+            done["line"] = self._push_line(key, text)
+        if self.webhook_url:
+            done["webhook"] = self._post_webhook(text)
+        return done
+
+    def _push_line(self, alert_id: int | str, text: str) -> dict[str, bool]:
         results: dict[str, bool] = {}
         if self.line is None:
             logger.warning("NINBAI_ALERT_LINE_USER_IDS is set but the LINE channel is off")

@@ -1,0 +1,132 @@
+"""Prometheus metrics: counters where things happen, gauges read from the database.
+
+Two kinds, because gunicorn runs several processes (web processes answer
+``/metrics``; event processes answer the homeowners and call LINE):
+
+* **Counters and the latency histogram** count what happens in *some* process
+  (an event stored by a web process, an answer sent by an event process, a LINE
+  call). They use prometheus-client's multiprocess mode: under ``make serve``,
+  ``gunicorn.conf.py`` sets ``PROMETHEUS_MULTIPROC_DIR`` before any process
+  imports prometheus-client, every process writes its values to a small file
+  there, and ``/metrics`` adds them up (:class:`MultiProcessCollector`). Without
+  that variable (``python app.py``, tests) they are ordinary in-process metrics.
+  They cannot come from the database: the inbox and outbox are purged for
+  privacy, so counts read there would go down.
+* **Gauges** (queue depth, the oldest waiting event, hot leads waiting,
+  follow-ups overdue, the outbox's state) are *read from the database at scrape
+  time* (:class:`DatabaseCollector`): they are the state of one file that every
+  process shares, so there is nothing to add up and nothing to keep in sync.
+
+Label values never carry personal data: channels, LINE call names, HTTP statuses.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+
+EVENTS_RECEIVED = Counter("ninbai_events_received", "Events stored in the inbox (new, not redeliveries)",
+                          ["channel"])
+ANSWER_LATENCY = Histogram(
+    "ninbai_answer_latency_seconds",
+    "From an event's arrival to its answer out (LINE accepted it; web: stored). Its _count is the events answered.",
+    ["channel"],
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+LINE_CALLS = Counter("ninbai_line_calls", "Calls to the LINE API by call and outcome (HTTP status, or 'error')",
+                     ["call", "status"])
+OUTBOX_RETRIES = Counter("ninbai_outbox_retries", "LINE sends put back for a later try, by the status LINE gave",
+                         ["status"])
+OUTBOX_FAILURES = Counter("ninbai_outbox_failures", "LINE sends given up, by the status LINE gave", ["status"])
+
+
+def received(events: list[dict[str, Any]], new_ids: list[int]) -> None:
+    if new_ids:
+        channel = events[0].get("channel", "?") if events else "?"
+        EVENTS_RECEIVED.labels(channel).inc(len(new_ids))
+
+
+def answered(row: dict[str, Any]) -> None:
+    ANSWER_LATENCY.labels(row.get("channel") or "?").observe(max(0.0, time.time() - (row.get("received_at") or time.time())))
+
+
+def line_call(name: str, status: int | None) -> None:
+    LINE_CALLS.labels(name, str(status) if status else "error").inc()
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class DatabaseCollector:
+    """Gauges computed from the database when Prometheus scrapes."""
+
+    def __init__(self, storage: Any):
+        self.storage = storage
+
+    def collect(self):
+        rows = self.storage.rows
+        now = time.time()
+        depth = GaugeMetricFamily("ninbai_queue_depth", "Events not answered yet, by status", labels=["status"])
+        counts = {r["status"]: r["n"] for r in rows(
+            "select status, count(*) as n from inbox where status in ('pending', 'processing', 'delivering')"
+            " group by status")}
+        for status in ("pending", "processing", "delivering"):
+            depth.add_metric([status], counts.get(status, 0))
+        yield depth
+        oldest = rows("select min(received_at) as t from inbox"
+                      " where status in ('pending', 'processing', 'delivering')")[0]["t"]
+        yield GaugeMetricFamily("ninbai_oldest_unanswered_seconds", "Age of the oldest event not answered yet",
+                                value=max(0.0, now - oldest) if oldest else 0.0)
+        outbox = GaugeMetricFamily("ninbai_outbox_sends", "LINE sends waiting or given up, by status",
+                                   labels=["status"])
+        counts = {r["status"]: r["n"] for r in rows(
+            "select status, count(*) as n from outbox where status in ('pending', 'sending', 'failed')"
+            " group by status")}
+        for status in ("pending", "sending", "failed"):
+            outbox.add_metric([status], counts.get(status, 0))
+        yield outbox
+        hot = rows("select count(*) as n from conversations where status = 'waiting' and urgency = 'hot'")[0]["n"]
+        yield GaugeMetricFamily("ninbai_hot_leads_waiting", "Hot conversations waiting for a person", value=hot)
+        yield GaugeMetricFamily("ninbai_followups_overdue", "Follow-ups past their due time, not done",
+                                value=followups_overdue(self.storage))
+
+
+def followups_overdue(storage: Any) -> int:
+    """Overdue follow-ups, once the console's follow-ups table exists (0 before).
+
+    Expects a table ``followups`` with ``due_at`` (ISO text or epoch) and
+    ``done_at`` (null while open); see README "Operations" for the wiring."""
+    tables = {r["name"] for r in storage.rows("select name from sqlite_master where type = 'table'")}
+    table = next((t for t in ("followups", "follow_ups") if t in tables), None)
+    if table is None:
+        return 0
+    cols = {r["name"] for r in storage.rows(f"select name from pragma_table_info('{table}')")}
+    if "due_at" not in cols:
+        return 0
+    done = "done_at is null and " if "done_at" in cols else ""
+    return storage.rows(
+        f"select count(*) as n from {table} where {done}"
+        " (case when typeof(due_at) = 'text' then unixepoch(due_at) else due_at end) < unixepoch('now')"
+    )[0]["n"]
+
+
+def exposition(storage: Any) -> bytes:
+    """The text of /metrics: this process's (or every process's) counters, then the database's gauges."""
+    from prometheus_client import REGISTRY, generate_latest
+
+    path = multiprocess_dir()
+    if path:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=path)
+        counters = generate_latest(registry)
+    else:
+        counters = generate_latest(REGISTRY)
+    gauges = CollectorRegistry(auto_describe=False)
+    gauges.register(DatabaseCollector(storage))
+    return counters + generate_latest(gauges)
