@@ -4,6 +4,7 @@ fake LINE server."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,23 @@ def test_content_check_reads_the_shipped_canned_replies():
     problems = check_content(content)
     assert "console.canned.0.title: 41 characters (max 40)" in problems
     assert "console.canned.1.text: missing or empty text" in problems
+
+
+def test_the_event_worker_raises_overdue_followups_with_no_console_open(make_app, fake_line):
+    """Nobody has the console open and no cron runs: the worker's periodic task raises it."""
+    app = make_app(TODAY=TODAY, FOLLOWUP_CHECK_SECONDS=0.2)
+    line = LineHelper(app, fake_line)
+    user = start_user(line)
+    conv_id = conv_of(app, user)["id"]
+    storage = app.extensions["ninbai"].storage
+    past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)).isoformat()
+    with storage.write() as db:
+        db.execute("insert into followups (conversation_id, kind, due_at, note, created_at)"
+                   " values (?, 'callback', ?, '', ?)", [conv_id, past, past])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        alerts = storage.rows("select conversation_id from alerts where kind = 'followup_due'")
+        if alerts:
+            break
+        time.sleep(0.1)
+    assert alerts == [{"conversation_id": conv_id}]

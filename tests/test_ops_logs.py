@@ -18,7 +18,7 @@ def test_json_lines_from_a_real_process(tmp_path):
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
-    assert any(r["logger"] == "bot.migrations" and "schema version" in r["msg"] for r in lines), lines
+    assert any(r["logger"] == "bot.migrations" and "database migrated" in r["msg"] for r in lines), lines
     assert all({"ts", "level", "logger", "msg", "pid"} <= set(r) for r in lines)
 
 

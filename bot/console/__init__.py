@@ -19,6 +19,7 @@ on the next console poll, or from cron: ``flask --app app console followups``.
 from __future__ import annotations
 
 import functools
+import time
 
 import click
 from flask import Flask, current_app
@@ -52,6 +53,10 @@ def init_app(app: Flask) -> None:
     )
     services.extra["alerts"] = alerts
     services.engine.hooks.append(alerts.hook)
+    # Overdue follow-ups raise their alert from the event worker too, not only from
+    # the console's polls: nobody needs to have the console open.
+    services.worker.periodic.append(Every(float(app.config.get("FOLLOWUP_CHECK_SECONDS", 30)),
+                                          alerts.raise_overdue))
     business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
     services.extra["business_hours"] = business_hours
     clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
@@ -62,6 +67,19 @@ def init_app(app: Flask) -> None:
     services.engine.hooks.append(functools.partial(contacts.hook, storage=services.storage))
     if services.content is not None:
         seed_canned(services.storage, services.content)
+
+
+class Every:
+    """A worker periodic task (called about once a second) that runs ``fn`` every ``seconds``."""
+
+    def __init__(self, seconds: float, fn):
+        self.seconds, self.fn, self.last = seconds, fn, 0.0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last = now
+            self.fn()
 
 
 def seed_canned(storage, content) -> int:
