@@ -232,6 +232,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     insights.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    from bot.nlu_cli import nlu_group
+
+    app.cli.add_command(nlu_group)  # flask --app app nlu eval
 
     if _should_start_worker(app):
         worker.start()

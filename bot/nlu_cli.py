@@ -1,0 +1,309 @@
+"""``flask --app app nlu eval``: how well ``understand`` reads text it was not tuned on.
+
+Like ``rasa test nlu``: per field and per FAQ topic precision and recall with the
+confusions, on
+
+* the held-out corpora ``tests/data/understanding_heldout_fields.yaml`` and
+  ``tests/data/understanding_heldout_faq.yaml`` (written before tuning, never tuned on);
+* k-fold cross-validation of the FAQ examples in ``content/faq.yaml``;
+* the tuned-on corpus ``tests/data/understanding_corpus.yaml`` (for regressions only).
+
+The scoring functions are plain and used by ``tests/test_nlu_heldout.py`` too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import yaml
+from flask.cli import AppGroup
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+FIELDS_HELDOUT = DATA / "understanding_heldout_fields.yaml"
+FAQ_HELDOUT = DATA / "understanding_heldout_faq.yaml"
+TUNED_CORPUS = DATA / "understanding_corpus.yaml"
+
+#: the fields of a Reading scored on the held-out field corpus
+FIELDS = (
+    "arrears_months",
+    "co_owned",
+    "joint_guarantor",
+    "guarantor_self",
+    "divorce",
+    "notices",
+    "dates",
+    "tax_seizure",
+    "wants_human",
+)
+
+
+# ---------------------------------------------------------------------------
+# Scoring (pure)
+# ---------------------------------------------------------------------------
+
+
+def load(path: pathlib.Path) -> tuple[dt.date, list[dict[str, Any]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data["today"], data["items"]
+
+
+def _expected(name: str, value: Any) -> Any:
+    if name == "notices":
+        return frozenset(value or [])
+    if name == "dates":
+        return tuple(sorted({v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)) for v in value or []}))
+    return value
+
+
+def _nothing(name: str) -> Any:
+    if name == "notices":
+        return frozenset()
+    if name == "dates":
+        return ()
+    if name in ("tax_seizure", "wants_human"):
+        return False
+    return None
+
+
+def _got(reading: Any, name: str) -> Any:
+    value = getattr(reading, name)
+    if name == "notices":
+        return frozenset(value)
+    if name == "dates":
+        return tuple(sorted(set(value)))
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return "{" + ",".join(sorted(value)) + "}"
+    if isinstance(value, tuple):
+        return "[" + ",".join(d.isoformat() for d in value) + "]"
+    return repr(value)
+
+
+@dataclass
+class FieldScore:
+    name: str
+    mentioned: int = 0  # messages labelled with the field
+    right_mentioned: int = 0
+    total: int = 0
+    right_total: int = 0
+    said: int = 0  # readings that say something
+    said_right: int = 0
+    mentioned_something: int = 0  # messages whose label is not "nothing"
+    right_mentioned_something: int = 0
+    confusions: Counter = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy_mentioned(self) -> float:
+        return self.right_mentioned / self.mentioned if self.mentioned else 1.0
+
+    @property
+    def accuracy_total(self) -> float:
+        return self.right_total / self.total if self.total else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.said_right / self.said if self.said else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Right readings among the messages that say something about the field."""
+        return self.right_mentioned_something / self.mentioned_something if self.mentioned_something else 1.0
+
+
+def score_fields(items: list[dict[str, Any]], today: dt.date, understand: Any) -> dict[str, FieldScore]:
+    """Per field: accuracy on the messages that mention it and on all, precision, recall, confusions."""
+    scores = {name: FieldScore(name) for name in FIELDS}
+    for item in items:
+        expect = item.get("expect") or {}
+        unknown = set(expect) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)} in {item['text']!r}")
+        reading = understand(item["text"], item.get("today", today))
+        for name, s in scores.items():
+            want = _expected(name, expect[name]) if name in expect else _nothing(name)
+            got = _got(reading, name)
+            right = got == want
+            s.total += 1
+            s.right_total += right
+            if name in expect:
+                s.mentioned += 1
+                s.right_mentioned += right
+            if want != _nothing(name):
+                s.mentioned_something += 1
+                s.right_mentioned_something += right
+            if got != _nothing(name):
+                s.said += 1
+                s.said_right += right
+            if not right:
+                s.confusions[(_show(want), _show(got))] += 1
+                s.misses.append(f"{name}: want {_show(want)} got {_show(got)}  {item['text']}")
+    return scores
+
+
+@dataclass
+class TopicScore:
+    topic: str
+    support: int = 0  # questions labelled with it
+    predicted: int = 0  # top-1 readings of it
+    right: int = 0
+    top3: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.right / self.support if self.support else 1.0
+
+
+@dataclass
+class FaqScore:
+    topics: dict[str, TopicScore]
+    questions: int = 0
+    top1: int = 0
+    top3: int = 0
+    statements: int = 0
+    statements_quiet: int = 0  # statements read with no topic and no candidates
+    confusions: Counter = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def top1_rate(self) -> float:
+        return self.top1 / self.questions if self.questions else 1.0
+
+    @property
+    def top3_rate(self) -> float:
+        return self.top3 / self.questions if self.questions else 1.0
+
+    @property
+    def quiet_rate(self) -> float:
+        return self.statements_quiet / self.statements if self.statements else 1.0
+
+
+def _labels(value: Any) -> list[str]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def score_faq(items: list[dict[str, Any]], today: dt.date, predict: Any) -> FaqScore:
+    """``predict(text, today) -> (topic or None, candidates)``; labels may list equally right topics."""
+    result = FaqScore(topics={})
+    for item in items:
+        top, candidates = predict(item["text"], item.get("today", today))
+        ranked = ([top] if top else []) + [c for c in candidates if c != top]
+        labels = _labels(item["topic"])
+        if item["topic"] is None:
+            result.statements += 1
+            quiet = top is None and not candidates
+            result.statements_quiet += quiet
+            if not quiet:
+                result.confusions[("(nothing asked)", top or f"?{'/'.join(candidates)}")] += 1
+                result.misses.append(f"statement read as {top or candidates}: {item['text']}")
+            if top:
+                result.topics.setdefault(top, TopicScore(top)).predicted += 1
+            continue
+        result.questions += 1
+        for t in labels:
+            result.topics.setdefault(t, TopicScore(t))
+        main = result.topics[labels[0]]
+        main.support += 1
+        right = top in labels
+        in3 = any(t in labels for t in ranked[:3])
+        result.top1 += right
+        result.top3 += in3
+        if top:
+            result.topics.setdefault(top, TopicScore(top)).predicted += 1
+        if right:
+            result.topics[top].right += 1
+        else:
+            got = top or ("?" + "/".join(candidates) if candidates else "None")
+            result.confusions[(labels[0], top or "None")] += 1
+            result.misses.append(f"want {'|'.join(labels)} got {got}: {item['text']}")
+        if in3:
+            main.top3 += 1
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+
+def format_fields(scores: dict[str, FieldScore], title: str) -> list[str]:
+    lines = [
+        title,
+        f"{'field':<16} {'mention':>7} {'right':>5} {'acc(m)':>7} {'acc(all)':>8} {'prec':>6} {'recall':>6}",
+    ]
+    for s in scores.values():
+        lines.append(
+            f"{s.name:<16} {s.mentioned:>7} {s.right_mentioned:>5} {s.accuracy_mentioned:>7.1%} "
+            f"{s.accuracy_total:>8.1%} {s.precision:>6.1%} {s.recall:>6.1%}"
+        )
+    confusions = [(s.name, k, n) for s in scores.values() for k, n in s.confusions.most_common()]
+    if confusions:
+        lines.append("confusions (want -> got: count)")
+        lines.extend(f"  {name:<16} {w} -> {g}: {n}" for name, (w, g), n in confusions)
+    return lines
+
+
+def format_faq(score: FaqScore, title: str) -> list[str]:
+    lines = [
+        title,
+        f"questions {score.questions}: top-1 {score.top1_rate:.1%}, top-3 {score.top3_rate:.1%}; "
+        f"statements {score.statements}: nothing read on {score.quiet_rate:.1%}",
+        f"{'topic':<22} {'support':>7} {'prec':>6} {'recall':>6} {'top-3':>6}",
+    ]
+    for t in sorted(score.topics.values(), key=lambda t: t.topic):
+        top3 = t.top3 / t.support if t.support else 1.0
+        lines.append(f"{t.topic:<22} {t.support:>7} {t.precision:>6.1%} {t.recall:>6.1%} {top3:>6.1%}")
+    if score.confusions:
+        lines.append("confusions (want -> got: count)")
+        lines.extend(f"  {w} -> {g}: {n}" for (w, g), n in score.confusions.most_common())
+    return lines
+
+
+def reading_faq(text: str, today: dt.date) -> tuple[str | None, list[str]]:
+    from dialogs.understanding import understand
+
+    r = understand(text, today)
+    return r.faq_topic, list(r.faq_candidates)
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+
+
+@click.group("nlu", cls=AppGroup, help="自由入力の読み取り（understanding）の評価")
+def nlu_group() -> None:
+    pass
+
+
+@nlu_group.command("eval", help="読み取りの精度と再現率を表示します（held-out コーパスと交差検証）")
+@click.option("--misses/--no-misses", default=False, help="外れた文を全部表示します")
+def nlu_eval(misses: bool) -> None:
+    from dialogs.understanding import understand, warm_up
+
+    warm_up()
+    today, items = load(FIELDS_HELDOUT)
+    fields = score_fields(items, today, understand)
+    click.echo("\n".join(format_fields(fields, f"== fields, held-out ({len(items)} messages, {FIELDS_HELDOUT.name})")))
+    if misses:
+        click.echo("misses:")
+        click.echo("\n".join(f"  {m}" for s in fields.values() for m in s.misses))
+    today, items = load(FAQ_HELDOUT)
+    faq = score_faq(items, today, reading_faq)
+    click.echo("")
+    click.echo("\n".join(format_faq(faq, f"== FAQ topic, held-out ({len(items)} messages, {FAQ_HELDOUT.name})")))
+    if misses:
+        click.echo("misses:")
+        click.echo("\n".join(f"  {m}" for m in faq.misses))
