@@ -271,6 +271,54 @@ def format_faq(score: FaqScore, title: str) -> list[str]:
     return lines
 
 
+def cross_validate(pairs: list[tuple[str, str]], folds: int = 5, seed: int = 0) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Stratified k-fold over the FAQ examples: (true topic, ranked topics with probabilities) per example."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from dialogs.faq_classifier import FaqClassifier
+    from dialogs.understanding import _nfkc, _normalize
+
+    texts = [t for t, _ in pairs]
+    labels = [topic for _, topic in pairs]
+    out: list[tuple[str, list[tuple[str, float]]]] = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
+        model = FaqClassifier.train([pairs[i] for i in train], normalize=lambda t: _normalize(_nfkc(t)))
+        out.extend((labels[i], model.rank(texts[i])) for i in test)
+    return out
+
+
+def format_cv(results: list[tuple[str, list[tuple[str, float]]]], threshold: float, folds: int) -> list[str]:
+    topics = sorted({want for want, _ in results})
+    n = len(results)
+    top1 = sum(r[0][0] == want for want, r in results)
+    top3 = sum(want in [t for t, _ in r[:3]] for want, r in results)
+    lines = [
+        f"== FAQ classifier, {folds}-fold cross-validation of the {n} examples (content/faq.yaml)",
+        f"top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%} (classifier alone, no keywords, no threshold)",
+        f"{'topic':<22} {'support':>7} {'prec':>6} {'recall':>6}",
+    ]
+    confusions: Counter = Counter()
+    for topic in topics:
+        support = sum(want == topic for want, _ in results)
+        predicted = sum(r[0][0] == topic for _, r in results)
+        right = sum(want == topic and r[0][0] == topic for want, r in results)
+        prec = right / predicted if predicted else 1.0
+        lines.append(f"{topic:<22} {support:>7} {prec:>6.1%} {right / support:>6.1%}")
+    for want, r in results:
+        if r[0][0] != want:
+            confusions[(want, r[0][0])] += 1
+    lines.append("threshold sweep: answered = top probability >= threshold (else the 3 closest are offered)")
+    for th in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
+        answered = [(want, r) for want, r in results if r[0][1] >= th]
+        right = sum(r[0][0] == want for want, r in answered)
+        acc = right / len(answered) if answered else 1.0
+        mark = "  <- THRESHOLD" if abs(th - threshold) < 1e-9 else ""
+        lines.append(f"  {th:.2f}: answered {len(answered) / n:>6.1%}, right when answered {acc:>6.1%}{mark}")
+    lines.append("confusions (want -> got: count)")
+    lines.extend(f"  {w} -> {g}: {c}" for (w, g), c in confusions.most_common(12))
+    return lines
+
+
 def reading_faq(text: str, today: dt.date) -> tuple[str | None, list[str]]:
     from dialogs.understanding import understand
 
@@ -290,7 +338,8 @@ def nlu_group() -> None:
 
 @nlu_group.command("eval", help="読み取りの精度と再現率を表示します（held-out コーパスと交差検証）")
 @click.option("--misses/--no-misses", default=False, help="外れた文を全部表示します")
-def nlu_eval(misses: bool) -> None:
+@click.option("--folds", default=5, show_default=True, help="交差検証の分割数")
+def nlu_eval(misses: bool, folds: int) -> None:
     from dialogs.understanding import understand, warm_up
 
     warm_up()
@@ -307,3 +356,7 @@ def nlu_eval(misses: bool) -> None:
     if misses:
         click.echo("misses:")
         click.echo("\n".join(f"  {m}" for m in faq.misses))
+    from dialogs.faq_classifier import THRESHOLD, load_examples
+
+    click.echo("")
+    click.echo("\n".join(format_cv(cross_validate(load_examples(), folds), THRESHOLD, folds)))

@@ -315,9 +315,13 @@ def _says_something(field: str, value) -> bool:
     return value is not None
 
 
-def _same(field: str, got, want) -> bool:
+def _same(field: str, got, want, reading: Reading | None = None) -> bool:
     if field == "dates":
         return sorted(set(got)) == sorted(set(want))
+    if field == "faq_topic" and want == "other" and got is None and reading is not None:
+        # a question not clearly on one topic: "other" before the classifier; now either
+        # "other" or, when the classifier is unsure, the closest topics offered as buttons
+        return bool(reading.faq_candidates)
     return got == want
 
 
@@ -339,11 +343,11 @@ def test_corpus_accuracy(capsys):
             if field in expect:
                 relevant[field] += 1
                 want = _expected(field, expect[field])
-                if _same(field, got, want):
+                if _same(field, got, want, reading):
                     correct[field] += 1
                 else:
                     misses.append(f"  {field:<16} want {want!r:<30} got {got!r:<30} {item['text'][:60]!r}")
-            elif _says_something(field, got):
+            elif _says_something(field, got) or (field == "faq_topic" and reading.faq_candidates):
                 false_pos[field] += 1
                 misses.append(f"  {field:<16} FALSE POSITIVE {got!r:<24} {item['text'][:60]!r}")
     elapsed_ms = (time.perf_counter() - started) * 1000
