@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 FAQ_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "faq.yaml"
 
 #: Probability of the top topic at or above which it is answered outright.
-THRESHOLD = 0.45
+THRESHOLD = 0.40
 #: At most this many topics are offered below the threshold.
 CANDIDATES = 3
 
