@@ -88,6 +88,10 @@ VARIANTS: list[tuple[str, str]] = [
     (r"もとおっと", "元夫"),
     (r"たんとうしゃ", "担当者"),
     (r"でんわ", "電話"),
+    # Kansai / casual negation onto the standard form (「おらん」「してへん」「あらへん」)
+    (r"(?:おら|居ら)(?:ん|へん|ひん)(?![だでの])", "いない"),
+    (r"(?:して|し)(?:へん|ーへん|ひん)|せ(?:え|ー)?へん", "していない"),
+    (r"あらへん|ありまへん", "ない"),
     # typos seen in real messages
     (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
     (r"最告書|再告書|催告状", "催告書"),
@@ -104,6 +108,8 @@ VARIANTS: list[tuple[str, str]] = [
     (r"繰り上げ償還|繰上げ償還", "繰上償還"),
 ]
 
+#: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
+ECHO_QUESTION = re.compile(r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:ですか|ですか\?|って)?\?+(?=[^\n]{1,20}$)")
 #: Month counters written every way people write them, after a number.
 MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
 
@@ -157,6 +163,7 @@ NO_ARREARS = re.compile(
     r"(?:滞納|延滞)(?:は|も|とか)?(?:まだ|今のところ|いまのところ|今は|現在|特に|これまで|今まで)?(?:一度も|一回も)?(?:して(?:い|おり)?(?:ない|ません)|したことが?(?:ない|ありません)|ありません|ない(?:です)?(?:[。!?\n]|$)|なし|無し|ゼロ)"
     r"|(?:払え|支払え|返済でき|返済出来|払っ|支払っ)て(?:い|おり)?(?:る|ます(?!ん))"
     r"|遅れたこと(?:は|が)?(?:一度も|一回も)?(?:ない|ありません)"
+    r"|(?:一度も|一回も)(?:遅れ|滞納し|延滞し|滞っ|遅延し)(?:て|た)?(?:い|おり|こと(?:は|が)?)?(?:ない|ません|ありません)"
 )
 #: Words that carry no information when someone just answers 「4ヶ月」.
 BARE_ANSWER_FILLER = re.compile(
@@ -192,7 +199,7 @@ CO_OWNED_YES = re.compile(
 )
 
 GUARANTOR_NO = re.compile(
-    r"保証人(?:は|が|を|も|とか)?(?:特に|誰も|だれも|一人も)?(?:つけ|付け|立て|つい|付い|い|居|おり|頼ん)(?:て)?(?:い|お)?"
+    r"保証人(?:は|が|を|も|とか|なんて|なんか)?(?:特に|誰も|だれも|一人も)?(?:つけ|付け|立て|つい|付い|い|居|おり|頼ん)(?:て)?(?:い|お)?"
     r"(?:ない|ません|なかった|ませんでした|ず|なく|ねー)"
     r"|保証人(?:は|が|も|とか)?(?:特に)?(?:い|居|おり)(?:ない|ません|なく|ねー)"
     r"|保証人(?:は|が)?(?:なし|無し|不要|いらない|ついて(?:い)?ない|付いて(?:い)?ない|つけて(?:い)?ない|付けて(?:い)?ない|立てて(?:い)?ない|ついてません|つけてません|立ててません)"
@@ -224,6 +231,7 @@ GUARANTOR_OTHER_SUBJECT = re.compile(rf"{_FAMILY}(?:さん)?(?:が|は|に|も)|
 #: The writer says they are not a guarantor.
 GUARANTOR_SELF_NO = re.compile(
     rf"{_ME}(?:は|が)?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
+    rf"|{_ME}(?:は|が)[^。!?\n]{{0,16}}?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
     rf"|{_ME}(?:は|が)(?:連帯)?保証人に(?:は)?な(?:って|っては)(?:い)?(?:ない|ません)"
 )
 
@@ -239,7 +247,7 @@ DIVORCE_DONE = re.compile(
     r"|前の(?:妻|夫|奥さん|旦那|主人|嫁|配偶者|家内)|離婚届(?:は|を|も)?(?:もう|既に|すでに)?(?:出し|提出し)(?:た|まし|て(?:い|あ))"
 )
 #: Separated: on the way to a divorce, as far as the advice goes (both must still agree to sell).
-DIVORCE_SEPARATED = re.compile(r"別居(?:中|して(?:い|お)?(?:る|ます|て)|してる|状態|生活|を始め|にな)")
+DIVORCE_SEPARATED = re.compile(r"別居(?:中|して(?!(?:い|お)?(?:ない|ません)|たら)|してる|状態|生活|を始め|にな)")
 #: Never married: divorce does not apply.
 DIVORCE_SINGLE = re.compile(r"独身|未婚|結婚(?:は)?(?:して|し)(?:い|おり)?(?:ない|ません)|結婚歴(?:は)?(?:ない|なし|ありません)|独り身|一人身")
 #: 「夫と別れました」「妻とは別れることになりそう」: parting from a spouse is 離婚 in other words.
@@ -291,7 +299,7 @@ ONLY_AFTER = re.compile(r"^(?:状|書|通知書?)?(?:だけ)?しか")
 #: Who seized: a tax authority (公売 path, not an auction by the lender) ...
 TAX_AUTHORITY = re.compile(
     r"市役所|区役所|町役場|村役場|役場|役所|税務署|県税|都税|府税|道税|市税|税事務所|自治体|固定資産税|住民税|税金|国民健康保険|国保"
-    r"|年金事務所|社会保険料|滞納処分|(?<![a-z])(?:市|区|町|村)(?:から|が|に)"
+    r"|年金事務所|社会保険料|滞納処分|納税|税務課|収納課|徴収|(?<![a-z])(?:市|区|町|村)(?:から|が|に|の)"
 )
 #: ... or the lender's side (a 競売).
 LOAN_AUTHORITY = re.compile(r"銀行|保証会社|裁判所|債権者|金融機関|機構|ローン|サービサー|債権回収|競売|抵当")
@@ -408,7 +416,10 @@ DATE_CUE = re.compile(
 )
 YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
 #: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
-PAST_AFTER = re.compile(r"^[^。!?\n、]{0,14}?(?:でした|ました|終わ|過ぎ|済ん|済み|だった|あった|届いた|来た|きた|出た|受け取っ)")
+PAST_AFTER = re.compile(
+    r"^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
+    r"(?:でした|だった|終わ|過ぎ|済ん|済み|あった|ありまし|届いた|届きまし|来た|来まし|きた|きまし|出た|出まし|受け取っ|行われ)"
+)
 #: Before a year-less date: a court date (開札, 入札), never more than half a year ahead.
 COURT_DATE_BEFORE = re.compile(r"開札|入札|売却決定")
 COURT_DATE_MAX_AHEAD_DAYS = 183
@@ -509,6 +520,7 @@ def _normalize(plain: str) -> str:
     text = re.sub(r"[ \t\f\v]+", "", plain).lower()
     for pattern, canonical in _VARIANTS_COMPILED:
         text = pattern.sub(canonical, text)
+    text = ECHO_QUESTION.sub(r"\1は", text)
     return MONTH_COUNTER.sub("ヶ月", text)
 
 
@@ -699,8 +711,9 @@ def read_joint_guarantor(text: str) -> bool | None:
 def read_guarantor_self(text: str) -> bool | None:
     """True when the writer is themself a (連帯)保証人 (e.g. of a spouse's loan), False when they
     say they are not, None when they do not say. Who is the subject decides, not the word alone."""
-    if GUARANTOR_SELF_NO.search(text):
-        return False
+    for m in GUARANTOR_SELF_NO.finditer(text):
+        if not GUARANTOR_OTHER_SUBJECT.search(m.group()):  # not 「私は、妻が保証人ではなく…」
+            return False
     for m in GUARANTOR_SELF_YES.finditer(text):
         if GUARANTOR_OTHER_SUBJECT.search(m.group()):  # 「私は夫が保証人で」
             continue
