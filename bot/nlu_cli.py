@@ -174,6 +174,7 @@ class FaqScore:
     topics: dict[str, TopicScore]
     questions: int = 0
     top1: int = 0
+    first: int = 0  # answered, or offered first below the threshold
     top3: int = 0
     statements: int = 0
     statements_quiet: int = 0  # statements read with no topic and no candidates
@@ -187,6 +188,10 @@ class FaqScore:
     @property
     def top3_rate(self) -> float:
         return self.top3 / self.questions if self.questions else 1.0
+
+    @property
+    def first_rate(self) -> float:
+        return self.first / self.questions if self.questions else 1.0
 
     @property
     def quiet_rate(self) -> float:
@@ -222,6 +227,7 @@ def score_faq(items: list[dict[str, Any]], today: dt.date, predict: Any) -> FaqS
         right = top in labels
         in3 = any(t in labels for t in ranked[:3])
         result.top1 += right
+        result.first += bool(ranked) and ranked[0] in labels
         result.top3 += in3
         if top:
             result.topics.setdefault(top, TopicScore(top)).predicted += 1
@@ -261,7 +267,8 @@ def format_fields(scores: dict[str, FieldScore], title: str) -> list[str]:
 def format_faq(score: FaqScore, title: str) -> list[str]:
     lines = [
         title,
-        f"questions {score.questions}: top-1 {score.top1_rate:.1%}, top-3 {score.top3_rate:.1%}; "
+        f"questions {score.questions}: top-1 {score.top1_rate:.1%} (answered or first button {score.first_rate:.1%}), "
+        f"top-3 {score.top3_rate:.1%}; "
         f"statements {score.statements}: nothing read on {score.quiet_rate:.1%}",
         f"{'topic':<22} {'support':>7} {'prec':>6} {'recall':>6} {'top-3':>6}",
     ]

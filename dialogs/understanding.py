@@ -385,7 +385,8 @@ QUESTION = re.compile(
 )
 #: Worry or wish: a sentence that carries a topic word and one of these asks about it.
 CONCERN = re.compile(
-    r"心配|不安|気になる|知りたい|わからない|分からない|困る|困って|(?<!み)(?:たい|たくない)(?:です|んです|のです)?(?:けど|けれど|が)?$|希望|避けたい|怖い|こわい"
+    r"心配|不安|気にな(?:る|り|っ)|知りたい|わからない|分からない|困る|困って|(?<!み)(?:たい|たくない)(?:です|んです|のです)?(?:けど|けれど|が)?$|希望|避けたい|怖い|こわい"
+    r"|どうしよう|つらい|辛い|耐えられ|(?<!み)たくない(?:んです|です)?、"
 )
 #: A worry without a question is answered only at this confidence of the classifier.
 WORRY_THRESHOLD = 0.6
