@@ -10,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
+
 from bot.nlu_cli import (
     FAQ_HELDOUT,
+    FAQ_HELDOUT2,
     FIELDS,
     FIELDS_HELDOUT,
+    FIELDS_HELDOUT2,
     TUNED_CORPUS,
     cross_validate,
     load,
@@ -25,25 +29,26 @@ from dialogs.faq_classifier import FaqClassifier, load_examples
 from dialogs.understanding import understand, warm_up
 
 #: every field, on the held-out messages that mention it / on all held-out messages
-FIELD_MENTIONED_MIN = 0.95
-FIELD_OVERALL_MIN = 0.98
-#: FAQ topic on held-out questions (the issue's targets are 0.80 / 0.90: not reached)
-FAQ_TOP1_MIN = 0.70
-FAQ_TOP3_MIN = 0.83
+#: (set 2 is smaller and was written after the mechanisms: its floor is the issue's target)
+FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
+#: FAQ topic on held-out questions, top-1 / top-3 (the issue's targets are 0.80 / 0.90: not reached)
+FAQ_MINS = {FAQ_HELDOUT: (0.75, 0.85), FAQ_HELDOUT2: (0.75, 0.85)}
 #: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml
 CV_TOP1_MIN = 0.65
 CV_TOP3_MIN = 0.90
 
 
-def test_heldout_fields_meet_their_targets():
-    today, items = load(FIELDS_HELDOUT)
-    assert len(items) >= 100
+@pytest.mark.parametrize("path", list(FIELD_MINS), ids=lambda p: p.stem)
+def test_heldout_fields_meet_their_targets(path):
+    mentioned_min, overall_min = FIELD_MINS[path]
+    today, items = load(path)
+    assert len(items) >= (100 if path == FIELDS_HELDOUT else 40)
     scores = score_fields(items, today, understand)
     for name in FIELDS:
         s = scores[name]
         assert s.mentioned > 0, f"held-out corpus has no message labelled with {name}"
-        assert s.accuracy_mentioned >= FIELD_MENTIONED_MIN, (name, s.accuracy_mentioned, s.misses)
-        assert s.accuracy_total >= FIELD_OVERALL_MIN, (name, s.accuracy_total, s.misses)
+        assert s.accuracy_mentioned >= mentioned_min, (name, s.accuracy_mentioned, s.misses)
+        assert s.accuracy_total >= overall_min, (name, s.accuracy_total, s.misses)
 
 
 def test_heldout_covers_the_new_readings():
@@ -55,12 +60,14 @@ def test_heldout_covers_the_new_readings():
     assert sum(len(e.get("dates") or []) >= 2 for e in labelled) >= 3
 
 
-def test_heldout_faq_meets_its_targets():
-    today, items = load(FAQ_HELDOUT)
+@pytest.mark.parametrize("path", list(FAQ_MINS), ids=lambda p: p.stem)
+def test_heldout_faq_meets_its_targets(path):
+    top1_min, top3_min = FAQ_MINS[path]
+    today, items = load(path)
     score = score_faq(items, today, reading_faq)
-    assert score.questions >= 100
-    assert score.top1_rate >= FAQ_TOP1_MIN, (score.top1_rate, score.misses)
-    assert score.top3_rate >= FAQ_TOP3_MIN, (score.top3_rate, score.misses)
+    assert score.questions >= (100 if path == FAQ_HELDOUT else 40)
+    assert score.top1_rate >= top1_min, (score.top1_rate, score.misses)
+    assert score.top3_rate >= top3_min, (score.top3_rate, score.misses)
     assert score.quiet_rate == 1.0, score.misses  # a statement never gets an FAQ answer
 
 
@@ -85,8 +92,7 @@ def test_every_topic_has_ten_examples():
 
 
 def test_heldout_and_examples_do_not_overlap():
-    _, items = load(FAQ_HELDOUT)
-    heldout = {item["text"] for item in items}
+    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2) for item in load(path)[1]}
     assert not heldout & {text for text, _ in load_examples()}
 
 
@@ -100,7 +106,8 @@ def test_training_is_fast():
 
 def test_understand_stays_fast_with_the_classifier():
     warm_up()
-    texts = [item["text"] for path in (FIELDS_HELDOUT, FAQ_HELDOUT, TUNED_CORPUS) for item in load(path)[1]]
+    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, TUNED_CORPUS)
+    texts = [item["text"] for path in paths for item in load(path)[1]]
     today = dt.date(2026, 12, 3)
     costs = []
     for text in texts:
