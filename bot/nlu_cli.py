@@ -352,7 +352,7 @@ def nlu_group() -> None:
 def nlu_eval(misses: bool, folds: int) -> None:
     from dialogs.understanding import understand, warm_up
 
-    warm_up()
+    warm_up(background=False)
     for path in (FIELDS_HELDOUT, FIELDS_HELDOUT2):
         today, items = load(path)
         fields = score_fields(items, today, understand)

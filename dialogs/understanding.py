@@ -494,11 +494,23 @@ def understand(text: str, today: dt.date) -> Reading:
     return reading
 
 
-def warm_up() -> None:
-    """Load ja-timex, compile its patterns (0.2–0.5 s) and train the FAQ classifier (~0.15 s)
-    so the first user does not pay for it."""
+def warm_up(background: bool = True) -> None:
+    """Load ja-timex and compile its patterns (0.2–0.5 s), and train the FAQ classifier, so the
+    first user does not pay for it.
+
+    The classifier costs ~1.6 s of CPU (importing scikit-learn 1.3 s, the fit 0.3 s): in the
+    background by default (the event worker calls this before its first event; done inline,
+    the first answers of a restarted worker came too late for their reply tokens in the
+    SIGKILL drill). Questions read meanwhile fall back to the topic keywords and "other"."""
+    global _training_in_background
     understand("令和8年12月3日", dt.date(2026, 11, 27))
-    faq_classifier()
+    if _classifier is not None or _classifier_failed or _training_in_background:
+        return
+    if background:
+        _training_in_background = True
+        threading.Thread(target=_train_classifier, name="ninbai-faq-classifier", daemon=True).start()
+    else:
+        _train_classifier()
 
 
 # ---------------------------------------------------------------------------
@@ -905,7 +917,7 @@ def read_faq(text: str) -> tuple[str | None, list[str]]:
     if not (asked or worried):
         return None, []
     classifier = faq_classifier()
-    if classifier is None:
+    if classifier is None:  # not trained (yet): the topic keywords above, else "other"
         return ("other", []) if asked else (None, [])
     topic, candidates = classifier.classify("".join(asked + worried))
     if asked:
@@ -922,18 +934,25 @@ def read_faq_topic(text: str) -> str | None:
 
 _classifier: FaqClassifier | None = None
 _classifier_failed = False
+_training_in_background = False
 
 
 def faq_classifier() -> FaqClassifier | None:
-    """The FAQ classifier, trained on first use (~0.15 s; ``warm_up`` does it at start-up)."""
-    global _classifier, _classifier_failed
-    if _classifier is None and not _classifier_failed:
-        try:
-            _classifier = FaqClassifier.train(load_examples(), normalize=lambda t: _normalize(_nfkc(t)))
-        except Exception:
-            _classifier_failed = True
-            logger.exception("understanding: the FAQ classifier could not be trained; questions read as 'other'")
+    """The FAQ classifier, trained on first use unless ``warm_up`` is training it (None meanwhile)."""
+    if _classifier is None and not _classifier_failed and not _training_in_background:
+        _train_classifier()
     return _classifier
+
+
+def _train_classifier() -> None:
+    global _classifier, _classifier_failed, _training_in_background
+    try:
+        _classifier = FaqClassifier.train(load_examples(), normalize=lambda t: _normalize(_nfkc(t)))
+    except Exception:
+        _classifier_failed = True
+        logger.exception("understanding: the FAQ classifier could not be trained; questions read as 'other'")
+    finally:
+        _training_in_background = False
 
 
 # ---------------------------------------------------------------------------

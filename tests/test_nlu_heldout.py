@@ -105,7 +105,7 @@ def test_training_is_fast():
 
 
 def test_understand_stays_fast_with_the_classifier():
-    warm_up()
+    warm_up(background=False)
     paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, TUNED_CORPUS)
     texts = [item["text"] for path in paths for item in load(path)[1]]
     today = dt.date(2026, 12, 3)
@@ -159,3 +159,32 @@ def test_without_a_classifier_questions_read_as_other(monkeypatch):
     monkeypatch.setattr(u, "load_examples", broken)
     r = understand("これってどうなの？", dt.date(2026, 12, 3))
     assert (r.faq_topic, r.faq_candidates) == ("other", [])
+    assert understand("引越し代は出ますか？", dt.date(2026, 12, 3)).faq_topic == "moving_costs"  # keywords
+
+
+def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monkeypatch):
+    import threading
+
+    import dialogs.understanding as u
+
+    gate = threading.Event()
+    real = u.load_examples
+
+    def slow():
+        gate.wait(30)
+        return real()
+
+    monkeypatch.setattr(u, "_classifier", None)
+    monkeypatch.setattr(u, "_classifier_failed", False)
+    monkeypatch.setattr(u, "load_examples", slow)
+    u.warm_up()  # returns at once: the training waits on the gate
+    assert u._training_in_background
+    meanwhile = understand("これってどうなの？", dt.date(2026, 12, 3))
+    assert (meanwhile.faq_topic, meanwhile.faq_candidates) == ("other", [])
+    gate.set()
+    deadline = time.monotonic() + 60
+    while u._classifier is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert u._classifier is not None and not u._training_in_background
+    after = understand("これってどうなの？", dt.date(2026, 12, 3))
+    assert after.faq_topic is None and len(after.faq_candidates) == 3
