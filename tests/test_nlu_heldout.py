@@ -188,3 +188,28 @@ def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monke
     assert u._classifier is not None and not u._training_in_background
     after = understand("これってどうなの？", dt.date(2026, 12, 3))
     assert after.faq_topic is None and len(after.faq_candidates) == 3
+
+
+def test_the_content_check_wants_ten_examples_per_topic():
+    import copy
+
+    import yaml
+
+    from bot.content import _check_faq
+    from dialogs.faq_classifier import FAQ_PATH
+
+    faq = yaml.safe_load(FAQ_PATH.read_text(encoding="utf-8"))
+    problems: list[str] = []
+    _check_faq(faq, problems)
+    assert problems == []
+
+    thin = copy.deepcopy(faq)
+    for entry in thin:
+        if entry["topic"] == "divorce":
+            entry["examples"] = entry.get("examples", [])[:2]
+        if entry["id"] == "costs_consult_free":
+            entry["examples"] = ["", 3]
+    problems = []
+    _check_faq(thin, problems)
+    assert any("topic 'divorce' has 4 examples, need 10" in p for p in problems), problems
+    assert any("costs_consult_free" in p and "examples" in p for p in problems), problems
