@@ -239,6 +239,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot import ops  # /readyz, /metrics, `data backup|restore`, ProxyFix, Litestream (bot/ops)
 
     ops.init_app(app)
+    from bot.nlu_cli import nlu_group
+
+    app.cli.add_command(nlu_group)  # flask --app app nlu eval
 
     if _should_start_worker(app):
         worker.start()

@@ -240,6 +240,7 @@ TABLE_CELL_MAX = 40
 EXPLAIN_NINBAI_MAX = 400
 STAGE_TITLE_MAX = 20
 FAQ_MIN = 20
+FAQ_EXAMPLES_MIN = 10  # example questions per topic (the FAQ classifier learns from them)
 FAQ_QUESTION_MAX = 60
 FAQ_ANSWER_MAX = 500
 DISCLAIMER_MAX = 300
@@ -576,6 +577,7 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
         problems.append(f"faq: {len(faq)} entries, need at least {FAQ_MIN}")
     seen: set[str] = set()
     primaries: dict[str, int] = {t: 0 for t in FAQ_TOPICS}
+    examples_per_topic: dict[str, int] = {}
     for i, entry in enumerate(faq):
         path = f"faq.{i}"
         entry = _need_map(entry, path, problems)
@@ -603,11 +605,19 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
             or not all(isinstance(w, str) and w for w in keywords)
         ):
             problems.append(f"{path}.keywords: need a non-empty list of words")
+        examples = entry.get("examples", [])  # the FAQ classifier's training questions
+        if not isinstance(examples, list) or not all(isinstance(w, str) and w.strip() for w in examples):
+            problems.append(f"{path}.examples: need a list of questions")
+        elif isinstance(topic, str):
+            examples_per_topic[topic] = examples_per_topic.get(topic, 0) + len(examples)
         primary = entry.get("primary")
         if not isinstance(primary, bool):
             problems.append(f"{path}.primary: must be true or false")
         elif primary and isinstance(topic, str) and topic in primaries:
             primaries[topic] += 1
+    for topic in FAQ_TOPICS:
+        if examples_per_topic.get(topic, 0) < FAQ_EXAMPLES_MIN:
+            problems.append(f"faq: topic {topic!r} has {examples_per_topic.get(topic, 0)} examples, need {FAQ_EXAMPLES_MIN}")
     for topic, n in primaries.items():
         if topic == "other":
             continue

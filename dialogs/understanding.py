@@ -29,6 +29,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dialogs.faq_classifier import FaqClassifier, load_examples
+
 logger = logging.getLogger(__name__)
 
 Divorce = Literal["none", "in_progress", "done"]
@@ -59,6 +61,12 @@ VARIANTS: list[tuple[str, str]] = [
     (r"にゅうさつ", "入札"),
     (r"かいさつ", "開札"),
     (r"りこん", "離婚"),
+    (r"ちょうてい", "調停"),
+    (r"べっきょ", "別居"),
+    (r"ぜいむしょ", "税務署"),
+    (r"しやくしょ", "市役所"),
+    (r"やくしょ", "役所"),
+    (r"こていしさんぜい", "固定資産税"),
     (r"れんたいほしょうにん", "連帯保証人"),
     (r"ほしょうにん", "保証人"),
     (r"ほしょうがいしゃ", "保証会社"),
@@ -80,6 +88,10 @@ VARIANTS: list[tuple[str, str]] = [
     (r"もとおっと", "元夫"),
     (r"たんとうしゃ", "担当者"),
     (r"でんわ", "電話"),
+    # Kansai / casual negation onto the standard form (「おらん」「してへん」「あらへん」)
+    (r"(?:おら|居ら)(?:ん|へん|ひん)(?![だでの])", "いない"),
+    (r"(?:して|し)(?:へん|ーへん|ひん)|せ(?:え|ー)?へん", "していない"),
+    (r"あらへん|ありまへん", "ない"),
     # typos seen in real messages
     (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
     (r"最告書|再告書|催告状", "催告書"),
@@ -96,6 +108,8 @@ VARIANTS: list[tuple[str, str]] = [
     (r"繰り上げ償還|繰上げ償還", "繰上償還"),
 ]
 
+#: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
+ECHO_QUESTION = re.compile(r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:ですか|ですか\?|って)?\?+(?=[^\n]{1,20}$)")
 #: Month counters written every way people write them, after a number.
 MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
 
@@ -136,6 +150,7 @@ ARREARS_KEYWORD = re.compile(
     r"|(?:支払|返済|入金|引落|引き落とし|引落し)(?:い|し)?(?:が|を|は)?(?:でき|出来|され)(?:て)?(?:い)?(?:な|ず|ませ)"
     r"|(?:返済|支払い?|入金|引き?落とし)(?:が|を|は)?[^。!?\n]{0,8}?(?:でき|出来)(?:て)?(?:い)?(?:な|ず|ませ)"
     r"|引き?落と?せ(?:て)?(?:い)?(?:な|ず|ませ)|落ちて(?:い)?(?:な|ませ)|落ちなかっ|返せ(?:て)?(?:い)?(?:な|ず|ませ)"
+    r"|(?:返済|支払い?|入金|引き?落とし)(?:が|は)?(?:止まっ|ストップし)"
 )
 #: Right after an arrears keyword: it is negated (「滞納はしていない」).
 ARREARS_KEYWORD_NEGATED_AFTER = re.compile(
@@ -145,9 +160,10 @@ ARREARS_KEYWORD_NEGATED_AFTER = re.compile(
 ARREARS_HYPOTHETICAL_AFTER = re.compile(r"^(?:し|が)?(?:たら|すると|すれば|になったら|になると|が続くと|続いたら|した場合|する場合|の場合)")
 #: Statements that there are no arrears.
 NO_ARREARS = re.compile(
-    r"(?:滞納|延滞)(?:は|も|とか)?(?:まだ)?(?:一度も|一回も)?(?:して(?:い|おり)?(?:ない|ません)|したことが?(?:ない|ありません)|ありません|ない(?:です)?(?:[。!?\n]|$)|なし|無し|ゼロ)"
+    r"(?:滞納|延滞)(?:は|も|とか)?(?:まだ|今のところ|いまのところ|今は|現在|特に|これまで|今まで)?(?:一度も|一回も)?(?:して(?:い|おり)?(?:ない|ません)|したことが?(?:ない|ありません)|ありません|ない(?:です)?(?:[。!?\n]|$)|なし|無し|ゼロ)"
     r"|(?:払え|支払え|返済でき|返済出来|払っ|支払っ)て(?:い|おり)?(?:る|ます(?!ん))"
-    r"|遅れたこと(?:は|が)?(?:ない|ありません|一度もない)"
+    r"|遅れたこと(?:は|が)?(?:一度も|一回も)?(?:ない|ありません)"
+    r"|(?:一度も|一回も)(?:遅れ|滞納し|延滞し|滞っ|遅延し)(?:て|た)?(?:い|おり|こと(?:は|が)?)?(?:ない|ません|ありません)"
 )
 #: Words that carry no information when someone just answers 「4ヶ月」.
 BARE_ANSWER_FILLER = re.compile(
@@ -179,10 +195,13 @@ CO_OWNED_YES = re.compile(
     rf"|{_FAMILY}(?:と|との)(?:{_ME})?(?:の)?(?:二人|2人|ふたり|共同|共有|連名)?(?:の)?名義"
     rf"|名義(?:は|が)?{_FAMILY}と{_ME}|{_ME}と{_FAMILY}(?:の)?(?:二人|2人|ふたり|共同|共有)?(?:の)?名義"
     rf"|二人(?:の)?名義|2人(?:の)?名義|ふたり(?:の)?名義"
+    r"|(?:半分|半々|折半)(?:ずつ)?(?:の)?(?:名義|持|所有|で買|で購入)"
 )
 
 GUARANTOR_NO = re.compile(
-    r"保証人(?:は|が|も|とか)?(?:特に)?(?:い|居|おり)(?:ない|ません|なく|ねー)"
+    r"保証人(?:は|が|を|も|とか|なんて|なんか)?(?:特に|誰も|だれも|一人も)?(?:つけ|付け|立て|つい|付い|い|居|おり|頼ん)(?:て)?(?:い|お)?"
+    r"(?:ない|ません|なかった|ませんでした|ず|なく|ねー)"
+    r"|保証人(?:は|が|も|とか)?(?:特に)?(?:い|居|おり)(?:ない|ません|なく|ねー)"
     r"|保証人(?:は|が)?(?:なし|無し|不要|いらない|ついて(?:い)?ない|付いて(?:い)?ない|つけて(?:い)?ない|付けて(?:い)?ない|立てて(?:い)?ない|ついてません|つけてません|立ててません)"
     r"|保証人を?(?:つけ|付け|立て)(?:て)?(?:い)?(?:ない|ません|ず)"
     r"|保証人(?:なし|無し)"
@@ -190,22 +209,51 @@ GUARANTOR_NO = re.compile(
 GUARANTOR_YES = re.compile(
     r"保証人(?:が|は|も)?(?:い(?:る|ます)|居(?:る|ます)|つい|付い|おり|あり|つき|付き)"
     rf"|{_FAMILY}(?:が|は|を|に)(?:連帯)?保証人"
-    rf"|保証人(?:は|が)(?:{_FAMILY}|友人|知人|社長|兄弟)"
+    rf"|保証人(?:は|が|には)(?:{_FAMILY}|友人|知人|社長|兄弟)"
     r"|(?:連帯)?保証人に(?:なって|なってもらっ|なってくれ)"
     rf"|(?:{_FAMILY}|友人|知人)(?:の|を)(?:連帯)?保証人"
     rf"|保証人(?:の|である|をしている|をしてる|してる)(?:{_FAMILY}|友人|知人)"
 )
-GUARANTOR_HYPOTHETICAL_AFTER = re.compile(r"^(?:と|場合|なら|たら|とき|時)")
+GUARANTOR_HYPOTHETICAL_AFTER = re.compile(r"^(?:と(?!して|か|は)|場合|なら|たら|とき|時|かどうか|か(?:は|も)?(?:分|わか|不明|知ら))")
+#: The writer is the guarantor: 「私が連帯保証人」「保証人は私です」「保証人になってるのは自分」.
+GUARANTOR_SELF_YES = re.compile(
+    rf"{_ME}(?:は|が|も|こそ|って)[^。!?\n、]{{0,12}}?(?:連帯)?保証(?:人|し|を)"
+    r"(?!(?:が|は|も)(?:い|居|おり|あり|な|つ|付)|を(?:つけ|付け|立て|探|頼|お願い))"
+    rf"|(?:連帯)?保証(?:人)?(?:は|って|なのは|に(?:なって|なっ)(?:い)?る(?:の|ん)は|を(?:して)?(?:い)?る(?:の|ん)は|したのは)[、,]?(?:実は)?{_ME}"
+)
+#: 「夫のローンの保証人をしてます」: someone's loan, and no other subject: the writer.
+GUARANTOR_FOR_OTHER = re.compile(
+    rf"(?:{_FAMILY}|友人|知人|会社|社長|兄弟)(?:さん)?の(?:住宅|家の|車の|会社の|事業の)?(?:ローン|借金|借入|借り入れ|債務)?の?(?:連帯)?保証人"
+    r"|(?:連帯)?保証人を(?:引き受け|頼まれ|している|してる|しています|してます|しており|やって)"
+)
+#: A subject other than the writer before the guarantor word: 「妻が」「父は」「兄に(なってもらった)」.
+GUARANTOR_OTHER_SUBJECT = re.compile(rf"{_FAMILY}(?:さん)?(?:が|は|に|も)|(?:友人|知人|社長)(?:が|は|に)")
+#: The writer says they are not a guarantor.
+GUARANTOR_SELF_NO = re.compile(
+    rf"{_ME}(?:は|が)?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
+    rf"|{_ME}(?:は|が)[^。!?\n]{{0,16}}?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
+    rf"|{_ME}(?:は|が)(?:連帯)?保証人に(?:は)?な(?:って|っては)(?:い)?(?:ない|ません)"
+)
 
 DIVORCE_NONE = re.compile(
     r"離婚(?:は|も|とか)?(?:して|し)(?:い|おり)?(?:ない|ません)(?!と|か|ように|ため|場合)"
-    r"|離婚(?:は|とか|とは|の話は|の予定は|する予定は|するつもりは|は特に)?(?:関係|無関係|予定|つもり)?(?:は|も)?(?:ない|なく|ありません|なし|無し)"
+    r"|離婚(?:は|とか|とかは|とは|の話は|の予定は|する予定は|するつもりは|は特に)?(?:特に)?(?:関係|無関係|予定|つもり)?(?:は|も)?(?:ない|なく|ありません|なし|無し)"
     r"|離婚(?:は|とか|とは|とかは|も)?(?:関係|無関係)|離婚(?:は)?しない"
 )
 DIVORCE_DONE = re.compile(
     r"離婚(?:した(?![らいく])|しました|しています|している|してる|しており|済|が成立|成立|届を出し|届けを出し|が決まった)"
     r"|離婚して(?!ほし|欲し|くれ|も|ない|いない|ません|いません|たら|もらい)"
     r"|元(?:妻|夫|嫁|旦那|配偶者|奥さん|主人|ダンナ)|前(?:妻|夫)(?!の?名義)|バツイチ|ばついち|別れた(?:妻|夫|嫁|旦那)"
+    r"|前の(?:妻|夫|奥さん|旦那|主人|嫁|配偶者|家内)|離婚届(?:は|を|も)?(?:もう|既に|すでに)?(?:出し|提出し)(?:た|まし|て(?:い|あ))"
+)
+#: Separated: on the way to a divorce, as far as the advice goes (both must still agree to sell).
+DIVORCE_SEPARATED = re.compile(r"別居(?:中|して(?!(?:い|お)?(?:ない|ません)|たら)|してる|状態|生活|を始め|にな)")
+#: Never married: divorce does not apply.
+DIVORCE_SINGLE = re.compile(r"独身|未婚|結婚(?:は)?(?:して|し)(?:い|おり)?(?:ない|ません)|結婚歴(?:は)?(?:ない|なし|ありません)|独り身|一人身")
+#: 「夫と別れました」「妻とは別れることになりそう」: parting from a spouse is 離婚 in other words.
+PARTED = re.compile(
+    r"((?:夫|妻|主人|旦那|だんな|嫁|奥さん|家内|配偶者|パートナー)(?:さん)?(?:と|とは)[^。!?\n、]{0,8}?)"
+    r"別れ(ること|る|たい|た|て|まし|よう|そう)"
 )
 DIVORCE_HYPOTHETICAL_AFTER = re.compile(r"^(?:ら|場合|とき|時|なら|後の?どう)")
 DIVORCE_IN_PROGRESS = re.compile(
@@ -227,6 +275,7 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
         r"|一括(?:請求|返済|弁済|返還|支払い?|で(?:の)?(?:返済|支払い?|払い|返す|払う|返せ|払え))?(?:を|で|の)?"
         r"(?:求め|要求|請求|迫|言われ|通知|しろ|しなさい|せよ|してください|して下さい|と書|の書類|の手紙|の書面|が来|が届|と言|を要求|の連絡|って)"
         r"|一括(?:で)?(?:払|返)(?:え|せ)|全額(?:一括|繰上|返済|請求|払え|返せ|を?一括)|繰上償還請求|一括請求"
+        r"|一括(?:で|して)?(?:返し|払っ|支払っ|返済し)て(?:ください|下さい|くれ|ほしい|欲しい)"
     ),
     "subrogation": re.compile(
         r"代位弁済"
@@ -242,9 +291,18 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
     ),
     "site_inspection": re.compile(r"現況調査|執行官|評価人"),
     "bid_notice": re.compile(
-        r"期間入札|入札期間|入札(?:の)?(?:通知|日|期日|開始|お知らせ)|入札[^。!?\n]{0,12}?始ま|開札|売却基準価額|買受可能価額|売却決定期日|売却許可決定"
+        r"期間入札|入札期間|入札(?:の)?(?:期間|通知|日|期日|開始|お知らせ)|入札[^。!?\n]{0,12}?始ま|開札|売却基準価額|買受可能価額|売却決定期日|売却許可決定"
     ),
 }
+#: 「督促状しか来ていない」: "only", not a negation.
+ONLY_AFTER = re.compile(r"^(?:状|書|通知書?)?(?:だけ)?しか")
+#: Who seized: a tax authority (公売 path, not an auction by the lender) ...
+TAX_AUTHORITY = re.compile(
+    r"市役所|区役所|町役場|村役場|役場|役所|税務署|県税|都税|府税|道税|市税|税事務所|自治体|固定資産税|住民税|税金|国民健康保険|国保"
+    r"|年金事務所|社会保険料|滞納処分|納税|税務課|収納課|徴収|(?<![a-z])(?:市|区|町|村)(?:から|が|に|の)"
+)
+#: ... or the lender's side (a 競売).
+LOAN_AUTHORITY = re.compile(r"銀行|保証会社|裁判所|債権者|金融機関|機構|ローン|サービサー|債権回収|競売|抵当")
 #: Right after a notice word: it has not come (「競売の通知はまだ来ていない」).
 NOTICE_NEGATED_AFTER = re.compile(
     r"(?:来|き|届い|もらっ|貰っ|受け取っ|送られてき|送ってき|出|なっ|され)て(?:い|おり)?(?:ない|ません|ねー|へん)"
@@ -327,8 +385,11 @@ QUESTION = re.compile(
 )
 #: Worry or wish: a sentence that carries a topic word and one of these asks about it.
 CONCERN = re.compile(
-    r"心配|不安|気になる|知りたい|わからない|分からない|困る|困って|(?:たい|たくない)(?:です|んです|のです)?(?:けど|けれど|が)?$|希望|避けたい|怖い|こわい"
+    r"心配|不安|気にな(?:る|り|っ)|知りたい|わからない|分からない|困る|困って|(?<!み)(?:たい|たくない)(?:です|んです|のです)?(?:けど|けれど|が)?$|希望|避けたい|怖い|こわい"
+    r"|どうしよう|つらい|辛い|耐えられ|(?<!み)たくない(?:んです|です)?、"
 )
+#: A worry without a question is answered only at this confidence of the classifier.
+WORRY_THRESHOLD = 0.6
 TRAILING_NOISE = re.compile(r"[\W_wｗ笑]+$")
 
 # ---------------------------------------------------------------------------
@@ -355,6 +416,18 @@ DATE_CUE = re.compile(
     r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
 )
 YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
+#: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
+#: Not the copula 「でした」: 「開札は12月14日でした」 corrects what the letter says, it does
+#: not say the day passed (a court date that did pass is found by COURT_DATE_BEFORE).
+PAST_AFTER = re.compile(
+    r"^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
+    r"(?:終わ|過ぎ|済ん|済み|あった|ありまし|届いた|届きまし|来た|来まし|きた|きまし|出た|出まし|受け取っ|行われ)"
+)
+#: Before a year-less date: a court date (開札, 入札), never more than half a year ahead.
+COURT_DATE_BEFORE = re.compile(r"開札|入札|売却決定")
+COURT_DATE_MAX_AHEAD_DAYS = 183
+#: 「R9.1.20から1.27まで」: the end of a range in the short form ja-timex does not read alone.
+SHORT_RANGE_END = re.compile(r"(から|〜|~)(\d{1,2})[./](\d{1,2})(?![\d./])")
 RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より)(?:の)?$")
 
 
@@ -402,22 +475,44 @@ def understand(text: str, today: dt.date) -> Reading:
         ("co_owned", lambda: read_co_owned(norm)),
         ("joint_guarantor", lambda: read_joint_guarantor(norm)),
         ("divorce", lambda: read_divorce(norm)),
-        ("notices", lambda: read_notices(norm)),
+        ("notices", lambda: read_notices_and_tax(norm)),
+        ("guarantor_self", lambda: read_guarantor_self(norm)),
         ("dates", lambda: read_dates(plain, today)),
-        ("faq_topic", lambda: read_faq_topic(norm)),
+        ("faq", lambda: read_faq(norm)),
         ("wants_human", lambda: read_wants_human(norm)),
     )
     for name, read in readers:
         try:
-            setattr(reading, name, read())
+            value = read()
         except Exception:  # a bug in one field must not lose the others
             logger.exception("understanding: reading %s failed", name)
+            continue
+        if name == "faq":
+            reading.faq_topic, reading.faq_candidates = value
+        elif name == "notices":
+            reading.notices, reading.tax_seizure = value
+        else:
+            setattr(reading, name, value)
     return reading
 
 
-def warm_up() -> None:
-    """Load ja-timex and compile its patterns (0.2–0.5 s) so the first user does not pay for it."""
+def warm_up(background: bool = True) -> None:
+    """Load ja-timex and compile its patterns (0.2–0.5 s), and train the FAQ classifier, so the
+    first user does not pay for it.
+
+    The classifier costs ~1.6 s of CPU (importing scikit-learn 1.3 s, the fit 0.3 s): in the
+    background by default (the event worker calls this before its first event; done inline,
+    the first answers of a restarted worker came too late for their reply tokens in the
+    SIGKILL drill). Questions read meanwhile fall back to the topic keywords and "other"."""
+    global _training_in_background
     understand("令和8年12月3日", dt.date(2026, 11, 27))
+    if _classifier is not None or _classifier_failed or _training_in_background:
+        return
+    if background:
+        _training_in_background = True
+        threading.Thread(target=_train_classifier, name="ninbai-faq-classifier", daemon=True).start()
+    else:
+        _train_classifier()
 
 
 # ---------------------------------------------------------------------------
@@ -440,6 +535,7 @@ def _normalize(plain: str) -> str:
     text = re.sub(r"[ \t\f\v]+", "", plain).lower()
     for pattern, canonical in _VARIANTS_COMPILED:
         text = pattern.sub(canonical, text)
+    text = ECHO_QUESTION.sub(r"\1は", text)
     return MONTH_COUNTER.sub("ヶ月", text)
 
 
@@ -541,6 +637,8 @@ def read_arrears(text: str, today: dt.date) -> int | None:
                 continue
             if d.group("k") and not d.group("kb") and DURATION_COUNT_NOT_ARREARS_AFTER.match(after):
                 continue
+            if months == 1 and d.group("k") and after.startswith("も"):  # 「一回も…ない」 means never
+                continue
             distance = _keyword_distance(d.span(), keywords)
             if distance is None and is_installments and not re.match(r"^(?:の?(?:督促|通知|手紙))", after):
                 distance = 20
@@ -616,8 +714,33 @@ def read_joint_guarantor(text: str) -> bool | None:
     """True when a (連帯)保証人 is said to exist; 連帯債務者 and 保証会社 do not count."""
     if GUARANTOR_NO.search(text):
         return False
+    if read_guarantor_self(text):
+        return True
     for m in GUARANTOR_YES.finditer(text):
-        if GUARANTOR_HYPOTHETICAL_AFTER.match(text[m.end(): m.end() + 4]):
+        if GUARANTOR_HYPOTHETICAL_AFTER.match(text[m.end(): m.end() + 6]):
+            continue
+        return True
+    return None
+
+
+def read_guarantor_self(text: str) -> bool | None:
+    """True when the writer is themself a (連帯)保証人 (e.g. of a spouse's loan), False when they
+    say they are not, None when they do not say. Who is the subject decides, not the word alone."""
+    for m in GUARANTOR_SELF_NO.finditer(text):
+        if not GUARANTOR_OTHER_SUBJECT.search(m.group()):  # not 「私は、妻が保証人ではなく…」
+            return False
+    for m in GUARANTOR_SELF_YES.finditer(text):
+        if GUARANTOR_OTHER_SUBJECT.search(m.group()):  # 「私は夫が保証人で」
+            continue
+        if GUARANTOR_HYPOTHETICAL_AFTER.match(text[m.end(): m.end() + 6]):
+            continue
+        return True
+    for m in GUARANTOR_FOR_OTHER.finditer(text):
+        after = text[m.end(): m.end() + 6]
+        if re.match(rf"^(?:が|は|も)?(?:い|居|おり|あり|な|つ|付|{_FAMILY}|友人|知人)", after):
+            continue  # 「夫のローンの保証人は父」「…の保証人がいる」: not the writer
+        start = max(text.rfind(c, 0, m.start()) for c in "。!?\n") + 1
+        if GUARANTOR_OTHER_SUBJECT.search(text[start: m.start()]) or GUARANTOR_HYPOTHETICAL_AFTER.match(after):
             continue
         return True
     return None
@@ -625,6 +748,16 @@ def read_joint_guarantor(text: str) -> bool | None:
 
 def read_divorce(text: str) -> Divorce | None:
     """"done", "in_progress", "none" (said not to apply) or None (not mentioned)."""
+    text = PARTED.sub(lambda m: m.group(1) + "離婚" + {"る": "する", "ること": "すること"}.get(m.group(2), "し" + m.group(2)), text)
+    reading = _read_divorce_words(text)
+    if reading is None and DIVORCE_SEPARATED.search(text):
+        return "in_progress"
+    if reading is None and DIVORCE_SINGLE.search(text):
+        return "none"
+    return reading
+
+
+def _read_divorce_words(text: str) -> Divorce | None:
     if DIVORCE_NONE.search(text):
         return "none"
     for m in DIVORCE_DONE.finditer(text):
@@ -643,6 +776,30 @@ def read_divorce(text: str) -> Divorce | None:
 
 def read_notices(text: str) -> set[str]:
     """Notices the user says they received; warnings, conditions and 「まだ来ていない」 excluded."""
+    return read_notices_and_tax(text)[0]
+
+
+def read_notices_and_tax(text: str) -> tuple[set[str], bool]:
+    """(notices, tax_seizure): a 差押 by a town hall or tax office is a tax seizure, not a 競売開始決定."""
+    found = _read_notices(text)
+    return found - {"tax_seizure"}, "tax_seizure" in found
+
+
+def _seizure_by(text: str, start: int, end: int) -> str:
+    """"tax_seizure" when the nearest authority around a 差押 in its sentence is a tax one."""
+    s = max(text.rfind(c, 0, start) for c in "。!?\n") + 1
+    ends = [i for i in (text.find(c, end) for c in "。!?\n") if i != -1]
+    e = min(ends) if ends else len(text)
+    best: tuple[int, str] | None = None
+    for pattern, kind in ((TAX_AUTHORITY, "tax_seizure"), (LOAN_AUTHORITY, "auction_start")):
+        for m in pattern.finditer(text, s, e):
+            distance = start - m.end() if m.end() <= start else max(0, m.start() - end)
+            if best is None or distance < best[0]:
+                best = (distance, kind)
+    return best[1] if best else "auction_start"
+
+
+def _read_notices(text: str) -> set[str]:
     hits: list[tuple[int, int, str]] = []
     for notice, pattern in NOTICE_TERMS.items():
         hits.extend((m.start(), m.end(), notice) for m in pattern.finditer(text))
@@ -650,6 +807,9 @@ def read_notices(text: str) -> set[str]:
         return set()
     hits.sort()
     hits = hits[:MAX_HITS]
+    hits = [
+        (a, b, _seizure_by(text, a, b)) if n == "auction_start" and "差押" in text[a:b] else (a, b, n) for a, b, n in hits
+    ]
     # drop hits nested inside an earlier, longer one of the same notice
     merged: list[tuple[int, int, str]] = []
     for h in hits:
@@ -665,8 +825,14 @@ def read_notices(text: str) -> set[str]:
         after = _clause_after(text, end, max(next_start, end))
         before = _clause_before(text, start, prev_end)
         prev_end = max(prev_end, end)
-        negated[i] = bool(NOTICE_NEGATED_AFTER.search(after))
-        warning[i] = bool(NOTICE_WARNING_AFTER.search(after) or NOTICE_WARNING_BEFORE.search(before))
+        # 「督促状しか来ていない」: only that one, so received
+        negated[i] = bool(NOTICE_NEGATED_AFTER.search(after)) and not ONLY_AFTER.match(after)
+        # a court date 「予定」 comes from the notice itself: 「現況調査は12月10日の予定」
+        scheduled = notice in ("site_inspection", "bid_notice")
+        warning[i] = bool(
+            NOTICE_WARNING_AFTER.search(after.replace("予定", "") if scheduled else after)
+            or NOTICE_WARNING_BEFORE.search(before)
+        )
         if notice == "acceleration" and _is_non_past_loss(text, start, end):
             warning[i] = True
     # 「督促状や競売の通知は来ていない」: a list shares the negation of its last item
@@ -730,16 +896,65 @@ def _is_question(sentence: str) -> bool:
     return bool(QUESTION.search(core) or QUESTION.search(sentence))
 
 
-def read_faq_topic(text: str) -> str | None:
-    """The FAQ topic asked about, "other" for a question on anything else, None if nothing is asked."""
-    asked_other = False
+def read_faq(text: str) -> tuple[str | None, list[str]]:
+    """(topic, candidates) of the free question in ``text``.
+
+    Only sentences that ask (a question) or worry (``CONCERN``) are read. A topic
+    keyword (``FAQ_TOPICS``) in such a sentence decides at once; otherwise the
+    classifier trained from the FAQ examples (``dialogs.faq_classifier``) reads
+    them: at or above its threshold its topic, below it ``(None, the three closest
+    topics)`` for a question, and nothing for a worry alone (「払えているけど不安」).
+    """
+    asked: list[str] = []
+    worried: list[str] = []
     for _, sentence in _sentences(text):
         question = _is_question(sentence)
+        concern = bool(CONCERN.search(TRAILING_NOISE.sub("", sentence)))
+        if not (question or concern):
+            continue
         topic = _topic_in(sentence)
-        if topic and (question or CONCERN.search(TRAILING_NOISE.sub("", sentence))):
-            return topic
-        asked_other = asked_other or question
-    return "other" if asked_other else None
+        if topic:
+            return topic, []
+        (asked if question else worried).append(sentence)
+    if not (asked or worried):
+        return None, []
+    classifier = faq_classifier()
+    if classifier is None:  # not trained (yet): the topic keywords above, else "other"
+        return ("other", []) if asked else (None, [])
+    topic, candidates = classifier.classify("".join(asked + worried))
+    if asked:
+        return topic, candidates
+    # a worry or a wish alone (「競売になる前に何とかしたい」) is answered only when it is clear
+    ranked = classifier.rank("".join(worried))
+    return (str(ranked[0][0]), []) if ranked[0][1] >= WORRY_THRESHOLD else (None, [])
+
+
+def read_faq_topic(text: str) -> str | None:
+    """The FAQ topic asked about (see ``read_faq``), None if nothing is asked or it is unsure."""
+    return read_faq(text)[0]
+
+
+_classifier: FaqClassifier | None = None
+_classifier_failed = False
+_training_in_background = False
+
+
+def faq_classifier() -> FaqClassifier | None:
+    """The FAQ classifier, trained on first use unless ``warm_up`` is training it (None meanwhile)."""
+    if _classifier is None and not _classifier_failed and not _training_in_background:
+        _train_classifier()
+    return _classifier
+
+
+def _train_classifier() -> None:
+    global _classifier, _classifier_failed, _training_in_background
+    try:
+        _classifier = FaqClassifier.train(load_examples(), normalize=lambda t: _normalize(_nfkc(t)))
+    except Exception:
+        _classifier_failed = True
+        logger.exception("understanding: the FAQ classifier could not be trained; questions read as 'other'")
+    finally:
+        _training_in_background = False
 
 
 # ---------------------------------------------------------------------------
@@ -797,6 +1012,7 @@ def _date_windows(plain: str) -> str:
     """Only the bits around date cues, joined; keeps ja-timex fast and safe on long input."""
     text = re.sub(r"[ \t]+", "", plain)
     text = re.sub(r"\d{9,}", "#", text)  # long digit runs make ja-timex's regexes blow up
+    text = SHORT_RANGE_END.sub(r"\1\2月\3日", text)
     spans: list[list[int]] = []
     for m in DATE_CUE.finditer(text):
         s, e = max(0, m.start() - 14), min(len(text), m.end() + 14)
@@ -821,10 +1037,13 @@ def read_dates(plain: str, today: dt.date) -> list[dt.date]:
         return []
     dates: list[dt.date] = []
     prev = None  # (timex, resolved date or None)
+    anchor = None  # the last date written with its year: the year-less ones after it share it
     for t in timexes:
-        resolved = _resolve(t, prev, window, today)
+        resolved = _resolve(t, prev, window, today, anchor)
         if resolved is not None and resolved not in dates:
             dates.append(resolved)
+        if resolved is not None and t.type == "DATE" and (t.value or "")[:4].isdigit():
+            anchor = resolved
         prev = (t, resolved)
     return dates
 
@@ -834,11 +1053,11 @@ _WEEK_VALUE = re.compile(r"^XXXX-WXX-([1-7])$")
 _SPAN_VALUE = re.compile(r"^P(\d+(?:\.\d+)?)([DWMY])$")
 
 
-def _resolve(t, prev, window: str, today: dt.date) -> dt.date | None:
+def _resolve(t, prev, window: str, today: dt.date, anchor: dt.date | None = None) -> dt.date | None:
     if t.type == "DATE":
         m = _DATE_VALUE.match(t.value or "")
         if m:
-            return _resolve_date(m, t, prev, window, today)
+            return _resolve_date(m, t, prev, window, today, anchor)
         w = _WEEK_VALUE.match(t.value or "")
         if w and prev is not None and _adjacent(prev[0], t, window):
             offset = {"来週": 7, "今週": 0, "再来週": 14}.get(prev[0].text)
@@ -869,7 +1088,9 @@ def _adjacent(a, b, window: str, joins: re.Pattern[str] | None = None) -> bool:
     return between in ("", "の")
 
 
-def _resolve_date(m: re.Match[str], t, prev, window: str, today: dt.date) -> dt.date | None:
+def _resolve_date(
+    m: re.Match[str], t, prev, window: str, today: dt.date, anchor: dt.date | None = None
+) -> dt.date | None:
     year, month, day = m.groups()
     if day == "XX":
         return None  # 「3月」 alone is not a calendar date
@@ -879,7 +1100,11 @@ def _resolve_date(m: re.Match[str], t, prev, window: str, today: dt.date) -> dt.
         if year != "XXXX":
             y = int(year)
             return _safe_date(y + 2000 if y < 100 else y, mo, d)
-        return _yearless(mo, d, today)
+        if anchor is not None:  # 「令和9年2月3日から2月10日まで、開札は2月17日」
+            return _shared_year(anchor, mo, d)
+        after = window[t.span[1]: t.span[1] + 16]
+        before = window[max(0, t.span[0] - 12): t.span[0]]
+        return _yearless(mo, d, today, past=bool(PAST_AFTER.match(after)), court=bool(COURT_DATE_BEFORE.search(before)))
     # day only: 「来月15日」「今月20日」, or the end of a range 「12月1日〜8日」
     if prev is None:
         return None
@@ -896,12 +1121,33 @@ def _resolve_date(m: re.Match[str], t, prev, window: str, today: dt.date) -> dt.
     return None
 
 
-def _yearless(month: int, day: int, today: dt.date) -> dt.date | None:
-    """The next occurrence, unless the day was less than 30 days ago (a letter just received)."""
+def _shared_year(anchor: dt.date, month: int, day: int) -> dt.date | None:
+    """A year-less date after one written with its year: the same year, or the next across New Year."""
+    candidate = _safe_date(anchor.year, month, day)
+    if candidate is not None and candidate < anchor - dt.timedelta(days=31):
+        candidate = _safe_date(anchor.year + 1, month, day)
+    return candidate
+
+
+def _yearless(month: int, day: int, today: dt.date, past: bool = False, court: bool = False) -> dt.date | None:
+    """The next occurrence, unless the day was less than 30 days ago (a letter just received).
+
+    Said in the past tense (「開札は10月20日に終わりました」): the last occurrence. A court date
+    (開札, 入札) is never half a year ahead without a year: it is the one that passed."""
+    if past:
+        for year in (today.year, today.year - 1):
+            candidate = _safe_date(year, month, day)
+            if candidate is not None and candidate <= today:
+                return candidate
+        return None
     floor = today - dt.timedelta(days=YEARLESS_LOOKBACK_DAYS)
     for year in (today.year - 1, today.year, today.year + 1, today.year + 2):
         candidate = _safe_date(year, month, day)
         if candidate is not None and candidate >= floor:
+            if court and candidate > today + dt.timedelta(days=COURT_DATE_MAX_AHEAD_DAYS):
+                earlier = _safe_date(year - 1, month, day)
+                if earlier is not None and earlier <= today:
+                    return earlier
             return candidate
     return None
 

@@ -1112,3 +1112,13 @@ def test_a_first_question_is_answered_before_the_greeting(dialog, content) -> No
     assert "Q. " in said and content.text("legal.privacy_notice") in said
     assert said.index("Q. ") < said.index(content.text("legal.privacy_notice"))
     assert bot.state == "privacy" and "consent:yes" in bot.quick()
+
+
+def test_dates_in_several_sentences_share_the_year_written_first(dialog: DiagnosisDialog) -> None:
+    """「令和9年2月3日から2月10日まで入札です。開札は2月17日です。」: three dates of 2027,
+    though the later sentences name no year."""
+    bot = consented(dialog)
+    bot.say("8ヶ月")
+    bot.say("期間入札の通知が届きました。令和9年2月3日から2月10日まで入札です。開札は2月17日です。")
+    a = bot.session.data["answers"]
+    assert (a["bidding_start"], a["bidding_end"], a["kaisatsu_date"]) == ("2027-02-03", "2027-02-10", "2027-02-17")

@@ -278,6 +278,84 @@ def test_wants_human(text, expected):
     assert read(text).wants_human is expected
 
 
+@pytest.mark.parametrize(
+    "text, self_, joint",
+    [
+        ("保証人になっているのは私です", True, True),
+        ("夫のローンの保証人をしてます", True, True),
+        ("私が連帯保証人です", True, True),
+        ("妻が保証人です", None, True),
+        ("父に保証人になってもらいました", None, True),
+        ("私は夫が保証人で", None, True),
+        ("私は保証人ではありません", False, None),
+        ("保証人はいません", None, False),
+        ("夫と連帯債務です", None, None),
+        ("保証人がいるかどうか分かりません", None, None),
+    ],
+)
+def test_guarantor_self_is_kept_apart_from_joint_guarantor(text, self_, joint):
+    r = read(text)
+    assert (r.guarantor_self, r.joint_guarantor) == (self_, joint)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("夫とは去年別れました", "done"),
+        ("前の妻と共有名義です", "done"),
+        ("妻と別れることになりそうです", "in_progress"),
+        ("夫と別れたい", "in_progress"),
+        ("別居中です", "in_progress"),
+        ("独身です", "none"),
+        ("離婚して今は独身です", "done"),
+        ("別れた方がいいのか悩んでいます", None),
+    ],
+)
+def test_divorce_in_everyday_words(text, expected):
+    assert read(text).divorce == expected
+
+
+@pytest.mark.parametrize(
+    "text, tax, notices",
+    [
+        ("市役所から固定資産税の差押通知が来ました", True, set()),
+        ("税務署に家を差し押さえられた", True, set()),
+        ("銀行に家を差し押さえられた", False, {"auction_start"}),
+        ("税金の滞納もあるけど、裁判所から差押の通知が来た", False, {"auction_start"}),
+        ("市から差押予告書が届いた", False, set()),
+        ("固定資産税の差押えと督促状が来ています", True, {"dunning"}),
+    ],
+)
+def test_tax_seizure_is_not_an_auction(text, tax, notices):
+    r = read(text)
+    assert (r.tax_seizure, r.notices) == (tax, notices)
+
+
+@pytest.mark.parametrize(
+    "text, today, expected",
+    [
+        ("令和9年2月3日から2月10日まで、開札は2月17日", TODAY,
+         [dt.date(2027, 2, 3), dt.date(2027, 2, 10), dt.date(2027, 2, 17)]),
+        ("令和8年12月25日から1月8日まで", TODAY, [dt.date(2026, 12, 25), dt.date(2027, 1, 8)]),
+        ("開札は10月20日に終わりました", TODAY, [dt.date(2026, 10, 20)]),
+        ("開札日は9月30日です", TODAY, [dt.date(2026, 9, 30)]),  # never half a year ahead
+        ("開札は1月10日です", TODAY, [dt.date(2027, 1, 10)]),
+        ("R9.1.20から1.27まで入札期間です", TODAY, [dt.date(2027, 1, 20), dt.date(2027, 1, 27)]),
+        ("1月10日が開札で、通知が来ました", TODAY, [dt.date(2027, 1, 10)]),
+    ],
+)
+def test_dates_share_the_context_of_the_message(text, today, expected):
+    assert read(text, today).dates == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("まだ督促状しか来ていません", {"dunning"}), ("現況調査は12月10日の予定です", {"site_inspection"})],
+)
+def test_only_and_scheduled_notices(text, expected):
+    assert read(text).notices == expected
+
+
 def test_typed_like_people_type():
     r = read("  ３ヶ月\n 滞納 してて、 督 促 状 が来た  ")
     assert r.arrears_months == 3
@@ -315,9 +393,13 @@ def _says_something(field: str, value) -> bool:
     return value is not None
 
 
-def _same(field: str, got, want) -> bool:
+def _same(field: str, got, want, reading: Reading | None = None) -> bool:
     if field == "dates":
         return sorted(set(got)) == sorted(set(want))
+    if field == "faq_topic" and want == "other" and got is None and reading is not None:
+        # a question not clearly on one topic: "other" before the classifier; now either
+        # "other" or, when the classifier is unsure, the closest topics offered as buttons
+        return bool(reading.faq_candidates)
     return got == want
 
 
@@ -339,11 +421,11 @@ def test_corpus_accuracy(capsys):
             if field in expect:
                 relevant[field] += 1
                 want = _expected(field, expect[field])
-                if _same(field, got, want):
+                if _same(field, got, want, reading):
                     correct[field] += 1
                 else:
                     misses.append(f"  {field:<16} want {want!r:<30} got {got!r:<30} {item['text'][:60]!r}")
-            elif _says_something(field, got):
+            elif _says_something(field, got) or (field == "faq_topic" and reading.faq_candidates):
                 false_pos[field] += 1
                 misses.append(f"  {field:<16} FALSE POSITIVE {got!r:<24} {item['text'][:60]!r}")
     elapsed_ms = (time.perf_counter() - started) * 1000

@@ -100,8 +100,11 @@ class Facts:
             parts = [p for p in _SENTENCE_END.split(text) if p.strip()]
             if len(parts) > 1:
                 out: dict[str, dt.date] = {}
-                for part in parts:
-                    part_dates = understand(part, turn.today).dates
+                seen: set[dt.date] = set()
+                for i, part in enumerate(parts):
+                    # read with the sentences before it: a year written there applies here too
+                    upto = set(understand("".join(parts[:i + 1]), turn.today).dates)
+                    part_dates, seen = sorted(upto - seen), seen | upto
                     if part_dates:
                         out.update(self._assign_dates(turn, latest, list(part_dates), part))
                 if out:

@@ -57,9 +57,11 @@ class Routing:
         kind = care.classify(text) if text else None
         unread = bool(triggers) and triggers[-1] == "miss"
         other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
-        if kind in ("anger", "offtopic") and (unread or other):
+        guessing = bool(turn.faq_candidates) and not turn.changes  # 「こちらのことですか?」
+        if kind in ("anger", "offtopic") and (unread or other or guessing):
             # a calm short word, then the way back (never 「読み取れませんでした」)
             turn.faq = None
+            turn.faq_candidates = []
             triggers = [t for t in triggers if t not in ("faq", "reask", "miss")]
             turn.answer.say(self.c.text(f"dialog.care.{kind}"))
             return triggers + self._not_an_answer(turn)

@@ -1,0 +1,374 @@
+"""``flask --app app nlu eval``: how well ``understand`` reads text it was not tuned on.
+
+Like ``rasa test nlu``: per field and per FAQ topic precision and recall with the
+confusions, on
+
+* the held-out corpora ``tests/data/understanding_heldout_fields.yaml`` and
+  ``tests/data/understanding_heldout_faq.yaml`` (written before tuning, never tuned on);
+* k-fold cross-validation of the FAQ examples in ``content/faq.yaml``;
+* the tuned-on corpus ``tests/data/understanding_corpus.yaml`` (for regressions only).
+
+The scoring functions are plain and used by ``tests/test_nlu_heldout.py`` too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import yaml
+from flask.cli import AppGroup
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+FIELDS_HELDOUT = DATA / "understanding_heldout_fields.yaml"
+FAQ_HELDOUT = DATA / "understanding_heldout_faq.yaml"
+#: a second held-out pair, written after the mechanisms and before they were ever run on it
+FIELDS_HELDOUT2 = DATA / "understanding_heldout2_fields.yaml"
+FAQ_HELDOUT2 = DATA / "understanding_heldout2_faq.yaml"
+TUNED_CORPUS = DATA / "understanding_corpus.yaml"
+
+#: the fields of a Reading scored on the held-out field corpus
+FIELDS = (
+    "arrears_months",
+    "co_owned",
+    "joint_guarantor",
+    "guarantor_self",
+    "divorce",
+    "notices",
+    "dates",
+    "tax_seizure",
+    "wants_human",
+)
+
+
+# ---------------------------------------------------------------------------
+# Scoring (pure)
+# ---------------------------------------------------------------------------
+
+
+def load(path: pathlib.Path) -> tuple[dt.date, list[dict[str, Any]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data["today"], data["items"]
+
+
+def _expected(name: str, value: Any) -> Any:
+    if name == "notices":
+        return frozenset(value or [])
+    if name == "dates":
+        return tuple(sorted({v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)) for v in value or []}))
+    return value
+
+
+def _nothing(name: str) -> Any:
+    if name == "notices":
+        return frozenset()
+    if name == "dates":
+        return ()
+    if name in ("tax_seizure", "wants_human"):
+        return False
+    return None
+
+
+def _got(reading: Any, name: str) -> Any:
+    value = getattr(reading, name)
+    if name == "notices":
+        return frozenset(value)
+    if name == "dates":
+        return tuple(sorted(set(value)))
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return "{" + ",".join(sorted(value)) + "}"
+    if isinstance(value, tuple):
+        return "[" + ",".join(d.isoformat() for d in value) + "]"
+    return repr(value)
+
+
+@dataclass
+class FieldScore:
+    name: str
+    mentioned: int = 0  # messages labelled with the field
+    right_mentioned: int = 0
+    total: int = 0
+    right_total: int = 0
+    said: int = 0  # readings that say something
+    said_right: int = 0
+    mentioned_something: int = 0  # messages whose label is not "nothing"
+    right_mentioned_something: int = 0
+    confusions: Counter = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy_mentioned(self) -> float:
+        return self.right_mentioned / self.mentioned if self.mentioned else 1.0
+
+    @property
+    def accuracy_total(self) -> float:
+        return self.right_total / self.total if self.total else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.said_right / self.said if self.said else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Right readings among the messages that say something about the field."""
+        return self.right_mentioned_something / self.mentioned_something if self.mentioned_something else 1.0
+
+
+def score_fields(items: list[dict[str, Any]], today: dt.date, understand: Any) -> dict[str, FieldScore]:
+    """Per field: accuracy on the messages that mention it and on all, precision, recall, confusions."""
+    scores = {name: FieldScore(name) for name in FIELDS}
+    for item in items:
+        expect = item.get("expect") or {}
+        unknown = set(expect) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)} in {item['text']!r}")
+        reading = understand(item["text"], item.get("today", today))
+        for name, s in scores.items():
+            want = _expected(name, expect[name]) if name in expect else _nothing(name)
+            got = _got(reading, name)
+            right = got == want
+            s.total += 1
+            s.right_total += right
+            if name in expect:
+                s.mentioned += 1
+                s.right_mentioned += right
+            if want != _nothing(name):
+                s.mentioned_something += 1
+                s.right_mentioned_something += right
+            if got != _nothing(name):
+                s.said += 1
+                s.said_right += right
+            if not right:
+                s.confusions[(_show(want), _show(got))] += 1
+                s.misses.append(f"{name}: want {_show(want)} got {_show(got)}  {item['text']}")
+    return scores
+
+
+@dataclass
+class TopicScore:
+    topic: str
+    support: int = 0  # questions labelled with it
+    predicted: int = 0  # top-1 readings of it
+    right: int = 0
+    top3: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.right / self.support if self.support else 1.0
+
+
+@dataclass
+class FaqScore:
+    topics: dict[str, TopicScore]
+    questions: int = 0
+    top1: int = 0
+    first: int = 0  # answered, or offered first below the threshold
+    top3: int = 0
+    statements: int = 0
+    statements_quiet: int = 0  # statements read with no topic and no candidates
+    confusions: Counter = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def top1_rate(self) -> float:
+        return self.top1 / self.questions if self.questions else 1.0
+
+    @property
+    def top3_rate(self) -> float:
+        return self.top3 / self.questions if self.questions else 1.0
+
+    @property
+    def first_rate(self) -> float:
+        return self.first / self.questions if self.questions else 1.0
+
+    @property
+    def quiet_rate(self) -> float:
+        return self.statements_quiet / self.statements if self.statements else 1.0
+
+
+def _labels(value: Any) -> list[str]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def score_faq(items: list[dict[str, Any]], today: dt.date, predict: Any) -> FaqScore:
+    """``predict(text, today) -> (topic or None, candidates)``; labels may list equally right topics."""
+    result = FaqScore(topics={})
+    for item in items:
+        top, candidates = predict(item["text"], item.get("today", today))
+        ranked = ([top] if top else []) + [c for c in candidates if c != top]
+        labels = _labels(item["topic"])
+        if item["topic"] is None:
+            result.statements += 1
+            quiet = top is None and not candidates
+            result.statements_quiet += quiet
+            if not quiet:
+                result.confusions[("(nothing asked)", top or f"?{'/'.join(candidates)}")] += 1
+                result.misses.append(f"statement read as {top or candidates}: {item['text']}")
+            if top:
+                result.topics.setdefault(top, TopicScore(top)).predicted += 1
+            continue
+        result.questions += 1
+        for t in labels:
+            result.topics.setdefault(t, TopicScore(t))
+        main = result.topics[labels[0]]
+        main.support += 1
+        right = top in labels
+        in3 = any(t in labels for t in ranked[:3])
+        result.top1 += right
+        result.first += bool(ranked) and ranked[0] in labels
+        result.top3 += in3
+        if top:
+            result.topics.setdefault(top, TopicScore(top)).predicted += 1
+        if right:
+            result.topics[top].right += 1
+        else:
+            got = top or ("?" + "/".join(candidates) if candidates else "None")
+            result.confusions[(labels[0], top or "None")] += 1
+            result.misses.append(f"want {'|'.join(labels)} got {got}: {item['text']}")
+        if in3:
+            main.top3 += 1
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+
+def format_fields(scores: dict[str, FieldScore], title: str) -> list[str]:
+    lines = [
+        title,
+        f"{'field':<16} {'mention':>7} {'right':>5} {'acc(m)':>7} {'acc(all)':>8} {'prec':>6} {'recall':>6}",
+    ]
+    for s in scores.values():
+        lines.append(
+            f"{s.name:<16} {s.mentioned:>7} {s.right_mentioned:>5} {s.accuracy_mentioned:>7.1%} "
+            f"{s.accuracy_total:>8.1%} {s.precision:>6.1%} {s.recall:>6.1%}"
+        )
+    confusions = [(s.name, k, n) for s in scores.values() for k, n in s.confusions.most_common()]
+    if confusions:
+        lines.append("confusions (want -> got: count)")
+        lines.extend(f"  {name:<16} {w} -> {g}: {n}" for name, (w, g), n in confusions)
+    return lines
+
+
+def format_faq(score: FaqScore, title: str) -> list[str]:
+    lines = [
+        title,
+        f"questions {score.questions}: top-1 {score.top1_rate:.1%} (answered or first button {score.first_rate:.1%}), "
+        f"top-3 {score.top3_rate:.1%}; "
+        f"statements {score.statements}: nothing read on {score.quiet_rate:.1%}",
+        f"{'topic':<22} {'support':>7} {'prec':>6} {'recall':>6} {'top-3':>6}",
+    ]
+    for t in sorted(score.topics.values(), key=lambda t: t.topic):
+        top3 = t.top3 / t.support if t.support else 1.0
+        lines.append(f"{t.topic:<22} {t.support:>7} {t.precision:>6.1%} {t.recall:>6.1%} {top3:>6.1%}")
+    if score.confusions:
+        lines.append("confusions (want -> got: count)")
+        lines.extend(f"  {w} -> {g}: {n}" for (w, g), n in score.confusions.most_common())
+    return lines
+
+
+def cross_validate(pairs: list[tuple[str, str]], folds: int = 5, seed: int = 0) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Stratified k-fold over the FAQ examples: (true topic, ranked topics with probabilities) per example."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from dialogs.faq_classifier import FaqClassifier
+    from dialogs.understanding import _nfkc, _normalize
+
+    texts = [t for t, _ in pairs]
+    labels = [topic for _, topic in pairs]
+    out: list[tuple[str, list[tuple[str, float]]]] = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
+        model = FaqClassifier.train([pairs[i] for i in train], normalize=lambda t: _normalize(_nfkc(t)))
+        out.extend((labels[i], model.rank(texts[i])) for i in test)
+    return out
+
+
+def format_cv(results: list[tuple[str, list[tuple[str, float]]]], threshold: float, folds: int) -> list[str]:
+    topics = sorted({want for want, _ in results})
+    n = len(results)
+    top1 = sum(r[0][0] == want for want, r in results)
+    top3 = sum(want in [t for t, _ in r[:3]] for want, r in results)
+    lines = [
+        f"== FAQ classifier, {folds}-fold cross-validation of the {n} examples (content/faq.yaml)",
+        f"top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%} (classifier alone, no keywords, no threshold)",
+        f"{'topic':<22} {'support':>7} {'prec':>6} {'recall':>6}",
+    ]
+    confusions: Counter = Counter()
+    for topic in topics:
+        support = sum(want == topic for want, _ in results)
+        predicted = sum(r[0][0] == topic for _, r in results)
+        right = sum(want == topic and r[0][0] == topic for want, r in results)
+        prec = right / predicted if predicted else 1.0
+        lines.append(f"{topic:<22} {support:>7} {prec:>6.1%} {right / support:>6.1%}")
+    for want, r in results:
+        if r[0][0] != want:
+            confusions[(want, r[0][0])] += 1
+    lines.append("threshold sweep: answered = top probability >= threshold (else the 3 closest are offered)")
+    for th in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
+        answered = [(want, r) for want, r in results if r[0][1] >= th]
+        right = sum(r[0][0] == want for want, r in answered)
+        acc = right / len(answered) if answered else 1.0
+        mark = "  <- THRESHOLD" if abs(th - threshold) < 1e-9 else ""
+        lines.append(f"  {th:.2f}: answered {len(answered) / n:>6.1%}, right when answered {acc:>6.1%}{mark}")
+    lines.append("confusions (want -> got: count)")
+    lines.extend(f"  {w} -> {g}: {c}" for (w, g), c in confusions.most_common(12))
+    return lines
+
+
+def reading_faq(text: str, today: dt.date) -> tuple[str | None, list[str]]:
+    from dialogs.understanding import understand
+
+    r = understand(text, today)
+    return r.faq_topic, list(r.faq_candidates)
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+
+
+@click.group("nlu", cls=AppGroup, help="自由入力の読み取り（understanding）の評価")
+def nlu_group() -> None:
+    pass
+
+
+@nlu_group.command("eval", help="読み取りの精度と再現率を表示します（held-out コーパスと交差検証）")
+@click.option("--misses/--no-misses", default=False, help="外れた文を全部表示します")
+@click.option("--folds", default=5, show_default=True, help="交差検証の分割数")
+def nlu_eval(misses: bool, folds: int) -> None:
+    from dialogs.understanding import understand, warm_up
+
+    warm_up(background=False)
+    for path in (FIELDS_HELDOUT, FIELDS_HELDOUT2):
+        today, items = load(path)
+        fields = score_fields(items, today, understand)
+        click.echo("\n".join(format_fields(fields, f"== fields, held-out ({len(items)} messages, {path.name})")))
+        if misses:
+            click.echo("misses:")
+            click.echo("\n".join(f"  {m}" for s in fields.values() for m in s.misses))
+        click.echo("")
+    for path in (FAQ_HELDOUT, FAQ_HELDOUT2):
+        today, items = load(path)
+        faq = score_faq(items, today, reading_faq)
+        click.echo("\n".join(format_faq(faq, f"== FAQ topic, held-out ({len(items)} messages, {path.name})")))
+        if misses:
+            click.echo("misses:")
+            click.echo("\n".join(f"  {m}" for m in faq.misses))
+        click.echo("")
+    from dialogs.faq_classifier import THRESHOLD, load_examples
+
+    click.echo("\n".join(format_cv(cross_validate(load_examples(), folds), THRESHOLD, folds)))

@@ -1,0 +1,215 @@
+"""Understanding measured on text it was not tuned on (issue 10, item 6).
+
+The held-out corpora in tests/data/understanding_heldout_*.yaml were written before
+the rules and the FAQ examples were changed, and are never tuned on. The thresholds
+below are the levels reached (see the README, "Evaluation"); a change that lowers
+them fails here. ``flask --app app nlu eval`` prints the same figures in full.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from bot.nlu_cli import (
+    FAQ_HELDOUT,
+    FAQ_HELDOUT2,
+    FIELDS,
+    FIELDS_HELDOUT,
+    FIELDS_HELDOUT2,
+    TUNED_CORPUS,
+    cross_validate,
+    load,
+    reading_faq,
+    score_faq,
+    score_fields,
+)
+from dialogs.faq_classifier import FaqClassifier, load_examples
+from dialogs.understanding import understand, warm_up
+
+#: every field, on the held-out messages that mention it / on all held-out messages
+#: (set 2 is smaller and was written after the mechanisms: its floor is the issue's target)
+FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
+#: FAQ topic on held-out questions, top-1 / top-3 (the issue's targets are 0.80 / 0.90: not reached)
+FAQ_MINS = {FAQ_HELDOUT: (0.75, 0.85), FAQ_HELDOUT2: (0.75, 0.85)}
+#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml
+CV_TOP1_MIN = 0.65
+CV_TOP3_MIN = 0.90
+
+
+@pytest.mark.parametrize("path", list(FIELD_MINS), ids=lambda p: p.stem)
+def test_heldout_fields_meet_their_targets(path):
+    mentioned_min, overall_min = FIELD_MINS[path]
+    today, items = load(path)
+    assert len(items) >= (100 if path == FIELDS_HELDOUT else 40)
+    scores = score_fields(items, today, understand)
+    for name in FIELDS:
+        s = scores[name]
+        assert s.mentioned > 0, f"held-out corpus has no message labelled with {name}"
+        assert s.accuracy_mentioned >= mentioned_min, (name, s.accuracy_mentioned, s.misses)
+        assert s.accuracy_total >= overall_min, (name, s.accuracy_total, s.misses)
+
+
+def test_heldout_covers_the_new_readings():
+    _, items = load(FIELDS_HELDOUT)
+    labelled = [item.get("expect") or {} for item in items]
+    assert sum(e.get("guarantor_self") is True for e in labelled) >= 8
+    assert sum(e.get("tax_seizure") is True for e in labelled) >= 8
+    assert sum("divorce" in e for e in labelled) >= 20
+    assert sum(len(e.get("dates") or []) >= 2 for e in labelled) >= 3
+
+
+@pytest.mark.parametrize("path", list(FAQ_MINS), ids=lambda p: p.stem)
+def test_heldout_faq_meets_its_targets(path):
+    top1_min, top3_min = FAQ_MINS[path]
+    today, items = load(path)
+    score = score_faq(items, today, reading_faq)
+    assert score.questions >= (100 if path == FAQ_HELDOUT else 40)
+    assert score.top1_rate >= top1_min, (score.top1_rate, score.misses)
+    assert score.top3_rate >= top3_min, (score.top3_rate, score.misses)
+    assert score.quiet_rate == 1.0, score.misses  # a statement never gets an FAQ answer
+
+
+def test_cross_validation_of_the_examples():
+    results = cross_validate(load_examples(), folds=5)
+    n = len(results)
+    top1 = sum(ranked[0][0] == want for want, ranked in results) / n
+    top3 = sum(want in [t for t, _ in ranked[:3]] for want, ranked in results) / n
+    assert top1 >= CV_TOP1_MIN
+    assert top3 >= CV_TOP3_MIN
+
+
+def test_every_topic_has_ten_examples():
+    from collections import Counter
+
+    counts = Counter(topic for _, topic in load_examples())
+    for topic in (
+        "moving_costs", "credit_blacklist", "residual_debt", "stay_after_sale", "timeline", "costs_fees",
+        "auction_vs_voluntary", "eligibility", "divorce", "guarantor", "other",
+    ):
+        assert counts[topic] >= 11, topic  # 10 examples + the entry's own question at least
+
+
+def test_heldout_and_examples_do_not_overlap():
+    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2) for item in load(path)[1]}
+    assert not heldout & {text for text, _ in load_examples()}
+
+
+def test_training_is_fast():
+    pairs = load_examples()
+    FaqClassifier.train(pairs[:30])  # imports scikit-learn outside the measure
+    started = time.process_time()  # CPU of this process, whatever else the machine runs
+    FaqClassifier.train(pairs)
+    assert time.process_time() - started < 2.0  # ~0.2 s measured
+
+
+def test_understand_stays_fast_with_the_classifier():
+    warm_up(background=False)
+    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, TUNED_CORPUS)
+    texts = [item["text"] for path in paths for item in load(path)[1]]
+    today = dt.date(2026, 12, 3)
+    costs = []
+    for text in texts:
+        started = time.thread_time()  # this thread's CPU, not the machine's load
+        understand(text, today)
+        costs.append(time.thread_time() - started)
+    costs.sort()
+    p99 = costs[int(len(costs) * 0.99)]
+    assert p99 < 0.010, f"p99 {p99 * 1000:.1f} ms"
+
+
+def test_the_eval_command_prints_the_tables(runner):
+    result = runner.invoke(args=["nlu", "eval", "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for heading in ("== fields, held-out", "== FAQ topic, held-out", "3-fold cross-validation", "threshold sweep"):
+        assert heading in out
+    for name in FIELDS:
+        assert f"\n{name} " in out
+    assert "guarantor_self" in out and "tax_seizure" in out
+    assert "top-1" in out and "top-3" in out
+
+
+def test_an_unsure_question_offers_the_three_closest_topics():
+    r = understand("これってどうなの？", dt.date(2026, 12, 3))
+    assert r.faq_topic is None
+    assert len(r.faq_candidates) == 3 == len(set(r.faq_candidates))
+
+
+def test_a_clear_question_is_answered_without_candidates():
+    r = understand("保証人の父に請求がいきますか", dt.date(2026, 12, 3))
+    assert r.faq_topic == "guarantor"
+    assert r.faq_candidates == []
+
+
+def test_a_worry_alone_is_not_offered_topics():
+    r = understand("お金のことが心配です", dt.date(2026, 12, 3))
+    assert r.faq_topic is None and r.faq_candidates == []
+
+
+def test_without_a_classifier_questions_read_as_other(monkeypatch):
+    import dialogs.understanding as u
+
+    def broken():
+        raise OSError("no faq.yaml")
+
+    monkeypatch.setattr(u, "_classifier", None)
+    monkeypatch.setattr(u, "_classifier_failed", False)
+    monkeypatch.setattr(u, "load_examples", broken)
+    r = understand("これってどうなの？", dt.date(2026, 12, 3))
+    assert (r.faq_topic, r.faq_candidates) == ("other", [])
+    assert understand("引越し代は出ますか？", dt.date(2026, 12, 3)).faq_topic == "moving_costs"  # keywords
+
+
+def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monkeypatch):
+    import threading
+
+    import dialogs.understanding as u
+
+    gate = threading.Event()
+    real = u.load_examples
+
+    def slow():
+        gate.wait(30)
+        return real()
+
+    monkeypatch.setattr(u, "_classifier", None)
+    monkeypatch.setattr(u, "_classifier_failed", False)
+    monkeypatch.setattr(u, "load_examples", slow)
+    u.warm_up()  # returns at once: the training waits on the gate
+    assert u._training_in_background
+    meanwhile = understand("これってどうなの？", dt.date(2026, 12, 3))
+    assert (meanwhile.faq_topic, meanwhile.faq_candidates) == ("other", [])
+    gate.set()
+    deadline = time.monotonic() + 60
+    while u._classifier is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert u._classifier is not None and not u._training_in_background
+    after = understand("これってどうなの？", dt.date(2026, 12, 3))
+    assert after.faq_topic is None and len(after.faq_candidates) == 3
+
+
+def test_the_content_check_wants_ten_examples_per_topic():
+    import copy
+
+    import yaml
+
+    from bot.content import _check_faq
+    from dialogs.faq_classifier import FAQ_PATH
+
+    faq = yaml.safe_load(FAQ_PATH.read_text(encoding="utf-8"))
+    problems: list[str] = []
+    _check_faq(faq, problems)
+    assert problems == []
+
+    thin = copy.deepcopy(faq)
+    for entry in thin:
+        if entry["topic"] == "divorce":
+            entry["examples"] = entry.get("examples", [])[:2]
+        if entry["id"] == "costs_consult_free":
+            entry["examples"] = ["", 3]
+    problems = []
+    _check_faq(thin, problems)
+    assert any("topic 'divorce' has 4 examples, need 10" in p for p in problems), problems
+    assert any("costs_consult_free" in p and "examples" in p for p in problems), problems
