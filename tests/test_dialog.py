@@ -1115,10 +1115,11 @@ def test_a_first_question_is_answered_before_the_greeting(dialog, content) -> No
 
 
 def test_dates_in_several_sentences_share_the_year_written_first(dialog: DiagnosisDialog) -> None:
-    """「令和9年2月3日から2月10日まで入札です。開札は2月17日です。」: three dates of 2027,
-    though the later sentences name no year."""
+    """「令和7年10月1日に開始決定が届きました。現況調査は11月5日でした。」: the 現況調査 was in
+    2025 too, though its sentence names no year (alone, 11月5日 would be this month's)."""
     bot = consented(dialog)
-    bot.say("8ヶ月")
-    bot.say("期間入札の通知が届きました。令和9年2月3日から2月10日まで入札です。開札は2月17日です。")
-    a = bot.session.data["answers"]
-    assert (a["bidding_start"], a["bidding_end"], a["kaisatsu_date"]) == ("2027-02-03", "2027-02-10", "2027-02-17")
+    bot.say("1年以上")
+    bot.say("令和7年10月1日に競売開始決定が届きました。現況調査は11月5日でした。")
+    d = bot.session.data
+    assert d["answers"]["start_decision_date"] == "2025-10-01"
+    assert d["inspection_date"] == "2025-11-05"
