@@ -1123,3 +1123,26 @@ def test_dates_in_several_sentences_share_the_year_written_first(dialog: Diagnos
     d = bot.session.data
     assert d["answers"]["start_decision_date"] == "2025-10-01"
     assert d["inspection_date"] == "2025-11-05"
+
+
+def test_a_no_about_another_question_is_not_the_answer_to_this_one(dialog: DiagnosisDialog) -> None:
+    """Asked about a guarantor, 「離婚はしてないです」 answers the divorce question; the
+    guarantor question is still open (its "no" was about the divorce)."""
+    bot = consented(dialog)
+    for text in ("半年", "督促状", "単独です"):
+        bot.say(text)
+    assert bot.state == "guarantor"
+    bot.say("離婚はしてないです")
+    a = bot.session.data["answers"]
+    assert a["divorce"] == "none" and a["joint_guarantor"] is None
+    assert bot.state == "guarantor"
+    bot.say("いません")
+    assert bot.session.data["answers"]["joint_guarantor"] is False
+
+
+def test_a_court_envelope_in_a_story_before_consent_is_kept(dialog: DiagnosisDialog) -> None:
+    bot = Bot(dialog)
+    bot.say("こんばんは。半年くらい払えていません。先週、裁判所から分厚い封筒が来ました")
+    bot.tap("consent:yes")
+    assert bot.state == "court_letter"  # which court letter? (not the general letter question)
+    assert bot.session.data["answers"]["arrears_months"] == 6

@@ -43,6 +43,11 @@ from dialogs.diagnosis.machine import (
 )
 
 
+#: where 「裁判所から…」 is read as a letter from the court: up to the letter question, and
+#: a story held before consent (read when the person agrees)
+_COURT_CUE_STATES = ("welcome", "privacy", "stopped", "arrears", "notice")
+
+
 class Facts:
     """Reading the facts in a message and storing them as answers."""
 
@@ -68,7 +73,7 @@ class Facts:
         if notices:
             up["notice"] = _latest(notices)
             up["_notices"] = notices
-        elif _COURT.search(text) and turn.state in ("arrears", "notice") and "notice" not in turn.data["answered"]:
+        elif _COURT.search(text) and turn.state in _COURT_CUE_STATES and "notice" not in turn.data["answered"]:
             up["notice"] = "court"
         if weak:
             if reading.co_owned is not None:
@@ -145,15 +150,18 @@ class Facts:
             return {"inspection": d}
         return {}
 
-    def _interpret(self, turn: Turn, state: str, text: str, reading: Any) -> Any:
+    def _interpret(self, turn: Turn, state: str, text: str, reading: Any, states_other_facts: bool = False) -> Any:
         """The answer to ``state``'s own question in ``text`` (context words), or _NOTHING.
 
         The question's own words first (「単独」「フラット」), then what a bare reply means
-        there (dialogs/reply.py: 「いません」 to the guarantor question is "no").
+        there (dialogs/reply.py: 「いません」 to the guarantor question is "no"), unless the
+        text ``states_other_facts``: then a bare yes / no belongs to those.
         """
         pol = polarity(text)
         if pol == "dont_know" or _DONT_KNOW.search(text):
             return UNKNOWN_ANSWER[state]
+        if states_other_facts:
+            pol = None  # 「離婚はしてないです」 asked about a guarantor: the "no" is about the divorce
         text = core(text) or text
         if state == "arrears" and _ARREARS_NONE.search(text):
             return 0
@@ -182,7 +190,7 @@ class Facts:
                 return True
             if _OWN_SINGLE.search(text):
                 return False
-        if state == "guarantor":
+        if state == "guarantor" and not states_other_facts:
             if _NO_WORD.search(text):
                 return False
             if _YES_WORD.search(text):

@@ -334,7 +334,8 @@ class Routing:
         if state == "court_letter" and updates.get("notice") in AUCTION_STAGES:
             updates["court_letter"] = updates.pop("notice")  # the answer to "which court letter?"
         if state in QUESTIONS and state not in updates:
-            value = self._interpret(turn, state, text, reading)
+            others = any(q in updates for q in QUESTIONS if q != state)
+            value = self._interpret(turn, state, text, reading, states_other_facts=others)
             if value is not _NOTHING:
                 updates[state] = value
         answered_current = state in updates
