@@ -219,6 +219,19 @@ def court_day_on_or_before(d: dt.date) -> dt.date:
     return d
 
 
+def court_day_on_or_after(d: dt.date) -> dt.date:
+    """``d`` itself when the court is open, else the next business day after it."""
+    while court_closed(d):
+        d += dt.timedelta(days=1)
+    return d
+
+
+def court_range(lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
+    """An estimated range of court dates (開札, 開始決定) with both ends on business days:
+    the court decides and opens bids only on those (no 「3月20日（土）ごろ」)."""
+    return court_day_on_or_after(lo), max(court_day_on_or_after(lo), court_day_on_or_before(hi))
+
+
 def court_day_before(d: dt.date) -> dt.date:
     """The last court business day strictly before ``d``."""
     return court_day_on_or_before(d - dt.timedelta(days=1))
@@ -648,9 +661,9 @@ def time_left(case: Case, today: dt.date) -> TimeLeft:
     k_from, k_to = add_months(first_miss, k_lo), add_months(first_miss, k_hi)
     any_time = st == "subrogation" or as_to < today  # row 6: 申立 半月–1か月 after 代位弁済
     if as_to >= today:
-        tl.auction_start_from, tl.auction_start_to = max(as_from, today), as_to
+        tl.auction_start_from, tl.auction_start_to = court_range(max(as_from, today), as_to)
     if k_to >= today:
-        tl.estimate_from, tl.estimate_to = max(k_from, today), k_to
+        tl.estimate_from, tl.estimate_to = court_range(max(k_from, today), k_to)
     if tl.auction_start_from or tl.estimate_from:
         tl.is_estimate, tl.estimate_kind = True, "arrears"
     tl.window_note = "auction_could_start_any_time" if any_time else "auction_could_start"
@@ -679,9 +692,9 @@ def _set_court_estimate(
 ) -> None:
     tl.is_estimate = True
     tl.estimate_kind = kind
-    tl.estimate_from, tl.estimate_to = rng
+    tl.estimate_from, tl.estimate_to = rng = court_range(*rng)
     # Conservative: count to the earliest possible legal last day.
-    tl.days_to_legal_last_day = (rng[0] - dt.timedelta(days=1) - today).days
+    tl.days_to_legal_last_day = (court_day_before(rng[0]) - today).days
 
 
 # ---------------------------------------------------------------------------

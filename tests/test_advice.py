@@ -85,15 +85,15 @@ DEADLINE_TABLE = [
      dict(ideal=D(2027, 1, 8), legal=D(2027, 1, 22), plan=D(2027, 1, 21))),
     # -- only the 開始決定 known
     ("start_decision", T, _c(start_decision_date=D(2026, 10, 1)),
-     dict(est=(D(2027, 2, 1), D(2027, 8, 1)), note="estimate_from_start_decision", doubts=[],
+     dict(est=(D(2027, 2, 1), D(2027, 7, 30)), note="estimate_from_start_decision", doubts=[],
           stage="auction_start")),
     ("start_decision_old", T, _c(start_decision_date=D(2026, 6, 1)),
-     dict(est=(D(2027, 1, 3), D(2027, 4, 1)), note="estimate_from_start_decision", doubts=["dates_old"])),
+     dict(est=(D(2027, 1, 4), D(2027, 4, 1)), note="estimate_from_start_decision", doubts=["dates_old"])),
     ("start_decision_very_old", T, _c(start_decision_date=D(2025, 9, 1)),
      dict(est=(None, None), note="dates_old", doubts=["dates_old"], legal=None)),
     # -- only the 現況調査 known
     ("inspection_letter", T, _c(latest_notice="site_inspection"),
-     dict(est=(D(2027, 3, 3), D(2027, 7, 3)), note="estimate_from_site_inspection")),
+     dict(est=(D(2027, 3, 3), D(2027, 7, 2)), note="estimate_from_site_inspection")),
     ("inspection_date_ahead", T, _c(latest_notice="site_inspection", inspection_date=D(2026, 12, 15)),
      dict(est=(D(2027, 3, 15), D(2027, 7, 15)), note="estimate_from_site_inspection", doubts=[])),
     ("inspection_date_old", T, _c(latest_notice="site_inspection", inspection_date=D(2026, 5, 1)),
@@ -549,3 +549,16 @@ def test_point_postbacks_have_their_labels_for_transcripts(content: Content) -> 
     assert d.label_for("point:co_owners") == "共有名義のこと"
     assert {d.label_for(f"point:{p}") for p in advice.POINTS} >= {"開札のあとの流れ", "知られる？費用は？"}
     assert None not in {d.label_for(f"point:{p}") for p in advice.POINTS}
+
+
+@pytest.mark.parametrize("today, case", [
+    (T, _c(start_decision_date=D(2026, 10, 1))), (T, _c(latest_notice="site_inspection")),
+    (T, _c(arrears_months=8, latest_notice="subrogation")), (T, _c(arrears_months=4)),
+    (T, _c(start_decision_date=D(2026, 6, 1))), (T, _c(bidding_start=D(2026, 12, 1))),
+])
+def test_estimated_court_dates_never_fall_on_a_closed_day(today, case) -> None:
+    """An estimate of 開札 or of the 開始決定 is a range of court dates: both ends are days
+    the court is open (no 「3月20日（土）〜」)."""
+    tl = time_left(case, today)
+    ends = [d for d in (tl.estimate_from, tl.estimate_to, tl.auction_start_from, tl.auction_start_to) if d]
+    assert ends and not [d for d in ends if court_closed(d)], ends

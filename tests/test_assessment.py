@@ -141,16 +141,16 @@ def test_estimate_from_start_decision():
     _assert_estimate_only(tl)
     assert tl.estimate_kind == "start_decision"
     assert tl.estimate_from == D(2027, 2, 1)
-    assert tl.estimate_to == D(2027, 8, 1)
+    assert tl.estimate_to == D(2027, 7, 30)  # 8/1 is a Sunday: 開札 is only on court business days
     assert tl.window_note == "estimate_from_start_decision"
-    # conservative count to the earliest possible legal last day (2027-01-31)
-    assert tl.days_to_legal_last_day == (D(2027, 1, 31) - TODAY).days
+    # conservative count to the earliest possible legal last day (Fri 2027-01-29)
+    assert tl.days_to_legal_last_day == (D(2027, 1, 29) - TODAY).days
 
 
 def test_estimate_from_old_start_decision_is_floored():
     tl = time_left(Case(start_decision_date=D(2026, 5, 1)), TODAY)
     _assert_estimate_only(tl)
-    assert tl.estimate_from == D(2026, 12, 27)  # today + 1 month
+    assert tl.estimate_from == D(2026, 12, 28)  # today + 1 month (12/27 is a Sunday)
     assert tl.estimate_to == D(2027, 3, 1)
 
 
@@ -164,8 +164,8 @@ def test_estimate_from_site_inspection_only():
     tl = time_left(Case(latest_notice="site_inspection"), TODAY)
     _assert_estimate_only(tl)
     assert tl.estimate_kind == "site_inspection"
-    assert tl.estimate_from == D(2027, 2, 27)  # +3 months
-    assert tl.estimate_to == D(2027, 6, 27)  # +7 months
+    assert tl.estimate_from == D(2027, 3, 1)  # +3 months, a Saturday: the next business day
+    assert tl.estimate_to == D(2027, 6, 25)  # +7 months, a Sunday: the business day before
 
 
 def test_estimate_from_bidding_end():
@@ -203,8 +203,8 @@ def test_arrears_only_estimate():
 def test_arrears_estimate_clamped_and_any_time():
     tl = time_left(Case(arrears_months=8, latest_notice="subrogation"), TODAY)
     assert tl.auction_start_from == TODAY
-    assert tl.auction_start_to == D(2026, 12, 27)  # first miss ≈ 2026-03-27, M9
-    assert (tl.estimate_from, tl.estimate_to) == (D(2027, 1, 27), D(2027, 3, 27))  # M10–M12
+    assert tl.auction_start_to == D(2026, 12, 25)  # first miss ≈ 2026-03-27, M9 (a Sunday: Fri)
+    assert (tl.estimate_from, tl.estimate_to) == (D(2027, 1, 27), D(2027, 3, 26))  # M10–M12
     assert tl.window_note == "auction_could_start_any_time"
     tl = time_left(Case(arrears_months=14), TODAY)
     assert tl.auction_start_from is None and tl.estimate_from is None
@@ -457,7 +457,7 @@ def test_lead_score_reasons():
     _, reasons = lead_score(Case(latest_notice="auction_start"), TODAY)
     assert "競売開始決定あり" in reasons
     _, reasons = lead_score(Case(start_decision_date=D(2026, 10, 1)), TODAY)
-    assert reasons[0].startswith("開札の目安 2027-02-01〜2027-08-01")
+    assert reasons[0].startswith("開札の目安 2027-02-01〜2027-07-30")
 
 
 def test_lead_score_deterministic():
