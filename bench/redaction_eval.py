@@ -4,7 +4,7 @@
 
 Scores ``bot.insights.redact.redact`` on the labelled sets in tests/data/:
 
-* ``redaction_labelled.yaml`` — the development corpus (tuned on);
+* ``redaction_labelled.yaml`` + ``redaction_corpus.yaml`` — the development corpus (tuned on);
 * ``redaction_heldout.yaml`` — written before the redactor was changed, never tuned on.
 
 Each item lists what must be masked per kind and what must stay visible (see the
@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bot.insights.redact import redact  # noqa: E402
 
 SETS = {"corpus": ROOT / "tests/data/redaction_labelled.yaml", "heldout": ROOT / "tests/data/redaction_heldout.yaml"}
+EXACT = ROOT / "tests/data/redaction_corpus.yaml"  # text + exact expected output, read as labelled items
 KINDS = ("name", "phone", "email", "postcode", "address", "birthdate", "case")
 _KANJI = str.maketrans("〇一二三四五六七八九零", "01234567890")
 
@@ -41,6 +42,37 @@ def _flat(s: str) -> str:
 
 def _digits_view(s: str) -> str:
     return unicodedata.normalize("NFKC", s).translate(_KANJI)
+
+
+_LABEL_KINDS = {"【氏名】": "name", "【電話番号】": "phone", "【メール】": "email", "【郵便番号】": "postcode",
+                "【住所】": "address", "【生年月日】": "birthdate", "【事件番号】": "case"}
+
+
+def from_exact(corpus: dict) -> list[dict]:
+    """Exact-output items as labelled ones: what each 【…】 replaced must not survive."""
+    items = []
+    for group in corpus.values():
+        for item in group:
+            text, expect = item["text"], item["expect"]
+            labels = re.findall("|".join(_LABEL_KINDS), expect)
+            if not labels:
+                items.append({"text": text, "keep": [text]})
+                continue
+            pattern = "".join(re.escape(p) if i % 2 == 0 else "(.+?)"
+                              for i, p in enumerate(re.split("(" + "|".join(_LABEL_KINDS) + ")", expect)))
+            m = re.fullmatch(pattern, text, re.S)
+            mask: dict[str, list[str]] = {}
+            for label, value in zip(labels, m.groups() if m else (), strict=False):
+                mask.setdefault(_LABEL_KINDS[label], []).append(value)
+            items.append({"text": text, "mask": mask})
+    return items
+
+
+def load(name: str) -> list[dict]:
+    items = yaml.safe_load(SETS[name].read_text("utf-8"))
+    if name == "corpus":
+        items += from_exact(yaml.safe_load(EXACT.read_text("utf-8")))
+    return items
 
 
 def score(items: list[dict]) -> dict:
@@ -114,7 +146,7 @@ def main() -> None:
     redact("山田太郎です")  # load the analyser outside the timings
     for name, path in SETS.items():
         if args.set in (name, "all") and path.exists():
-            report(name, score(yaml.safe_load(path.read_text("utf-8"))), args.show_misses)
+            report(name, score(load(name)), args.show_misses)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Deliberately *not* redacted: durations (「3ヶ月」「1〜2ヶ月」), dates
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -111,13 +112,301 @@ _NOT_NAMES = frozenset(
     "住宅 ローン 機構 保証会社 代位弁済 期限 通知 裁判所 開札 入札 現況調査 任意売却 任売 売却 専門家 担当".split()
 )
 
+# Kin, roles and answers: never a name on their own.
+_NOT_NAMES |= frozenset(
+    "夫 妻 主人 家内 嫁 私 自分 わたし 僕 父 母 兄 弟 姉 妹 息子 娘 長男 長女 次男 次女 義父 義母 祖父 祖母 "
+    "元夫 元妻 旦那 配偶者 子ども 子供 家族 親 両親 義理 担当者 弁護士 司法書士 銀行員 債権者 債務者 所有者 "
+    "共有者 連帯保証人 保証人 名義人 契約者 申込者 相続人 親族 知人 友人 不動産屋 業者 無し なし 未定 はい いいえ".split()
+)
+
+# -- birthdates and court case numbers ------------------------------------------------------
+_ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHRmtshr]\.?)"
+_N = r"[0-9〇一二三四五六七八九十]"
+_YMD_SEP = r"[ ]?(?:[.\-/]|年[ ]?(?:の[ ]?)?)[ ]?"
+_MD_SEP = r"[ ]?(?:[.\-/]|月)[ ]?"
+_DATE = (
+    rf"(?:{_ERA}[ ]?(?:{_N}{{1,3}}|元){_YMD_SEP}{_N}{{1,2}}{_MD_SEP}{_N}{{1,3}}[ ]?日?"
+    rf"|(?:19|20)\d{{2}}{_YMD_SEP}\d{{1,2}}{_MD_SEP}\d{{1,2}}[ ]?日?"
+    rf"|(?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    rf"|{_ERA}[ ]?(?:{_N}{{1,3}}|元)[ ]?年|(?:19|20)\d{{2}}[ ]?年"
+    rf"|\d{{1,2}}[ ]?月[ ]?\d{{1,2}}[ ]?日)"
+)
+_BIRTH = re.compile(
+    rf"(?:生年月日|誕生日|生まれた日|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE})"
+    rf"|(?P<y>{_DATE})[ ]?[)）]?[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産])|誕生)"
+)
+BIRTHDATE = "【生年月日】"
+CASE = "【事件番号】"
+_CASE = re.compile(
+    rf"(?:(?:{_ERA}|令和|平成)[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?)?\([ ]?[ァ-ヶ\u4e00-\u9fff]{{1,3}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
+    rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年[ ]?[ァ-ヶ][ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
+    rf"|事件番号[ ]*(?:は|:|：)?[ ]*(?P<x>[^\n。、]{{1,30}}?(?:号|$|(?=[\n。、])))"
+)
+
+# -- postcodes without 〒 or hyphen, spoken phone numbers, spelled-out e-mails -----------------
+_POSTAL_BARE = re.compile(
+    r"(?:〒|郵便番号|郵便|postal)[ ]*(?:は|:|：)?[ ]*(?P<x>\d{3}[ ]?-?[ ]?\d{4})(?!\d)"
+    r"|(?<![\d\-.,/])\d{7}(?![\d\-.,/]|[ ]?(?:円|万|千|件|人|回|年|個|株|位|歳|才|%|％))"
+)
+_DIGIT_WORDS = {"ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニ": "2", "サン": "3", "ヨン": "4", "ゴ": "5",
+                "ロク": "6", "ナナ": "7", "ハチ": "8", "キュウ": "9", "キュー": "9"}
+_UNIT = "(?:\\d|" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
+_FILL = r"(?:[ \-.,、・/()]|の|ハイフン|と)"
+_PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
+_UNIT_RE = re.compile(_UNIT)
+_AT = r"(?:@|\(at\)|\[at\]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
+_DOT = r"(?:\.|ドット|どっと|\(dot\)|\[dot\]|(?<![A-Za-z])dot(?![A-Za-z]))"
+_EMAIL_SPELLED = re.compile(
+    rf"[A-Za-z0-9][A-Za-z0-9._%+\-]*[ ]*{_AT}[ ]*[A-Za-z0-9\-]+(?:[ ]*{_DOT}[ ]*[A-Za-z0-9\-]+)*[ ]*{_DOT}[ ]*[A-Za-z]{{2,}}"
+)
+
+# -- addresses: labelled, over several lines, 字 ------------------------------------------------
+_ADDRESS_MORE = re.compile(
+    rf"{_KANA_KANJI}{{0,8}}?{_D}+[ ]?丁目\s*{_D}+(?:[ ]?(?:番地?|-)[ ]?{_D}+)*(?:[ ]?号)?"
+    rf"|{_KANA_KANJI}{{1,8}}?(?:町|村)?(?:大)?字{_KANA_KANJI}{{1,8}}?{_D}+(?:番地?|-{_D}+)*"
+    rf"|(?<=[市区町村郡])\s*\n\s*{_KANA_KANJI}{{1,8}}?{_D}+(?:[ ]?(?:丁目|番地?|-)[ ]?{_D}+)+(?:号)?"
+)
+_ADDRESS_LABEL = re.compile(r"(?:ご?住所|所在地|物件の場所)[ \u3000]*(?:は|:|：)?[ \u3000]*(?P<x>[^\n。]+(?:\n[^\n。]+)?)")
+_ADDRESS_LIKE = re.compile(rf"{_D}+[ ]?(?:丁目|番|号|-[ ]?{_D})|字|\d{{3}}-?\d{{4}}")
+_ADDRESS_END = re.compile(r"(?:です|にあります|に住んでいます|に住んで|に住み|在住).*$", re.S)
+
+# -- names by the analyser (SudachiPy, core dictionary) ------------------------------------------
+_HONORIFICS = frozenset("さん 様 さま 氏 殿 くん 君 ちゃん 先生 どの".split())
+_RELATIONS = frozenset(
+    "夫 妻 元夫 元妻 前夫 前妻 主人 旦那 家内 嫁 父 母 義父 義母 兄 弟 姉 妹 息子 娘 長男 長女 次男 次女 "
+    "祖父 祖母 叔父 伯父 叔母 伯母 配偶者 元配偶者 担当 担当者 弁護士 司法書士 行員 名義人 保証人 連帯保証人 相手".split()
+)
+# Words after a surname that make it a company, a shop or a place, not a person.
+_NOT_PERSON_AFTER = frozenset(
+    "銀行 信用金庫 信金 支店 店 駅 市 区 町 村 県 郡 病院 医院 会社 建設 不動産 事務所 法律事務所 工務店 "
+    "商事 商店 通り 線 大学 高校 小学校 中学校 学園 ホーム 地所 ハウス 住宅 産業 興業 工業 電機 本店 家具".split()
+)
+_ROMAJI_WORD = re.compile(r"(?:(?:[kgsztdnhbpmr]y?|sh|ch|ts|j|f|w|y)?[aiueo]h?|n)+", re.I)
+_ROMAJI_PAIR = re.compile(r"(?<![A-Za-z])(?:(?P<a>[A-Z][a-z]+|[A-Z]\.)[ ]?(?P<b>[A-Z][a-z]+|[A-Z]{2,})|(?P<c>[A-Z][a-z]{2,})[ -]?(?:san|sama|さん|様))(?![A-Za-z])")
+_ROMAJI_INTRO = re.compile(r"(?:[Mm]y name is|I am|I'm|This is|[Nn]ame ?:)[ ]+(?P<x>[A-Za-z]+(?:[ ][A-Za-z]+)?)")
+_KANA_HONORIFIC = re.compile(r"(?P<x>[ぁ-ん]{2,6}|[ァ-ヴー]{2,8})[ ]?(?:さん|さま|様|ちゃん|くん)")
+_KIN_KANA = frozenset(
+    "おかあ おとう かあ とう おばあ おじい ばあ じい おにい おねえ にい ねえ おく だんな みな おじ おば "
+    "あかちゃ おまわり おいしゃ たんとう べんごし ぎんこう おにいちゃ おねえちゃ おばちゃ おじちゃ おきゃく "
+    "おこさ こども まご おひめ おうじ おとな ママ パパ".split()
+)
+_NAME_LABEL2 = re.compile(
+    r"(?:氏名|お名前|名前|なまえ|名義人|差出人|署名|契約者|申込者|債務者)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
+    r"(?P<x>[^\s、。,:：!?！？()（）「」]{1,12}(?:[ \u3000・][^\s、。,:：!?！？()（）「」]{1,12})?)"
+)
+_LABEL_STOP = re.compile(
+    r"(?:です|でございます|と申します|といいます|と言います|だよ|だ|になります|の名義)$"
+    r"|[ \u3000・](?:電話|TEL|Tel|tel|住所|メール|携帯|生年月日|年齢|mail|Mail|〒)\S*$"
+)
+_ANALYSABLE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_LOCAL = threading.local()
+
+
+def _tokenizer() -> Any:
+    tok = getattr(_LOCAL, "tok", None)
+    if tok is None:
+        tok = _LOCAL.tok = _dictionary().create(mode=_split_mode())
+    return tok
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Any:
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core")
+
+
+def _split_mode() -> Any:
+    from sudachipy import SplitMode
+
+    return SplitMode.C
+
+
+def _tokens(text: str) -> list[tuple[int, int, str, tuple[str, ...], bool]]:
+    return [(m.begin(), m.end(), m.surface(), m.part_of_speech(), m.is_oov()) for m in _tokenizer().tokenize(text)]
+
+
+def _is_person(t: tuple) -> bool:
+    return t[3][1] == "固有名詞" and t[3][2] == "人名" and t[2] not in _NOT_NAMES
+
+
+def _is_proper(t: tuple) -> bool:
+    """A proper noun that is not a place, or a word the dictionary does not know."""
+    pos = t[3]
+    return pos[0] == "名詞" and ((pos[1] == "固有名詞" and pos[2] != "地名") or t[4]) and t[2] not in _NOT_NAMES
+
+
+def _is_space(t: tuple) -> bool:
+    return t[3][0] == "空白" or t[2] in ("・", " ", "\u3000")
+
+
+def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
+    """Person names the analyser sees: 人名 parts (joined), before an honorific, after a relation."""
+    toks = _tokens(norm)
+    spans: list[tuple[int, int, str]] = []
+    n = len(toks)
+
+    def extend(i: int) -> int:
+        """Last index of the name starting at token i (parts joined over one space or ・)."""
+        j = i
+        while True:
+            if j + 1 < n and (_is_person(toks[j + 1]) or (toks[j + 1][4] and toks[j + 1][3][1] == "固有名詞")):
+                j += 1
+            elif (j + 2 < n and _is_space(toks[j + 1]) and "\n" not in toks[j + 1][2]
+                  and (_is_person(toks[j + 2]) or (_is_proper(toks[j + 2]) and _kana_or_kanji(toks[j + 2][2])))):
+                j += 2
+            else:
+                return j
+
+    def add(i: int, j: int) -> None:
+        after = toks[j + 1][2] if j + 1 < n else ""
+        if after in _NOT_PERSON_AFTER:
+            return
+        spans.append((toks[i][0], toks[j][1], NAME))
+
+    i = 0
+    while i < n:
+        t = toks[i]
+        if _is_person(t):
+            j = extend(i)
+            if toks[j][1] - t[0] >= 2:  # one kanji alone (督, 誠 ...) is a word more often than a name
+                add(i, j)
+            i = j + 1
+            continue
+        if t[2] in _RELATIONS and i + 1 < n:
+            k = i + 1
+            if toks[k][2] in ("の", "は", ":", "：", "、") or _is_space(toks[k]):
+                k += 1
+            if k < n and _is_space(toks[k]):
+                k += 1
+            if (k < n and (_is_proper(toks[k]) or _is_person(toks[k])) and toks[k][3][2] != "地名"
+                    and _kana_or_kanji(toks[k][2])):
+                j = extend(k)
+                add(k, j)
+                i = j + 1
+                continue
+        if t[2] in _HONORIFICS and t[3][0] == "接尾辞" and i > 0:
+            k = i - 1
+            if _is_space(toks[k]) and k > 0:
+                k -= 1
+            p = toks[k]
+            if p[3][0] == "名詞" and (p[3][1] == "固有名詞" and p[3][2] != "地名" or p[4]) and p[2] not in _NOT_NAMES:
+                s = k
+                while s - 2 >= 0 and _is_space(toks[s - 1]) and _is_person(toks[s - 2]):
+                    s -= 2
+                spans.append((toks[s][0], p[1], NAME))
+        i += 1
+    return spans
+
+
+def _kana_or_kanji(s: str) -> bool:
+    return bool(re.fullmatch(r"[\u3040-\u30ff\u4e00-\u9fff々ー]+", s))
+
+
+def _label_names(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _NAME_LABEL2.finditer(norm):
+        start, end = m.span("x")
+        value = norm[start:end]
+        while True:
+            cut = _LABEL_STOP.search(value)
+            if not cut or cut.start() == 0:
+                break
+            value = value[:cut.start()]
+        value = value.rstrip(" \u3000・")
+        if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
+            continue
+        if _ANALYSABLE.search(value) and any(
+                t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in _tokens(value)):
+            continue
+        spans.append((start, start + len(value), NAME))
+    return spans
+
+
+def _romaji_names(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _ROMAJI_PAIR.finditer(norm):
+        if m.group("c"):
+            if _ROMAJI_WORD.fullmatch(m.group("c")):
+                spans.append((m.start("c"), m.end("c"), NAME))
+            continue
+        a, b = m.group("a"), m.group("b")
+        if (a.endswith(".") or _ROMAJI_WORD.fullmatch(a)) and _ROMAJI_WORD.fullmatch(b):
+            spans.append((m.start(), m.end(), NAME))
+    for m in _ROMAJI_INTRO.finditer(norm):
+        spans.append((*m.span("x"), NAME))
+    return spans
+
+
+def _kana_honorific_names(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _KANA_HONORIFIC.finditer(norm):
+        word = m.group("x")
+        if word in _KIN_KANA or word.lstrip("お") in _KIN_KANA or word in _NOT_NAMES:
+            continue
+        start = m.start("x")
+        if start > 0 and re.match(r"[ぁ-んァ-ヴー]", norm[start - 1]):
+            continue  # inside a longer word
+        spans.append((start, m.end("x"), NAME))
+    return spans
+
+
+def _signature(norm: str) -> list[tuple[int, int, str]]:
+    """A short last line made only of names (or initials) under a longer message."""
+    lines = norm.rstrip().split("\n")
+    if len(lines) < 2:
+        return []
+    last = lines[-1]
+    stripped = last.strip(" \u3000-–—~〜_=*")
+    if not stripped or len(stripped) > 20 or not re.search(r"[A-Za-z\u3040-\u30ff\u4e00-\u9fff]", stripped):
+        return []
+    start = norm.rstrip().rfind(last) + last.find(stripped)
+    if re.fullmatch(r"(?:[A-Z]\.[ ]?)?[A-Za-z]+(?:[ ][A-Za-z.]+)?", stripped):
+        words = re.findall(r"[A-Za-z]{2,}", stripped)
+        if words and all(_ROMAJI_WORD.fullmatch(w) for w in words):
+            return [(start, start + len(stripped), NAME)]
+        return []
+    toks = [t for t in _tokens(stripped) if not _is_space(t)]
+    if toks and all(_is_person(t) or _is_proper(t) and t[3][2] != "地名" for t in toks):
+        return [(start, start + len(stripped), NAME)]
+    return []
+
+
+def _address_label(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _ADDRESS_LABEL.finditer(norm):
+        start, end = m.span("x")
+        value = norm[start:end]
+        first, _, second = value.partition("\n")
+        if second and not _ADDRESS_LIKE.search(second):
+            value = first
+        value = _ADDRESS_END.sub("", value).rstrip(" \u3000、")
+        if value and _ADDRESS_LIKE.search(value):
+            spans.append((start, start + len(value), ADDRESS))
+    return spans
+
+
+def _spoken_phones(view: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _PHONE_WORDS.finditer(view):
+        digits = "".join(_DIGIT_WORDS.get(u, u) for u in _UNIT_RE.findall(m.group()))
+        if digits.startswith("0") and 10 <= len(digits) <= 11:
+            spans.append((m.start(), m.end(), PHONE))
+    return spans
+
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     # (pattern, label, use the kanji-digit view)
+    (_CASE, CASE, True),
+    (_BIRTH, BIRTHDATE, False),
     (_EMAIL, EMAIL, False),
+    (_EMAIL_SPELLED, EMAIL, False),
     (_POSTAL, POSTAL, False),
+    (_POSTAL_BARE, POSTAL, False),
     (_PHONE, PHONE, False),
     (_PHONE, PHONE, True),
     (_ADDRESS, ADDRESS, False),
+    (_ADDRESS_MORE, ADDRESS, False),
     (_NAME_LABEL, NAME, False),
     (_NAME_INTRO, NAME, False),
     (_NAME_DESU_CONTEXT, NAME, False),
@@ -151,27 +440,47 @@ def _normalize(text: str) -> tuple[str, Any]:
     return normalized, index
 
 
+def _match_span(m: re.Match[str], pattern: re.Pattern[str]) -> tuple[int, int]:
+    for group in ("x", "y"):
+        if group in pattern.groupindex and m.group(group) is not None:
+            return m.span(group)
+    return m.span()
+
+
 def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     kanji_view = None
     digits = sum(c.isdigit() for c in norm)
     for pattern, label, use_kanji in _PATTERNS:
-        if not _worth_trying(label, use_kanji, norm, digits):
+        if not _worth_trying(pattern, label, use_kanji, norm, digits):
             continue
         view = norm
         if use_kanji:
-            if not re.search("[〇一二三四五六七八九零]", norm):
+            if label != CASE and not re.search("[〇一二三四五六七八九零]", norm):
                 continue
             kanji_view = kanji_view or norm.translate(_KANJI_DIGITS)
             view = kanji_view
         for m in pattern.finditer(view):
-            start, end = m.span("x") if "x" in pattern.groupindex else m.span()
+            start, end = _match_span(m, pattern)
             if label == NAME and norm[start:end].strip() in _NOT_NAMES:
                 continue
             if label == PHONE and not _phone_ok(view[start:end]):
                 continue
             if end > start:
                 spans.append((start, end, label))
+    if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル", norm):
+        spans += _spoken_phones(norm.translate(_KANJI_DIGITS))
+    if _ADDRESS_LABEL_TRIGGER.search(norm):
+        spans += _address_label(norm)
+    if _NAME_LABEL_TRIGGER.search(norm):
+        spans += _label_names(norm)
+    if re.search("[A-Za-z]{2}", norm):
+        spans += _romaji_names(norm)
+    if _ANALYSABLE.search(norm):
+        spans += _analyser_names(norm)
+        spans += _kana_honorific_names(norm)
+    if "\n" in norm.strip():
+        spans += _signature(norm)
     for value in known:
         compiled = _known_pattern((value or "").strip())
         if compiled is None:
@@ -183,20 +492,57 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
 
 
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
-_ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番]")
+_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者")
+_ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]")
+_ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
 
 
-def _worth_trying(label: str, use_kanji: bool, norm: str, digits: int) -> bool:
+def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: str, digits: int) -> bool:
     """Cheap checks that skip patterns which cannot match (most messages have nothing)."""
-    if label == EMAIL:
+    if pattern is _EMAIL:
         return "@" in norm
+    if pattern is _EMAIL_SPELLED:
+        return bool(re.search(r"at|アット|あっと|@", norm))
     if label == POSTAL:
         return digits >= 7
     if label == PHONE:
         return digits >= 9 if not use_kanji else True
     if label == ADDRESS:
         return bool(_ADDRESS_TRIGGERS.search(norm))
+    if label == CASE:
+        return "号" in norm
+    if label == BIRTHDATE:
+        return bool(re.search(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ", norm))
     return bool(_NAME_TRIGGERS.search(norm))
+
+
+def _hiragana(s: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in s)
+
+
+def _name_variants(value: str) -> set[str]:
+    """The stored name, its parts and their readings (katakana and hiragana)."""
+    whole = re.sub(r"[ \u3000]", "", value)
+    variants = {whole}
+    for part in re.split(r"[^\w\u3040-\u30ff\u4e00-\u9fff々ー]+", value):
+        part = part.strip("_")
+        if len(part) >= 2:
+            variants.add(part)
+    if _ANALYSABLE.search(whole):
+        toks = list(_tokenizer().tokenize(whole))
+        readings = []
+        for m in toks:
+            pos = m.part_of_speech()
+            namelike = pos[1] == "固有名詞" or m.is_oov() or pos[2] == "人名"
+            if len(m.surface()) >= 2 and namelike:
+                variants.add(m.surface())
+            reading = m.reading_form()
+            readings.append(reading)
+            if len(reading) >= 2 and namelike:
+                variants |= {reading, _hiragana(reading)}
+        full = "".join(readings)
+        variants |= {full, _hiragana(full)}
+    return {v for v in variants if len(v) >= 2 and v not in _NOT_NAMES}
 
 
 @lru_cache(maxsize=4096)
@@ -210,7 +556,12 @@ def _known_pattern(value: str) -> tuple[re.Pattern[str], str] | None:
         if len(digits) < 6:
             return None
         return re.compile(f"{_SEP}{{0,2}}".join(map(re.escape, digits))), label
-    return re.compile(r"[ \u3000]?".join(map(re.escape, nv.replace(" ", "").replace("\u3000", "")))), label
+    if label == EMAIL:
+        return re.compile(r"[ \u3000]?".join(map(re.escape, nv.replace(" ", "")))), label
+    variants = sorted(_name_variants(nv), key=len, reverse=True)
+    if not variants:
+        return None
+    return re.compile("|".join(r"[ \u3000]?".join(map(re.escape, v)) for v in variants), re.I), label
 
 
 def _phone_ok(candidate: str) -> bool:
@@ -233,6 +584,8 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
     merged: list[tuple[int, int, str]] = []
     for start, end, label in spans:
         if merged and start < merged[-1][1]:
+            if end > merged[-1][1] and merged[-1][2] == label:
+                merged[-1] = (merged[-1][0], end, label)  # the same kind, overlapping: one span
             continue
         merged.append((start, end, label))
     out: list[str] = []
@@ -241,9 +594,9 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
         o_start = index[start]
         o_end = index[end - 1] + 1
         # keep surrounding spaces as written
-        while o_start < o_end and text[o_start] in " \u3000":
+        while o_start < o_end and text[o_start] in " \u3000\n":
             o_start += 1
-        while o_end > o_start and text[o_end - 1] in " \u3000":
+        while o_end > o_start and text[o_end - 1] in " \u3000\n":
             o_end -= 1
         if o_start < pos:
             continue
