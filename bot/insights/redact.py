@@ -116,7 +116,8 @@ _NOT_NAMES = frozenset(
 _NOT_NAMES |= frozenset(
     "夫 妻 主人 家内 嫁 私 自分 わたし 僕 父 母 兄 弟 姉 妹 息子 娘 長男 長女 次男 次女 義父 義母 祖父 祖母 "
     "元夫 元妻 旦那 配偶者 子ども 子供 家族 親 両親 義理 担当者 弁護士 司法書士 銀行員 債権者 債務者 所有者 "
-    "共有者 連帯保証人 保証人 名義人 契約者 申込者 相続人 親族 知人 友人 不動産屋 業者 無し なし 未定 はい いいえ".split()
+    "共有者 連帯保証人 保証人 名義人 契約者 申込者 相続人 親族 知人 友人 不動産屋 業者 無し なし 未定 はい いいえ "
+    "令和 平成 昭和 大正 明治 元年 今年 去年 来年 先月 今月 来月".split()
 )
 
 # -- birthdates and court case numbers ------------------------------------------------------
@@ -131,8 +132,9 @@ _DATE = (
     rf"|{_ERA}[ ]?(?:{_N}{{1,3}}|元)[ ]?年|(?:19|20)\d{{2}}[ ]?年"
     rf"|\d{{1,2}}[ ]?月[ ]?\d{{1,2}}[ ]?日)"
 )
+_MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
 _BIRTH = re.compile(
-    rf"(?:生年月日|誕生日|生まれた日|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE})"
+    rf"(?:生年月日|誕生日|生まれた日|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE}|{_MONTH_DAY})"
     rf"|(?P<y>{_DATE})[ ]?[)）]?[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産])|誕生)"
 )
 BIRTHDATE = "【生年月日】"
@@ -140,6 +142,7 @@ CASE = "【事件番号】"
 _CASE = re.compile(
     rf"(?:(?:{_ERA}|令和|平成)[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?)?\([ ]?[ァ-ヶ\u4e00-\u9fff]{{1,3}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
     rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年[ ]?[ァ-ヶ][ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
+    rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?\([ ]?[ァ-ヶ]{{1,2}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}"
     rf"|事件番号[ ]*(?:は|:|：)?[ ]*(?P<x>[^\n。、]{{1,30}}?(?:号|$|(?=[\n。、])))"
 )
 
@@ -150,9 +153,11 @@ _POSTAL_BARE = re.compile(
 )
 _DIGIT_WORDS = {"ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニ": "2", "サン": "3", "ヨン": "4", "ゴ": "5",
                 "ロク": "6", "ナナ": "7", "ハチ": "8", "キュウ": "9", "キュー": "9"}
+_DIGIT_WORDS |= {"".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in k): v
+                 for k, v in _DIGIT_WORDS.items() if "ー" not in k}  # ぜろ, いち ... in hiragana
 _UNIT = "(?:\\d|" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
 _FILL = r"(?:[ \-.,、・/()]|の|ハイフン|と)"
-_PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
+_PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル|ぜろ|れい|まる)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
 _UNIT_RE = re.compile(_UNIT)
 _AT = r"(?:@|\(at\)|\[at\]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
 _DOT = r"(?:\.|ドット|どっと|\(dot\)|\[dot\]|(?<![A-Za-z])dot(?![A-Za-z]))"
@@ -164,6 +169,7 @@ _EMAIL_SPELLED = re.compile(
 _ADDRESS_MORE = re.compile(
     rf"{_KANA_KANJI}{{0,8}}?{_D}+[ ]?丁目\s*{_D}+(?:[ ]?(?:番地?|-)[ ]?{_D}+)*(?:[ ]?号)?"
     rf"|{_KANA_KANJI}{{1,8}}?(?:町|村)?(?:大)?字{_KANA_KANJI}{{1,8}}?{_D}+(?:番地?|-{_D}+)*"
+    rf"|{_KANJI1}[\u4e00-\u9fff々ヶケァ-ヴー]{{1,6}}?[1-9一二三四五六七八九十]{_D}{{0,3}}-{_D}{{1,4}}-{_D}{{1,4}}"
     rf"|(?<=[市区町村郡])\s*\n\s*{_KANA_KANJI}{{1,8}}?{_D}+(?:[ ]?(?:丁目|番地?|-)[ ]?{_D}+)+(?:号)?"
 )
 _ADDRESS_LABEL = re.compile(r"(?:ご?住所|所在地|物件の場所)[ \u3000]*(?:は|:|：)?[ \u3000]*(?P<x>[^\n。]+(?:\n[^\n。]+)?)")
@@ -182,7 +188,7 @@ _NOT_PERSON_AFTER = frozenset(
     "商事 商店 通り 線 大学 高校 小学校 中学校 学園 ホーム 地所 ハウス 住宅 産業 興業 工業 電機 本店 家具".split()
 )
 _ROMAJI_WORD = re.compile(r"(?:(?:[kgsztdnhbpmr]y?|sh|ch|ts|j|f|w|y)?[aiueo]h?|n)+", re.I)
-_ROMAJI_PAIR = re.compile(r"(?<![A-Za-z])(?:(?P<a>[A-Z][a-z]+|[A-Z]\.)[ ]?(?P<b>[A-Z][a-z]+|[A-Z]{2,})|(?P<c>[A-Z][a-z]{2,})[ -]?(?:san|sama|さん|様))(?![A-Za-z])")
+_ROMAJI_PAIR = re.compile(r"(?<![A-Za-z])(?:(?P<a>[A-Z][a-z]+|[A-Z]\.|[A-Z]{2,})[ ]?(?P<b>[A-Z][a-z]+|[A-Z]{2,})|(?P<c>[A-Z][a-z]{2,})[ -]?(?:san|sama|さん|様))(?![A-Za-z])")
 _ROMAJI_INTRO = re.compile(r"(?:[Mm]y name is|I am|I'm|This is|[Nn]ame ?:)[ ]+(?P<x>[A-Za-z]+(?:[ ][A-Za-z]+)?)")
 _KANA_HONORIFIC = re.compile(r"(?P<x>[ぁ-ん]{2,6}|[ァ-ヴー]{2,8})[ ]?(?:さん|さま|様|ちゃん|くん)")
 _KIN_KANA = frozenset(
@@ -267,9 +273,10 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
     i = 0
     while i < n:
         t = toks[i]
-        if _is_person(t):
+        if _is_person(t) and _kana_or_kanji(t[2]):
             j = extend(i)
-            if toks[j][1] - t[0] >= 2:  # one kanji alone (督, 誠 ...) is a word more often than a name
+            # one kanji alone (督, 誠) or one kana word alone (かい, ゆう) is a word more often than a name
+            if j > i or (len(t[2]) >= 2 and re.search(r"[\u4e00-\u9fff々]", t[2])):
                 add(i, j)
             i = j + 1
             continue
@@ -316,9 +323,12 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
         value = value.rstrip(" \u3000・")
         if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
             continue
-        if _ANALYSABLE.search(value) and any(
-                t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in _tokens(value)):
+        toks = [t for t in _tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
+        if any(t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in toks):
             continue
+        if not re.search(r"[:：=]", norm[m.start():start]) and not all(
+                _is_person(t) or _is_proper(t) for t in toks):
+            continue  # 「名義人全員」: without a colon, only words that are names
         spans.append((start, start + len(value), NAME))
     return spans
 
@@ -389,9 +399,12 @@ def _address_label(norm: str) -> list[tuple[int, int, str]]:
 def _spoken_phones(view: str) -> list[tuple[int, int, str]]:
     spans = []
     for m in _PHONE_WORDS.finditer(view):
-        digits = "".join(_DIGIT_WORDS.get(u, u) for u in _UNIT_RE.findall(m.group()))
+        found, end = m.group(), m.end()
+        while found[-1] in "にご":  # a particle or a prefix after the number, not a digit
+            found, end = found[:-1], end - 1
+        digits = "".join(_DIGIT_WORDS.get(u, u) for u in _UNIT_RE.findall(found))
         if digits.startswith("0") and 10 <= len(digits) <= 11:
-            spans.append((m.start(), m.end(), PHONE))
+            spans.append((m.start(), end, PHONE))
     return spans
 
 
@@ -407,7 +420,6 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     (_PHONE, PHONE, True),
     (_ADDRESS, ADDRESS, False),
     (_ADDRESS_MORE, ADDRESS, False),
-    (_NAME_LABEL, NAME, False),
     (_NAME_INTRO, NAME, False),
     (_NAME_DESU_CONTEXT, NAME, False),
     (_NAME_DESU, NAME, False),
@@ -468,7 +480,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
                 continue
             if end > start:
                 spans.append((start, end, label))
-    if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル", norm):
+    if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる", norm):
         spans += _spoken_phones(norm.translate(_KANJI_DIGITS))
     if _ADDRESS_LABEL_TRIGGER.search(norm):
         spans += _address_label(norm)
@@ -493,7 +505,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
 
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
 _NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者")
-_ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]")
+_ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]|\d-\d")
 _ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
 
 
@@ -510,10 +522,34 @@ def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: s
     if label == ADDRESS:
         return bool(_ADDRESS_TRIGGERS.search(norm))
     if label == CASE:
-        return "号" in norm
+        return "号" in norm or "(" in norm
     if label == BIRTHDATE:
         return bool(re.search(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ", norm))
     return bool(_NAME_TRIGGERS.search(norm))
+
+
+_KANA_ROMAJI = dict(zip(
+    "ア イ ウ エ オ カ キ ク ケ コ サ シ ス セ ソ タ チ ツ テ ト ナ ニ ヌ ネ ノ ハ ヒ フ ヘ ホ マ ミ ム メ モ ヤ ユ ヨ "
+    "ラ リ ル レ ロ ワ ヲ ン ガ ギ グ ゲ ゴ ザ ジ ズ ゼ ゾ ダ ヂ ヅ デ ド バ ビ ブ ベ ボ パ ピ プ ペ ポ".split(),
+    "a i u e o ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
+    "ya yu yo ra ri ru re ro wa o n ga gi gu ge go za ji zu ze zo da ji zu de do ba bi bu be bo pa pi pu pe po".split(),
+    strict=True))
+
+
+def _romaji(kana: str) -> str:
+    """Hepburn romaji of a katakana reading (ヤマダ → yamada, ショウタ → shouta)."""
+    out = ""
+    for c in kana:
+        if c in "ャュョ" and out and out[-1] == "i":
+            out = out[:-1] + ("" if out[-2:-1] in ("h", "j") else "y") + {"ャ": "a", "ュ": "u", "ョ": "o"}[c]
+        elif c == "ッ":
+            out += "\0"
+        elif c == "ー":
+            continue
+        else:
+            r = _KANA_ROMAJI.get(c, "")
+            out = out.replace("\0", r[:1]) + r if "\0" in out else out + r
+    return out.replace("\0", "")
 
 
 def _hiragana(s: str) -> str:
@@ -541,7 +577,8 @@ def _name_variants(value: str) -> set[str]:
             if len(reading) >= 2 and namelike:
                 variants |= {reading, _hiragana(reading)}
         full = "".join(readings)
-        variants |= {full, _hiragana(full)}
+        romaji = {_romaji(r) for r in readings if len(r) >= 2}
+        variants |= {full, _hiragana(full), *romaji, *(r.replace("ou", "o").replace("uu", "u") for r in romaji)}
     return {v for v in variants if len(v) >= 2 and v not in _NOT_NAMES}
 
 
