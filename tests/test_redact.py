@@ -112,3 +112,10 @@ def test_stored_name_parts_readings_and_display_name():
 def test_procedure_dates_stay_birthdates_go():
     text = "昭和50年4月3日生まれ、48歳です。開札は令和8年2月10日、入札期間は1月20日から"
     assert redact(text) == "【生年月日】生まれ、48歳です。開札は令和8年2月10日、入札期間は1月20日から"
+
+
+def test_redacting_twice_changes_nothing():
+    for text in ("事件番号：令和７年（ヌ）第２３号 横浜地方裁判所", "氏名:大河内 誠 電話:090-7766-1200",
+                 "住所は1600023 東京都新宿区西新宿7-8-9です", "生年月日は1979年11月30日です"):
+        once = redact(text)
+        assert once != text and redact(once) == once

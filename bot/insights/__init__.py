@@ -26,7 +26,7 @@ bp = Blueprint("insights", __name__, url_prefix="/insights")
 
 
 def init_app(app: Flask) -> None:
-    from bot.insights import feedback, funnel, privacy, views  # noqa: F401  (views: routes on bp)
+    from bot.insights import feedback, funnel, masked, privacy, views  # noqa: F401  (views: routes on bp)
 
     app.config.setdefault("RETENTION_DAYS", privacy.DEFAULT_RETENTION_DAYS)
     app.register_blueprint(bp)
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         funnel.record_conversation(storage, conv, signals)
 
     engine.hooks.append(record_funnel)
+    engine.hooks.append(masked.hook(storage))  # the redacted copy marketing reads and searches
     engine.interceptors[:0] = [feedback.feedback_interceptor, privacy.delete_request_interceptor]
 
     @app.after_request

@@ -391,6 +391,9 @@ def _address_label(norm: str) -> list[tuple[int, int, str]]:
         if second and not _ADDRESS_LIKE.search(second):
             value = first
         value = _ADDRESS_END.sub("", value).rstrip(" \u3000、")
+        lead = re.match(r"〒?[ ]?\d{3}-?\d{4}[ \u3000]*", value)  # a postcode first: its own label
+        if lead:
+            start, value = start + lead.end(), value[lead.end():]
         if value and _ADDRESS_LIKE.search(value):
             spans.append((start, start + len(value), ADDRESS))
     return spans
@@ -616,6 +619,9 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
     spans = _spans(norm, known)
     if not spans:
         return text
+    if "【" in norm:  # already redacted parts stay as they are (redacting twice changes nothing)
+        labels = [m.span() for m in _LABELS.finditer(norm)]
+        spans = [s for s in spans if not any(s[0] < end and start < s[1] for start, end in labels)]
     # earliest first, longest first; drop overlaps
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     merged: list[tuple[int, int, str]] = []
@@ -642,3 +648,18 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
         pos = o_end
     out.append(text[pos:])
     return "".join(out)
+
+
+_LABELS = re.compile("|".join(map(re.escape, (PHONE, EMAIL, POSTAL, ADDRESS, NAME, BIRTHDATE, CASE))))
+
+
+def mentions_known(text: str | None, known: Iterable[str]) -> bool:
+    """Whether ``text`` still holds one of the ``known`` strings (or a part or reading of the name)."""
+    if not text:
+        return False
+    norm, _ = _normalize(text)
+    for value in known:
+        compiled = _known_pattern((value or "").strip())
+        if compiled is not None and compiled[0].search(norm):
+            return True
+    return False
