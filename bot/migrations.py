@@ -396,10 +396,12 @@ def m_redacted_copy(db: sqlite_utils.Database) -> None:
     watermark ``meta.redacted_upto`` says up to which messages.id every user
     message has its copy. Deleting a message deletes its copy; changing its text
     drops the copy and lowers the watermark so the catch-up writes it again.
+    ``known`` is a digest of the stored name / phone / e-mail / display name the
+    copy was written with: when they change, the copies are checked again.
     """
     db.execute(
         "create table if not exists messages_redacted ("
-        " id integer primary key, conversation_id integer not null, text text not null)"
+        " id integer primary key, conversation_id integer not null, text text not null, known text)"
     )
     db.execute("create index if not exists messages_redacted_conversation on messages_redacted (conversation_id, id)")
     db.execute(

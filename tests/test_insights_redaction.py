@@ -164,3 +164,14 @@ def test_backfill_and_rebuild(app, storage, sent):
     assert masked.backfill(storage) == 1
     assert storage.db.execute("select text from messages_redacted where id = ?", [min(before)]).fetchone()[0] \
         == "もう一度 【電話番号】"
+
+
+def test_backfill_command(app, storage, sent):
+    storage.db.execute("delete from messages_redacted")
+    storage.db.execute("update meta set value = '0' where key = 'redacted_upto'")
+    result = app.test_cli_runner().invoke(args=["insights", "redact-backfill"])
+    assert result.exit_code == 0, result.output
+    assert f"redacted copies written: {len(MESSAGES)}" in result.output
+    result = app.test_cli_runner().invoke(args=["insights", "redact-backfill", "--rebuild"])
+    assert f"redacted copies written: {len(MESSAGES)}" in result.output
+    assert not masked.pending(storage.db)

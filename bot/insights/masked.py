@@ -20,6 +20,7 @@ not found by marketing's search until the catch-up has written it.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from bot.insights.redact import mentions_known, redact
@@ -47,27 +48,37 @@ def _known_for(db: Any, conversation_id: int) -> list[str]:
     return known_personal({"data": row[0], "summary": row[1]}, row[2]) if row else []
 
 
+def digest(known: list[str]) -> str:
+    """A short fingerprint of the known strings a copy was written with."""
+    return hashlib.blake2b("\x1f".join(known).encode(), digest_size=8).hexdigest() if known else ""
+
+
 def store_conversation(storage: Storage, conv: dict[str, Any]) -> int:
-    """Write the missing copies of ``conv``'s user messages and renew those still holding a known string."""
+    """Write the missing copies of ``conv``'s user messages; when its known strings changed, renew
+    the copies that still hold one of them."""
     db = storage.db
+    display = db.execute("select display_name from contacts where id = ?", [conv["contact_id"]]).fetchone()
+    known = known_personal(conv, display[0] if display else None)
+    mark = digest(known)
     rows = db.execute(
         "select m.id, m.text, r.text from messages m left join messages_redacted r on r.id = m.id"
-        " where m.conversation_id = ? and m.direction = 'in' and m.text is not null order by m.id",
-        [conv["id"]],
+        " where m.conversation_id = ? and m.direction = 'in' and m.text is not null"
+        " and (r.id is null or coalesce(r.known, '') != ?) order by m.id",
+        [conv["id"], mark],
     ).fetchall()
     if not rows:
         return 0
-    display = db.execute("select display_name from contacts where id = ?", [conv["contact_id"]]).fetchone()
-    known = known_personal(conv, display[0] if display else None)
-    todo = [(mid, text) for mid, text, copy in rows if copy is None or (known and mentions_known(copy, known))]
-    if not todo:
-        return 0
+    todo = [(mid, redact(text, known)) for mid, text, copy in rows
+            if copy is None or (known and mentions_known(copy, known))]
     with storage.write() as w:
         w.conn.executemany(
-            "insert into messages_redacted (id, conversation_id, text) values (?, ?, ?)"
-            " on conflict(id) do update set text = excluded.text where text != excluded.text",
-            [(mid, conv["id"], redact(text, known)) for mid, text in todo],
+            "insert into messages_redacted (id, conversation_id, text, known) values (?, ?, ?, ?)"
+            " on conflict(id) do update set text = excluded.text, known = excluded.known",
+            [(mid, conv["id"], text, mark) for mid, text in todo],
         )
+        # the others were checked against these known strings: nothing of them left
+        w.conn.executemany("update messages_redacted set known = ? where id = ?",
+                           [(mark, mid) for mid, _, copy in rows if copy is not None and mid not in dict(todo)])
     return len(todo)
 
 
@@ -113,10 +124,10 @@ def catch_up(storage: Storage, limit: int = BATCH) -> int:
         for mid, conv_id, text in rows:
             if conv_id not in known:
                 known[conv_id] = _known_for(db, conv_id)
-            out.append((mid, conv_id, redact(text, known[conv_id])))
+            out.append((mid, conv_id, redact(text, known[conv_id]), digest(known[conv_id])))
         db.conn.executemany(
-            "insert into messages_redacted (id, conversation_id, text) values (?, ?, ?) on conflict(id) do nothing",
-            out)
+            "insert into messages_redacted (id, conversation_id, text, known) values (?, ?, ?, ?)"
+            " on conflict(id) do nothing", out)
         done = len(out)
         # every user message up to here has its copy (we hold the write lock)
         top = rows[-1][0] if len(rows) == limit else db.execute("select coalesce(max(id), 0) from messages").fetchone()[0]
