@@ -54,7 +54,8 @@ def sent(app, storage, fake_line, line):
     n_in = lambda: storage.db.execute(  # noqa: E731
         "select count(*) from messages where direction = 'in' and text is not null").fetchone()[0]
     # the engine hook writes the copies at the end of each event's transaction
-    wait_until(lambda: storage.db.execute("select count(*) from messages_redacted").fetchone()[0] == n_in())
+    wait_until(lambda: storage.db.execute("select count(*) from messages_redacted").fetchone()[0] == n_in(),
+               timeout=60)
     assert storage.db.execute("select display_name from contacts").fetchone()[0] == DISPLAY
     return storage.db.execute("select id from conversations").fetchone()[0]
 
