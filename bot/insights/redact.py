@@ -134,7 +134,7 @@ _DATE = (
 )
 _MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
 _BIRTH = re.compile(
-    rf"(?:生年月日|誕生日|生まれた日|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE}|{_MONTH_DAY})"
+    rf"(?:生年月日|誕生日|生まれた日|生まれは|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE}|{_MONTH_DAY})"
     rf"|(?P<y>{_DATE})[ ]?[)）]?[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産])|誕生)"
 )
 BIRTHDATE = "【生年月日】"
@@ -189,7 +189,7 @@ _NOT_PERSON_AFTER = frozenset(
 )
 _ROMAJI_WORD = re.compile(r"(?:(?:[kgsztdnhbpmr]y?|sh|ch|ts|j|f|w|y)?[aiueo]h?|n)+", re.I)
 _ROMAJI_PAIR = re.compile(r"(?<![A-Za-z])(?:(?P<a>[A-Z][a-z]+|[A-Z]\.|[A-Z]{2,})[ ]?(?P<b>[A-Z][a-z]+|[A-Z]{2,})|(?P<c>[A-Z][a-z]{2,})[ -]?(?:san|sama|さん|様))(?![A-Za-z])")
-_ROMAJI_INTRO = re.compile(r"(?:[Mm]y name is|I am|I'm|This is|[Nn]ame ?:)[ ]+(?P<x>[A-Za-z]+(?:[ ][A-Za-z]+)?)")
+_ROMAJI_INTRO = re.compile(r"(?:[Mm]y name is|I am|I'm|This is|[Nn]ame ?:|\bM(?:r|s|rs)\.?)[ ]+(?P<x>[A-Za-z]+(?:[ ][A-Z][a-z]+)?)")
 _KANA_HONORIFIC = re.compile(r"(?P<x>[ぁ-ん]{2,6}|[ァ-ヴー]{2,8})[ ]?(?:さん|さま|様|ちゃん|くん)")
 _KIN_KANA = frozenset(
     "おかあ おとう かあ とう おばあ おじい ばあ じい おにい おねえ にい ねえ おく だんな みな おじ おば "
@@ -264,11 +264,16 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
             else:
                 return j
 
-    def add(i: int, j: int) -> None:
+    def add(i: int, j: int, cued: bool = False) -> None:
         after = toks[j + 1][2] if j + 1 < n else ""
         if after in _NOT_PERSON_AFTER:
             return
-        spans.append((toks[i][0], toks[j][1], NAME))
+        end = toks[j][1]
+        if (not cued and i == j and toks[i][3][3] == "姓" and _PLACE_AFTER.match(norm, end)
+                and _also_a_place(toks[i][2])):
+            return  # 「山口の家」「市川に住んでいます」: the place
+        reading = _KANA_AFTER_NAME.match(norm, end)  # 山田太郎（やまだ たろう）
+        spans.append((toks[i][0], reading.end() if reading else end, NAME))
 
     i = 0
     while i < n:
@@ -276,7 +281,8 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         if _is_person(t) and _kana_or_kanji(t[2]):
             j = extend(i)
             # one kanji alone (督, 誠) or one kana word alone (かい, ゆう) is a word more often than a name
-            if j > i or (len(t[2]) >= 2 and re.search(r"[\u4e00-\u9fff々]", t[2])):
+            if j > i or (len(t[2]) >= 2 and re.search(r"[\u4e00-\u9fff々]", t[2])) or (
+                    len(t[2]) >= 3 and re.fullmatch(r"[ァ-ヴー]+", t[2])):
                 add(i, j)
             i = j + 1
             continue
@@ -289,7 +295,7 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
             if (k < n and (_is_proper(toks[k]) or _is_person(toks[k])) and toks[k][3][2] != "地名"
                     and _kana_or_kanji(toks[k][2])):
                 j = extend(k)
-                add(k, j)
+                add(k, j, cued=True)
                 i = j + 1
                 continue
         if t[2] in _HONORIFICS and t[3][0] == "接尾辞" and i > 0:
@@ -304,6 +310,23 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
                 spans.append((toks[s][0], p[1], NAME))
         i += 1
     return spans
+
+
+def _looks_like_name(value: str) -> bool:
+    """A cue-found name (「松本市です」「宮崎出身です」 are not): no place, no common word in it."""
+    if not _ANALYSABLE.search(value):
+        return True
+    return all(_is_space(t) or t[4] or (t[3][1] == "固有名詞" and t[3][2] != "地名") for t in _tokens(value.strip()))
+
+
+_PLACE_AFTER = re.compile(
+    r"(?:に住|に引っ越|に引越|出身|の実家|の家|に家|から来|で働|に転勤|在住|の物件|のマンション|の戸建|に戻|に帰|へ|の親|"
+    r"市|県|駅|に土地|で生まれ|育ち)")
+_KANA_AFTER_NAME = re.compile(r"[ \u3000]?[（(][ぁ-んァ-ヴー \u3000・]{2,20}[)）]")
+
+
+def _also_a_place(surface: str) -> bool:
+    return any(m.part_of_speech()[2] == "地名" for m in _dictionary().lookup(surface))
 
 
 def _kana_or_kanji(s: str) -> bool:
@@ -477,7 +500,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
             view = kanji_view
         for m in pattern.finditer(view):
             start, end = _match_span(m, pattern)
-            if label == NAME and norm[start:end].strip() in _NOT_NAMES:
+            if label == NAME and (norm[start:end].strip() in _NOT_NAMES or not _looks_like_name(norm[start:end])):
                 continue
             if label == PHONE and not _phone_ok(view[start:end]):
                 continue
