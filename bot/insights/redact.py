@@ -130,6 +130,7 @@ _DATE = (
     rf"|(?:19|20)\d{{2}}{_YMD_SEP}\d{{1,2}}{_MD_SEP}\d{{1,2}}[ ]?日?"
     rf"|(?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
     rf"|{_ERA}[ ]?(?:{_N}{{1,3}}|元)[ ]?年|(?:19|20)\d{{2}}[ ]?年"
+    rf"|{_N}{{1,2}}[ ]?年[ ]?(?:の[ ]?)?{_N}{{1,2}}[ ]?月[ ]?{_N}{{1,3}}[ ]?日"
     rf"|\d{{1,2}}[ ]?月[ ]?\d{{1,2}}[ ]?日)"
 )
 _MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
@@ -170,6 +171,7 @@ _ADDRESS_MORE = re.compile(
     rf"{_KANA_KANJI}{{0,8}}?{_D}+[ ]?丁目\s*{_D}+(?:[ ]?(?:番地?|-)[ ]?{_D}+)*(?:[ ]?号)?"
     rf"|{_KANA_KANJI}{{1,8}}?(?:町|村)?(?:大)?字{_KANA_KANJI}{{1,8}}?{_D}+(?:番地?|-{_D}+)*"
     rf"|{_KANJI1}[\u4e00-\u9fff々ヶケァ-ヴー]{{1,6}}?[1-9一二三四五六七八九十]{_D}{{0,3}}-{_D}{{1,4}}-{_D}{{1,4}}"
+    rf"|{_KANJI1}[\u4e00-\u9fff々ヶケァ-ヴー]{{1,6}}?{_D}{{1,3}}丁目"
     rf"|(?<=[市区町村郡])\s*\n\s*{_KANA_KANJI}{{1,8}}?{_D}+(?:[ ]?(?:丁目|番地?|-)[ ]?{_D}+)+(?:号)?"
 )
 _ADDRESS_LABEL = re.compile(r"(?:ご?住所|所在地|物件の場所)[ \u3000]*(?:は|:|：)?[ \u3000]*(?P<x>[^\n。]+(?:\n[^\n。]+)?)")
@@ -347,6 +349,11 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
         if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
             continue
         toks = [t for t in _tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
+        strong = norm[m.start():m.start() + 3].startswith(("氏名", "お名前", "名前", "なまえ"))
+        if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
+                and not re.search(r"(?:ない|ません|たい|です)$", value)):
+            spans.append((start, start + len(value), NAME))  # 「名前はやまだはなこです」: kana the analyser cuts up
+            continue
         if any(t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in toks):
             continue
         if not re.search(r"[:：=]", norm[m.start():start]) and not all(
@@ -419,6 +426,20 @@ def _address_label(norm: str) -> list[tuple[int, int, str]]:
             start, value = start + lead.end(), value[lead.end():]
         if value and _ADDRESS_LIKE.search(value):
             spans.append((start, start + len(value), ADDRESS))
+    return spans
+
+
+def _joined_addresses(norm: str) -> list[tuple[int, int, str]]:
+    """Addresses written over several lines (「東京都練馬区\n豊玉北\n1-2-3」), read as one line."""
+    # a line break between two digits stays: 「…1-2-3\n090-…」 is two things
+    keep = [i for i, c in enumerate(norm)
+            if c != "\n" or (0 < i < len(norm) - 1 and norm[i - 1].isdigit() and norm[i + 1].isdigit())]
+    joined = "".join(norm[i] for i in keep)
+    spans = []
+    for pattern in (_ADDRESS, _ADDRESS_MORE):
+        for m in pattern.finditer(joined):
+            if m.end() > m.start() and "\n" in norm[keep[m.start()]:keep[m.end() - 1]]:
+                spans.append((keep[m.start()], keep[m.end() - 1] + 1, ADDRESS))
     return spans
 
 
@@ -506,6 +527,8 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
                 continue
             if end > start:
                 spans.append((start, end, label))
+    if "\n" in norm.strip() and _ADDRESS_TRIGGERS.search(norm):
+        spans += _joined_addresses(norm)
     if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる", norm):
         spans += _spoken_phones(norm.translate(_KANJI_DIGITS))
     if _ADDRESS_LABEL_TRIGGER.search(norm):
