@@ -129,8 +129,10 @@ _DATE = (
     rf"(?:{_ERA}[ ]?(?:{_N}{{1,3}}|元){_YMD_SEP}{_N}{{1,2}}{_MD_SEP}{_N}{{1,3}}[ ]?日?"
     rf"|(?:19|20)\d{{2}}{_YMD_SEP}\d{{1,2}}{_MD_SEP}\d{{1,2}}[ ]?日?"
     rf"|(?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    rf"|(?:19|20)\d{{2}}[ ]?年?[ ]?\([^)\n]{{1,10}}\)[ ]?\d{{1,2}}[ ]?[月/.][ ]?\d{{1,2}}[ ]?日?"
     rf"|{_ERA}[ ]?(?:{_N}{{1,3}}|元)[ ]?年|(?:19|20)\d{{2}}[ ]?年"
     rf"|{_N}{{1,2}}[ ]?年[ ]?(?:の[ ]?)?{_N}{{1,2}}[ ]?月[ ]?{_N}{{1,3}}[ ]?日"
+
     rf"|\d{{1,2}}[ ]?月[ ]?\d{{1,2}}[ ]?日)"
 )
 _MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
@@ -258,7 +260,8 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         """Last index of the name starting at token i (parts joined over one space or ・)."""
         j = i
         while True:
-            if j + 1 < n and (_is_person(toks[j + 1]) or (toks[j + 1][4] and toks[j + 1][3][1] == "固有名詞")):
+            if j + 1 < n and (_is_person(toks[j + 1]) or (toks[j + 1][4] and toks[j + 1][3][1] == "固有名詞")
+                              or (toks[j + 1][2] in _NAME_ENDINGS and toks[j][3][3] == "名")):
                 j += 1
             elif (j + 2 < n and _is_space(toks[j + 1]) and "\n" not in toks[j + 1][2]
                   and (_is_person(toks[j + 2]) or (_is_proper(toks[j + 2]) and _kana_or_kanji(toks[j + 2][2])))):
@@ -277,27 +280,38 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         reading = _KANA_AFTER_NAME.match(norm, end)  # 山田太郎（やまだ たろう）
         spans.append((toks[i][0], reading.end() if reading else end, NAME))
 
+    for m in _RELATION_BRACKET.finditer(norm):  # 元夫（たかし）: the analyser reads it as one word
+        inner = [t for t in _tokens(m.group("x")) if not _is_space(t)]
+        if (re.fullmatch(r"[ぁ-ん]{2,8}", m.group("x")) and not any(t[3][1] == "普通名詞" for t in inner)) or all(
+                _is_person(t) or _is_proper(t) for t in inner):
+            spans.append((*m.span("x"), NAME))
     i = 0
     while i < n:
         t = toks[i]
         if _is_person(t) and _kana_or_kanji(t[2]):
             j = extend(i)
             # one kanji alone (督, 誠) or one kana word alone (かい, ゆう) is a word more often than a name
+            introduced = (j + 1 < n and toks[j + 1][2] in ("です", "と") and _SELF_INTRO.match(norm, toks[j][1])
+                          and (i == 0 or toks[i - 1][2] in "。、!?！？\n " or _is_space(toks[i - 1])))
             if j > i or (len(t[2]) >= 2 and re.search(r"[\u4e00-\u9fff々]", t[2])) or (
-                    len(t[2]) >= 3 and re.fullmatch(r"[ァ-ヴー]+", t[2])):
+                    len(t[2]) >= 3 and re.fullmatch(r"[ァ-ヴー]+", t[2])) or (introduced and len(t[2]) >= 2):
                 add(i, j)
             i = j + 1
             continue
         if t[2] in _RELATIONS and i + 1 < n:
             k = i + 1
-            if toks[k][2] in ("の", "は", ":", "：", "、") or _is_space(toks[k]):
+            if toks[k][2] in ("の", "は", ":", "：", "、", "(", "・") or _is_space(toks[k]):
                 k += 1
             if k < n and _is_space(toks[k]):
                 k += 1
             if (k < n and (_is_proper(toks[k]) or _is_person(toks[k])) and toks[k][3][2] != "地名"
                     and _kana_or_kanji(toks[k][2])):
                 j = extend(k)
-                add(k, j, cued=True)
+                run = _KANA_RUN.match(norm, toks[k][0])  # 長男のりょうたは: the analyser cut りょう|た
+                if run and j == k and re.fullmatch(r"[ぁ-ん]+", toks[k][2]) and run.end() > toks[k][1]:
+                    spans.append((toks[k][0], run.end(), NAME))
+                else:
+                    add(k, j, cued=True)
                 i = j + 1
                 continue
         if t[2] in _HONORIFICS and t[3][0] == "接尾辞" and i > 0:
@@ -321,6 +335,11 @@ def _looks_like_name(value: str) -> bool:
     return all(_is_space(t) or t[4] or (t[3][1] == "固有名詞" and t[3][2] != "地名") for t in _tokens(value.strip()))
 
 
+_RELATION_BRACKET = re.compile(
+    "(?:" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + r")[(（](?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{1,8})[)）]")
+_NAME_ENDINGS = frozenset("子 郎 美 江 代 恵 男 雄 枝 香".split())
+_SELF_INTRO = re.compile(r"(?:です(?:$|[。、!！\s])|と申し|といいます|と言います)")
+_KANA_RUN = re.compile(r"[ぁ-ん]{2,6}?(?=[はがをにともの、。)）]|\s|$)")
 _PLACE_AFTER = re.compile(
     r"(?:に住|に引っ越|に引越|出身|の実家|の家|に家|から来|で働|に転勤|在住|の物件|のマンション|の戸建|に戻|に帰|へ|の親|"
     r"市|県|駅|に土地|で生まれ|育ち)")
@@ -394,9 +413,12 @@ def _kana_honorific_names(norm: str) -> list[tuple[int, int, str]]:
 def _signature(norm: str) -> list[tuple[int, int, str]]:
     """A short last line made only of names (or initials) under a longer message."""
     lines = norm.rstrip().split("\n")
-    if len(lines) < 2:
-        return []
     last = lines[-1]
+    if len(lines) < 2:
+        tail = re.search(r"[。!！][ \u3000]+([^。!！?？\s][^。!！?？]{0,15})$", last)  # 「…お願いします。　ささき」
+        if not tail:
+            return []
+        last = tail.group(1)
     stripped = last.strip(" \u3000-–—~〜_=*")
     if not stripped or len(stripped) > 20 or not re.search(r"[A-Za-z\u3040-\u30ff\u4e00-\u9fff]", stripped):
         return []
@@ -540,7 +562,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
     if _ANALYSABLE.search(norm):
         spans += _analyser_names(norm)
         spans += _kana_honorific_names(norm)
-    if "\n" in norm.strip():
+    if "\n" in norm.strip() or re.search(r"[。!！][ \u3000]+\S", norm):
         spans += _signature(norm)
     for value in known:
         compiled = _known_pattern((value or "").strip())
