@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+
 import pytest
 
 from bot.insights import masked, privacy
@@ -176,3 +177,26 @@ def test_backfill_command(app, storage, sent):
     result = app.test_cli_runner().invoke(args=["insights", "redact-backfill", "--rebuild"])
     assert f"redacted copies written: {len(MESSAGES)}" in result.output
     assert not masked.pending(storage.db)
+
+
+def test_a_message_the_redactor_fails_on_is_hidden_and_later_ones_still_get_copies(app, storage, sent, monkeypatch,
+                                                                                    caplog):
+    from bot.insights import redact as redact_module
+
+    contact_id = storage.db.execute("select contact_id from conversations where id = ?", [sent]).fetchone()[0]
+    real = redact_module.redact
+
+    def failing(text, known=()):
+        if "壊れた" in text:
+            raise ValueError("boom")
+        return real(text, known)
+
+    monkeypatch.setattr(masked, "redact", failing)
+    for text in ("壊れた 山田太郎 090-1111-2222", "次の相談です"):
+        storage.db["messages"].insert({"conversation_id": sent, "contact_id": contact_id, "direction": "in",
+                                       "sender": "user", "kind": "text", "text": text,
+                                       "created_at": "2026-03-02T01:00:00.000+00:00"})
+    assert masked.backfill(storage) == 2
+    copies = [r[0] for r in storage.db.execute("select text from messages_redacted order by id desc limit 2")]
+    assert copies == ["次の相談です", masked.HIDDEN]
+    assert "redaction failed" in caplog.text

@@ -21,12 +21,25 @@ not found by marketing's search until the catch-up has written it.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from bot.insights.redact import mentions_known, redact
 from bot.storage import Storage, loads
 
+logger = logging.getLogger(__name__)
+
 BATCH = 2000
+#: What marketing sees of a message the redactor failed on: nothing of it.
+HIDDEN = "【非表示】"
+
+
+def _redact(text: str, known: list[str]) -> str:
+    try:
+        return redact(text, known)
+    except Exception:  # noqa: BLE001 — one odd message must not stop every later copy
+        logger.exception("redaction failed; the message is hidden from marketing")
+        return HIDDEN
 
 
 def known_personal(conv: dict[str, Any], display_name: str | None = None) -> list[str]:
@@ -68,7 +81,7 @@ def store_conversation(storage: Storage, conv: dict[str, Any]) -> int:
     ).fetchall()
     if not rows:
         return 0
-    todo = [(mid, redact(text, known)) for mid, text, copy in rows
+    todo = [(mid, _redact(text, known)) for mid, text, copy in rows
             if copy is None or (known and mentions_known(copy, known))]
     with storage.write() as w:
         w.conn.executemany(
@@ -124,7 +137,7 @@ def catch_up(storage: Storage, limit: int = BATCH) -> int:
         for mid, conv_id, text in rows:
             if conv_id not in known:
                 known[conv_id] = _known_for(db, conv_id)
-            out.append((mid, conv_id, redact(text, known[conv_id]), digest(known[conv_id])))
+            out.append((mid, conv_id, _redact(text, known[conv_id]), digest(known[conv_id])))
         db.conn.executemany(
             "insert into messages_redacted (id, conversation_id, text, known) values (?, ?, ?, ?)"
             " on conflict(id) do nothing", out)

@@ -3,7 +3,9 @@
 Every query is driven by an index: the list walks ``conversations`` by id
 (newest first) from a keyset ``before`` id; the search walks the FTS5 trigram
 index (3+ characters) newest first, or for 1–2 characters scans messages
-newest first with LIKE, stopping at the page size.
+newest first with LIKE, stopping at the page size. For marketing, the search runs
+the same way on the redacted copy (``messages_redacted`` and its trigram index, see
+:mod:`bot.insights.masked`), so personal data cannot be found.
 """
 from __future__ import annotations
 
