@@ -162,7 +162,7 @@ _UNIT = "(?:\\d|" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
 _FILL = r"(?:[ \-.,、・/()]|の|ハイフン|と)"
 _PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル|ぜろ|れい|まる)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
 _UNIT_RE = re.compile(_UNIT)
-_AT = r"(?:@|\(at\)|\[at\]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
+_AT = r"(?:@|\(at\)|\[at\]|\(a\)|\[a\]|[★☆◎]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
 _DOT = r"(?:\.|ドット|どっと|\(dot\)|\[dot\]|(?<![A-Za-z])dot(?![A-Za-z]))"
 _EMAIL_SPELLED = re.compile(
     rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}[ ]*{_AT}[ ]*[A-Za-z0-9\-]+(?:[ ]*{_DOT}[ ]*[A-Za-z0-9\-]+)*[ ]*{_DOT}[ ]*[A-Za-z]{{2,}}"
@@ -201,7 +201,7 @@ _KIN_KANA = frozenset(
     "おこさ こども まご おひめ おうじ おとな ママ パパ".split()
 )
 _NAME_LABEL2 = re.compile(
-    r"(?:氏名|お名前|名前|なまえ|名義人|差出人|署名|契約者|申込者|債務者)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
+    r"(?:氏名|お名前|名前|なまえ|ふりがな|フリガナ|よみがな|名義人|差出人|署名|契約者|申込者|債務者)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
     r"(?P<x>[^\s、。,:：!?！？()（）「」]{1,12}(?:[ \u3000・][^\s、。,:：!?！？()（）「」]{1,12})?)"
 )
 _LABEL_STOP = re.compile(
@@ -368,7 +368,8 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
         if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
             continue
         toks = [t for t in _tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
-        strong = norm[m.start():m.start() + 3].startswith(("氏名", "お名前", "名前", "なまえ"))
+        strong = norm[m.start():m.start() + 4].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
+                                                            "よみがな"))
         if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
                 and not re.search(r"(?:ない|ません|たい|です)$", value)):
             spans.append((start, start + len(value), NAME))  # 「名前はやまだはなこです」: kana the analyser cuts up
@@ -575,7 +576,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
 
 
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
-_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者")
+_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな")
 _ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]|\d-\d")
 _ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
 
@@ -585,7 +586,7 @@ def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: s
     if pattern is _EMAIL:
         return "@" in norm
     if pattern is _EMAIL_SPELLED:
-        return bool(re.search(r"at|アット|あっと|@", norm))
+        return bool(re.search(r"at|アット|あっと|@|\(a\)|\[a\]|[★☆◎]", norm))
     if label == POSTAL:
         return digits >= 7
     if label == PHONE:
