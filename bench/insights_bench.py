@@ -7,7 +7,9 @@ Builds a temporary SQLite file with the real schema (migrations, FTS5 trigram
 triggers), bulk-inserted in one transaction, then times the insights queries
 exactly as the pages run them (median of 5 runs, warm cache) and streams full
 exports, reporting the peak Python memory of each (tracemalloc) and the
-process's max RSS. Prints a table.
+process's max RSS. Also writes the redacted copy marketing searches (one user
+message in ten carries personal data) and reports its CPU cost per message, its
+size and its index's, and times marketing's searches on it. Prints a table.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.insights import exports, funnel, transcripts  # noqa: E402
+from bot.insights import exports, funnel, masked, transcripts  # noqa: E402
 from bot.insights.transcripts import Filters  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 
@@ -36,6 +38,13 @@ USER_LINES = [
     "離婚して共有名義のままです", "住み続けたいです", "フラット35です", "連帯保証人は妻です",
     "期間入札の通知が来ました。開札はいつですか", "引っ越し費用が心配です", "任意売却について知りたい",
     "銀行から代位弁済の連絡がありました", "ボーナス払いができなくなりました", "家族に知られたくないです",
+]
+# One user message in ten carries personal data, as people write it (redaction cost is measured on the mix).
+PERSONAL_LINES = [
+    "山田太郎と申します。電話は090-{a}-{b}です", "担当の佐藤さんから連絡がありました。{a}",
+    "昭和50年4月3日生まれです。開札は令和8年2月10日", "令和7年(ケ)第{a}号の件です",
+    "住所は東京都練馬区豊玉北{n}-2-3です", "メールは taro{a}@example.com です",
+    "元夫の鈴木一郎と共有です\n小松原 由紀", "080 の {a} の {b} に夕方お願いします",
 ]
 BOT_LINES = ["ありがとうございます。次の質問です。", "診断結果をお知らせします。", "担当者からご連絡します。"]
 STEP_PATH = ["first_message", "consent", "arrears", "notice", "ownership", "guarantor", "divorce", "lender",
@@ -89,8 +98,12 @@ def generate(path: str, n_conv: int, per_conv: int, seed: int = 7) -> dict[str, 
         for i in range(per_conv):
             msg_id += 1
             incoming = i % 2 == 0
-            text = (rnd.choice(USER_LINES) + ("" if rnd.random() < 0.7 else f" {rnd.randint(1, 999)}")
-                    if incoming else rnd.choice(BOT_LINES))
+            if incoming and rnd.random() < 0.1:
+                text = rnd.choice(PERSONAL_LINES).format(a=rnd.randint(1000, 9999), b=rnd.randint(1000, 9999),
+                                                         n=rnd.randint(1, 9))
+            else:
+                text = (rnd.choice(USER_LINES) + ("" if rnd.random() < 0.7 else f" {rnd.randint(1, 999)}")
+                        if incoming else rnd.choice(BOT_LINES))
             msgs.append((msg_id, cid, cid, "in" if incoming else "out", "user" if incoming else "bot",
                          "text" if incoming else "answer", text, updated))
         if len(msgs) >= 50_000:
@@ -158,6 +171,16 @@ def main() -> None:
     size_mb = os.path.getsize(path) / 1e6
     storage = Storage(path)
     db = storage.db
+    # The redacted copy marketing searches (bot/insights/masked.py): the backfill writes
+    # what the engine hook writes at each event, one message at a time.
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    n_redacted = masked.backfill(storage, batch=5000)
+    redact_cpu, redact_wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    db.execute("ANALYZE")
+    sizes = dict(db.execute(
+        "select case when name like 'messages_redacted_fts%' then 'fts' when name like 'messages_redacted%' then 'copy'"
+        " when name like 'messages_fts%' then 'fts_originals' else 'other' end, sum(pgsize) from dbstat group by 1"
+    ).fetchall())
     today = dt.datetime.now(JST).date()
     year = {"from": (today - dt.timedelta(days=366)).isoformat(), "to": today.isoformat()}
     f_default = Filters.from_args({})
@@ -184,6 +207,11 @@ def main() -> None:
         q(f"search: {term!r} ({transcripts.search_mode(term)})", lambda fs=fs: transcripts.search_messages(db, fs))
     fs = Filters.from_args({**year, "q": "競売開始決定", "channel": "web", "lead": "yes"})
     q("search: '競売開始決定' + web + lead", lambda: transcripts.search_messages(db, fs))
+    for term in ("競売開始決定", "開札はいつ", "離婚", "競", "【電話番号】", "090-1234", "山田太郎", "該当なし語句"):
+        fs = Filters.from_args({**year, "q": term})
+        q(f"marketing search: {term!r} ({transcripts.search_mode(term)})",
+          lambda fs=fs: transcripts.search_messages(db, fs, redacted=True))
+    q("marketing page: catch-up check (nothing pending)", lambda: masked.catch_up(storage))
     q("funnel: 1 year, all channels", lambda: funnel.compute(storage, year["from"], year["to"]))
     q("funnel: 8 weeks, LINE", lambda: funnel.compute(storage, (today - dt.timedelta(weeks=8)).isoformat(),
                                                       year["to"], "line"))
@@ -214,6 +242,11 @@ def main() -> None:
     for label, value in results:
         print(f"{label.ljust(width)}  {value}")
     print(f"{'process max RSS'.ljust(width)}  {rss:8.0f} MB")
+    print(f"redacted copy: {n_redacted:,} user messages in {redact_wall:.0f} s"
+          f" ({redact_cpu * 1000 / max(1, n_redacted):.3f} ms CPU per message);"
+          f" copy {sizes.get('copy', 0) / 1e6:.0f} MB + trigram index {sizes.get('fts', 0) / 1e6:.0f} MB"
+          f" (index of the originals {sizes.get('fts_originals', 0) / 1e6:.0f} MB; everything else"
+          f" {sizes.get('other', 0) / 1e6:.0f} MB)")
     storage.close_thread_connection()
     tmpdir.cleanup()
 

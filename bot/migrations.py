@@ -414,6 +414,54 @@ def m005_console_followups(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m006_redacted_copy(db: sqlite_utils.Database) -> None:
+    """A redacted copy of what users wrote, with its own trigram index (issue 12).
+
+    Marketing searches and filters this copy, never the originals: a phone
+    number, name or e-mail typed in their search box finds nothing the pages hide.
+    ``messages_redacted`` holds one row per user message (``id`` = messages.id),
+    written by the insights hook at the end of each event's transaction and by
+    the catch-up for rows written elsewhere (``bot/insights/masked.py``). The
+    watermark ``meta.redacted_upto`` says up to which messages.id every user
+    message has its copy. Deleting a message deletes its copy; changing its text
+    drops the copy and lowers the watermark so the catch-up writes it again.
+    ``known`` is a digest of the stored name / phone / e-mail / display name the
+    copy was written with: when they change, the copies are checked again.
+    """
+    db.execute(
+        "create table if not exists messages_redacted ("
+        " id integer primary key, conversation_id integer not null, text text not null, known text)"
+    )
+    db.execute("create index if not exists messages_redacted_conversation on messages_redacted (conversation_id, id)")
+    db.execute(
+        "create virtual table if not exists messages_redacted_fts using fts5("
+        "text, content='messages_redacted', content_rowid='id', tokenize='trigram')"
+    )
+    db.executescript(
+        """
+        create trigger if not exists messages_redacted_ai after insert on messages_redacted begin
+          insert into messages_redacted_fts (rowid, text) values (new.id, new.text);
+        end;
+        create trigger if not exists messages_redacted_ad after delete on messages_redacted begin
+          insert into messages_redacted_fts (messages_redacted_fts, rowid, text) values ('delete', old.id, old.text);
+        end;
+        create trigger if not exists messages_redacted_au after update on messages_redacted begin
+          insert into messages_redacted_fts (messages_redacted_fts, rowid, text) values ('delete', old.id, old.text);
+          insert into messages_redacted_fts (rowid, text) values (new.id, new.text);
+        end;
+        create trigger if not exists messages_delete_redacted after delete on messages begin
+          delete from messages_redacted where id = old.id;
+        end;
+        create trigger if not exists messages_update_redacted after update of text, direction on messages begin
+          delete from messages_redacted where id = old.id;
+          update meta set value = min(cast(value as integer), old.id - 1) where key = 'redacted_upto';
+        end;
+        """
+    )
+    db.execute("insert into meta (key, value) values ('redacted_upto', '0') on conflict(key) do nothing")
+
+
 # ---------------------------------------------------------------------------
 # Running them
 # ---------------------------------------------------------------------------

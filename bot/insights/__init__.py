@@ -10,7 +10,10 @@
   (:mod:`bot.insights.feedback`) and the homeowner's data-deletion request
   (:mod:`bot.insights.privacy`);
 * after each console POST, the satisfaction question for conversations just closed;
-* the CLI: ``flask --app app data purge [--days N]`` and ``data feedback``.
+* an engine hook writing the redacted copy marketing reads and searches
+  (:mod:`bot.insights.masked`);
+* the CLI: ``flask --app app data purge [--days N]``, ``data feedback`` and
+  ``insights redact-backfill [--rebuild]``.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ bp = Blueprint("insights", __name__, url_prefix="/insights")
 
 
 def init_app(app: Flask) -> None:
-    from bot.insights import feedback, funnel, privacy, views  # noqa: F401  (views: routes on bp)
+    from bot.insights import feedback, funnel, masked, privacy, views  # noqa: F401  (views: routes on bp)
 
     app.config.setdefault("RETENTION_DAYS", privacy.DEFAULT_RETENTION_DAYS)
     app.register_blueprint(bp)
@@ -38,6 +41,7 @@ def init_app(app: Flask) -> None:
         funnel.record_conversation(storage, conv, signals)
 
     engine.hooks.append(record_funnel)
+    engine.hooks.append(masked.hook(storage))  # the redacted copy marketing reads and searches
     engine.interceptors[:0] = [feedback.feedback_interceptor, privacy.delete_request_interceptor]
 
     @app.after_request
@@ -52,6 +56,7 @@ def init_app(app: Flask) -> None:
         return response
 
     app.cli.add_command(data_group)
+    app.cli.add_command(insights_group)
 
 
 data_group = AppGroup("data", help="データの保持期間と削除")
@@ -83,3 +88,21 @@ def data_feedback() -> None:
 
     services = current_app.extensions["ninbai"]
     click.echo(f"feedback questions sent: {sweep(services.engine)}")
+
+
+insights_group = AppGroup("insights", help="マーケティング用の伏せ字コピー")
+
+
+@insights_group.command("redact-backfill",
+                        help="伏せ字コピーのないメッセージを処理します（--rebuild: すべて作り直し）")
+@click.option("--rebuild", is_flag=True, help="伏せ字の規則を変えたあと: すべてのコピーを作り直します")
+def redact_backfill(rebuild: bool) -> None:
+    import time
+
+    from bot.insights import masked
+
+    storage = current_app.extensions["ninbai"].storage
+    t = time.process_time()
+    n = masked.rebuild(storage) if rebuild else masked.backfill(storage)
+    cpu = time.process_time() - t
+    click.echo(f"redacted copies written: {n} ({cpu * 1000 / max(n, 1):.2f} ms CPU each)")

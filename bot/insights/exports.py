@@ -33,10 +33,20 @@ COLUMNS = {
 }
 
 
-def _text_filter(f: Filters) -> tuple[str, list[Any]]:
-    """Conversations with a user message matching the search (exports honour it too)."""
+def _text_filter(f: Filters, redacted: bool) -> tuple[str, list[Any]]:
+    """Conversations with a user message matching the search (exports honour it too).
+
+    ``redacted`` (marketing): matched against the redacted copy (bot/insights/masked.py).
+    """
     if not f.q:
         return "", []
+    if redacted:
+        if search_mode(f.q) == "fts":
+            return (" and c.id in (select r.conversation_id from messages_redacted_fts x"
+                    " join messages_redacted r on r.id = x.rowid where messages_redacted_fts match ?)",
+                    [fts_phrase(f.q)])
+        return (" and c.id in (select r.conversation_id from messages_redacted r where r.text like ? escape '\\')",
+                [like_pattern(f.q)])
     if search_mode(f.q) == "fts":
         return (" and c.id in (select m.conversation_id from messages_fts x join messages m on m.id = x.rowid"
                 " where messages_fts match ? and m.direction = 'in')", [fts_phrase(f.q)])
@@ -44,9 +54,9 @@ def _text_filter(f: Filters) -> tuple[str, list[Any]]:
             " and m.text like ? escape '\\')", [like_pattern(f.q)])
 
 
-def _sql(kind: str, f: Filters) -> tuple[str, list[Any]]:
+def _sql(kind: str, f: Filters, redacted: bool = False) -> tuple[str, list[Any]]:
     where, params = conversation_where(f)
-    extra, extra_params = _text_filter(f)
+    extra, extra_params = _text_filter(f, redacted)
     where += extra
     params += extra_params
     lead = ("exists (select 1 from funnel_events fe where fe.conversation_id = c.id"
@@ -54,7 +64,16 @@ def _sql(kind: str, f: Filters) -> tuple[str, list[Any]]:
     handoff = lead.replace("'contact'", "'handoff'")
     if kind == "messages":
         text_cond = ""
-        if f.q:
+        if f.q and redacted:
+            # only the matching user messages, like the search page: in the redacted copy
+            if search_mode(f.q) == "fts":
+                text_cond = (" and r.id in (select rowid from messages_redacted_fts"
+                             " where messages_redacted_fts match ?)")
+                params.append(fts_phrase(f.q))
+            else:
+                text_cond = " and r.text like ? escape '\\'"
+                params.append(like_pattern(f.q))
+        elif f.q:
             # only the matching user messages, like the search page
             if search_mode(f.q) == "fts":
                 text_cond = (" and m.direction = 'in' and m.id in (select rowid from messages_fts"
@@ -65,9 +84,9 @@ def _sql(kind: str, f: Filters) -> tuple[str, list[Any]]:
                 params.append(like_pattern(f.q))
         return (
             "select m.id, m.conversation_id, m.created_at, m.direction, m.sender, m.kind, m.text,"
-            " c.data as c_data, c.summary as c_summary, ct.display_name as c_name"
+            " c.data as c_data, c.summary as c_summary, ct.display_name as c_name, r.text as r_text"
             " from conversations c join contacts ct on ct.id = c.contact_id"
-            " join messages m on m.conversation_id = c.id"
+            " join messages m on m.conversation_id = c.id left join messages_redacted r on r.id = m.id"
             f" where {where}{text_cond} order by c.id, m.id",
             params,
         )
@@ -89,7 +108,7 @@ def _source(channel: str, raw: str | None) -> tuple[str, str]:
 
 def rows(db_path: str, kind: str, f: Filters, redacted: bool) -> Iterator[dict[str, Any]]:
     """The export's rows as dicts, read in batches on a dedicated read-only connection."""
-    sql, params = _sql(kind, f)
+    sql, params = _sql(kind, f, redacted)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
     try:
         cur = conn.execute(sql, params)
@@ -108,7 +127,9 @@ def rows(db_path: str, kind: str, f: Filters, redacted: bool) -> Iterator[dict[s
 def _shape(kind: str, r: dict[str, Any], redacted: bool, cache: dict[str, Any]) -> dict[str, Any]:
     if kind == "messages":
         text = r["text"]
-        if redacted and text:
+        if redacted and r["r_text"] is not None:
+            text = r["r_text"]  # the stored copy: what the pages show and marketing's search reads
+        elif redacted and text:
             if cache.get("conv") != r["conversation_id"]:
                 cache["conv"] = r["conversation_id"]
                 cache["known"] = tuple(known_personal({"data": r["c_data"], "summary": r["c_summary"]},

@@ -18,6 +18,7 @@ Deliberately *not* redacted: durations (「3ヶ月」「1〜2ヶ月」), dates
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -45,7 +46,7 @@ _PHONE = re.compile(
     rf")(?!\d)"
 )
 # -- e-mail ---------------------------------------------------------------------
-_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # -- postal codes -----------------------------------------------------------------
 _POSTAL = re.compile(r"〒\s?\d{3}\s?-?\s?\d{4}(?!\d)|(?<![\d\-])\d{3}-\d{4}(?![\d\-])")
 
@@ -111,14 +112,384 @@ _NOT_NAMES = frozenset(
     "住宅 ローン 機構 保証会社 代位弁済 期限 通知 裁判所 開札 入札 現況調査 任意売却 任売 売却 専門家 担当".split()
 )
 
+# Kin, roles and answers: never a name on their own.
+_NOT_NAMES |= frozenset(
+    "夫 妻 主人 家内 嫁 私 自分 わたし 僕 父 母 兄 弟 姉 妹 息子 娘 長男 長女 次男 次女 義父 義母 祖父 祖母 "
+    "元夫 元妻 旦那 配偶者 子ども 子供 家族 親 両親 義理 担当者 弁護士 司法書士 銀行員 債権者 債務者 所有者 "
+    "共有者 連帯保証人 保証人 名義人 契約者 申込者 相続人 親族 知人 友人 不動産屋 業者 無し なし 未定 はい いいえ "
+    "令和 平成 昭和 大正 明治 元年 今年 去年 来年 先月 今月 来月".split()
+)
+
+# -- birthdates and court case numbers ------------------------------------------------------
+_ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHRmtshr]\.?)"
+_N = r"[0-9〇一二三四五六七八九十]"
+_YMD_SEP = r"[ ]?(?:[.\-/]|年[ ]?(?:の[ ]?)?)[ ]?"
+_MD_SEP = r"[ ]?(?:[.\-/]|月)[ ]?"
+_DATE = (
+    rf"(?:{_ERA}[ ]?(?:{_N}{{1,3}}|元){_YMD_SEP}{_N}{{1,2}}{_MD_SEP}{_N}{{1,3}}[ ]?日?"
+    rf"|(?:19|20)\d{{2}}{_YMD_SEP}\d{{1,2}}{_MD_SEP}\d{{1,2}}[ ]?日?"
+    rf"|(?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    rf"|(?:19|20)\d{{2}}[ ]?年?[ ]?\([^)\n]{{1,10}}\)[ ]?\d{{1,2}}[ ]?[月/.][ ]?\d{{1,2}}[ ]?日?"
+    rf"|{_ERA}[ ]?(?:{_N}{{1,3}}|元)[ ]?年|(?:19|20)\d{{2}}[ ]?年"
+    rf"|{_N}{{1,2}}[ ]?年[ ]?(?:の[ ]?)?{_N}{{1,2}}[ ]?月[ ]?{_N}{{1,3}}[ ]?日"
+
+    rf"|\d{{1,2}}[ ]?月[ ]?\d{{1,2}}[ ]?日)"
+)
+_MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
+_BIRTH = re.compile(
+    rf"(?:生年月日|誕生日|生まれた日|生まれは|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE}|{_MONTH_DAY})"
+    rf"|(?P<y>{_DATE})[ ]?[)）]?[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産])|誕生)"
+)
+BIRTHDATE = "【生年月日】"
+CASE = "【事件番号】"
+_CASE = re.compile(
+    rf"(?:(?:{_ERA}|令和|平成)[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?)?\([ ]?[ァ-ヶ\u4e00-\u9fff]{{1,3}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
+    rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年[ ]?[ァ-ヶ][ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
+    rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?\([ ]?[ァ-ヶ]{{1,2}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}"
+    rf"|事件番号[ ]*(?:は|:|：)?[ ]*(?P<x>[^\n。、]{{1,30}}?(?:号|$|(?=[\n。、])))"
+)
+
+# -- postcodes without 〒 or hyphen, spoken phone numbers, spelled-out e-mails -----------------
+_POSTAL_BARE = re.compile(
+    r"(?:〒|郵便番号|郵便|postal)[ ]*(?:は|:|：)?[ ]*(?P<x>\d{3}[ ]?-?[ ]?\d{4})(?!\d)"
+    r"|(?<![\d\-.,/])\d{7}(?![\d\-.,/]|[ ]?(?:円|万|千|件|人|回|年|個|株|位|歳|才|%|％))"
+)
+_DIGIT_WORDS = {"ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニ": "2", "サン": "3", "ヨン": "4", "ゴ": "5",
+                "ロク": "6", "ナナ": "7", "ハチ": "8", "キュウ": "9", "キュー": "9"}
+_DIGIT_WORDS |= {"".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in k): v
+                 for k, v in _DIGIT_WORDS.items() if "ー" not in k}  # ぜろ, いち ... in hiragana
+_UNIT = "(?:\\d|" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
+_FILL = r"(?:[ \-.,、・/()]|の|ハイフン|と)"
+_PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル|ぜろ|れい|まる)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
+_UNIT_RE = re.compile(_UNIT)
+_AT = r"(?:@|\(at\)|\[at\]|\(a\)|\[a\]|[★☆◎]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
+_DOT = r"(?:\.|ドット|どっと|\(dot\)|\[dot\]|(?<![A-Za-z])dot(?![A-Za-z]))"
+_EMAIL_SPELLED = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}[ ]*{_AT}[ ]*[A-Za-z0-9\-]+(?:[ ]*{_DOT}[ ]*[A-Za-z0-9\-]+)*[ ]*{_DOT}[ ]*[A-Za-z]{{2,}}"
+)
+
+# -- addresses: labelled, over several lines, 字 ------------------------------------------------
+_ADDRESS_MORE = re.compile(
+    rf"{_KANA_KANJI}{{0,8}}?{_D}+[ ]?丁目\s*{_D}+(?:[ ]?(?:番地?|-)[ ]?{_D}+)*(?:[ ]?号)?"
+    rf"|{_KANA_KANJI}{{1,8}}?(?:町|村)?(?:大)?字{_KANA_KANJI}{{1,8}}?{_D}+(?:番地?|-{_D}+)*"
+    rf"|{_KANJI1}[\u4e00-\u9fff々ヶケァ-ヴー]{{1,6}}?[1-9一二三四五六七八九十]{_D}{{0,3}}-{_D}{{1,4}}-{_D}{{1,4}}"
+    rf"|{_KANJI1}[\u4e00-\u9fff々ヶケァ-ヴー]{{1,6}}?{_D}{{1,3}}丁目"
+    rf"|(?<=[市区町村郡])\s*\n\s*{_KANA_KANJI}{{1,8}}?{_D}+(?:[ ]?(?:丁目|番地?|-)[ ]?{_D}+)+(?:号)?"
+)
+_ADDRESS_LABEL = re.compile(r"(?:ご?住所|所在地|物件の場所)[ \u3000]*(?:は|:|：)?[ \u3000]*(?P<x>[^\n。]+(?:\n[^\n。]+)?)")
+_ADDRESS_LIKE = re.compile(rf"{_D}+[ ]?(?:丁目|番|号|-[ ]?{_D})|字|\d{{3}}-?\d{{4}}")
+_ADDRESS_END = re.compile(r"(?:です|にあります|に住んでいます|に住んで|に住み|在住).*$", re.S)
+
+# -- names by the analyser (SudachiPy, core dictionary) ------------------------------------------
+_HONORIFICS = frozenset("さん 様 さま 氏 殿 くん 君 ちゃん 先生 どの".split())
+_RELATIONS = frozenset(
+    "夫 妻 元夫 元妻 前夫 前妻 主人 旦那 家内 嫁 父 母 義父 義母 兄 弟 姉 妹 息子 娘 長男 長女 次男 次女 "
+    "祖父 祖母 叔父 伯父 叔母 伯母 配偶者 元配偶者 担当 担当者 弁護士 司法書士 行員 名義人 保証人 連帯保証人 相手".split()
+)
+# Words after a surname that make it a company, a shop or a place, not a person.
+_NOT_PERSON_AFTER = frozenset(
+    "銀行 信用金庫 信金 支店 店 駅 市 区 町 村 県 郡 病院 医院 会社 建設 不動産 事務所 法律事務所 工務店 "
+    "商事 商店 通り 線 大学 高校 小学校 中学校 学園 ホーム 地所 ハウス 住宅 産業 興業 工業 電機 本店 家具".split()
+)
+_ROMAJI_WORD = re.compile(r"(?:(?:[kgsztdnhbpmr]y?|sh|ch|ts|j|f|w|y)?[aiueo]h?|n)+", re.I)
+_ROMAJI_PAIR = re.compile(r"(?<![A-Za-z])(?:(?P<a>[A-Z][a-z]+|[A-Z]\.|[A-Z]{2,})[ ]?(?P<b>[A-Z][a-z]+|[A-Z]{2,})|(?P<c>[A-Z][a-z]{2,})[ -]?(?:san|sama|さん|様))(?![A-Za-z])")
+_ROMAJI_INTRO = re.compile(r"(?:[Mm]y name is|I am|I'm|This is|[Nn]ame ?:|\bM(?:r|s|rs)\.?)[ ]+(?P<x>[A-Za-z]+(?:[ ][A-Z][a-z]+)?)")
+_KANA_HONORIFIC = re.compile(r"(?P<x>[ぁ-ん]{2,6}|[ァ-ヴー]{2,8})[ ]?(?:さん|さま|様|ちゃん|くん)")
+_KIN_KANA = frozenset(
+    "おかあ おとう かあ とう おばあ おじい ばあ じい おにい おねえ にい ねえ おく だんな みな おじ おば "
+    "あかちゃ おまわり おいしゃ たんとう べんごし ぎんこう おにいちゃ おねえちゃ おばちゃ おじちゃ おきゃく "
+    "おこさ こども まご おひめ おうじ おとな ママ パパ".split()
+)
+_NAME_LABEL2 = re.compile(
+    r"(?:氏名|お名前|名前|なまえ|ふりがな|フリガナ|よみがな|名義人|差出人|署名|契約者|申込者|債務者)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
+    r"(?P<x>[^\s、。,:：!?！？()（）「」]{1,12}(?:[ \u3000・][^\s、。,:：!?！？()（）「」]{1,12})?)"
+)
+_LABEL_STOP = re.compile(
+    r"(?:です|でございます|と申します|といいます|と言います|だよ|だ|になります|の名義)$"
+    r"|[ \u3000・](?:電話|TEL|Tel|tel|住所|メール|携帯|生年月日|年齢|mail|Mail|〒)\S*$"
+)
+_ANALYSABLE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_LOCAL = threading.local()
+
+
+def _tokenizer() -> Any:
+    tok = getattr(_LOCAL, "tok", None)
+    if tok is None:
+        tok = _LOCAL.tok = _dictionary().create(mode=_split_mode())
+    return tok
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Any:
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core")
+
+
+def _split_mode() -> Any:
+    from sudachipy import SplitMode
+
+    return SplitMode.C
+
+
+def _tokens(text: str) -> list[tuple[int, int, str, tuple[str, ...], bool]]:
+    return [(m.begin(), m.end(), m.surface(), m.part_of_speech(), m.is_oov()) for m in _tokenizer().tokenize(text)]
+
+
+def _is_person(t: tuple) -> bool:
+    return t[3][1] == "固有名詞" and t[3][2] == "人名" and t[2] not in _NOT_NAMES
+
+
+def _is_proper(t: tuple) -> bool:
+    """A proper noun that is not a place, or a word the dictionary does not know."""
+    pos = t[3]
+    return pos[0] == "名詞" and ((pos[1] == "固有名詞" and pos[2] != "地名") or t[4]) and t[2] not in _NOT_NAMES
+
+
+def _is_space(t: tuple) -> bool:
+    return t[3][0] == "空白" or t[2] in ("・", " ", "\u3000")
+
+
+def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
+    """Person names the analyser sees: 人名 parts (joined), before an honorific, after a relation."""
+    toks = _tokens(norm)
+    spans: list[tuple[int, int, str]] = []
+    n = len(toks)
+
+    def extend(i: int) -> int:
+        """Last index of the name starting at token i (parts joined over one space or ・)."""
+        j = i
+        while True:
+            if j + 1 < n and (_is_person(toks[j + 1]) or (toks[j + 1][4] and toks[j + 1][3][1] == "固有名詞")
+                              or (toks[j + 1][2] in _NAME_ENDINGS and toks[j][3][3] == "名")):
+                j += 1
+            elif (j + 2 < n and _is_space(toks[j + 1]) and "\n" not in toks[j + 1][2]
+                  and (_is_person(toks[j + 2]) or (_is_proper(toks[j + 2]) and _kana_or_kanji(toks[j + 2][2])))):
+                j += 2
+            else:
+                return j
+
+    def add(i: int, j: int, cued: bool = False) -> None:
+        after = toks[j + 1][2] if j + 1 < n else ""
+        if after in _NOT_PERSON_AFTER:
+            return
+        end = toks[j][1]
+        if (not cued and i == j and toks[i][3][3] == "姓" and _PLACE_AFTER.match(norm, end)
+                and _also_a_place(toks[i][2])):
+            return  # 「山口の家」「市川に住んでいます」: the place
+        reading = _KANA_AFTER_NAME.match(norm, end)  # 山田太郎（やまだ たろう）
+        spans.append((toks[i][0], reading.end() if reading else end, NAME))
+
+    for m in _RELATION_BRACKET.finditer(norm):  # 元夫（たかし）: the analyser reads it as one word
+        inner = [t for t in _tokens(m.group("x")) if not _is_space(t)]
+        if (re.fullmatch(r"[ぁ-ん]{2,8}", m.group("x")) and not any(t[3][1] == "普通名詞" for t in inner)) or all(
+                _is_person(t) or _is_proper(t) for t in inner):
+            spans.append((*m.span("x"), NAME))
+    i = 0
+    while i < n:
+        t = toks[i]
+        if _is_person(t) and _kana_or_kanji(t[2]):
+            j = extend(i)
+            # one kanji alone (督, 誠) or one kana word alone (かい, ゆう) is a word more often than a name
+            introduced = (j + 1 < n and toks[j + 1][2] in ("です", "と") and _SELF_INTRO.match(norm, toks[j][1])
+                          and (i == 0 or toks[i - 1][2] in "。、!?！？\n " or _is_space(toks[i - 1])))
+            if j > i or (len(t[2]) >= 2 and re.search(r"[\u4e00-\u9fff々]", t[2])) or (
+                    len(t[2]) >= 3 and re.fullmatch(r"[ァ-ヴー]+", t[2])) or (introduced and len(t[2]) >= 2):
+                add(i, j)
+            i = j + 1
+            continue
+        if t[2] in _RELATIONS and i + 1 < n:
+            k = i + 1
+            if toks[k][2] in ("の", "は", ":", "：", "、", "(", "・") or _is_space(toks[k]):
+                k += 1
+            if k < n and _is_space(toks[k]):
+                k += 1
+            if (k < n and (_is_proper(toks[k]) or _is_person(toks[k])) and toks[k][3][2] != "地名"
+                    and _kana_or_kanji(toks[k][2])):
+                j = extend(k)
+                run = _KANA_RUN.match(norm, toks[k][0])  # 長男のりょうたは: the analyser cut りょう|た
+                if run and j == k and re.fullmatch(r"[ぁ-ん]+", toks[k][2]) and run.end() > toks[k][1]:
+                    spans.append((toks[k][0], run.end(), NAME))
+                else:
+                    add(k, j, cued=True)
+                i = j + 1
+                continue
+        if t[2] in _HONORIFICS and t[3][0] == "接尾辞" and i > 0:
+            k = i - 1
+            if _is_space(toks[k]) and k > 0:
+                k -= 1
+            p = toks[k]
+            if p[3][0] == "名詞" and (p[3][1] == "固有名詞" and p[3][2] != "地名" or p[4]) and p[2] not in _NOT_NAMES:
+                s = k
+                while s - 2 >= 0 and _is_space(toks[s - 1]) and _is_person(toks[s - 2]):
+                    s -= 2
+                spans.append((toks[s][0], p[1], NAME))
+        i += 1
+    return spans
+
+
+def _looks_like_name(value: str) -> bool:
+    """A cue-found name (「松本市です」「宮崎出身です」 are not): no place, no common word in it."""
+    if not _ANALYSABLE.search(value):
+        return True
+    return all(_is_space(t) or t[4] or (t[3][1] == "固有名詞" and t[3][2] != "地名") for t in _tokens(value.strip()))
+
+
+_RELATION_BRACKET = re.compile(
+    "(?:" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + r")[(（](?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{1,8})[)）]")
+_NAME_ENDINGS = frozenset("子 郎 美 江 代 恵 男 雄 枝 香".split())
+_SELF_INTRO = re.compile(r"(?:です(?:$|[。、!！\s])|と申し|といいます|と言います)")
+_KANA_RUN = re.compile(r"[ぁ-ん]{2,6}?(?=[はがをにともの、。)）]|\s|$)")
+_PLACE_AFTER = re.compile(
+    r"(?:に住|に引っ越|に引越|出身|の実家|の家|に家|から来|で働|に転勤|在住|の物件|のマンション|の戸建|に戻|に帰|へ|の親|"
+    r"市|県|駅|に土地|で生まれ|育ち)")
+_KANA_AFTER_NAME = re.compile(r"[ \u3000]?[（(][ぁ-んァ-ヴー \u3000・]{2,20}[)）]")
+
+
+def _also_a_place(surface: str) -> bool:
+    return any(m.part_of_speech()[2] == "地名" for m in _dictionary().lookup(surface))
+
+
+def _kana_or_kanji(s: str) -> bool:
+    return bool(re.fullmatch(r"[\u3040-\u30ff\u4e00-\u9fff々ー]+", s))
+
+
+def _label_names(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _NAME_LABEL2.finditer(norm):
+        start, end = m.span("x")
+        value = norm[start:end]
+        while True:
+            cut = _LABEL_STOP.search(value)
+            if not cut or cut.start() == 0:
+                break
+            value = value[:cut.start()]
+        value = value.rstrip(" \u3000・")
+        if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
+            continue
+        toks = [t for t in _tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
+        strong = norm[m.start():m.start() + 4].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
+                                                            "よみがな"))
+        if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
+                and not re.search(r"(?:ない|ません|たい|です)$", value)):
+            spans.append((start, start + len(value), NAME))  # 「名前はやまだはなこです」: kana the analyser cuts up
+            continue
+        if any(t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in toks):
+            continue
+        if not re.search(r"[:：=]", norm[m.start():start]) and not all(
+                _is_person(t) or _is_proper(t) for t in toks):
+            continue  # 「名義人全員」: without a colon, only words that are names
+        spans.append((start, start + len(value), NAME))
+    return spans
+
+
+def _romaji_names(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _ROMAJI_PAIR.finditer(norm):
+        if m.group("c"):
+            if _ROMAJI_WORD.fullmatch(m.group("c")):
+                spans.append((m.start("c"), m.end("c"), NAME))
+            continue
+        a, b = m.group("a"), m.group("b")
+        if (a.endswith(".") or _ROMAJI_WORD.fullmatch(a)) and _ROMAJI_WORD.fullmatch(b):
+            spans.append((m.start(), m.end(), NAME))
+    for m in _ROMAJI_INTRO.finditer(norm):
+        spans.append((*m.span("x"), NAME))
+    return spans
+
+
+def _kana_honorific_names(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _KANA_HONORIFIC.finditer(norm):
+        word = m.group("x")
+        if word in _KIN_KANA or word.lstrip("お") in _KIN_KANA or word in _NOT_NAMES:
+            continue
+        start = m.start("x")
+        if start > 0 and re.match(r"[ぁ-んァ-ヴー]", norm[start - 1]):
+            continue  # inside a longer word
+        spans.append((start, m.end("x"), NAME))
+    return spans
+
+
+def _signature(norm: str) -> list[tuple[int, int, str]]:
+    """A short last line made only of names (or initials) under a longer message."""
+    lines = norm.rstrip().split("\n")
+    last = lines[-1]
+    if len(lines) < 2:
+        tail = re.search(r"[。!！][ \u3000]+([^。!！?？\s][^。!！?？]{0,15})$", last)  # 「…お願いします。　ささき」
+        if not tail:
+            return []
+        last = tail.group(1)
+    stripped = last.strip(" \u3000-–—~〜_=*")
+    if not stripped or len(stripped) > 20 or not re.search(r"[A-Za-z\u3040-\u30ff\u4e00-\u9fff]", stripped):
+        return []
+    start = norm.rstrip().rfind(last) + last.find(stripped)
+    if re.fullmatch(r"(?:[A-Z]\.[ ]?)?[A-Za-z]+(?:[ ][A-Za-z.]+)?", stripped):
+        words = re.findall(r"[A-Za-z]{2,}", stripped)
+        if words and all(_ROMAJI_WORD.fullmatch(w) for w in words):
+            return [(start, start + len(stripped), NAME)]
+        return []
+    toks = [t for t in _tokens(stripped) if not _is_space(t)]
+    if toks and all(_is_person(t) or _is_proper(t) and t[3][2] != "地名" for t in toks):
+        return [(start, start + len(stripped), NAME)]
+    return []
+
+
+def _address_label(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _ADDRESS_LABEL.finditer(norm):
+        start, end = m.span("x")
+        value = norm[start:end]
+        first, _, second = value.partition("\n")
+        if second and not _ADDRESS_LIKE.search(second):
+            value = first
+        value = _ADDRESS_END.sub("", value).rstrip(" \u3000、")
+        lead = re.match(r"〒?[ ]?\d{3}-?\d{4}[ \u3000]*", value)  # a postcode first: its own label
+        if lead:
+            start, value = start + lead.end(), value[lead.end():]
+        if value and _ADDRESS_LIKE.search(value):
+            spans.append((start, start + len(value), ADDRESS))
+    return spans
+
+
+def _joined_addresses(norm: str) -> list[tuple[int, int, str]]:
+    """Addresses written over several lines (「東京都練馬区\n豊玉北\n1-2-3」), read as one line."""
+    # a line break between two digits stays: 「…1-2-3\n090-…」 is two things
+    keep = [i for i, c in enumerate(norm)
+            if c != "\n" or (0 < i < len(norm) - 1 and norm[i - 1].isdigit() and norm[i + 1].isdigit())]
+    joined = "".join(norm[i] for i in keep)
+    spans = []
+    for pattern in (_ADDRESS, _ADDRESS_MORE):
+        for m in pattern.finditer(joined):
+            if m.end() > m.start() and "\n" in norm[keep[m.start()]:keep[m.end() - 1]]:
+                spans.append((keep[m.start()], keep[m.end() - 1] + 1, ADDRESS))
+    return spans
+
+
+def _spoken_phones(view: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _PHONE_WORDS.finditer(view):
+        found, end = m.group(), m.end()
+        while found[-1] in "にご":  # a particle or a prefix after the number, not a digit
+            found, end = found[:-1], end - 1
+        digits = "".join(_DIGIT_WORDS.get(u, u) for u in _UNIT_RE.findall(found))
+        if digits.startswith("0") and 10 <= len(digits) <= 11:
+            spans.append((m.start(), end, PHONE))
+    return spans
+
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     # (pattern, label, use the kanji-digit view)
+    (_CASE, CASE, True),
+    (_BIRTH, BIRTHDATE, False),
     (_EMAIL, EMAIL, False),
+    (_EMAIL_SPELLED, EMAIL, False),
     (_POSTAL, POSTAL, False),
+    (_POSTAL_BARE, POSTAL, False),
     (_PHONE, PHONE, False),
     (_PHONE, PHONE, True),
     (_ADDRESS, ADDRESS, False),
-    (_NAME_LABEL, NAME, False),
+    (_ADDRESS_MORE, ADDRESS, False),
     (_NAME_INTRO, NAME, False),
     (_NAME_DESU_CONTEXT, NAME, False),
     (_NAME_DESU, NAME, False),
@@ -151,27 +522,49 @@ def _normalize(text: str) -> tuple[str, Any]:
     return normalized, index
 
 
+def _match_span(m: re.Match[str], pattern: re.Pattern[str]) -> tuple[int, int]:
+    for group in ("x", "y"):
+        if group in pattern.groupindex and m.group(group) is not None:
+            return m.span(group)
+    return m.span()
+
+
 def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     kanji_view = None
     digits = sum(c.isdigit() for c in norm)
     for pattern, label, use_kanji in _PATTERNS:
-        if not _worth_trying(label, use_kanji, norm, digits):
+        if not _worth_trying(pattern, label, use_kanji, norm, digits):
             continue
         view = norm
         if use_kanji:
-            if not re.search("[〇一二三四五六七八九零]", norm):
+            if label != CASE and not re.search("[〇一二三四五六七八九零]", norm):
                 continue
             kanji_view = kanji_view or norm.translate(_KANJI_DIGITS)
             view = kanji_view
         for m in pattern.finditer(view):
-            start, end = m.span("x") if "x" in pattern.groupindex else m.span()
-            if label == NAME and norm[start:end].strip() in _NOT_NAMES:
+            start, end = _match_span(m, pattern)
+            if label == NAME and (norm[start:end].strip() in _NOT_NAMES or not _looks_like_name(norm[start:end])):
                 continue
             if label == PHONE and not _phone_ok(view[start:end]):
                 continue
             if end > start:
                 spans.append((start, end, label))
+    if "\n" in norm.strip() and _ADDRESS_TRIGGERS.search(norm):
+        spans += _joined_addresses(norm)
+    if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる", norm):
+        spans += _spoken_phones(norm.translate(_KANJI_DIGITS))
+    if _ADDRESS_LABEL_TRIGGER.search(norm):
+        spans += _address_label(norm)
+    if _NAME_LABEL_TRIGGER.search(norm):
+        spans += _label_names(norm)
+    if re.search("[A-Za-z]{2}", norm):
+        spans += _romaji_names(norm)
+    if _ANALYSABLE.search(norm):
+        spans += _analyser_names(norm)
+        spans += _kana_honorific_names(norm)
+    if "\n" in norm.strip() or re.search(r"[。!！][ \u3000]+\S", norm):
+        spans += _signature(norm)
     for value in known:
         compiled = _known_pattern((value or "").strip())
         if compiled is None:
@@ -183,20 +576,82 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
 
 
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
-_ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番]")
+_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな")
+_ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]|\d-\d")
+_ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
 
 
-def _worth_trying(label: str, use_kanji: bool, norm: str, digits: int) -> bool:
+def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: str, digits: int) -> bool:
     """Cheap checks that skip patterns which cannot match (most messages have nothing)."""
-    if label == EMAIL:
+    if pattern is _EMAIL:
         return "@" in norm
+    if pattern is _EMAIL_SPELLED:
+        return bool(re.search(r"at|アット|あっと|@|\(a\)|\[a\]|[★☆◎]", norm))
     if label == POSTAL:
         return digits >= 7
     if label == PHONE:
         return digits >= 9 if not use_kanji else True
     if label == ADDRESS:
         return bool(_ADDRESS_TRIGGERS.search(norm))
+    if label == CASE:
+        return "号" in norm or "(" in norm
+    if label == BIRTHDATE:
+        return bool(re.search(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ", norm))
     return bool(_NAME_TRIGGERS.search(norm))
+
+
+_KANA_ROMAJI = dict(zip(
+    "ア イ ウ エ オ カ キ ク ケ コ サ シ ス セ ソ タ チ ツ テ ト ナ ニ ヌ ネ ノ ハ ヒ フ ヘ ホ マ ミ ム メ モ ヤ ユ ヨ "
+    "ラ リ ル レ ロ ワ ヲ ン ガ ギ グ ゲ ゴ ザ ジ ズ ゼ ゾ ダ ヂ ヅ デ ド バ ビ ブ ベ ボ パ ピ プ ペ ポ".split(),
+    "a i u e o ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
+    "ya yu yo ra ri ru re ro wa o n ga gi gu ge go za ji zu ze zo da ji zu de do ba bi bu be bo pa pi pu pe po".split(),
+    strict=True))
+
+
+def _romaji(kana: str) -> str:
+    """Hepburn romaji of a katakana reading (ヤマダ → yamada, ショウタ → shouta)."""
+    out = ""
+    for c in kana:
+        if c in "ャュョ" and out and out[-1] == "i":
+            out = out[:-1] + ("" if out[-2:-1] in ("h", "j") else "y") + {"ャ": "a", "ュ": "u", "ョ": "o"}[c]
+        elif c == "ッ":
+            out += "\0"
+        elif c == "ー":
+            continue
+        else:
+            r = _KANA_ROMAJI.get(c, "")
+            out = out.replace("\0", r[:1]) + r if "\0" in out else out + r
+    return out.replace("\0", "")
+
+
+def _hiragana(s: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in s)
+
+
+def _name_variants(value: str) -> set[str]:
+    """The stored name, its parts and their readings (katakana and hiragana)."""
+    whole = re.sub(r"[ \u3000]", "", value)
+    variants = {whole}
+    for part in re.split(r"[^\w\u3040-\u30ff\u4e00-\u9fff々ー]+", value):
+        part = part.strip("_")
+        if len(part) >= 2:
+            variants.add(part)
+    if _ANALYSABLE.search(whole):
+        toks = list(_tokenizer().tokenize(whole))
+        readings = []
+        for m in toks:
+            pos = m.part_of_speech()
+            namelike = pos[1] == "固有名詞" or m.is_oov() or pos[2] == "人名"
+            if len(m.surface()) >= 2 and namelike:
+                variants.add(m.surface())
+            reading = m.reading_form()
+            readings.append(reading)
+            if len(reading) >= 2 and namelike:
+                variants |= {reading, _hiragana(reading)}
+        full = "".join(readings)
+        romaji = {_romaji(r) for r in readings if len(r) >= 2}
+        variants |= {full, _hiragana(full), *romaji, *(r.replace("ou", "o").replace("uu", "u") for r in romaji)}
+    return {v for v in variants if len(v) >= 2 and v not in _NOT_NAMES}
 
 
 @lru_cache(maxsize=4096)
@@ -210,7 +665,12 @@ def _known_pattern(value: str) -> tuple[re.Pattern[str], str] | None:
         if len(digits) < 6:
             return None
         return re.compile(f"{_SEP}{{0,2}}".join(map(re.escape, digits))), label
-    return re.compile(r"[ \u3000]?".join(map(re.escape, nv.replace(" ", "").replace("\u3000", "")))), label
+    if label == EMAIL:
+        return re.compile(r"[ \u3000]?".join(map(re.escape, nv.replace(" ", "")))), label
+    variants = sorted(_name_variants(nv), key=len, reverse=True)
+    if not variants:
+        return None
+    return re.compile("|".join(r"[ \u3000]?".join(map(re.escape, v)) for v in variants), re.I), label
 
 
 def _phone_ok(candidate: str) -> bool:
@@ -228,11 +688,16 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
     spans = _spans(norm, known)
     if not spans:
         return text
+    if "【" in norm:  # already redacted parts stay as they are (redacting twice changes nothing)
+        labels = [m.span() for m in _LABELS.finditer(norm)]
+        spans = [s for s in spans if not any(s[0] < end and start < s[1] for start, end in labels)]
     # earliest first, longest first; drop overlaps
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     merged: list[tuple[int, int, str]] = []
     for start, end, label in spans:
         if merged and start < merged[-1][1]:
+            if end > merged[-1][1] and merged[-1][2] == label:
+                merged[-1] = (merged[-1][0], end, label)  # the same kind, overlapping: one span
             continue
         merged.append((start, end, label))
     out: list[str] = []
@@ -241,9 +706,9 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
         o_start = index[start]
         o_end = index[end - 1] + 1
         # keep surrounding spaces as written
-        while o_start < o_end and text[o_start] in " \u3000":
+        while o_start < o_end and text[o_start] in " \u3000\n":
             o_start += 1
-        while o_end > o_start and text[o_end - 1] in " \u3000":
+        while o_end > o_start and text[o_end - 1] in " \u3000\n":
             o_end -= 1
         if o_start < pos:
             continue
@@ -252,3 +717,18 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
         pos = o_end
     out.append(text[pos:])
     return "".join(out)
+
+
+_LABELS = re.compile("|".join(map(re.escape, (PHONE, EMAIL, POSTAL, ADDRESS, NAME, BIRTHDATE, CASE))))
+
+
+def mentions_known(text: str | None, known: Iterable[str]) -> bool:
+    """Whether ``text`` still holds one of the ``known`` strings (or a part or reading of the name)."""
+    if not text:
+        return False
+    norm, _ = _normalize(text)
+    for value in known:
+        compiled = _known_pattern((value or "").strip())
+        if compiled is not None and compiled[0].search(norm):
+            return True
+    return False

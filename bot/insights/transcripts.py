@@ -3,7 +3,9 @@
 Every query is driven by an index: the list walks ``conversations`` by id
 (newest first) from a keyset ``before`` id; the search walks the FTS5 trigram
 index (3+ characters) newest first, or for 1–2 characters scans messages
-newest first with LIKE, stopping at the page size.
+newest first with LIKE, stopping at the page size. For marketing, the search runs
+the same way on the redacted copy (``messages_redacted`` and its trigram index, see
+:mod:`bot.insights.masked`), so personal data cannot be found.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from bot.insights.funnel import STEPS
+from bot.insights.masked import known_personal  # noqa: F401  (used by views and exports)
 from bot.insights.redact import EMAIL, NAME, PHONE, redact
 from bot.storage import loads
 
@@ -147,6 +150,8 @@ select c.id, c.channel, c.status, c.step, c.urgency, c.lead_score, c.created_at,
        {lead} as is_lead, {handoff} as is_handoff,
        (select m.text from messages m where m.conversation_id = c.id and m.direction = 'in'
           and m.text is not null order by m.id limit 1) as first_text,
+       (select r.text from messages_redacted r where r.conversation_id = c.id order by r.id limit 1)
+          as first_text_redacted,
        (select count(*) from messages m where m.conversation_id = c.id) as n_messages
 from conversations c join contacts ct on ct.id = c.contact_id
 where {where} {keyset}
@@ -185,19 +190,44 @@ order by m.id desc limit ?
 """
 
 
+# Marketing: the same searches on the redacted copy (bot/insights/masked.py).
+SEARCH_FTS_REDACTED_SQL = """
+select m.id, m.conversation_id, r.text as text, m.created_at, c.channel, c.status, c.step,
+       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
+       c.summary as summary, c.data as data
+from messages_redacted_fts f join messages_redacted r on r.id = f.rowid join messages m on m.id = r.id
+     join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
+where messages_redacted_fts match ? and {where} {keyset}
+order by f.rowid desc limit ?
+"""
+SEARCH_LIKE_REDACTED_SQL = """
+select m.id, m.conversation_id, r.text as text, m.created_at, c.channel, c.status, c.step,
+       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
+       c.summary as summary, c.data as data
+from messages_redacted r join messages m on m.id = r.id
+     join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
+where r.text like ? escape '\\' and {where} {keyset}
+order by r.id desc limit ?
+"""
+
+
 def search_mode(q: str) -> str:
     return "fts" if len(q) >= 3 else "like"
 
 
-def search_messages(db: Any, f: Filters, before: int | None = None, limit: int = PAGE) -> list[dict]:
-    """What users wrote, newest first, within the filtered conversations."""
+def search_messages(db: Any, f: Filters, before: int | None = None, limit: int = PAGE,
+                    redacted: bool = False) -> list[dict]:
+    """What users wrote, newest first, within the filtered conversations.
+
+    ``redacted`` (marketing): searched in, and returned from, the redacted copy.
+    """
     where, params = conversation_where(f)
-    keyset = "and m.id < ?" if before else ""
+    keyset = ("and r.id < ?" if redacted else "and m.id < ?") if before else ""
     if search_mode(f.q) == "fts":
-        sql = SEARCH_FTS_SQL.format(where=where, keyset=keyset)
+        sql = (SEARCH_FTS_REDACTED_SQL if redacted else SEARCH_FTS_SQL).format(where=where, keyset=keyset)
         first = fts_phrase(f.q)
     else:
-        sql = SEARCH_LIKE_SQL.format(where=where, keyset=keyset)
+        sql = (SEARCH_LIKE_REDACTED_SQL if redacted else SEARCH_LIKE_SQL).format(where=where, keyset=keyset)
         first = like_pattern(f.q)
     all_params = [first, *params] + ([before] if before else []) + [limit]
     cur = db.execute(sql, all_params)
@@ -205,16 +235,6 @@ def search_messages(db: Any, f: Filters, before: int | None = None, limit: int =
     return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
 
 
-def known_personal(conv: dict[str, Any], display_name: str | None = None) -> list[str]:
-    """Strings this conversation's user gave as their name / phone / e-mail."""
-    out: list[str] = []
-    for blob in (loads(conv.get("data"), {}) or {}, loads(conv.get("summary"), {}) or {}):
-        contact = blob.get("contact") or {}
-        if isinstance(contact, dict):
-            out += [str(contact[k]) for k in ("name", "phone", "email", "kana") if contact.get(k)]
-    if display_name:
-        out.append(display_name)
-    return out
 
 
 def highlight(text: str, q: str) -> Markup:
