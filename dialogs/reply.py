@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from dialogs import analyser
+
 POLARITIES = ("yes", "no", "no_preference", "dont_know")
 
 _KANJI_DIGITS = str.maketrans("〇一二三四五六七八九零", "01234567890")
@@ -154,22 +156,41 @@ _NOT_A_NAME = re.compile(
 _HONORIFIC = re.compile(r"(?:さん|様|さま)$")
 
 
+#: parts of speech a name never has (「夫には内緒です」 is not the name 「夫には内緒」)
+_NOT_IN_A_NAME = frozenset({"助詞", "助動詞", "動詞", "形容詞", "副詞", "連体詞", "接続詞", "感動詞"})
+
+
+def looks_like_a_name(candidate: str, labelled: bool = False) -> bool:
+    """What the analyser says of a name candidate: no particle, verb or adjective in it,
+    and a person's name in the dictionary, or a word it does not know, or katakana /
+    latin letters (names it cannot list). ``labelled``: it followed 「名前は」, so a word
+    in hiragana is taken too."""
+    if labelled and re.fullmatch(r"[ぁ-んー\s]{2,12}", candidate):
+        return True
+    toks = [t for t in analyser.tokens(candidate) if t.surface.strip()]
+    if not toks or any(t.pos[0] in _NOT_IN_A_NAME for t in toks):
+        return False
+    return (any(analyser.is_person_name(t) for t in toks) or all(t.oov for t in toks)
+            or bool(re.fullmatch(r"[ァ-ヶーa-zA-Z\s]+", candidate)))
+
+
 def find_name(text: str) -> str | None:
     """The name given in ``text`` (「山田です」「名前は佐藤で、夜なら出られます」 → 山田, 佐藤).
 
     A short reply that is only a name (「山田花子」) is the name; a longer sentence
-    without a name pattern gives None: the whole sentence is never taken as the name.
+    without a name pattern gives None: the whole sentence is never taken as the name,
+    and a candidate the analyser does not see as a name is not one (:func:`looks_like_a_name`).
     """
     t = strip_asides(unicodedata.normalize("NFKC", text or "").strip())
-    for rx in _NAME_PATTERNS:
+    for i, rx in enumerate(_NAME_PATTERNS):
         m = rx.search(t)
         if m:
             name = _HONORIFIC.sub("", m.group(1)).strip()
-            if name and not _NOT_A_NAME.search(name):
+            if name and not _NOT_A_NAME.search(name) and looks_like_a_name(name, labelled=i == 0):
                 return name
     bare = _HONORIFIC.sub("", _TRAILING.sub("", t)).strip()
     if re.fullmatch(rf"{_NAME_CHARS}{{1,10}}(?:[\s　]{_NAME_CHARS}{{1,10}})?", bare) and not _NOT_A_NAME.search(bare) \
-            and not re.search(r"(?:ます|です|ない|たい|した|ください)$", bare):
+            and not re.search(r"(?:ます|です|ない|たい|した|ください)$", bare) and looks_like_a_name(bare):
         return bare
     return None
 

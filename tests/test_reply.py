@@ -115,3 +115,16 @@ TIMES = [
 @pytest.mark.parametrize("text,expected", TIMES)
 def test_find_time(text, expected):
     assert find_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["夫には内緒です。電話は 090-2468-1357 にお願いします", "夫には内緒です", "内緒です",
+                                  "急いでます", "家族には秘密で"])
+def test_a_sentence_that_names_nobody_gives_no_name(text: str) -> None:
+    """The analyser (SudachiPy) reads the candidate: a particle or a common word is no name."""
+    assert find_name(text) is None
+
+
+@pytest.mark.parametrize("text,name", [("テスト太郎です", "テスト太郎"), ("スミスです", "スミス"),
+                                       ("名前はさとうです", "さとう"), ("田中一郎", "田中一郎")])
+def test_names_the_dictionary_does_not_list_are_still_names(text: str, name: str) -> None:
+    assert find_name(text) == name

@@ -18,11 +18,12 @@ Deliberately *not* redacted: durations (「3ヶ月」「1〜2ヶ月」), dates
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
+
+from dialogs import analyser
 
 PHONE = "【電話番号】"
 EMAIL = "【メール】"
@@ -209,33 +210,6 @@ _LABEL_STOP = re.compile(
     r"|[ \u3000・](?:電話|TEL|Tel|tel|住所|メール|携帯|生年月日|年齢|mail|Mail|〒)\S*$"
 )
 _ANALYSABLE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-_LOCAL = threading.local()
-
-
-def _tokenizer() -> Any:
-    tok = getattr(_LOCAL, "tok", None)
-    if tok is None:
-        tok = _LOCAL.tok = _dictionary().create(mode=_split_mode())
-    return tok
-
-
-@lru_cache(maxsize=1)
-def _dictionary() -> Any:
-    from sudachipy import Dictionary
-
-    return Dictionary(dict="core")
-
-
-def _split_mode() -> Any:
-    from sudachipy import SplitMode
-
-    return SplitMode.C
-
-
-def _tokens(text: str) -> list[tuple[int, int, str, tuple[str, ...], bool]]:
-    return [(m.begin(), m.end(), m.surface(), m.part_of_speech(), m.is_oov()) for m in _tokenizer().tokenize(text)]
-
-
 def _is_person(t: tuple) -> bool:
     return t[3][1] == "固有名詞" and t[3][2] == "人名" and t[2] not in _NOT_NAMES
 
@@ -252,7 +226,7 @@ def _is_space(t: tuple) -> bool:
 
 def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
     """Person names the analyser sees: 人名 parts (joined), before an honorific, after a relation."""
-    toks = _tokens(norm)
+    toks = analyser.tokens(norm)
     spans: list[tuple[int, int, str]] = []
     n = len(toks)
 
@@ -281,7 +255,7 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         spans.append((toks[i][0], reading.end() if reading else end, NAME))
 
     for m in _RELATION_BRACKET.finditer(norm):  # 元夫（たかし）: the analyser reads it as one word
-        inner = [t for t in _tokens(m.group("x")) if not _is_space(t)]
+        inner = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
         if (re.fullmatch(r"[ぁ-ん]{2,8}", m.group("x")) and not any(t[3][1] == "普通名詞" for t in inner)) or all(
                 _is_person(t) or _is_proper(t) for t in inner):
             spans.append((*m.span("x"), NAME))
@@ -332,7 +306,7 @@ def _looks_like_name(value: str) -> bool:
     """A cue-found name (「松本市です」「宮崎出身です」 are not): no place, no common word in it."""
     if not _ANALYSABLE.search(value):
         return True
-    return all(_is_space(t) or t[4] or (t[3][1] == "固有名詞" and t[3][2] != "地名") for t in _tokens(value.strip()))
+    return all(_is_space(t) or t[4] or (t[3][1] == "固有名詞" and t[3][2] != "地名") for t in analyser.tokens(value.strip()))
 
 
 _RELATION_BRACKET = re.compile(
@@ -347,7 +321,7 @@ _KANA_AFTER_NAME = re.compile(r"[ \u3000]?[（(][ぁ-んァ-ヴー \u3000・]{2,
 
 
 def _also_a_place(surface: str) -> bool:
-    return any(m.part_of_speech()[2] == "地名" for m in _dictionary().lookup(surface))
+    return any(m.part_of_speech()[2] == "地名" for m in analyser.dictionary().lookup(surface))
 
 
 def _kana_or_kanji(s: str) -> bool:
@@ -367,7 +341,7 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
         value = value.rstrip(" \u3000・")
         if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
             continue
-        toks = [t for t in _tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
+        toks = [t for t in analyser.tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
         strong = norm[m.start():m.start() + 4].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
                                                             "よみがな"))
         if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
@@ -429,7 +403,7 @@ def _signature(norm: str) -> list[tuple[int, int, str]]:
         if words and all(_ROMAJI_WORD.fullmatch(w) for w in words):
             return [(start, start + len(stripped), NAME)]
         return []
-    toks = [t for t in _tokens(stripped) if not _is_space(t)]
+    toks = [t for t in analyser.tokens(stripped) if not _is_space(t)]
     if toks and all(_is_person(t) or _is_proper(t) and t[3][2] != "地名" for t in toks):
         return [(start, start + len(stripped), NAME)]
     return []
@@ -637,7 +611,7 @@ def _name_variants(value: str) -> set[str]:
         if len(part) >= 2:
             variants.add(part)
     if _ANALYSABLE.search(whole):
-        toks = list(_tokenizer().tokenize(whole))
+        toks = list(analyser.tokenizer().tokenize(whole))
         readings = []
         for m in toks:
             pos = m.part_of_speech()
