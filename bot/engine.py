@@ -14,16 +14,14 @@ import logging
 import threading
 import time
 import uuid
-import zoneinfo
 from typing import Any
 
 from bot.storage import Storage, dumps, loads, now_iso
 from dialogs.answer import Answer
-from dialogs.base import Dialog, DialogInput, Session
+from dialogs.base import JST, Dialog, DialogInput, Session
 
 logger = logging.getLogger(__name__)
 
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 # LINE: a reply token is valid for one minute after the webhook.
 REPLY_TOKEN_LIFETIME = 60.0
 # A send in flight is its sender's for this long (the retry thread keeps off).

@@ -28,12 +28,12 @@ import jpholiday
 
 from dialogs.answer import Answer, Card, QuickReply
 from dialogs.assessment import ALL_STAGES, AUCTION_STAGES, Assessment, Case, assess
+from dialogs.base import JST
 
 __all__ = ["POINTS", "case_from", "case_lines", "compose", "content_keys", "format_date", "is_night",
            "point_answer", "point_key", "point_labels", "points", "result_buttons", "show_point", "show_result"]
 
 WEEKDAYS = "月火水木金土日"
-JST = dt.timezone(dt.timedelta(hours=9))
 #: Point ids (postback ``point:<id>``), most time-critical first.
 POINTS: tuple[str, ...] = ("after_kaisatsu", "tax", "lender", "co_owners", "guarantor", "divorce", "alternatives",
                            "moving", "leaseback", "credit", "worries")

@@ -7,10 +7,14 @@ mutated session and sends ``result.answer``. Dialogs hold no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from dialogs.answer import Answer
+
+#: Japan's time zone: every date the product shows or reasons with is a day in Japan.
+JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 InputKind = Literal[
     "follow",  # first follow, or first visit of the web chat

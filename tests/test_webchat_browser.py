@@ -22,7 +22,7 @@ from flask import Flask, jsonify, render_template, request
 from tests.support.browser import launch_browser, screenshot, watch
 from tests.support.live import LiveServer
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 15_000  # ms, for waits on the real worker

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from typing import Any, Callable
 
 import jpholiday
+from dialogs.base import JST
 
 logger = logging.getLogger(__name__)
 
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 DEFAULT_HOURS = "09:00-18:00"
 WEEKDAYS = "月火水木金土日"
 

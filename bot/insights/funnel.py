@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.storage import Storage, loads, now_iso
+from dialogs.base import JST
 
 logger = logging.getLogger(__name__)
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 QUESTIONS = ("arrears", "notice", "court_letter", "dates", "ownership", "guarantor", "divorce",
              "lender", "stay")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,8 +20,8 @@ from bot.insights.funnel import STEPS
 from bot.insights.masked import known_personal  # noqa: F401  (used by views and exports)
 from bot.insights.redact import EMAIL, NAME, PHONE, redact
 from bot.storage import loads
+from dialogs.base import JST
 
-JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 PAGE = 50
 CHANNELS = ("line", "web")
 URGENCIES = ("hot", "warm", "cold")

@@ -33,10 +33,10 @@ from flask.cli import AppGroup
 
 from bot.ops import backup as backups
 from bot.ops import health
+from dialogs.base import JST
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__)
-JST = dt.timezone(dt.timedelta(hours=9))
 
 
 @bp.get("/readyz")
