@@ -28,8 +28,9 @@ Second layer: a classifier for the veiled wording the rules miss
 classifier (``CareClassifier``: TF-IDF of character 1–3-grams + logistic
 regression, like ``dialogs.faq_classifier``) trained from ``content/care.yaml``
 (``crisis`` against ``not_crisis`` and ``ordinary``) and the FAQ questions of
-``content/faq.yaml`` (ordinary worries) says crisis at or above ``THRESHOLD``.
-The threshold is the lowest at which 5-fold cross-validation of those examples
+``content/faq.yaml`` (ordinary worries) says crisis at or above ``THRESHOLD``,
+for messages of at least ``MIN_CLASSIFIER_CHARS`` characters (shorter ones are
+answers, where a bare negation looks like despair). The threshold is the lowest at which 5-fold cross-validation of those examples
 raises no false alarm on the ordinary messages (``choose_threshold``; a test
 keeps ``THRESHOLD`` equal to it). It is trained once per process, in the
 background thread of ``dialogs.understanding.warm_up`` (with the FAQ
@@ -54,9 +55,13 @@ CARE_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "care.yaml
 #: Probability of "crisis" at or above which the classifier flags a message the rules did
 #: not: the lowest with no false alarm on the ordinary messages in 5-fold cross-validation
 #: of the training examples (``choose_threshold``; re-check after adding examples).
-THRESHOLD = 0.55
+THRESHOLD = 0.7
 #: The classifier reads at most this many characters (a longer text is not typed by hand).
 MAX_CLASSIFIER_CHARS = 3000
+#: ... and only messages at least this long: shorter ones are answers (「いない」「していない」
+#: 「何も来ていない」), where a negation alone looks like despair to character n-grams (P 0.7–0.8
+#: measured); the short direct words (死にたい, 消えたい) are the rules' job.
+MIN_CLASSIFIER_CHARS = 8
 
 _ME = r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)"
 _KIN = r"(?:家族|みんな|皆|子ども|子供|こども|子|妻|夫|主人|親)"
@@ -146,6 +151,8 @@ def is_crisis(text: str) -> bool:
         return False
     if _CRISIS.search(t):
         return True
+    if len(t) < MIN_CLASSIFIER_CHARS:
+        return False
     classifier = crisis_classifier()
     if classifier is None:  # not trained (yet): the rules alone
         return False
@@ -193,11 +200,11 @@ def _strings(items: Iterable[Any] | None) -> list[str]:
     return [t for t in items or [] if isinstance(t, str) and t.strip()]
 
 
-def examples_from(care: dict[str, Any], faq_questions: Iterable[str] = ()) -> CareExamples:
+def examples_from(care: dict[str, Any], more_ordinary: Iterable[str] = ()) -> CareExamples:
     return CareExamples(
         crisis=_strings(care.get("crisis")),
         not_crisis=_strings(care.get("not_crisis")),
-        ordinary=[*_strings(care.get("ordinary")), *_strings(faq_questions)],
+        ordinary=[*_strings(care.get("ordinary")), *_strings(more_ordinary)],
     )
 
 
@@ -261,16 +268,18 @@ class CrossValidation:
 
 
 def cross_validate(examples: CareExamples, folds: int = 5) -> CrossValidation:
-    """Stratified ``folds``-fold cross-validation (fixed shuffle: reproducible)."""
+    """Stratified ``folds``-fold cross-validation (fixed shuffle: reproducible); a message
+    shorter than ``MIN_CLASSIFIER_CHARS`` counts as P = 0, as ``is_crisis`` never asks."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from threadpoolctl import threadpool_limits
 
     texts, labels = examples.texts_and_labels()
+    plain = [_without_figures(t) for t in texts]
     with threadpool_limits(1):
         probs = cross_val_predict(
-            _pipeline(), [_without_figures(t) for t in texts], labels,
-            cv=StratifiedKFold(folds, shuffle=True, random_state=0), method="predict_proba",
+            _pipeline(), plain, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=0), method="predict_proba",
         )[:, 1]
+    probs[[len(t) < MIN_CLASSIFIER_CHARS for t in plain]] = 0.0  # never read by the classifier
     a, b = len(examples.crisis), len(examples.crisis) + len(examples.not_crisis)
     return CrossValidation(list(map(float, probs[:a])), list(map(float, probs[a:b])), list(map(float, probs[b:])))
 

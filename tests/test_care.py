@@ -119,9 +119,11 @@ def _understanding_texts() -> list[str]:
 
 def test_threshold_is_the_cross_validated_one() -> None:
     """THRESHOLD is the lowest with no ordinary message flagged in 5-fold CV of content/care.yaml
-    (+ the FAQ questions). Measured (2026-12-03, 103 crisis / 120 not-crisis / 599 ordinary):
-    at 0.55 the classifier alone finds 77/103 crisis messages out of fold, flags 13/120 near
-    misses and 0/599 ordinary messages (0/250 of tests/data/understanding_corpus.yaml)."""
+    (+ the FAQ questions). Measured (2026-12-03, 103 crisis / 120 not-crisis / 660 ordinary):
+    at 0.7 the classifier alone (messages of 8+ characters) finds 49/103 crisis messages out
+    of fold, flags 3/120 near misses and 0/660 ordinary messages (0/250 of
+    tests/data/understanding_corpus.yaml, rules included). (At 0.55, 71/103 but 3 ordinary
+    worries flagged: 「家の中を見に来られるのがつらい」「住む家がなくなったらどうしよう」.)"""
     examples = care.load_examples()
     cv = care.cross_validate(examples)
     threshold = care.choose_threshold(cv)
@@ -135,8 +137,8 @@ def test_threshold_is_the_cross_validated_one() -> None:
           f"{len(corpus_false)}/{len(corpus)}")
     assert threshold == care.THRESHOLD
     assert counts["ordinary"] == 0 and corpus_false == []
-    assert counts["crisis"] >= 0.7 * len(cv.crisis), counts  # 75 % measured
-    assert counts["not_crisis"] <= 0.15 * len(cv.not_crisis), counts  # 11 % measured
+    assert counts["crisis"] >= 0.45 * len(cv.crisis), counts  # 48 % measured
+    assert counts["not_crisis"] <= 0.05 * len(cv.not_crisis), counts  # 2.5 % measured
 
 
 def test_choose_threshold_is_the_lowest_without_an_ordinary_false_alarm() -> None:
@@ -148,22 +150,24 @@ def test_choose_threshold_is_the_lowest_without_an_ordinary_false_alarm() -> Non
 
 def test_crisis_on_set_5(trained) -> None:
     """The fifth set (tests/data/care_heldout5.yaml), written by the integrator and never tuned on.
-    First run, rules alone: recall 14/25, false alarms 0/15. With the classifier (first run,
-    2026-12-03): 20/25, 1/15 (「全部売ってしまいたい気持ちです」); without the two messages that
-    were already in the earlier sets (「ロープを買ってきました」, a decoy 「海の近くの家です」):
-    19/24, 1/14. Still missed: the train platform, the letter to the children, the insurance
-    papers laid out, 「家と一緒に私も終わりにします」, 「償う方法がひとつしか」."""
+    First run, rules alone: recall 14/25, false alarms 0/15. With the classifier (2026-12-03):
+    20/25, 0/15; without the two messages that were already in the earlier sets (「ロープを
+    買ってきました」, a decoy 「海の近くの家です」): 19/24, 0/14. (The first version, threshold
+    0.55 without the length floor and the typed answers, made 20/25, 1/15: 「全部売って
+    しまいたい気持ちです」; it was changed for the typed answers it flagged, not for set 5.)
+    Still missed: the train platform, the letter to the children, the insurance papers laid
+    out, 「家と一緒に私も終わりにします」, 「償う方法がひとつしか」."""
     data = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
     assert (sum(map(_rules, data["crisis"])), sum(map(_rules, data["decoys"]))) == (14, 0)
     hits = [m for m in data["crisis"] if is_crisis(m)]
     false = [m for m in data["decoys"] if is_crisis(m)]
     print(f"\ncare_heldout5.yaml: recall {len(hits)}/{len(data['crisis'])} (rules alone 14), "
           f"false alarms {len(false)}/{len(data['decoys'])} {false}")
-    assert len(hits) >= 20 and len(false) <= 1, false
+    assert len(hits) >= 20 and false == [], false
 
 
 def test_no_ordinary_training_message_and_no_faq_question_is_a_crisis(trained) -> None:
-    """In-sample: the classifier flags none of the 599 ordinary messages. The rules flag one
+    """In-sample: the classifier flags none of the 660 ordinary messages. The rules flag one
     FAQ example, 「保証人を頼んだ叔父に合わせる顔がない」 (合わせる顔がない: the burden kind; a
     care reply to shame is cheap): their decision, unchanged here."""
     examples = care.load_examples()
@@ -175,6 +179,47 @@ def test_veiled_words_need_the_classifier(trained) -> None:
     assert not any(map(_rules, VEILED))
     assert all(map(is_crisis, VEILED))
     assert all(classify(m) == "crisis" for m in VEILED)
+
+
+def _labels(node) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["label"]] if isinstance(node.get("label"), str) else []) + [x for v in node.values() for x in _labels(v)]
+    return [x for v in node for x in _labels(v)] if isinstance(node, list) else []
+
+
+#: answers in the plain negative form, written before the typed answers of content/care.yaml
+#: and kept out of them: the classifier alone flagged 10 of 12 (P 0.56–0.91) before those
+PLAIN_ANSWERS = ["まだ決めていない", "まだ何も決めていない", "まだ決めていないです", "特に何も来ていない",
+                 "まだ何も届いていない", "何も考えていない", "どうするか決めていない", "まだ誰にも相談していない",
+                 "家族には話していない", "まだ何もしていない", "何もできていない", "誰にも言っていない"]
+
+
+def test_plain_answers_are_not_a_crisis(trained) -> None:
+    shipped = {*care.load_examples().ordinary}
+    assert not shipped & set(PLAIN_ANSWERS)
+    assert [m for m in PLAIN_ANSWERS if is_crisis(m)] == []
+
+
+def test_button_labels_and_short_answers_are_not_a_crisis(trained) -> None:
+    """Answers typed instead of tapped: the first version flagged 「いない」「まだ決めていない」."""
+    labels = _labels(yaml.safe_load((Path(care.CARE_PATH).parent / "dialog.yaml").read_text(encoding="utf-8")))
+    assert "いない" in labels and len(labels) >= 40
+    answers = ["いない", "ない", "していない", "してない", "来ていない", "何も来ていない", "もう疲れた", "もう無理かも"]
+    assert [m for m in [*labels, *answers] if is_crisis(m)] == []
+
+
+def test_short_messages_are_left_to_the_rules(monkeypatch) -> None:
+    """Below MIN_CLASSIFIER_CHARS the classifier is not asked (a bare negation scored 0.7–0.8)."""
+    class Sure:
+        threshold = care.THRESHOLD
+
+        def probability(self, text: str) -> float:
+            return 1.0
+
+    monkeypatch.setattr(care, "_classifier", Sure())
+    assert not is_crisis("まだしていない"[: care.MIN_CLASSIFIER_CHARS - 1])
+    assert is_crisis("何もかも投げ出したくて"[: care.MIN_CLASSIFIER_CHARS])
+    assert is_crisis("消えたい") and is_crisis("死にたい")  # short direct words: the rules
 
 
 def test_rules_only_until_trained(monkeypatch) -> None:
@@ -241,7 +286,7 @@ def test_a_failing_classifier_falls_back_to_the_rules(monkeypatch, caplog) -> No
 
 
 def test_cpu_time_per_call(trained) -> None:
-    """p99 CPU time of ``is_crisis`` (rules + classifier) per message; measured ~1.4 ms."""
+    """p99 CPU time of ``is_crisis`` (rules + classifier) per message; measured 1.5–4 ms."""
     examples = care.load_examples()
     texts = [*examples.crisis, *examples.not_crisis, *examples.ordinary[:200], "あ" * 5000 + "もう限界です"]
     times = []
