@@ -30,9 +30,9 @@ regression, like ``dialogs.faq_classifier``) trained from ``content/care.yaml``
 (``crisis`` against ``not_crisis`` and ``ordinary``) and the FAQ questions of
 ``content/faq.yaml`` (ordinary worries) says crisis at or above ``THRESHOLD``,
 for messages of at least ``MIN_CLASSIFIER_CHARS`` characters (shorter ones are
-answers, where a bare negation looks like despair). The threshold is the lowest at which 5-fold cross-validation of those examples
-raises no false alarm on the ordinary messages (``choose_threshold``; a test
-keeps ``THRESHOLD`` equal to it). It is trained once per process, in the
+answers, where a bare negation looks like despair). The threshold is the lowest
+at which 5-fold cross-validation of those examples raises no false alarm on the
+ordinary messages (``choose_threshold``; a test keeps ``THRESHOLD`` equal to it). It is trained once per process, in the
 background thread of ``dialogs.understanding.warm_up`` (with the FAQ
 classifier) or on first use; until then, and if training fails, the rules
 alone decide. It never raises.
