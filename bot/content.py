@@ -242,6 +242,7 @@ STAGE_TITLE_MAX = 20
 FAQ_MIN = 20
 FAQ_EXAMPLES_MIN = 10  # example questions per topic (the FAQ classifier learns from them)
 FAQ_QUESTION_MAX = 60
+CARE_LISTS = ("crisis", "not_crisis", "ordinary")  # content/care.yaml: the crisis classifier's examples
 FAQ_ANSWER_MAX = 500
 DISCLAIMER_MAX = 300
 PRIVACY_MAX = 700
@@ -625,6 +626,17 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
             problems.append(f"faq: topic {topic!r} has {n} primary entries, expected exactly 1")
 
 
+def _check_care(care: Any, problems: list[str]) -> None:
+    """The crisis classifier's training messages (dialogs/care.py): non-empty lists of strings."""
+    if not isinstance(care, dict):
+        problems.append("care: missing or not a mapping")
+        return
+    for key in CARE_LISTS:
+        items = care.get(key)
+        if not isinstance(items, list) or not items or not all(isinstance(t, str) and t.strip() for t in items):
+            problems.append(f"care.{key}: need a non-empty list of messages")
+
+
 def _check_legal(legal: Any, problems: list[str]) -> None:
     legal = _need_map(legal, "legal", problems)
     if legal is None:
@@ -706,7 +718,8 @@ def _check_sources(content: Content, problems: list[str]) -> None:
 def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[str]:
     """Every problem found in ``content`` as a readable line; ``[]`` means fine.
 
-    * structure of ``knowledge``, ``faq`` and ``legal`` (counts, ids, templates);
+    * structure of ``knowledge``, ``faq`` and ``legal`` (counts, ids, templates), and of
+      ``care`` when present (the crisis classifier's example lists);
     * LINE limits anywhere (also in ``dialog.yaml`` and articles): each mapping
       with a ``label`` is a button (label 1–20 characters, postback ``data`` ≤ 300),
       ``buttons``/``quick_replies`` lists ≤ 13, strings ≤ 5000 UTF-16 units,
@@ -725,6 +738,8 @@ def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[s
         _check_faq(content.data["faq"], problems)
     if "legal" in content.data:
         _check_legal(content.data["legal"], problems)
+    if "care" in content.data:
+        _check_care(content.data["care"], problems)
     if "console" in content.data:
         _check_console(content.data["console"], problems)
     _check_sources(content, problems)

@@ -21,11 +21,47 @@ The dialog checks ``crisis`` on every message, before anything else; ``anger`` a
 ``offtopic`` only when the message was otherwise not understood (a message that
 also states facts is read for its facts). Measured on the held-out
 tests/data/care_corpus.yaml by tests/test_care.py (figures in the README).
+
+Second layer: a classifier for the veiled wording the rules miss
+---------------------------------------------------------------------
+``is_crisis`` runs the rules first; when they find nothing, a small text
+classifier (``CareClassifier``: TF-IDF of character 1–3-grams + logistic
+regression, like ``dialogs.faq_classifier``) trained from ``content/care.yaml``
+(``crisis`` against ``not_crisis`` and ``ordinary``) and the FAQ questions of
+``content/faq.yaml`` (ordinary worries) says crisis at or above ``THRESHOLD``,
+for messages of at least ``MIN_CLASSIFIER_CHARS`` characters (shorter ones are
+answers, where a bare negation looks like despair). The threshold is the lowest
+at which 5-fold cross-validation of those examples raises no false alarm on the
+ordinary messages (``choose_threshold``; a test keeps ``THRESHOLD`` equal to it). It is trained once per process, in the
+background thread of ``dialogs.understanding.warm_up`` (with the FAQ
+classifier) or on first use; until then, and if training fails, the rules
+alone decide. It never raises.
 """
 from __future__ import annotations
 
+import logging
+import pathlib
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+CARE_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "care.yaml"
+#: Probability of "crisis" at or above which the classifier flags a message the rules did
+#: not: the lowest with no false alarm on the ordinary messages in 5-fold cross-validation
+#: of the training examples (``choose_threshold``; re-check after adding examples).
+THRESHOLD = 0.7
+#: The classifier reads at most this many characters (a longer text is not typed by hand).
+MAX_CLASSIFIER_CHARS = 3000
+#: ... and only messages at least this long: shorter ones are answers (「いない」「していない」
+#: 「何も来ていない」), where a negation alone looks like despair to character n-grams (P 0.7–0.8
+#: measured); the short direct words (死にたい, 消えたい) are the rules' job.
+MIN_CLASSIFIER_CHARS = 8
 
 _ME = r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)"
 _KIN = r"(?:家族|みんな|皆|子ども|子供|こども|子|妻|夫|主人|親)"
@@ -104,12 +140,27 @@ def _plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip().lower()
 
 
+def _without_figures(text: str) -> str:
+    return _FIGURE.sub("", _plain(text))
+
+
 def is_crisis(text: str) -> bool:
-    """Words of despair or self-harm, direct or indirect."""
-    t = _plain(text)
+    """Words of despair or self-harm, direct or indirect: the rules, then the classifier."""
+    t = _without_figures(text)
     if not t:
         return False
-    return bool(_CRISIS.search(_FIGURE.sub("", t)))
+    if _CRISIS.search(t):
+        return True
+    if len(t) < MIN_CLASSIFIER_CHARS:
+        return False
+    classifier = crisis_classifier()
+    if classifier is None:  # not trained (yet): the rules alone
+        return False
+    try:
+        return classifier.probability(t) >= classifier.threshold
+    except Exception:
+        logger.exception("care: the crisis classifier failed; the rules alone decide")
+        return False
 
 
 def classify(text: str) -> str | None:
@@ -124,3 +175,152 @@ def classify(text: str) -> str | None:
     if _OFFTOPIC.search(t):
         return "offtopic"
     return None
+
+
+# ---------------------------------------------------------------------------
+# The classifier (second layer)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class CareExamples:
+    """Training messages: ``crisis`` (positives), ``not_crisis`` (decoys, anger,
+    off-topic) and ``ordinary`` (homeowners' usual messages and FAQ questions)."""
+
+    crisis: list[str]
+    not_crisis: list[str]
+    ordinary: list[str]
+
+    def texts_and_labels(self) -> tuple[list[str], list[int]]:
+        texts = [*self.crisis, *self.not_crisis, *self.ordinary]
+        return texts, [1] * len(self.crisis) + [0] * (len(self.not_crisis) + len(self.ordinary))
+
+
+def _strings(items: Iterable[Any] | None) -> list[str]:
+    return [t for t in items or [] if isinstance(t, str) and t.strip()]
+
+
+def examples_from(care: dict[str, Any], more_ordinary: Iterable[str] = ()) -> CareExamples:
+    return CareExamples(
+        crisis=_strings(care.get("crisis")),
+        not_crisis=_strings(care.get("not_crisis")),
+        ordinary=[*_strings(care.get("ordinary")), *_strings(more_ordinary)],
+    )
+
+
+def load_examples(path: pathlib.Path = CARE_PATH) -> CareExamples:
+    """content/care.yaml, plus every FAQ question and example as an ordinary message."""
+    from dialogs.faq_classifier import load_examples as faq_examples
+
+    care = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return examples_from(care, [text for text, _ in faq_examples()])
+
+
+def _pipeline() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(C=4, class_weight="balanced", max_iter=3000),
+    )
+
+
+@dataclass
+class CareClassifier:
+    """A fitted pipeline; ``probability`` is the chance a (normalised) text is a crisis."""
+
+    pipeline: Any
+    threshold: float = THRESHOLD
+
+    @classmethod
+    def train(cls, examples: CareExamples, threshold: float = THRESHOLD) -> CareClassifier:
+        from threadpoolctl import threadpool_limits
+
+        texts, labels = examples.texts_and_labels()
+        if not examples.crisis or len(set(labels)) < 2:
+            raise ValueError("care: need crisis and non-crisis examples")
+        pipeline = _pipeline()
+        with threadpool_limits(1):  # see dialogs.faq_classifier: more BLAS threads cost 10x the CPU
+            pipeline.fit([_without_figures(t) for t in texts], labels)
+        return cls(pipeline, threshold)
+
+    def probability(self, text: str) -> float:
+        """P(crisis) of an already normalised text (``_without_figures``)."""
+        return float(self.pipeline.predict_proba([text[:MAX_CLASSIFIER_CHARS]])[0][1])
+
+
+@dataclass
+class CrossValidation:
+    """Out-of-fold P(crisis) of every training example, by group."""
+
+    crisis: list[float]
+    not_crisis: list[float]
+    ordinary: list[float]
+
+    def at(self, threshold: float) -> dict[str, int]:
+        """How many of each group the classifier alone flags at ``threshold``."""
+        return {
+            group: sum(p >= threshold for p in getattr(self, group))
+            for group in ("crisis", "not_crisis", "ordinary")
+        }
+
+
+def cross_validate(examples: CareExamples, folds: int = 5) -> CrossValidation:
+    """Stratified ``folds``-fold cross-validation (fixed shuffle: reproducible); a message
+    shorter than ``MIN_CLASSIFIER_CHARS`` counts as P = 0, as ``is_crisis`` never asks."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
+
+    texts, labels = examples.texts_and_labels()
+    plain = [_without_figures(t) for t in texts]
+    with threadpool_limits(1):
+        probs = cross_val_predict(
+            _pipeline(), plain, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=0), method="predict_proba",
+        )[:, 1]
+    probs[[len(t) < MIN_CLASSIFIER_CHARS for t in plain]] = 0.0  # never read by the classifier
+    a, b = len(examples.crisis), len(examples.crisis) + len(examples.not_crisis)
+    return CrossValidation(list(map(float, probs[:a])), list(map(float, probs[a:b])), list(map(float, probs[b:])))
+
+
+def choose_threshold(cv: CrossValidation, step: float = 0.05) -> float:
+    """The lowest threshold (on a ``step`` grid) at which no ordinary message is flagged."""
+    steps = round(1 / step)
+    for i in range(1, steps + 1):
+        threshold = round(i * step, 2)
+        if cv.at(threshold)["ordinary"] == 0:
+            return threshold
+    return 1.0
+
+
+_classifier: CareClassifier | None = None
+_classifier_failed = False
+_training_in_background = False
+
+
+def crisis_classifier() -> CareClassifier | None:
+    """The classifier, trained on first use unless ``warm_up`` is training it (None meanwhile)."""
+    if _classifier is None and not _classifier_failed and not _training_in_background:
+        train_classifier()
+    return _classifier
+
+
+def train_in_background() -> None:
+    """Called by ``dialogs.understanding.warm_up`` before its thread runs ``train_classifier``:
+    meanwhile ``is_crisis`` uses the rules alone instead of training on the caller's time."""
+    global _training_in_background
+    if _classifier is None and not _classifier_failed:
+        _training_in_background = True
+
+
+def train_classifier() -> None:
+    global _classifier, _classifier_failed, _training_in_background
+    try:
+        if _classifier is None and not _classifier_failed:
+            _classifier = CareClassifier.train(load_examples())
+    except Exception:
+        _classifier_failed = True
+        logger.exception("care: the crisis classifier could not be trained; the rules alone decide")
+    finally:
+        _training_in_background = False

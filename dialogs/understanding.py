@@ -29,6 +29,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dialogs import care
 from dialogs.faq_classifier import FaqClassifier, load_examples
 
 logger = logging.getLogger(__name__)
@@ -503,16 +504,25 @@ def warm_up(background: bool = True) -> None:
     The classifier costs ~1.6 s of CPU (importing scikit-learn 1.3 s, the fit 0.3 s): in the
     background by default (the event worker calls this before its first event; done inline,
     the first answers of a restarted worker came too late for their reply tokens in the
-    SIGKILL drill). Questions read meanwhile fall back to the topic keywords and "other"."""
+    SIGKILL drill). Questions read meanwhile fall back to the topic keywords and "other".
+    The same thread then trains the crisis classifier (``dialogs.care``, ~0.1 s more);
+    meanwhile crisis words are read by the rules alone."""
     global _training_in_background
     understand("令和8年12月3日", dt.date(2026, 11, 27))
     if _classifier is not None or _classifier_failed or _training_in_background:
         return
     if background:
         _training_in_background = True
-        threading.Thread(target=_train_classifier, name="ninbai-faq-classifier", daemon=True).start()
+        care.train_in_background()
+        threading.Thread(target=_train_classifiers, name="ninbai-faq-classifier", daemon=True).start()
     else:
-        _train_classifier()
+        _train_classifiers()
+
+
+def _train_classifiers() -> None:
+    """The FAQ classifier, then the crisis classifier, in the one warm-up thread (neither raises)."""
+    _train_classifier()
+    care.train_classifier()
 
 
 # ---------------------------------------------------------------------------

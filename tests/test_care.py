@@ -1,17 +1,30 @@
 """dialogs/care.py on the held-out messages of tests/data/care_corpus.yaml (written before the detector).
 
 Run with -s to see the figures: ``.venv/bin/python -m pytest tests/test_care.py -q -s``.
+
+The first four sets (care_corpus, care_fresh, care_heldout3, care_heldout4) are now also the
+training examples of the crisis classifier (copied into content/care.yaml): on them the
+figures below are in-sample; the honest figures are the cross-validated ones
+(``test_threshold_is_the_cross_validated_one``) and set 5 (``test_crisis_on_set_5``).
 """
 from __future__ import annotations
 
+import logging
+import statistics
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.content import check_content, load_content
+from dialogs import care
 from dialogs.care import classify, is_crisis
 
-CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "care_corpus.yaml").read_text(encoding="utf-8"))
+DATA = Path(__file__).parent / "data"
+
+CORPUS = yaml.safe_load((DATA / "care_corpus.yaml").read_text(encoding="utf-8"))
 CRISIS = CORPUS["crisis_direct"] + CORPUS["crisis_indirect"]
 ANGER = CORPUS["anger_offtopic"]
 DECOYS = CORPUS["decoys"]
@@ -77,3 +90,240 @@ def test_no_message_of_the_understanding_corpus_is_a_crisis_or_anger() -> None:
     texts = [i["text"] if isinstance(i, dict) else i for i in items]
     assert len(texts) >= 200
     assert [t for t in texts if classify(t) is not None] == []
+
+
+# ---------------------------------------------------------------------------
+# The classifier (second layer)
+# ---------------------------------------------------------------------------
+
+#: veiled words of despair that the rules miss and the classifier catches (written for this
+#: test, in none of the sets)
+VEILED = ["もう限界です。家族に申し訳ない", "もう何も考えたくない"]
+
+
+def _rules(text: str) -> bool:
+    return bool(care._CRISIS.search(care._without_figures(text)))
+
+
+@pytest.fixture(scope="module")
+def trained() -> care.CareClassifier:
+    classifier = care.crisis_classifier()
+    assert classifier is not None
+    return classifier
+
+
+def _understanding_texts() -> list[str]:
+    data = yaml.safe_load((DATA / "understanding_corpus.yaml").read_text(encoding="utf-8"))
+    return [i["text"] for i in data["items"]]
+
+
+def test_threshold_is_the_cross_validated_one() -> None:
+    """THRESHOLD is the lowest with no ordinary message flagged in 5-fold CV of content/care.yaml
+    (+ the FAQ questions). Measured (2026-12-03, 103 crisis / 120 not-crisis / 660 ordinary):
+    at 0.7 the classifier alone (messages of 8+ characters) finds 49/103 crisis messages out
+    of fold, flags 3/120 near misses and 0/660 ordinary messages (0/250 of
+    tests/data/understanding_corpus.yaml, rules included). (At 0.55, 71/103 but 3 ordinary
+    worries flagged: 「家の中を見に来られるのがつらい」「住む家がなくなったらどうしよう」.)"""
+    examples = care.load_examples()
+    cv = care.cross_validate(examples)
+    threshold = care.choose_threshold(cv)
+    counts = cv.at(threshold)
+    ordinary = dict(zip(examples.ordinary, cv.ordinary, strict=True))
+    corpus = _understanding_texts()
+    corpus_false = [t for t in corpus if _rules(t) or ordinary[t] >= threshold]
+    print(f"\n5-fold CV at {threshold}: classifier alone: crisis {counts['crisis']}/{len(cv.crisis)}, "
+          f"not_crisis flagged {counts['not_crisis']}/{len(cv.not_crisis)}, ordinary flagged "
+          f"{counts['ordinary']}/{len(cv.ordinary)}; rules or classifier on understanding_corpus "
+          f"{len(corpus_false)}/{len(corpus)}")
+    assert threshold == care.THRESHOLD
+    assert counts["ordinary"] == 0 and corpus_false == []
+    assert counts["crisis"] >= 0.45 * len(cv.crisis), counts  # 48 % measured
+    assert counts["not_crisis"] <= 0.05 * len(cv.not_crisis), counts  # 2.5 % measured
+
+
+def test_choose_threshold_is_the_lowest_without_an_ordinary_false_alarm() -> None:
+    cv = care.CrossValidation(crisis=[0.9, 0.5, 0.3], not_crisis=[0.6], ordinary=[0.1, 0.42, 0.2])
+    assert care.choose_threshold(cv) == 0.45
+    assert cv.at(0.45) == {"crisis": 2, "not_crisis": 1, "ordinary": 0}
+    assert care.choose_threshold(care.CrossValidation([0.9], [], [1.0])) == 1.0
+
+
+def test_crisis_on_set_5(trained) -> None:
+    """The fifth set (tests/data/care_heldout5.yaml), written by the integrator and never tuned on.
+    First run, rules alone: recall 14/25, false alarms 0/15. With the classifier (2026-12-03):
+    20/25, 0/15; without the two messages that were already in the earlier sets (「ロープを
+    買ってきました」, a decoy 「海の近くの家です」): 19/24, 0/14. (The first version, threshold
+    0.55 without the length floor and the typed answers, made 20/25, 1/15: 「全部売って
+    しまいたい気持ちです」; it was changed for the typed answers it flagged, not for set 5.)
+    Still missed: the train platform, the letter to the children, the insurance papers laid
+    out, 「家と一緒に私も終わりにします」, 「償う方法がひとつしか」."""
+    data = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
+    assert (sum(map(_rules, data["crisis"])), sum(map(_rules, data["decoys"]))) == (14, 0)
+    hits = [m for m in data["crisis"] if is_crisis(m)]
+    false = [m for m in data["decoys"] if is_crisis(m)]
+    print(f"\ncare_heldout5.yaml: recall {len(hits)}/{len(data['crisis'])} (rules alone 14), "
+          f"false alarms {len(false)}/{len(data['decoys'])} {false}")
+    assert len(hits) >= 20 and false == [], false
+
+
+def test_no_ordinary_training_message_and_no_faq_question_is_a_crisis(trained) -> None:
+    """In-sample: the classifier flags none of the 660 ordinary messages. The rules flag one
+    FAQ example, 「保証人を頼んだ叔父に合わせる顔がない」 (合わせる顔がない: the burden kind; a
+    care reply to shame is cheap): their decision, unchanged here."""
+    examples = care.load_examples()
+    assert [t for t in examples.ordinary if is_crisis(t) and not _rules(t)] == []
+    assert [t for t in examples.ordinary if _rules(t)] == ["保証人を頼んだ叔父に合わせる顔がない"]
+
+
+def test_veiled_words_need_the_classifier(trained) -> None:
+    assert not any(map(_rules, VEILED))
+    assert all(map(is_crisis, VEILED))
+    assert all(classify(m) == "crisis" for m in VEILED)
+
+
+def _labels(node) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["label"]] if isinstance(node.get("label"), str) else []) + [x for v in node.values() for x in _labels(v)]
+    return [x for v in node for x in _labels(v)] if isinstance(node, list) else []
+
+
+#: answers in the plain negative form, written before the typed answers of content/care.yaml
+#: and kept out of them: the classifier alone flagged 10 of 12 (P 0.56–0.91) before those
+PLAIN_ANSWERS = ["まだ決めていない", "まだ何も決めていない", "まだ決めていないです", "特に何も来ていない",
+                 "まだ何も届いていない", "何も考えていない", "どうするか決めていない", "まだ誰にも相談していない",
+                 "家族には話していない", "まだ何もしていない", "何もできていない", "誰にも言っていない"]
+
+
+def test_plain_answers_are_not_a_crisis(trained) -> None:
+    shipped = {*care.load_examples().ordinary}
+    assert not shipped & set(PLAIN_ANSWERS)
+    assert [m for m in PLAIN_ANSWERS if is_crisis(m)] == []
+
+
+def test_button_labels_and_short_answers_are_not_a_crisis(trained) -> None:
+    """Answers typed instead of tapped: the first version flagged 「いない」「まだ決めていない」."""
+    labels = _labels(yaml.safe_load((Path(care.CARE_PATH).parent / "dialog.yaml").read_text(encoding="utf-8")))
+    assert "いない" in labels and len(labels) >= 40
+    answers = ["いない", "ない", "していない", "してない", "来ていない", "何も来ていない", "もう疲れた", "もう無理かも"]
+    assert [m for m in [*labels, *answers] if is_crisis(m)] == []
+
+
+def test_short_messages_are_left_to_the_rules(monkeypatch) -> None:
+    """Below MIN_CLASSIFIER_CHARS the classifier is not asked (a bare negation scored 0.7–0.8)."""
+    class Sure:
+        threshold = care.THRESHOLD
+
+        def probability(self, text: str) -> float:
+            return 1.0
+
+    monkeypatch.setattr(care, "_classifier", Sure())
+    assert not is_crisis("まだしていない"[: care.MIN_CLASSIFIER_CHARS - 1])
+    assert is_crisis("何もかも投げ出したくて"[: care.MIN_CLASSIFIER_CHARS])
+    assert is_crisis("消えたい") and is_crisis("死にたい")  # short direct words: the rules
+
+
+def test_rules_only_until_trained(monkeypatch) -> None:
+    monkeypatch.setattr(care, "_classifier", None)
+    monkeypatch.setattr(care, "_classifier_failed", False)
+    monkeypatch.setattr(care, "_training_in_background", True)  # the warm-up thread is on it
+    assert not any(map(is_crisis, VEILED))
+    assert is_crisis("死にたい") and is_crisis("消えてしまいたいです")  # the rules still answer
+    assert care._classifier is None  # is_crisis did not train it on the caller's time
+
+
+def test_warm_up_trains_it_in_the_one_background_thread(monkeypatch) -> None:
+    import dialogs.understanding as u
+
+    gate = threading.Event()
+    real = care.load_examples
+
+    def slow():
+        gate.wait(30)
+        return real()
+
+    monkeypatch.setattr(u, "_classifier", None)
+    monkeypatch.setattr(u, "_classifier_failed", False)
+    monkeypatch.setattr(care, "_classifier", None)
+    monkeypatch.setattr(care, "_classifier_failed", False)
+    monkeypatch.setattr(care, "load_examples", slow)
+    before = threading.active_count()
+    u.warm_up()  # returns at once; the thread trains the FAQ classifier, then waits on the gate
+    assert care._training_in_background
+    assert threading.active_count() <= before + 1
+    assert not any(map(is_crisis, VEILED)) and is_crisis("死にたい")
+    gate.set()
+    deadline = time.monotonic() + 60
+    while care._classifier is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert care._classifier is not None and not care._training_in_background
+    assert u._classifier is not None
+    assert all(map(is_crisis, VEILED))
+
+
+def test_training_failure_leaves_the_rules_and_never_raises(monkeypatch, caplog) -> None:
+    monkeypatch.setattr(care, "_classifier", None)
+    monkeypatch.setattr(care, "_classifier_failed", False)
+    monkeypatch.setattr(care, "CARE_PATH", Path("/nonexistent/care.yaml"))
+    monkeypatch.setattr(care, "load_examples", lambda path=care.CARE_PATH: care.CareExamples([], [], []))
+    with caplog.at_level(logging.ERROR, logger="dialogs.care"):
+        assert not any(map(is_crisis, VEILED))
+    assert care._classifier_failed and "could not be trained" in caplog.text
+    assert is_crisis("死にたい")
+
+
+def test_a_failing_classifier_falls_back_to_the_rules(monkeypatch, caplog) -> None:
+    class Broken:
+        threshold = care.THRESHOLD
+
+        def probability(self, text: str) -> float:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(care, "_classifier", Broken())
+    with caplog.at_level(logging.ERROR, logger="dialogs.care"):
+        assert is_crisis(VEILED[0]) is False
+        assert is_crisis("死にたい") is True
+    assert "the rules alone decide" in caplog.text
+
+
+def test_cpu_time_per_call(trained) -> None:
+    """p99 CPU time of ``is_crisis`` (rules + classifier) per message; measured 1.5–4 ms."""
+    examples = care.load_examples()
+    texts = [*examples.crisis, *examples.not_crisis, *examples.ordinary[:200], "あ" * 5000 + "もう限界です"]
+    times = []
+    for text in texts:
+        start = time.process_time()
+        is_crisis(text)
+        times.append(time.process_time() - start)
+    p99 = statistics.quantiles(times, n=100)[98]
+    print(f"\nis_crisis CPU time: median {statistics.median(times) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms")
+    assert p99 < 0.03, p99
+
+
+def test_training_takes_little_cpu() -> None:
+    """Measured: ~0.1 s CPU for the fit (scikit-learn already imported by then)."""
+    examples = care.load_examples()
+    care.CareClassifier.train(examples)  # imports done
+    start = time.process_time()
+    care.CareClassifier.train(examples)
+    spent = time.process_time() - start
+    print(f"\ncrisis classifier training: {spent:.2f} s CPU")
+    assert spent < 2.0
+
+
+def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path) -> None:
+    content = load_content(Path(care.CARE_PATH).parent)
+    assert not [p for p in check_content(content) if p.startswith("care")]
+    examples = care.load_examples()
+    assert len(examples.crisis) >= 100 and len(examples.not_crisis) >= 100 and len(examples.ordinary) >= 500
+    heldout5 = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
+    shipped = {*examples.crisis, *examples.not_crisis, *examples.ordinary}
+    # set 5 stays held out; these two were already in the earlier sets (copied as they are):
+    # a crisis the rules catch anyway, and a decoy
+    assert shipped & {*heldout5["crisis"], *heldout5["decoys"]} == {"ロープを買ってきました", "海の近くの家です"}
+    (tmp_path / "care.yaml").write_text("crisis: []\nnot_crisis: [ok, 3]\n", encoding="utf-8")
+    problems = check_content(load_content(tmp_path))
+    assert {p for p in problems if p.startswith("care")} == {
+        "care.crisis: need a non-empty list of messages",
+        "care.not_crisis: need a non-empty list of messages",
+        "care.ordinary: need a non-empty list of messages",
+    }
