@@ -272,7 +272,9 @@ def _doubt_text(c: Any, case: Case, a: Assessment, today: dt.date) -> str | None
     return "\n\n".join(out) or None
 
 
-def _quick(buttons: Iterable[dict[str, Any]], today: dt.date) -> list[QuickReply]:
+def quick_replies(buttons: Iterable[dict[str, Any]], today: dt.date) -> list[QuickReply]:
+    """Content buttons as quick replies (the result's and the dialog's questions'); a
+    ``kind: date`` button opens a date picker two years either side of today."""
     out = []
     for b in buttons:
         if b.get("kind") == "date":
@@ -297,7 +299,7 @@ def _buttons(c: Any, case: Case, a: Assessment, seen: Iterable[str]) -> list[dic
 
 
 def _menu(c: Any, case: Case, a: Assessment, today: dt.date, seen: Iterable[str]) -> list[QuickReply]:
-    return _quick(_buttons(c, case, a, seen), today)
+    return quick_replies(_buttons(c, case, a, seen), today)
 
 
 def compose(c: Any, case: Case, today: dt.date, now: dt.datetime | None = None,
@@ -318,7 +320,7 @@ def compose(c: Any, case: Case, today: dt.date, now: dt.datetime | None = None,
         alt_text=c.text("dialog.states.result.alt_text", stage=stage_line, by_when=by_when, todo=todo),
         title=c.text("dialog.states.result.title"),
         subtitle=c.text("dialog.states.result.subtitle", today=format_date(today)),
-        rows=rows, paragraphs=[], buttons=_quick([c.get("dialog.states.result.buttons.0")], today),
+        rows=rows, paragraphs=[], buttons=quick_replies([c.get("dialog.states.result.buttons.0")], today),
         tone=tone,  # type: ignore[arg-type]
     )
     ans = Answer()

@@ -1,7 +1,6 @@
 """What the bot says: questions, re-asks, read-backs, FAQ answers, explanations, handoff."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Iterable
 
 
@@ -46,16 +45,7 @@ class Replies:
         return latest if latest in AUCTION_STAGES else "auction_start"
 
     def _quick(self, turn: Turn, buttons: Iterable[dict[str, Any]]) -> list[QuickReply]:
-        out = []
-        for b in buttons:
-            if b.get("kind") == "date":
-                today = turn.today
-                out.append(QuickReply(label=b["label"], data=b["data"], kind="date", initial=today.isoformat(),
-                                      min=(today - dt.timedelta(days=730)).isoformat(),
-                                      max=(today + dt.timedelta(days=730)).isoformat()))
-            else:
-                out.append(QuickReply(label=b["label"], data=b["data"], text=b["label"]))
-        return out
+        return advice.quick_replies(buttons, turn.today)
 
     def _question_text(self, turn: Turn, state: str) -> str:
         if state == "dates":
