@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dialogs import care
-from dialogs.faq_classifier import FaqClassifier, load_examples
+from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples
 
 logger = logging.getLogger(__name__)
 
@@ -443,8 +443,9 @@ class Reading:
     notices: set[str] = field(default_factory=set)
     dates: list[dt.date] = field(default_factory=list)
     faq_topic: str | None = None
-    #: the closest FAQ topics (best first, at most 3) when ``faq_topic`` is below the
-    #: classifier's confidence threshold: the dialog offers them as 「こちらのことですか?」
+    #: the closest FAQ topics, best first: the three closest when ``faq_topic`` is None
+    #: (below the classifier's confidence threshold; the dialog offers them as 「こちらの
+    #: ことですか?」), else the other close ones
     faq_candidates: list[str] = field(default_factory=list)
     wants_human: bool = False
     #: the homeowner is themself a (連帯)保証人, e.g. for a spouse's loan; kept apart from
@@ -909,34 +910,40 @@ def _is_question(sentence: str) -> bool:
 def read_faq(text: str) -> tuple[str | None, list[str]]:
     """(topic, candidates) of the free question in ``text``.
 
-    Only sentences that ask (a question) or worry (``CONCERN``) are read. A topic
-    keyword (``FAQ_TOPICS``) in such a sentence decides at once; otherwise the
-    classifier trained from the FAQ examples (``dialogs.faq_classifier``) reads
-    them: at or above its threshold its topic, below it ``(None, the three closest
-    topics)`` for a question, and nothing for a worry alone (「払えているけど不安」).
+    Only sentences that ask (a question) or worry (``CONCERN``) are read, by the
+    classifier trained from the FAQ examples (``dialogs.faq_classifier``), which ranks
+    every topic. A topic keyword (``FAQ_TOPICS``) in such a sentence decides when the
+    classifier ranks that topic among its three closest too (the words and the examples
+    agree); otherwise the classifier's first topic is answered at or above its
+    threshold. Below it: ``(None, the three closest topics)`` for a question (the
+    dialog offers them), nothing for a worry alone (「払えているけど不安」). With a
+    topic, the candidates are the other close topics, best first.
     """
     asked: list[str] = []
     worried: list[str] = []
+    keyword: str | None = None
     for _, sentence in _sentences(text):
         question = _is_question(sentence)
         concern = bool(CONCERN.search(TRAILING_NOISE.sub("", sentence)))
         if not (question or concern):
             continue
-        topic = _topic_in(sentence)
-        if topic:
-            return topic, []
+        keyword = keyword or _topic_in(sentence)
         (asked if question else worried).append(sentence)
     if not (asked or worried):
         return None, []
     classifier = faq_classifier()
-    if classifier is None:  # not trained (yet): the topic keywords above, else "other"
-        return ("other", []) if asked else (None, [])
-    topic, candidates = classifier.classify("".join(asked + worried))
+    if classifier is None:  # not trained (yet): the topic keywords, else "other"
+        return (keyword, []) if keyword else (("other", []) if asked else (None, []))
+    ranked = classifier.rank("".join(asked + worried))
+    closest = [str(t) for t, _ in ranked[:CANDIDATES]]
+    if keyword and keyword in closest:
+        return keyword, [t for t in closest if t != keyword]
     if asked:
-        return topic, candidates
+        if ranked[0][1] >= classifier.threshold:
+            return closest[0], closest[1:]
+        return None, closest
     # a worry or a wish alone (「競売になる前に何とかしたい」) is answered only when it is clear
-    ranked = classifier.rank("".join(worried))
-    return (str(ranked[0][0]), []) if ranked[0][1] >= WORRY_THRESHOLD else (None, [])
+    return (closest[0], closest[1:]) if ranked[0][1] >= WORRY_THRESHOLD else (None, [])
 
 
 def read_faq_topic(text: str) -> str | None:

@@ -32,7 +32,7 @@ from dialogs.understanding import understand, warm_up
 #: (set 2 is smaller and was written after the mechanisms: its floor is the issue's target)
 FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
 #: FAQ topic on held-out questions, top-1 / top-3 (the issue's targets are 0.80 / 0.90: not reached)
-FAQ_MINS = {FAQ_HELDOUT: (0.75, 0.85), FAQ_HELDOUT2: (0.75, 0.85)}
+FAQ_MINS = {FAQ_HELDOUT: (0.75, 0.90), FAQ_HELDOUT2: (0.75, 0.90)}
 #: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml
 CV_TOP1_MIN = 0.65
 CV_TOP3_MIN = 0.90
@@ -137,10 +137,10 @@ def test_an_unsure_question_offers_the_three_closest_topics():
     assert len(r.faq_candidates) == 3 == len(set(r.faq_candidates))
 
 
-def test_a_clear_question_is_answered_without_candidates():
+def test_a_clear_question_is_answered_and_the_other_close_topics_follow():
     r = understand("保証人の父に請求がいきますか", dt.date(2026, 12, 3))
     assert r.faq_topic == "guarantor"
-    assert r.faq_candidates == []
+    assert len(r.faq_candidates) == 2 and "guarantor" not in r.faq_candidates
 
 
 def test_a_worry_alone_is_not_offered_topics():
