@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 from bot.engine import Engine
 from bot.storage import Storage
 from bot.worker import Worker
+from dialogs.base import JST
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("TODAY"):  # a fixed "today" for demos and tests (ISO date)
         fixed = dt.date.fromisoformat(str(app.config["TODAY"]))
         engine.today = lambda: fixed
+        # with a fixed day, the time of day is only what NOW says (else not known)
+        now = dt.datetime.fromisoformat(str(app.config["NOW"])).replace(tzinfo=JST) if app.config.get("NOW") else None
+        engine.now = lambda: now
 
     loading_after, token_ttl = float(app.config["LOADING_AFTER_SECONDS"]), float(app.config["REPLY_TOKEN_TTL"])
 

@@ -55,6 +55,7 @@ class Engine:
         self.line = line  # bot.channels.line_api.LineClient or None
         self.reply_token_ttl = reply_token_ttl
         self.today = today
+        self.now: Any = lambda: dt.datetime.now(JST)  # the JST time handed to the dialog
         # After-commit hooks: callables(conversation_row, signals) — alerts, funnels.
         self.hooks: list[Any] = []
         # In-transaction answer filters: callables(conversation_row, result) that
@@ -209,6 +210,7 @@ class Engine:
         return DialogInput(
             kind="refollow" if refollow else ("follow" if kind in ("follow", "start") else kind),
             today=self.today(),
+            now=self.now(),
             channel=row["channel"],
             text=inbound.get("text"),
             data=inbound.get("data"),
@@ -331,7 +333,7 @@ class Engine:
             conv = self.storage.conversation(conv_id)
             contact = self.storage.contact_by_id(conv["contact_id"])
             session = Session(conv["state"], loads(conv["data"], {}))
-            inp = DialogInput(kind=kind, today=self.today(), channel=conv["channel"],
+            inp = DialogInput(kind=kind, today=self.today(), now=self.now(), channel=conv["channel"],
                               display_name=contact.get("display_name"))
             result = self.dialog.step(session, inp)
             signals = set(result.signals)

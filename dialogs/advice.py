@@ -360,7 +360,7 @@ def point_answer(c: Any, case: Case, today: dt.date, pid: str, seen: Iterable[st
 
 def _now(turn: Any) -> dt.datetime | None:
     """The JST time of the message, when the engine gives it (``DialogInput.now``)."""
-    return getattr(turn.inp, "now", None)
+    return turn.inp.now
 
 
 def show_result(c: Any, turn: Any) -> None:

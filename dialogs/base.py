@@ -48,6 +48,9 @@ class DialogInput:
     data: str | None = None
     params: dict[str, str] | None = None
     display_name: str | None = None
+    #: the time in Japan when the message came (None: not known; then nothing is worded
+    #: by the time of day, e.g. 「今日のうちに」 is not said at night)
+    now: dt.datetime | None = None
 
 
 @dataclass

@@ -202,8 +202,7 @@ class Person:
 
     def send(self, kind: str, **kw: Any) -> DialogResult:
         self.session = Session(self.session.state, json.loads(json.dumps(self.session.data)))
-        inp = DialogInput(kind=kind, today=self.today, **kw)
-        inp.now = self.now  # type: ignore[attr-defined]  # the engine's JST time (see README)
+        inp = DialogInput(kind=kind, today=self.today, now=self.now, **kw)
         self.last = self.dialog.step(self.session, inp)
         check_line_limits(self.last)
         return self.last

@@ -182,6 +182,11 @@ def test_conversation_page_card_notes_assign_and_audit(app, line, staff):
     html = op.get(f"/console/c/{conv['id']}").get_data(as_text=True)
     assert "相談カード" in html and "リードスコア" in html and "連絡の同意" in html
     assert "style=" not in html and "onclick" not in html
+    # the same facts the homeowner was shown: the result's three lines (dialogs/advice.py)
+    content = app.extensions["ninbai"].content
+    assert "相談者に伝えた内容" in html
+    for key in ("stage", "by_when", "todo"):
+        assert content.text(f"dialog.states.result.rows.{key}") in html
     texts = [p["text"] for m in op.get(f"/console/api/c/{conv['id']}").json["messages"] for p in m["parts"]]
     assert "［スタンプ］" in texts and "［画像］" in texts
 

@@ -259,3 +259,19 @@ def test_crisis_on_line_gets_hotlines_a_person_and_alerts_the_staff(line, fake_l
     kinds = [r[0] for r in storage.db.execute("select kind from alerts where conversation_id = ?", [conv["id"]])]
     assert "hot_lead" in kinds
     assert fake_line.errors == []
+
+
+@pytest.mark.parametrize("now,night", [("2026-11-27T22:30", True), ("2026-11-27T10:00", False)])
+def test_the_result_knows_the_time_of_day_on_line(make_app, fake_line, now, night):
+    """The engine hands the dialog the time in Japan: at night the result says what to do
+    in the morning, never 「今日のうちに」."""
+    app = make_app(TODAY="2026-11-27", NOW=now)
+    line = LineHelper(app, fake_line)
+    user = webhooks.make_user_id()
+    run(line, user, PERSONAS["auction_wareki_two_weeks"][0])
+    content = app.extensions["ninbai"].content
+    last = fake_line.messages_to(user)[-5:]
+    shown = json.dumps(last, ensure_ascii=False)
+    label = content.text("dialog.states.result.rows.todo_night" if night else "dialog.states.result.rows.todo")
+    assert label in shown
+    assert ("今日のうちに" in shown) is not night

@@ -18,6 +18,7 @@ from typing import Any
 from bot.auth import display_name
 from bot.engine import JST, today_jst
 from bot.storage import Storage, loads, now_iso
+from dialogs import advice
 
 logger = logging.getLogger(__name__)
 
@@ -508,8 +509,11 @@ def conversation_state(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
-    """The case card: what the dialog learned, dates spelled out, contact details."""
+def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = None,
+              content: Any = None) -> dict[str, Any]:
+    """The case card: what the homeowner was told (the result's three lines, the dates
+    ahead, what to check, the points that apply: ``advice.case_lines``), what the dialog
+    learned, dates spelled out, contact details."""
     today = today or today_jst()
     summary = loads(conv["summary"], {}) or {}
     data = loads(conv["data"], {}) or {}
@@ -544,7 +548,7 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     kaisatsu = tl.get("kaisatsu") or answers.get("kaisatsu_date") or summary.get("kaisatsu")
     if kaisatsu:
         deadlines.append(("開札日", jp_date(kaisatsu)))
-    for key, label in (("legal_last_day", "法的な最終日（開札前日）"), ("plan_by", "売却決済の目標"),
+    for key, label in (("legal_last_day", "取り下げの最終期限（一般的な考え方）"), ("plan_by", "決済の計画日"),
                        ("ideal_by", "理想（入札開始前）")):
         if tl.get(key):
             value = jp_date(tl[key])
@@ -592,7 +596,9 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     if contact_row and contact_row.get("blocked"):
         contact_rows.append(("LINE", "ブロックされています"))
 
+    told = advice.case_lines(advice.case_from(data), today, content) if content is not None and data else []
     return {
+        "told": told,
         "situation": situation,
         "deadlines": deadlines,
         "ownership": ownership,

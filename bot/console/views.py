@@ -197,7 +197,7 @@ def conversation(conv_id: int):
                                    conv["channel"]),
         state=service.conversation_state(storage, conv),
         contact=contact,
-        card=service.case_card(storage, conv, _today()),
+        card=service.case_card(storage, conv, _today(), _services().content),
         tasks=_tasks(storage, conv),
         notes=service.notes(storage, conv_id),
         canned=service.canned(storage),
@@ -227,7 +227,7 @@ def api_conversation(conv_id: int):
     known = request.args.get("version")
     if known != str(conv["version"]):
         payload["card_html"] = render_template("console/_card.html",
-                                               card=service.case_card(storage, conv, _today()))
+                                               card=service.case_card(storage, conv, _today(), _services().content))
     return jsonify(payload)
 
 
@@ -387,7 +387,7 @@ def api_proposal(conv_id: int, proposal_id: int):
     storage = _storage()
     conv = service.get_conversation(storage, conv_id)
     return _state_response(conv_id, card_html=render_template("console/_card.html",
-                                                              card=service.case_card(storage, conv, _today())))
+                                                              card=service.case_card(storage, conv, _today(), _services().content)))
 
 
 # -- canned replies (admin) -----------------------------------------------------------
