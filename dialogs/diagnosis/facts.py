@@ -10,7 +10,6 @@ from dialogs.understanding import understand
 from dialogs.reply import core, polarity
 from dialogs.diagnosis.vocabulary import (
     _LENDER_BANK_NAMED,
-    _NOTICE_WORDS,
     _duration_months,
     _norm,
     POLARITY_ANSWERS,
@@ -20,21 +19,14 @@ from dialogs.diagnosis.vocabulary import (
     QUESTIONS,
     _ARREARS_NONE,
     _COURT,
-    _DIVORCE_NONE,
     _DONT_KNOW,
-    _LENDER_BANK,
     _LENDER_JHF,
     _NOTHING,
-    _NOTICE_NONE,
     _NOTICE_RANK,
-    _NO_WORD,
-    _OWN_SHARED,
-    _OWN_SINGLE,
+    BARE_WORD_QUESTIONS,
+    QUESTION_WORDS,
     _SENTENCE_END,
-    _STAY_NO,
-    _STAY_UNDECIDED,
     _STAY_YES,
-    _YES_WORD,
     _iso,
     _latest,
 )
@@ -169,48 +161,10 @@ class Facts:
             months = _duration_months(text)
             if months is not None:
                 return months
-        if state == "notice":
-            # asked which letter: a letter's word alone is the answer (「督促の手紙が何通か」)
-            for rx, notice in _NOTICE_WORDS:
-                if rx.search(text):
-                    return notice
-            if _COURT.search(text):
-                return "court"
-            if _NOTICE_NONE.search(text):
-                return "none"
-        if state == "court_letter":
-            if "開始" in text:
-                return "auction_start"
-            if "調査" in text:
-                return "site_inspection"
-            if "入札" in text or "開札" in text:
-                return "bid_notice"
-        if state == "ownership":
-            if _OWN_SHARED.search(text):
-                return True
-            if _OWN_SINGLE.search(text):
-                return False
-        if state == "guarantor" and not states_other_facts:
-            if _NO_WORD.search(text):
-                return False
-            if _YES_WORD.search(text):
-                return True
-        if state == "divorce" and _DIVORCE_NONE.search(text):
-            return "none"
-        if state == "lender":
-            if _LENDER_JHF.search(text):
-                return "jhf"
-            if _LENDER_BANK.search(text):
-                return "bank"
-            if "その他" in text or "ほか" in text:
-                return "other"
-        if state == "stay":
-            if _STAY_NO.search(text):
-                return False
-            if _STAY_YES.search(text):
-                return True
-            if _STAY_UNDECIDED.search(text):
-                return None
+        if not (states_other_facts and state in BARE_WORD_QUESTIONS):
+            for words, answer in QUESTION_WORDS.get(state, ()):
+                if words.search(text):
+                    return answer
         return POLARITY_ANSWERS.get(state, {}).get(pol or "", _NOTHING)
 
     def _apply(self, turn: Turn, updates: dict[str, Any], current: str | None) -> None:

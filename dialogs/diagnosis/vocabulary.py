@@ -133,6 +133,21 @@ _STAY_NO = re.compile(r"引っ?越し?て?(も|)(いい|よい|かまわない|�
                       r"引っ?越(す|します|す予定|すつもり|そう|したい)|出て(いく|行く|いき|行き)|手放(す|します|したい|そう)|"
                       r"売って(も|)(いい|よい|かまわない)|住まなくて(も|)(いい|よい)|未練はない|こだわ(らない|りはない)")
 _STAY_UNDECIDED = re.compile(r"決めていない|決めてない|迷って|まだ|考え中")
+#: question → (its own words, the answer they give), tried in order before a bare yes / no
+QUESTION_WORDS: dict[str, tuple[tuple[re.Pattern[str], Any], ...]] = {
+    # asked which letter: a letter's word alone is the answer (「督促の手紙が何通か」)
+    "notice": (*_NOTICE_WORDS, (_COURT, "court"), (_NOTICE_NONE, "none")),
+    "court_letter": ((re.compile("開始"), "auction_start"), (re.compile("調査"), "site_inspection"),
+                     (re.compile("入札|開札"), "bid_notice")),
+    "ownership": ((_OWN_SHARED, True), (_OWN_SINGLE, False)),
+    "guarantor": ((_NO_WORD, False), (_YES_WORD, True)),
+    "divorce": ((_DIVORCE_NONE, "none"),),
+    "lender": ((_LENDER_JHF, "jhf"), (_LENDER_BANK, "bank"), (re.compile("その他|ほか"), "other")),
+    "stay": ((_STAY_NO, False), (_STAY_YES, True), (_STAY_UNDECIDED, None)),
+}
+#: questions whose own words are a bare yes / no (「いません」): not used when the message
+#: states another question's fact (then the "no" is about that)
+BARE_WORD_QUESTIONS = frozenset({"guarantor"})
 _PHONE = re.compile(r"(?:\+81[- ]?|0)\d{1,4}[- ]?\d{1,4}[- ]?\d{3,4}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _LINE = re.compile(r"line|ライン", re.I)
