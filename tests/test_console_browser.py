@@ -15,6 +15,7 @@ from tests.conftest import LineHelper
 from tests.support import webhooks
 from tests.support.browser import launch_browser, screenshot, watch
 from tests.support.live import LiveServer
+from tests.test_console import start_user
 from tests.test_console_helpers import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.browser]
@@ -203,21 +204,11 @@ def sign_in(page, server, who: str = "op1", next_path: str = "/console/") -> Non
     page.wait_for_url(server.url + next_path, timeout=TIMEOUT)
 
 
-def start(line, text: str | None = None) -> str:
-    user = webhooks.make_user_id()
-    line.follow(user)
-    line.idle()
-    line.exchange(user, data="consent:yes")
-    if text:
-        line.exchange(user, text)
-    return user
-
-
 def test_inbox_row_says_why_notifies_a_hot_lead_and_search_finds_a_phone(clocked_live, fake_line):
     app, server, _ = clocked_live
     line = LineHelper(app, fake_line)
     storage = app.extensions["ninbai"].storage
-    cold = start(line, COLD)
+    cold = start_user(line, COLD)
     with launch_browser(viewport=LAPTOP, is_mobile=False, has_touch=False, device_scale_factor=1) as context:
         context.add_init_script(STUB_NOTIFICATION)
         page = context.new_page()
@@ -233,7 +224,7 @@ def test_inbox_row_says_why_notifies_a_hot_lead_and_search_finds_a_phone(clocked
         assert page.locator("#cs-notify").is_hidden() and page.evaluate("window.__asked") == 0
 
         # a hot lead arrives: a notification naming the person, the row says why
-        hot = start(line, HOT)
+        hot = start_user(line, HOT)
         line.exchange(hot, data="cmd:human")  # asks for a person, out of hours: a promise
         line.say(hot, "夫には内緒です。電話は 090-2468-1357 にお願いします")
         line.idle()
@@ -254,7 +245,7 @@ def test_inbox_row_says_why_notifies_a_hot_lead_and_search_finds_a_phone(clocked
         page.locator("#cs-alert-list", has_text="テスト太郎さん: 緊急度の高い相談").wait_for(timeout=TIMEOUT)
 
         # a crisis (flag set as the dialog will set it): first, its own tag, its own notification
-        crisis_user = start(line, "まだ滞納していませんが不安です")
+        crisis_user = start_user(line, "まだ滞納していませんが不安です")
         crisis_id = conv_id_of(app, crisis_user)
         storage.db.execute("update conversations set summary = json_set(summary, '$.crisis', json('true'))"
                            " where id = ?", [crisis_id])
@@ -287,7 +278,7 @@ def test_promise_phone_and_call_back_on_the_case(clocked_live, fake_line):
     from bot.console.hours import JST
 
     line = LineHelper(app, fake_line)
-    user = start(line, HOT)
+    user = start_user(line, HOT)
     texts = line.exchange(user, data="cmd:human")
     assert any("翌営業日 12月7日（月）9時以降" in t for t in texts), texts
     conv_id = conv_id_of(app, user)

@@ -53,6 +53,23 @@ def post_event(base_url: str, events: list[dict], timeout: float = 15.0) -> int 
         return None
 
 
+def steady_load(url: str, fake, status: dict, lock: threading.Lock, stop: threading.Event,
+                posted_at: list[float] | None = None) -> None:
+    """One user after another, four messages each, one every 0.1 s, until ``stop``: a steady
+    load, not a flood (the machine has 2 cores). Records each event's HTTP status."""
+    while not stop.is_set():
+        user = webhooks.make_user_id()
+        for text in TEXTS[:4]:
+            ev = webhooks.text_event(user, text, reply_token=fake.issue_reply_token(user, ttl=600))
+            code = post_event(url, [ev])
+            with lock:
+                status[ev["webhookEventId"]] = code
+                if posted_at is not None:
+                    posted_at.append(time.monotonic())
+            if stop.wait(0.1):
+                return
+
+
 def server_env(tmp_path: Path, fake, **extra: str) -> dict[str, str]:
     env = {
         "NINBAI_DATABASE": str(tmp_path / "ninbai.db"),

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 
 from bot.ops import backup as backups
-from tests.support import webhooks
 from tests.support.server import ROOT, GunicornProcess
 from tests.test_ops_health import metric
-from tests.test_drills import TEXTS, post_event, server_env
+from tests.test_drills import server_env, steady_load
 
 
 def flask_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -98,17 +97,7 @@ def test_drill_backup_under_load_then_restore(tmp_path, fake_line):
     stop = threading.Event()
 
     def load(n: int) -> None:
-        """One user after another, a few messages each, until told to stop."""
-        while not stop.is_set():
-            user = webhooks.make_user_id()
-            for text in TEXTS[:4]:
-                ev = webhooks.text_event(user, text, reply_token=fake_line.issue_reply_token(user, ttl=600))
-                code = post_event(server.url, [ev])
-                with lock:
-                    status[ev["webhookEventId"]] = code
-                    posted_at.append(time.monotonic())
-                if stop.wait(0.1):  # a steady load, not a flood: the machine has 2 cores
-                    return
+        steady_load(server.url, fake_line, status, lock, stop, posted_at)
 
     out = tmp_path / "backups"
     db_env = {"NINBAI_DATABASE": str(db), "NINBAI_SECRET_KEY": "drill"}

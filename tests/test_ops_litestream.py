@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import webhooks
 from tests.support.server import ROOT, GunicornProcess
-from tests.test_drills import TEXTS, post_event, server_env
+from tests.test_drills import server_env, steady_load
 
 LITESTREAM = str(Path(sys.executable).with_name("litestream"))
 CONFIG = str(ROOT / "deploy" / "litestream.yml")
@@ -67,15 +66,7 @@ def test_drill_litestream_sigkill_delete_restore(tmp_path, fake_line):
     lock = threading.Lock()
 
     def load() -> None:
-        while not stop.is_set():
-            user = webhooks.make_user_id()
-            for text in TEXTS[:4]:
-                ev = webhooks.text_event(user, text, reply_token=fake_line.issue_reply_token(user, ttl=600))
-                code = post_event(server.url, [ev])
-                with lock:
-                    status[ev["webhookEventId"]] = code
-                if stop.wait(0.1):
-                    return
+        steady_load(server.url, fake_line, status, lock, stop)
 
     snapshots: list[tuple[float, set[str]]] = []
     try:

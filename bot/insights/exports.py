@@ -54,6 +54,16 @@ def _text_filter(f: Filters, redacted: bool) -> tuple[str, list[Any]]:
             " and m.text like ? escape '\\')", [like_pattern(f.q)])
 
 
+
+def _message_match(q: str, redacted: bool) -> tuple[str, str]:
+    """SQL keeping only the user messages that match ``q`` (like the search page), and
+    its parameter: for marketing in the redacted copy, else in what users wrote."""
+    ids, text, fts = ("r.id", "r.text", "messages_redacted_fts") if redacted else ("m.id", "m.text", "messages_fts")
+    scope = "" if redacted else " and m.direction = 'in'"
+    if search_mode(q) == "fts":
+        return f"{scope} and {ids} in (select rowid from {fts} where {fts} match ?)", fts_phrase(q)
+    return f"{scope} and {text} like ? escape '\\'", like_pattern(q)
+
 def _sql(kind: str, f: Filters, redacted: bool = False) -> tuple[str, list[Any]]:
     where, params = conversation_where(f)
     extra, extra_params = _text_filter(f, redacted)
@@ -64,24 +74,9 @@ def _sql(kind: str, f: Filters, redacted: bool = False) -> tuple[str, list[Any]]
     handoff = lead.replace("'contact'", "'handoff'")
     if kind == "messages":
         text_cond = ""
-        if f.q and redacted:
-            # only the matching user messages, like the search page: in the redacted copy
-            if search_mode(f.q) == "fts":
-                text_cond = (" and r.id in (select rowid from messages_redacted_fts"
-                             " where messages_redacted_fts match ?)")
-                params.append(fts_phrase(f.q))
-            else:
-                text_cond = " and r.text like ? escape '\\'"
-                params.append(like_pattern(f.q))
-        elif f.q:
-            # only the matching user messages, like the search page
-            if search_mode(f.q) == "fts":
-                text_cond = (" and m.direction = 'in' and m.id in (select rowid from messages_fts"
-                             " where messages_fts match ?)")
-                params.append(fts_phrase(f.q))
-            else:
-                text_cond = " and m.direction = 'in' and m.text like ? escape '\\'"
-                params.append(like_pattern(f.q))
+        if f.q:
+            text_cond, param = _message_match(f.q, redacted)
+            params.append(param)
         return (
             "select m.id, m.conversation_id, m.created_at, m.direction, m.sender, m.kind, m.text,"
             " c.data as c_data, c.summary as c_summary, ct.display_name as c_name, r.text as r_text"
