@@ -16,7 +16,10 @@ import time
 import uuid
 from typing import Any
 
+from bot.insights.funnel import add_event
+from bot.insights.privacy import forget_contact
 from bot.storage import Storage, dumps, loads, now_iso
+from dialogs import conversation
 from dialogs.answer import Answer
 from dialogs.base import JST, Dialog, DialogInput, Session
 
@@ -34,6 +37,25 @@ def today_jst() -> dt.date:
     return dt.datetime.now(JST).date()
 
 
+def _latest_conversation(storage: Storage, contact_id: int) -> dict[str, Any] | None:
+    """The contact's open conversation, else their latest closed one."""
+    rows = storage.rows(
+        "select * from conversations where contact_id = ? order by (status = 'closed'), id desc limit 1",
+        [contact_id],
+    )
+    return rows[0] if rows else None
+
+
+def _asked_feedback(storage: Storage, contact_id: int) -> dict[str, Any] | None:
+    """The contact's latest conversation asked the satisfaction question."""
+    rows = storage.rows(
+        "select c.* from conversations c join funnel_events f on f.conversation_id = c.id"
+        " and f.step = 'feedback_request' where c.contact_id = ? order by c.id desc limit 1",
+        [contact_id],
+    )
+    return rows[0] if rows else None
+
+
 class Engine:
     def __init__(
         self,
@@ -47,7 +69,7 @@ class Engine:
     ):
         self.storage = storage
         self.dialog = dialog
-        self.content = content  # bot.content.Content, for the words of interceptors
+        self.content = content  # bot.content.Content: the words of the conversation's own steps
         # Sends this thread queued in its last committed transaction: it delivers
         # them itself right away, without claiming them again (see deliver()).
         self._local = threading.local()
@@ -61,12 +83,6 @@ class Engine:
         # In-transaction answer filters: callables(conversation_row, result) that
         # may add to result.answer (e.g. the out-of-hours note on a handoff).
         self.answer_filters: list[Any] = []
-        # Pre-dialog interceptors: callables(engine, row, inbound, contact) run in the
-        # transaction before the conversation is opened; one may take the event
-        # (data deletion request, a feedback button) by returning
-        # (conversation_row, Answer) — it stores what it needs, the engine stores
-        # and queues the answer. None lets the dialog run. See bot/insights/privacy.py.
-        self.interceptors: list[Any] = []
 
     # -- processing --------------------------------------------------------
     def process_batch(self, rows: list[dict[str, Any]]) -> list[tuple[dict, list[int], Exception | None]]:
@@ -161,15 +177,10 @@ class Engine:
             self.storage.update_contact(contact["id"], **fields)
         if kind == "start" and inbound.get("source") and not contact["source"]:
             self.storage.update_contact(contact["id"], source=dumps(inbound["source"]))
-        for intercept in self.interceptors:
-            taken = intercept(self, row, inbound, contact)
-            if taken is not None:
-                conv, answer = taken
-                queued = bool(answer.messages) and self._store_and_queue(conv, contact, row, answer, own=True)
-                self.storage.set_event_status(row["id"], "delivering" if queued else "done")
-                return None, set()
+        if kind in ("text", "postback") and self.content is not None and self._before_dialog(row, inbound, contact):
+            return None, set()
         conv = self.storage.open_conversation(contact, self.dialog.name)
-        self._store_inbound(conv, contact, row, inbound)
+        self.store_inbound(conv, contact, row, inbound)
 
         if inbound.get("mode") == "standby" or kind == "unknown":
             # Stored for the record; another channel module is active, or
@@ -178,7 +189,7 @@ class Engine:
             return None, set()
 
         user_spoke = kind in USER_KINDS
-        if conv["status"] == "operator":
+        if not conversation.bot_answers(conv["status"]):
             # An operator owns the conversation: the bot stays quiet.
             if user_spoke:
                 self.storage.update_conversation(
@@ -200,10 +211,52 @@ class Engine:
         for answer_filter in self.answer_filters:
             answer_filter(conv, result)
         self._save_conversation(conv, session, result, user_spoke)
-        queued = bool(result.answer.messages) and self._store_and_queue(
-            conv, contact, row, result.answer, own=True)
+        queued = bool(result.answer.messages) and self.store_and_queue(
+            conv, contact, result.answer, row, own=True)
         self.storage.set_event_status(row["id"], "delivering" if queued else "done")
         return conv, set(result.signals)
+
+    def _before_dialog(self, row: dict, inbound: dict, contact: dict) -> bool:
+        """The conversation's own steps before the dialog (:mod:`dialogs.conversation`):
+        a tap on the satisfaction question, a data-deletion request and its
+        confirmation. True when one took the event (its answer is stored and queued)."""
+        kind, data = row["kind"], inbound.get("data")
+        conv = step = None
+        value = conversation.feedback_tap(kind, data)
+        if value is not None:
+            conv = _asked_feedback(self.storage, contact["id"])
+            step = conversation.feedback_step(self.content, value, asked=conv is not None)
+        if step is None:
+            conv = _latest_conversation(self.storage, contact["id"])
+            session = loads(conv["data"], {}) if conv else {}
+            step = conversation.deletion_step(
+                self.content, kind, inbound.get("text"), data, status=conv["status"] if conv else None,
+                pending=bool(session.get(conversation.DELETE_PENDING)))
+        if step is None:
+            return False
+        if step.action in ("cancel", "drop"):  # the confirmation is over
+            session.pop(conversation.DELETE_PENDING, None)
+            self.storage.update_conversation(conv["id"], data=dumps(session))
+            if step.action == "drop":
+                return False  # something else: the dialog answers it
+        if step.action == "forget":
+            forget_contact(self.storage, contact, current_event=row["id"])
+        else:
+            if step.action == "ask":
+                conv = self.storage.open_conversation(contact, self.dialog.name)
+            self.store_inbound(conv, contact, row, inbound)
+        if step.action == "ask":
+            session = loads(conv["data"], {})
+            session[conversation.DELETE_PENDING] = now_iso()
+            self.storage.update_conversation(conv["id"], data=dumps(session))
+        if step.action == "feedback" and step.value and not self.storage.db.execute(
+                "select 1 from funnel_events where conversation_id = ? and step = 'feedback'",
+                [conv["id"]]).fetchone():
+            add_event(self.storage, conv, "feedback", step.value)
+        conv = self.storage.conversation(conv["id"])
+        queued = self.store_and_queue(conv, contact, step.answer, row, own=True)
+        self.storage.set_event_status(row["id"], "delivering" if queued else "done")
+        return True
 
     def _dialog_input(self, row: dict, inbound: dict, contact: dict, refollow: bool) -> DialogInput:
         kind = row["kind"]
@@ -241,7 +294,8 @@ class Engine:
         result = self.dialog.step(session, self._dialog_input(row, inbound, contact, refollow))
         return conv["id"], conv["version"], session, result
 
-    def _store_inbound(self, conv: dict, contact: dict, row: dict, inbound: dict) -> None:
+    def store_inbound(self, conv: dict, contact: dict, row: dict, inbound: dict) -> None:
+        """Store what the user said or did (an inbox row) as a message of ``conv``."""
         kind = row["kind"]
         if kind in ("start",):
             return
@@ -272,18 +326,20 @@ class Engine:
                 fields[key] = summary[key]
         if summary.get("lead_score") is not None:
             fields["lead_score"] = int(summary["lead_score"])
-        if "handoff" in result.signals and conv["status"] == "bot":
-            fields["status"] = "waiting"
+        if "handoff" in result.signals:  # the homeowner asked for a person: bot → waiting
+            fields.update(conversation.decide("handoff", conv["status"], conv["owner_id"]).fields)
         if user_spoke:
             fields["last_user_at"] = now_iso()
             if conv["status"] in ("waiting",) or fields.get("status") == "waiting":
                 fields["unread"] = (conv["unread"] or 0) + 1
         self.storage.update_conversation(conv["id"], **fields)
 
-    def _store_and_queue(self, conv: dict, contact: dict, row: dict, answer: Answer,
-                         own: bool = False) -> bool:
-        """Store the bot's answer; on LINE, queue it in the outbox.
+    def store_and_queue(self, conv: dict, contact: dict, answer: Answer, row: dict | None = None,
+                        own: bool = False) -> bool:
+        """Store the bot's answer; on LINE, queue it in the outbox. True when queued.
 
+        ``row``: the inbox event answered (its reply token); None: a push (a
+        hand-back, the satisfaction question).
         ``own``: the calling worker thread sends it right after the commit, so
         the row is queued already leased to it ('sending', with the method its
         reply token allows); anything else is queued 'pending' for any sender.
@@ -292,10 +348,15 @@ class Engine:
         self.storage.add_message(
             conv["id"], contact["id"], "out", "bot", "answer", answer.plain_text(), answer_dict
         )
-        if conv["channel"] != "line":
-            return False  # the web chat reads the stored message
-        if self.renderer is None:
+        return self._queue(conv, contact, answer_dict, row, own)
+
+    def _queue(self, conv: dict, contact: dict, answer_dict: dict, row: dict | None, own: bool = False) -> bool:
+        """Queue an answer (as a dict) for LINE in the outbox; the web chat reads the stored message."""
+        if conv["channel"] != "line" or self.renderer is None:
             return False
+        if row is None:
+            row = {"id": None, "user_key": f"line:{contact['external_id']}", "reply_token": None,
+                   "received_at": None}
         # The outbox keeps the channel-neutral answer; it is rendered into LINE
         # messages when sent (the renderer is deterministic), so a message is
         # turned into SDK models once, not built, dumped and parsed again.
@@ -338,37 +399,23 @@ class Engine:
             result = self.dialog.step(session, inp)
             signals = set(result.signals)
             self._save_conversation(conv, session, result, user_spoke=False)
-            queued = False
-            if result.answer.messages:
-                row = {"id": None, "user_key": f"{conv['channel']}:{contact['external_id']}",
-                       "reply_token": None, "received_at": None}
-                queued = self._store_and_queue(conv, contact, row, result.answer)
+            queued = bool(result.answer.messages) and self.store_and_queue(conv, contact, result.answer)
         self._run_hooks(conv_id, signals)
         if queued:
             self.deliver(f"line:{contact['external_id']}")
         return queued
 
-    def queue_operator_message(
-        self, conv: dict, text: str, operator_id: int | None, messages: list[dict] | None
-    ) -> int:
-        """Store an operator's message and queue it as a LINE push (with a retry key)."""
+    def queue_operator_message(self, conv: dict, answer: Answer, operator_id: int | None) -> int:
+        """Store an operator's message (their text, shown with their name) and, on
+        LINE, queue it as a push: an answer in the outbox like the bot's, rendered
+        when sent. Returns the message id."""
         contact = self.storage.contact_by_id(conv["contact_id"])
         with self.storage.write():
             msg_id = self.storage.add_message(
-                conv["id"], contact["id"], "out", "operator", "text", text, None,
+                conv["id"], contact["id"], "out", "operator", "text", answer.plain_text(), None,
                 operator_id=operator_id,
             )
-            if conv["channel"] == "line" and messages is not None:
-                self.storage.enqueue_send(
-                    conversation_id=conv["id"],
-                    channel="line",
-                    external_id=contact["external_id"],
-                    user_key=f"line:{contact['external_id']}",
-                    messages=dumps(messages),
-                    reply_token=None,
-                    received_at=None,
-                    retry_key=str(uuid.uuid4()),
-                )
+            self._queue(conv, contact, answer.to_dict(), None)
         return msg_id
 
     # -- delivery ----------------------------------------------------------

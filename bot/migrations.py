@@ -462,6 +462,15 @@ def m006_redacted_copy(db: sqlite_utils.Database) -> None:
     db.execute("insert into meta (key, value) values ('redacted_upto', '0') on conflict(key) do nothing")
 
 
+@MIGRATIONS()
+def m007_status_in_code(db: sqlite_utils.Database) -> None:
+    """No status logic in triggers: the ``assigned`` and ``closed`` funnel steps are
+    recorded by the status machine's transitions (dialogs/conversation.py, written by
+    bot/console/service.py ``change_status``), not by triggers on every UPDATE."""
+    for step in ("assigned", "closed"):
+        db.execute(f"drop trigger if exists funnel_{step}")
+
+
 # ---------------------------------------------------------------------------
 # Running them
 # ---------------------------------------------------------------------------

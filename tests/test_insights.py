@@ -10,6 +10,7 @@ import time
 import pytest
 
 from bot.auth import create_user
+from bot.console import service
 from bot.insights import feedback, funnel, privacy
 from bot.insights.funnel import record_conversation
 from bot.storage import dumps, now_iso
@@ -136,8 +137,10 @@ def dataset(storage):
     conv = add_conversation(storage, channel="line", created=day2,
                             data={"consent": True, "answered": ["arrears"], "history": ["arrears"],
                                   "answers": answers(arrears_months=1, wants_human=True)}, step="arrears")
-    storage.db.execute("update conversations set status = 'operator', owner_id = 1 where id = ?", [conv["id"]])
-    storage.db.execute("update conversations set status = 'closed', owner_id = null where id = ?", [conv["id"]])
+    service.take_over(storage, conv["id"], 1)  # the status machine records "assigned" and "closed"
+    service.close(storage, conv["id"], 1)
+    storage.db.execute("update conversations set updated_at = ?, closed_at = ? where id = ?",
+                       [day2, day2, conv["id"]])  # all that in March
     funnel.add_event(storage, storage.conversation(conv["id"]), "feedback_request")
     funnel.add_event(storage, storage.conversation(conv["id"]), "feedback", "good")
     # 2 outside the period
@@ -437,9 +440,8 @@ def test_feedback_after_a_handoff_is_closed(app, storage):
     conv_id = storage.db.execute("select id from conversations").fetchone()[0]
     wait_until(lambda: storage.db.execute("select 1 from funnel_events where step = 'handoff'").fetchone())
     admin = login(app, "admin")
-    storage.db.execute("update conversations set status = 'closed', closed_at = ? where id = ?", [now_iso(), conv_id])
-    # any console POST runs the sweep; the logout is one
-    admin.post("/console/logout")
+    # closing from the console records the step "closed"; a console POST runs the sweep
+    assert admin.post(f"/console/api/c/{conv_id}/status", json={"status": "closed"}).status_code == 200
     got = bot_messages(visitor)
     assert got["messages"][-1]["text"] == app.extensions["ninbai"].content.text("service.feedback.question")
     assert [q["data"] for q in got["quick_replies"]] == ["feedback:good", "feedback:ok", "feedback:bad"]
@@ -461,7 +463,7 @@ def test_feedback_on_line_is_pushed(app, storage, fake_line, line):
     line.idle()
     wait_until(lambda: storage.db.execute("select 1 from funnel_events where step = 'handoff'").fetchone())
     conv_id = storage.db.execute("select id from conversations").fetchone()[0]
-    storage.db.execute("update conversations set status = 'closed' where id = ?", [conv_id])
+    service.close(storage, conv_id, 0)
     assert feedback.sweep(app.extensions["ninbai"].engine) == 1
     deadline = time.time() + 10
     while time.time() < deadline and not any(

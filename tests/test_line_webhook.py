@@ -5,6 +5,7 @@ import json
 import threading
 import time
 
+from dialogs.answer import Answer
 from tests.conftest import SECRET
 from tests.support import webhooks
 
@@ -188,7 +189,7 @@ def test_unfollow_then_no_push(line, fake_line, app):
     assert contact["blocked"] == 1
     conv = services.storage.db["conversations"].get(1)
     before = len(fake_line.requests)
-    services.engine.queue_operator_message(conv, "ご連絡です", None, [{"type": "text", "text": "ご連絡です"}])
+    services.engine.queue_operator_message(conv, Answer().say("ご連絡です"), None)
     services.engine.deliver(f"line:{user}")
     assert len(fake_line.requests) == before  # nothing sent to a blocked user
     row = services.storage.db.execute("select status, last_error from outbox order by id desc").fetchone()

@@ -16,7 +16,7 @@ from bot import migrations
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "schemas").glob("*.db.gz"))
 IN_FILE_ORDER = ["m001_core", "m002_staff", "m003_fts_user_messages", "m004_insights", "m005_console_followups",
-                 "m006_redacted_copy"]
+                 "m006_redacted_copy", "m007_status_in_code"]
 
 
 def open_db(path: Path) -> sqlite_utils.Database:
@@ -28,6 +28,19 @@ def schema(db: sqlite_utils.Database) -> set[tuple[str, str, str]]:
     rows = db.execute("select type, name, sql from sqlite_master where sql is not null").fetchall()
     return {(t, n, " ".join(sql.split())) for t, n, sql in rows
             if not n.startswith("_sqlite_migrations")}
+
+
+STATUS_TRIGGERS = {"funnel_assigned", "funnel_closed"}
+
+
+def triggers(db: sqlite_utils.Database) -> set[str]:
+    return {r[0] for r in db.execute("select name from sqlite_master where type = 'trigger'")}
+
+
+def tables_before(fixture: Path) -> set[str]:
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(gzip.decompress(fixture.read_bytes()))
+    return {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:
@@ -59,6 +72,7 @@ def test_every_earlier_schema_upgrades_to_todays(fixture, tmp_path, fresh):
     db = open_db(path)
     assert "_sqlite_migrations" not in db.table_names()
     before = {n: db[n].count for n in ("contacts", "conversations", "messages")}
+    had_status_triggers = triggers(db) & STATUS_TRIGGERS
 
     assert migrations.migrate(db) == len(IN_FILE_ORDER)
     assert sorted(applied(db)) == sorted(IN_FILE_ORDER)
@@ -71,6 +85,9 @@ def test_every_earlier_schema_upgrades_to_todays(fixture, tmp_path, fresh):
     assert db.execute("select count(*) from messages_fts where messages_fts match ?",
                       ['"ありがとう"']).fetchone()[0] == 0
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    # no status logic in triggers any more (m007_status_in_code); the insights schema had them
+    assert triggers(db) & STATUS_TRIGGERS == set()
+    assert had_status_triggers == (STATUS_TRIGGERS if "funnel_daily" in tables_before(fixture) else set())
 
 
 def test_the_v3_database_gets_the_fts_migration_a_version_number_would_skip(tmp_path):
@@ -82,6 +99,16 @@ def test_the_v3_database_gets_the_fts_migration_a_version_number_would_skip(tmp_
     db = open_db(path)
     assert db.execute("select value from meta where key = 'schema_version'").fetchone()[0] == "3"
     assert migrations.pending(db) == ["m003_fts_user_messages", *IN_FILE_ORDER[4:]]
+
+
+def test_a_status_change_in_sql_records_no_funnel_step(fresh):
+    """m007_status_in_code: the funnel steps come from the status machine, not from triggers."""
+    fresh.execute("insert into contacts (channel, external_id) values ('web', 'v1')")
+    fresh.execute("insert into conversations (contact_id, channel, status, created_at)"
+                  " values (1, 'web', 'bot', '2026-03-02T01:00:00+00:00')")
+    fresh.execute("update conversations set status = 'operator', owner_id = 1")
+    fresh.execute("update conversations set status = 'closed', owner_id = null")
+    assert fresh.execute("select count(*) from funnel_events").fetchone()[0] == 0
 
 
 def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):

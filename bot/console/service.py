@@ -2,11 +2,12 @@
 
 Views stay thin; every rule lives here:
 
-* one owner per conversation, enforced by compare-and-set UPDATEs (``where
-  status != 'operator'`` / ``where owner_id = ?``): of two operators taking
-  over at once exactly one wins, the other gets :class:`Conflict`;
-* operator replies go through the engine (LINE push with a retry key, or a
-  stored message the web chat polls);
+* a conversation's status (bot / waiting / operator / closed) changes only by the
+  status machine in :mod:`dialogs.conversation` (:func:`change_status`), written
+  with a compare-and-set UPDATE: of two operators taking over at once exactly
+  one wins, the other gets :class:`Conflict`;
+* operator replies go through the engine as an Answer (a LINE push with a retry
+  key, rendered when sent, or a stored message the web chat polls);
 * hand back and close change the status the engine reads.
 """
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 
 from bot.auth import display_name
 from bot.engine import JST, today_jst
+from bot.insights.funnel import add_event
 from bot.storage import Storage, loads, now_iso
-from dialogs import advice
+from dialogs import advice, conversation
+from dialogs.answer import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -641,39 +644,78 @@ def mark_read(storage: Storage, conv_id: int, user_id: int) -> None:
 
 
 # -- taking over, replying, handing back ------------------------------------------------------
+#: Why the status machine refused (dialogs.conversation.Refused.reason), for the operator.
+REFUSALS = {
+    "closed": "この相談は終了しています",
+    "not_taken": "先に「対応する」を押してください（いまは自動応答中です）",
+    "changed": "状態が変わりました。画面を再読み込みしてください",
+}
+
+
 def _busy(storage: Storage, conv: dict[str, Any]) -> Conflict:
     return Conflict(f"すでに{display_name(conv['owner_id'], storage)}さんが対応中です")
 
 
+def change_status(storage: Storage, conv_id: int, trigger: str, user_id: int | None = None,
+                  is_admin: bool = False, assignee: int | None = None,
+                  check: Any = None) -> dict[str, Any]:
+    """Run one trigger of the status machine (:mod:`dialogs.conversation`) and write it.
+
+    The machine decides whether it is allowed and what changes; the UPDATE is a
+    compare-and-set on the status and owner it was decided on, inside one write
+    transaction: of two operators taking the same case, one wins and the other
+    gets :class:`Conflict`. The funnel steps the transition reaches (``assigned``,
+    ``closed``) are recorded in the same transaction. ``check(conv)``: a further
+    rule run first (may raise). Returns the conversation as written.
+    """
+    with storage.write() as db:
+        conv = get_conversation(storage, conv_id)
+        if check is not None:
+            check(conv)
+        try:
+            change = conversation.decide(trigger, conv["status"], conv["owner_id"], actor=user_id,
+                                         is_admin=is_admin, assignee=assignee, now=now_iso())
+        except conversation.Refused as exc:
+            if exc.reason == "busy":
+                raise _busy(storage, conv) from None
+            if exc.reason == "no_assignee":
+                raise ValueError("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください") from None
+            raise Conflict(REFUSALS[exc.reason]) from None
+        if change.changed:
+            sets = ", ".join(f"{k} = ?" for k in change.fields)
+            cur = db.execute(
+                f"update conversations set {sets}, version = coalesce(version, 0) + 1, updated_at = ?"
+                f" where id = ? and status = ? and coalesce(owner_id, 0) = ?",
+                [*change.fields.values(), now_iso(), conv_id, conv["status"], conv["owner_id"] or 0],
+            )
+            if cur.rowcount != 1:
+                raise Conflict(REFUSALS["changed"])
+            conv = get_conversation(storage, conv_id)
+        for step in change.funnel:
+            add_event(storage, conv, step)
+    return conv
+
+
 def take_over(storage: Storage, conv_id: int, user_id: int) -> dict[str, Any]:
-    """Compare-and-set: status → operator, owner → me; one winner."""
-    cur = storage.db.execute(
-        "update conversations set status = 'operator', owner_id = ?, unread = 0,"
-        " version = coalesce(version, 0) + 1, updated_at = ?"
-        " where id = ? and status in ('bot', 'waiting')",
-        [user_id, now_iso(), conv_id],
-    )
-    conv = get_conversation(storage, conv_id)
-    if cur.rowcount == 1:
-        return conv
-    if conv["status"] == "operator":
-        if conv["owner_id"] == user_id:
-            return conv  # already mine (a double click)
-        raise _busy(storage, conv)
-    if conv["status"] == "closed":
-        raise Conflict("この相談は終了しています。再開してから対応してください")
-    raise Conflict("対応を開始できませんでした。画面を再読み込みしてください")
+    """Status → operator, owner → me; one winner. Taking one's own case again changes nothing."""
+    try:
+        return change_status(storage, conv_id, "take_over", user_id)
+    except Conflict as exc:
+        if str(exc) == REFUSALS["closed"]:
+            raise Conflict("この相談は終了しています。再開してから対応してください") from None
+        raise
 
 
-def _require_owner(storage: Storage, conv: dict[str, Any], user_id: int, is_admin: bool = False) -> None:
+def _require_owner(storage: Storage, conv: dict[str, Any], user_id: int) -> None:
+    """Only the operator who owns the conversation replies in it."""
     if conv["status"] != "operator":
-        raise Conflict("先に「対応する」を押してください（いまは自動応答中です）"
-                       if conv["status"] in ("bot", "waiting") else "この相談は終了しています")
-    if conv["owner_id"] != user_id and not is_admin:
+        raise Conflict(REFUSALS["closed" if conv["status"] == "closed" else "not_taken"])
+    if conv["owner_id"] != user_id:
         raise _busy(storage, conv)
 
 
 def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
+    """An operator's message, handed to the pipeline as an Answer (rendered for LINE when sent)."""
     text = (text or "").strip()
     if not text:
         raise ValueError("メッセージが空です")
@@ -683,16 +725,12 @@ def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
     conv = get_conversation(storage, conv_id)
     _require_owner(storage, conv, user_id)
     contact = storage.contact_by_id(conv["contact_id"])
-    messages_ = None
     if conv["channel"] == "line":
         if services.line is None:
             raise Conflict("LINEチャネルが設定されていないため送信できません")
         if contact.get("blocked"):
             raise Conflict("この方にはブロックされているため、LINEで送れません")
-        from bot.channels.line_render import render_text, to_dicts
-
-        messages_ = to_dicts(render_text(text))
-    msg_id = services.engine.queue_operator_message(conv, text, user_id, messages_)
+    msg_id = services.engine.queue_operator_message(conv, Answer().say(text), user_id)
     storage.db.execute("update conversations set unread = 0, updated_at = ? where id = ?",
                        [now_iso(), conv_id])
     if conv["channel"] == "line":
@@ -704,75 +742,37 @@ def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
 
 
 def hand_back(services: Any, conv_id: int, user_id: int, is_admin: bool = False) -> None:
-    storage = services.storage
-    conv = get_conversation(storage, conv_id)
-    _require_owner(storage, conv, user_id, is_admin)
-    cur = storage.db.execute(
-        "update conversations set status = 'bot', owner_id = null, unread = 0,"
-        " version = coalesce(version, 0) + 1, updated_at = ?"
-        " where id = ? and status = 'operator' and owner_id = ?",
-        [now_iso(), conv_id, conv["owner_id"]],
-    )
-    if cur.rowcount != 1:
-        raise Conflict("状態が変わりました。画面を再読み込みしてください")
+    change_status(services.storage, conv_id, "hand_back", user_id, is_admin)
     services.engine.system_input(conv_id, "handback")
 
 
 def close(storage: Storage, conv_id: int, user_id: int, is_admin: bool = False) -> None:
-    conv = get_conversation(storage, conv_id)
-    if conv["status"] == "closed":
-        return
-    if conv["status"] == "operator" and conv["owner_id"] != user_id and not is_admin:
-        raise _busy(storage, conv)
-    cur = storage.db.execute(
-        "update conversations set status = 'closed', owner_id = null, unread = 0, closed_at = ?,"
-        " version = coalesce(version, 0) + 1, updated_at = ? where id = ? and status = ?"
-        " and coalesce(owner_id, 0) = ?",
-        [now_iso(), now_iso(), conv_id, conv["status"], conv["owner_id"] or 0],
-    )
-    if cur.rowcount != 1:
-        raise Conflict("状態が変わりました。画面を再読み込みしてください")
+    change_status(storage, conv_id, "close", user_id, is_admin)
 
 
 def reopen(storage: Storage, conv_id: int) -> None:
-    with storage.write() as db:
-        conv = get_conversation(storage, conv_id)
+    def no_newer(conv: dict[str, Any]) -> None:
         if conv["status"] != "closed":
             return
-        newer = db.execute(
+        newer = storage.db.execute(
             "select id from conversations where contact_id = ? and status != 'closed' and id != ?",
             [conv["contact_id"], conv_id]).fetchone()
         if newer:
             raise Conflict(f"この方には新しい相談（#{newer[0]}）があります。そちらで対応してください")
-        db.execute(
-            "update conversations set status = 'bot', closed_at = null,"
-            " version = coalesce(version, 0) + 1, updated_at = ? where id = ? and status = 'closed'",
-            [now_iso(), conv_id])
+
+    change_status(storage, conv_id, "reopen", check=no_newer)
 
 
 def assign(storage: Storage, conv_id: int, user_id: int, assignee: int | None,
            is_admin: bool = False) -> None:
     """Set the person in charge. Owned conversations move only by their owner (or an admin)."""
-    conv = get_conversation(storage, conv_id)
+    get_conversation(storage, conv_id)
     if assignee is not None:
         row = storage.db.execute(
             "select active, role from users where id = ?", [assignee]).fetchone()
         if row is None or not row[0] or row[1] not in ("operator", "admin"):
             raise ValueError("担当にできるのは有効なオペレーターか管理者だけです")
-    if conv["status"] == "closed":
-        raise Conflict("この相談は終了しています")
-    if conv["status"] == "operator":
-        if assignee is None:
-            raise ValueError("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください")
-        if conv["owner_id"] != user_id and not is_admin:
-            raise _busy(storage, conv)
-    cur = storage.db.execute(
-        "update conversations set owner_id = ?, version = coalesce(version, 0) + 1, updated_at = ?"
-        " where id = ? and status = ? and coalesce(owner_id, 0) = ?",
-        [assignee, now_iso(), conv_id, conv["status"], conv["owner_id"] or 0],
-    )
-    if cur.rowcount != 1:
-        raise Conflict("状態が変わりました。画面を再読み込みしてください")
+    change_status(storage, conv_id, "assign", user_id, is_admin, assignee=assignee)
 
 
 def staff(storage: Storage) -> list[dict[str, Any]]:

@@ -6,9 +6,10 @@
   ``/insights/export/<kind>.<fmt>``) for the ``marketing`` and ``admin`` roles —
   personal data is redacted for marketing everywhere (pages, search, exports);
 * an engine hook recording the funnel (:mod:`bot.insights.funnel`);
-* two engine interceptors, run before the dialog: the feedback buttons
-  (:mod:`bot.insights.feedback`) and the homeowner's data-deletion request
-  (:mod:`bot.insights.privacy`);
+* the homeowner's data-deletion request and the feedback buttons are the
+  conversation's own steps (:mod:`dialogs.conversation`, run by the engine);
+  their storage side is :func:`bot.insights.privacy.forget_contact` and
+  :func:`bot.insights.funnel.add_event`;
 * after each console POST, the satisfaction question for conversations just closed;
 * an engine hook writing the redacted copy marketing reads and searches
   (:mod:`bot.insights.masked`);
@@ -42,7 +43,6 @@ def init_app(app: Flask) -> None:
 
     engine.hooks.append(record_funnel)
     engine.hooks.append(masked.hook(storage))  # the redacted copy marketing reads and searches
-    engine.interceptors[:0] = [feedback.feedback_interceptor, privacy.delete_request_interceptor]
 
     @app.after_request
     def _feedback_after_close(response):

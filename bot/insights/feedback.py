@@ -9,9 +9,9 @@ bot message (the web chat shows it) and, on LINE, queued as a push in the
 outbox (the worker's retry loop delivers it). The console may also call
 :func:`request_feedback` directly right after closing.
 
-:func:`feedback_interceptor` (an engine interceptor) records the tap as step
-``feedback`` with the value, on the closed conversation, and thanks the user
-(no new conversation is opened for it).
+The tap is the conversation's feedback step (:func:`dialogs.conversation.feedback_step`,
+run by the engine before the dialog): recorded as step ``feedback`` with the value,
+on the closed conversation, and thanked (no new conversation is opened for it).
 """
 from __future__ import annotations
 
@@ -19,21 +19,19 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot.insights.funnel import FEEDBACK_LABELS, add_event
-from dialogs.answer import Answer, QuickReply
+from bot.insights.funnel import add_event
+from dialogs import conversation
+from dialogs.answer import Answer
 
 logger = logging.getLogger(__name__)
 
 #: The words, in content/service.yaml.
-CONTENT_KEYS = {"service.feedback.question", "service.feedback.thanks", "service.feedback.buttons"}
+CONTENT_KEYS = set(conversation.FEEDBACK_KEYS)
 SWEEP_WINDOW = dt.timedelta(days=3)  # closes older than this get no question (first deploy)
 
 
 def question(content: Any) -> Answer:
-    return Answer(
-        quick_replies=[QuickReply(label=b["label"], data=b["data"], text=b["label"])
-                       for b in content.get("service.feedback.buttons")]
-    ).say(content.text("service.feedback.question"))
+    return conversation.feedback_question(content)
 
 
 def request_feedback(engine: Any, conv_id: int) -> bool:
@@ -51,9 +49,7 @@ def request_feedback(engine: Any, conv_id: int) -> bool:
         contact = storage.contact_by_id(conv["contact_id"])
         if contact.get("blocked"):
             return False
-        row = {"id": None, "user_key": f"{conv['channel']}:{contact['external_id']}",
-               "reply_token": None, "received_at": None}
-        engine._store_and_queue(conv, contact, row, question(engine.content))
+        engine.store_and_queue(conv, contact, question(engine.content))
     return True
 
 
@@ -77,29 +73,3 @@ def sweep(engine: Any, now: dt.datetime | None = None) -> int:
         except Exception:  # noqa: BLE001 — one bad row must not stop the others
             logger.exception("feedback request failed for conversation %s", conv_id)
     return sent
-
-
-def feedback_interceptor(engine: Any, row: dict, inbound: dict, contact: dict) -> Any:
-    """Engine interceptor: a ``feedback:<value>`` tap."""
-    if row["kind"] != "postback":
-        return None
-    name, _, value = (inbound.get("data") or "").partition(":")
-    if name != "feedback":
-        return None
-    storage = engine.storage
-    rows = list(storage.db.query(
-        "select c.* from conversations c join funnel_events f on f.conversation_id = c.id"
-        " and f.step = 'feedback_request' where c.contact_id = ? order by c.id desc limit 1",
-        [contact["id"]],
-    ))
-    if not rows:
-        return None  # no question was asked: let the dialog say it did not understand
-    conv = rows[0]
-    engine._store_inbound(conv, contact, row, inbound)
-    if value in FEEDBACK_LABELS:
-        answered = storage.db.execute(
-            "select 1 from funnel_events where conversation_id = ? and step = 'feedback'", [conv["id"]]
-        ).fetchone()
-        if not answered:
-            add_event(storage, conv, "feedback", value)
-    return conv, Answer().say(engine.content.text("service.feedback.thanks"))

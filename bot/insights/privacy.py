@@ -4,110 +4,43 @@
   (with their messages, notes, alerts and outbox rows; old inbox rows too) in
   small transactions. ``funnel_events`` stay, with ``conversation_id`` set to
   NULL: the anonymous counts of the funnel do not change.
-* :func:`delete_request_interceptor` is an engine interceptor (runs before the
-  dialog): 「データを削除して」 → a confirmation with 削除する / やめる; on 削除する
-  the contact's personal data and every message is deleted
-  (:func:`forget_contact`) and the user is told it is done.
+* :func:`forget_contact` erases a contact's personal data and messages: the
+  conversation's deletion step (:func:`dialogs.conversation.deletion_step`:
+  「データを削除して」 → 削除する / やめる) runs it when the homeowner confirms.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
-import unicodedata
-from typing import Any
 
-from bot.storage import Storage, dumps, loads, now_iso
-from dialogs.answer import Answer, QuickReply
+from bot.storage import Storage, now_iso
+from dialogs import conversation
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 365
 BATCH = 500
 
-DELETE_WORDS = re.compile(
-    r"(データ|個人情報|情報|記録|履歴|連絡先|会話).{0,8}(削除|消して|消去|消してほしい|けして)|^削除して"
-)
-YES_WORDS = re.compile(r"^(削除する|削除します|はい|お願いします|消して)")
-NO_WORDS = re.compile(r"^(やめる|やめます|いいえ|キャンセル|取り消し)")
-
 #: The words, in content/service.yaml.
-CONTENT_KEYS = {f"service.deletion.{k}" for k in ("ask", "done", "cancelled", "closed", "buttons")}
-PENDING_KEY = "delete_confirm"
-
-
-def _norm(text: str | None) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip()
-
-
-def _latest_conversation(storage: Storage, contact_id: int) -> dict[str, Any] | None:
-    rows = storage.rows(
-        "select * from conversations where contact_id = ? order by (status = 'closed'), id desc limit 1",
-        [contact_id],
-    )
-    return rows[0] if rows else None
-
-
-def delete_request_interceptor(engine: Any, row: dict, inbound: dict, contact: dict) -> Any:
-    """Engine interceptor: the data-deletion request and its confirmation."""
-    kind = row["kind"]
-    if kind not in ("text", "postback"):
-        return None
-    storage: Storage = engine.storage
-    text = _norm(inbound.get("text"))
-    data = inbound.get("data") or ""
-    conv = _latest_conversation(storage, contact["id"])
-    if conv is not None and conv["status"] == "operator":
-        return None  # a person is answering: they handle it
-    session = loads(conv["data"], {}) if conv else {}
-    pending = bool(session.get(PENDING_KEY)) if conv else False
-
-    if data in ("delete:yes", "delete:no") and not pending:
-        if conv is None:
-            return None
-        engine._store_inbound(conv, contact, row, inbound)
-        return conv, Answer().say(engine.content.text("service.deletion.closed"))
-    if pending and not (kind == "text" and DELETE_WORDS.search(text)):
-        yes = data == "delete:yes" or (kind == "text" and bool(YES_WORDS.search(text)))
-        no = data == "delete:no" or (kind == "text" and bool(NO_WORDS.search(text)))
-        if yes:
-            forget_contact(storage, contact, current_event=row["id"])
-            return storage.conversation(conv["id"]), Answer().say(engine.content.text("service.deletion.done"))
-        session.pop(PENDING_KEY, None)
-        storage.update_conversation(conv["id"], data=dumps(session))
-        if no:
-            engine._store_inbound(conv, contact, row, inbound)
-            return storage.conversation(conv["id"]), Answer().say(
-                engine.content.text("service.deletion.cancelled"))
-        return None  # something else: the dialog answers it
-    if kind == "text" and DELETE_WORDS.search(text):
-        conv = storage.open_conversation(contact, engine.dialog.name)
-        engine._store_inbound(conv, contact, row, inbound)
-        session = loads(conv["data"], {})
-        session[PENDING_KEY] = now_iso()
-        storage.update_conversation(conv["id"], data=dumps(session))
-        answer = Answer(quick_replies=[
-            QuickReply(label=b["label"], data=b["data"], text=b["label"])
-            for b in engine.content.get("service.deletion.buttons")
-        ]).say(engine.content.text("service.deletion.ask"))
-        return storage.conversation(conv["id"]), answer
-    return None
+CONTENT_KEYS = set(conversation.DELETION_KEYS)
 
 
 def forget_contact(storage: Storage, contact: dict, current_event: int | None = None) -> dict[str, int]:
     """Delete a contact's personal data and messages (funnel counts stay).
 
     Clears the contact's display name and source, empties every conversation's
-    data and summary (state back to the start, assessment columns reset),
-    deletes their messages, staff notes, alerts, sent outbox rows and processed
+    data and summary (state back to the start, assessment columns reset; one
+    waiting for a person goes back to the bot: the status machine's
+    ``withdraw``), deletes their messages, staff notes, alerts, sent outbox rows and processed
     inbox rows. Runs inside the caller's transaction when there is one.
     """
     counts: dict[str, int] = {}
     user_key = f"{contact['channel']}:{contact['external_id']}"
     with storage.write() as db:
-        conv_ids = [r[0] for r in db.execute("select id from conversations where contact_id = ?",
-                                             [contact["id"]])]
+        convs = db.execute("select id, status, owner_id from conversations where contact_id = ?",
+                           [contact["id"]]).fetchall()
+        conv_ids = [c[0] for c in convs]
         marks = ",".join("?" * len(conv_ids)) or "null"
         counts["messages"] = db.execute("delete from messages where contact_id = ?", [contact["id"]]).rowcount
         counts["notes"] = db.execute(f"delete from notes where conversation_id in ({marks})", conv_ids).rowcount
@@ -123,11 +56,15 @@ def forget_contact(storage: Storage, contact: dict, current_event: int | None = 
             db.execute("update inbox set body = '{}' where id = ?", [current_event])
         db.execute(
             f"update conversations set data = '{{}}', summary = '{{}}', state = null, step = null,"
-            f" urgency = null, lead_score = 0, kaisatsu = null, unread = 0,"
-            f" status = case when status = 'waiting' then 'bot' else status end, updated_at = ?"
+            f" urgency = null, lead_score = 0, kaisatsu = null, unread = 0, updated_at = ?"
             f" where id in ({marks})",
             [now_iso(), *conv_ids],
         )
+        for conv_id, status, owner_id in convs:
+            change = conversation.decide("withdraw", status, owner_id)
+            if change.changed:
+                db.execute("update conversations set status = ? where id = ? and status = ?",
+                           [change.fields["status"], conv_id, status])
         db.execute("update contacts set display_name = null, source = null, updated_at = ? where id = ?",
                    [now_iso(), contact["id"]])
     try:
