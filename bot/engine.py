@@ -236,7 +236,8 @@ class Engine:
             return False
         if step.action in ("cancel", "drop"):  # the confirmation is over
             session.pop(conversation.DELETE_PENDING, None)
-            self.storage.update_conversation(conv["id"], data=dumps(session))
+            # a new version: the dialog's step foreseen on the old data (_preview) is not used
+            self.storage.update_conversation(conv["id"], data=dumps(session), version=(conv["version"] or 0) + 1)
             if step.action == "drop":
                 return False  # something else: the dialog answers it
         if step.action == "forget":
@@ -248,7 +249,7 @@ class Engine:
         if step.action == "ask":
             session = loads(conv["data"], {})
             session[conversation.DELETE_PENDING] = now_iso()
-            self.storage.update_conversation(conv["id"], data=dumps(session))
+            self.storage.update_conversation(conv["id"], data=dumps(session), version=(conv["version"] or 0) + 1)
         if step.action == "feedback" and step.value and not self.storage.db.execute(
                 "select 1 from funnel_events where conversation_id = ? and step = 'feedback'",
                 [conv["id"]]).fetchone():
