@@ -30,3 +30,17 @@ def test_render_is_stable() -> None:
 
 def test_readme_shows_the_current_diagram() -> None:
     assert readme_block() in README.read_text(encoding="utf-8"), "run: python -m dialogs.diagram"
+
+
+def test_status_diagram_is_current_and_complete() -> None:
+    from dialogs import conversation
+    from dialogs.diagram import STATUS_OUTPUT, render_status, status_readme_block
+
+    text = render_status()
+    assert STATUS_OUTPUT.read_text(encoding="utf-8") == text, "docs/status.mmd is stale: run python -m dialogs.diagram"
+    assert status_readme_block() in README.read_text(encoding="utf-8"), "run: python -m dialogs.diagram"
+    for name in conversation.STATUSES:
+        assert f'state "{name}" as {name}' in text
+    for t in conversation.TRANSITIONS:
+        if t["dest"] is not None:
+            assert t["trigger"] in text
