@@ -8,8 +8,9 @@ conversation *started*, so a period's funnel is a cohort (later steps are
 counted with the day their conversation began) and drop-off is never
 negative. The rows survive the purge with ``conversation_id`` set to NULL.
 
-``assigned`` and ``closed`` are also written by SQL triggers (migration
-m003_insights), since operators change a conversation's status from the console.
+``assigned`` and ``closed`` are also written when the console changes a
+conversation's status: the status machine's transitions (dialogs/conversation.py)
+name them and ``bot.console.service.change_status`` records them with :func:`add_event`.
 """
 from __future__ import annotations
 
