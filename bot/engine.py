@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from bot.insights.funnel import add_event
+from bot.insights.feedback import record_feedback
 from bot.insights.privacy import forget_contact
 from bot.storage import Storage, dumps, loads, now_iso
 from dialogs import conversation
@@ -221,23 +221,20 @@ class Engine:
         a tap on the satisfaction question, a data-deletion request and its
         confirmation. True when one took the event (its answer is stored and queued)."""
         kind, data = row["kind"], inbound.get("data")
-        conv = step = None
+        step = None
         value = conversation.feedback_tap(kind, data)
         if value is not None:
             conv = _asked_feedback(self.storage, contact["id"])
             step = conversation.feedback_step(self.content, value, asked=conv is not None)
         if step is None:
             conv = _latest_conversation(self.storage, contact["id"])
-            session = loads(conv["data"], {}) if conv else {}
             step = conversation.deletion_step(
                 self.content, kind, inbound.get("text"), data, status=conv["status"] if conv else None,
-                pending=bool(session.get(conversation.DELETE_PENDING)))
+                pending=conv is not None and conversation.DELETE_PENDING in loads(conv["data"], {}))
         if step is None:
             return False
         if step.action in ("cancel", "drop"):  # the confirmation is over
-            session.pop(conversation.DELETE_PENDING, None)
-            # a new version: the dialog's step foreseen on the old data (_preview) is not used
-            self.storage.update_conversation(conv["id"], data=dumps(session), version=(conv["version"] or 0) + 1)
+            self._deletion_pending(conv, None)
             if step.action == "drop":
                 return False  # something else: the dialog answers it
         if step.action == "forget":
@@ -245,19 +242,24 @@ class Engine:
         else:
             if step.action == "ask":
                 conv = self.storage.open_conversation(contact, self.dialog.name)
+                self._deletion_pending(conv, now_iso())
             self.store_inbound(conv, contact, row, inbound)
-        if step.action == "ask":
-            session = loads(conv["data"], {})
-            session[conversation.DELETE_PENDING] = now_iso()
-            self.storage.update_conversation(conv["id"], data=dumps(session), version=(conv["version"] or 0) + 1)
-        if step.action == "feedback" and step.value and not self.storage.db.execute(
-                "select 1 from funnel_events where conversation_id = ? and step = 'feedback'",
-                [conv["id"]]).fetchone():
-            add_event(self.storage, conv, "feedback", step.value)
+        if step.action == "feedback" and step.value:
+            record_feedback(self.storage, conv, step.value)
         conv = self.storage.conversation(conv["id"])
         queued = self.store_and_queue(conv, contact, step.answer, row, own=True)
         self.storage.set_event_status(row["id"], "delivering" if queued else "done")
         return True
+
+    def _deletion_pending(self, conv: dict, since: str | None) -> None:
+        """Mark (or clear) a deletion waiting for its confirmation in the session data,
+        with a new version: a dialog step foreseen on the old data is not used."""
+        session = loads(conv["data"], {})
+        if since is None:
+            session.pop(conversation.DELETE_PENDING, None)
+        else:
+            session[conversation.DELETE_PENDING] = since
+        self.storage.update_conversation(conv["id"], data=dumps(session), version=(conv["version"] or 0) + 1)
 
     def _dialog_input(self, row: dict, inbound: dict, contact: dict, refollow: bool) -> DialogInput:
         kind = row["kind"]

@@ -10,7 +10,8 @@ outbox (the worker's retry loop delivers it). The console may also call
 :func:`request_feedback` directly right after closing.
 
 The tap is the conversation's feedback step (:func:`dialogs.conversation.feedback_step`,
-run by the engine before the dialog): recorded as step ``feedback`` with the value,
+run by the engine before the dialog): recorded (:func:`record_feedback`) as step
+``feedback`` with the value,
 on the closed conversation, and thanked (no new conversation is opened for it).
 """
 from __future__ import annotations
@@ -73,3 +74,12 @@ def sweep(engine: Any, now: dt.datetime | None = None) -> int:
         except Exception:  # noqa: BLE001 — one bad row must not stop the others
             logger.exception("feedback request failed for conversation %s", conv_id)
     return sent
+
+
+def record_feedback(storage: Any, conv: dict, value: str) -> bool:
+    """The homeowner's answer to the question, once per conversation (a second tap is
+    not counted). True when recorded now."""
+    answered = storage.db.execute(
+        "select 1 from funnel_events where conversation_id = ? and step = 'feedback'", [conv["id"]]
+    ).fetchone()
+    return not answered and add_event(storage, conv, "feedback", value)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.storage import Storage, loads, now_iso
+from dialogs import conversation
 from dialogs.base import JST
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ VALUE_LABELS = {
     "answer:divorce": {"none": "関係なし", "in_progress": "協議中", "done": "離婚済み",
                        "unknown": "わからない"},
 }
-FEEDBACK_VALUES = ("good", "ok", "bad")
+FEEDBACK_VALUES = conversation.FEEDBACK_VALUES
 FEEDBACK_LABELS = {"good": "よかった", "ok": "ふつう", "bad": "よくなかった"}
 
 
