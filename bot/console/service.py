@@ -645,7 +645,8 @@ def mark_read(storage: Storage, conv_id: int, user_id: int) -> None:
 
 # -- taking over, replying, handing back ------------------------------------------------------
 #: Why the status machine refused (dialogs.conversation.Refused.reason), for the operator.
-REFUSALS = {
+REFUSALS: dict[Any, str] = {
+    ("take_over", "closed"): "この相談は終了しています。再開してから対応してください",
     "closed": "この相談は終了しています",
     "not_taken": "先に「対応する」を押してください（いまは自動応答中です）",
     "changed": "状態が変わりました。画面を再読み込みしてください",
@@ -680,7 +681,7 @@ def change_status(storage: Storage, conv_id: int, trigger: str, user_id: int | N
                 raise _busy(storage, conv) from None
             if exc.reason == "no_assignee":
                 raise ValueError("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください") from None
-            raise Conflict(REFUSALS[exc.reason]) from None
+            raise Conflict(REFUSALS.get((trigger, exc.reason)) or REFUSALS[exc.reason]) from None
         if change.changed:
             sets = ", ".join(f"{k} = ?" for k in change.fields)
             cur = db.execute(
@@ -698,12 +699,7 @@ def change_status(storage: Storage, conv_id: int, trigger: str, user_id: int | N
 
 def take_over(storage: Storage, conv_id: int, user_id: int) -> dict[str, Any]:
     """Status → operator, owner → me; one winner. Taking one's own case again changes nothing."""
-    try:
-        return change_status(storage, conv_id, "take_over", user_id)
-    except Conflict as exc:
-        if str(exc) == REFUSALS["closed"]:
-            raise Conflict("この相談は終了しています。再開してから対応してください") from None
-        raise
+    return change_status(storage, conv_id, "take_over", user_id)
 
 
 def _require_owner(storage: Storage, conv: dict[str, Any], user_id: int) -> None:
