@@ -374,3 +374,19 @@ def test_operator_reply_goes_to_the_outbox_as_an_answer(app, line, fake_line):
     assert msg[:3] == ("operator", "text", text) and msg[3] is not None
     parts = op.get(f"/console/api/c/{conv_id}").json["messages"][-1]
     assert parts["sender"] == "operator"
+
+
+def test_a_deletion_while_waiting_for_a_person_goes_back_to_the_bot(app, line, fake_line):
+    """The machine's ``withdraw``: nobody is left waiting to call a homeowner whose data is gone."""
+    storage = app.extensions["ninbai"].storage
+    user = webhooks.make_user_id()
+    line.follow(user)
+    line.idle()
+    line.exchange(user, data="consent:yes")
+    line.exchange(user, data="cmd:human")
+    line.exchange(user, data="contact:wait")
+    line.exchange(user, "人と話したいです")
+    assert storage.db.execute("select status from conversations").fetchone()[0] == "waiting"
+    line.exchange(user, "データを削除して")
+    line.exchange(user, data="delete:yes")
+    assert storage.db.execute("select status, unread from conversations").fetchone() == ("bot", 0)
