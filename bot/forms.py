@@ -1,4 +1,4 @@
-"""The staff pages' forms (Flask-WTF): login, users, canned replies, the filters.
+"""The staff pages' forms (Flask-WTF): login, users, canned replies, the filters of the console and insights.
 
 Each form checks what it is sent and says what is wrong in Japanese, next to the
 field (templates: ``console/_field.html``). CSRF: the POST forms check the token
@@ -8,6 +8,7 @@ shares; the validators here call them.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -16,6 +17,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SearchField,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,9 +26,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from bot import audit, auth
 from bot.console.service import MAX_REPLY as MAX_CANNED
+from bot.insights import funnel, transcripts
 
 BAD_DATE = "日付は 2026-12-01 のように入力してください"
 BAD_ROLE = "役割を一覧から選んでください"
+BAD_HOURS = "無操作の時間は1〜8760の整数にしてください"
 BAD_POSITION = "並び順は -9999〜9999 の整数にしてください"
 
 
@@ -164,3 +168,56 @@ class AuditFilterForm(FilterForm):
     def validate_date_to(self, field: DateField) -> None:
         if self.date_from.data and field.data and field.data < self.date_from.data:
             raise ValidationError("終了日は開始日と同じ日か、それより後にしてください")
+
+
+# -- insights ----------------------------------------------------------------------------------
+class InsightsFilterForm(FilterForm):
+    """The filters of /insights (list, search, exports) and of the funnel (dates, channel)."""
+
+    q = SearchField("ユーザーの発言を検索", filters=[_strip],
+                    validators=[Length(max=100, message="検索語は100文字までです")])
+    date_from = DateField("開始日", name="from", validators=[Optional()], invalid_value_message=BAD_DATE)
+    date_to = DateField("終了日", name="to", validators=[Optional()], invalid_value_message=BAD_DATE)
+    channel = SelectField("チャネル", validate_choice=False, choices=_choices({"line": "LINE", "web": "ウェブチャット"}))
+    stage = SelectField("段階（診断）", validate_choice=False,
+                        choices=_choices((s, transcripts.STAGE_LABELS[s]) for s in transcripts.STAGES))
+    reached = SelectField("到達ステップ", validate_choice=False,
+                          choices=_choices((s, funnel.STEP_LABELS[s]) for s in funnel.STEPS))
+    urgency = SelectField("緊急度", validate_choice=False,
+                          choices=_choices((u, transcripts.URGENCY_LABELS[u]) for u in transcripts.URGENCIES))
+    lead = SelectField("リード（連絡先あり）", validate_choice=False, choices=_choices({"yes": "あり", "no": "なし"}))
+    handoff = SelectField("担当者へ", validate_choice=False,
+                          choices=_choices({"yes": "引き継いだ", "no": "引き継いでいない"}))
+    left_at = SelectField("離脱したステップ", validate_choice=False,
+                          choices=_choices(((s, s) for s in transcripts.DIALOG_STEPS), "指定なし"))
+    idle_hours = IntegerField("無操作（時間）", default=24, invalid_value_message=BAD_HOURS,
+                              validators=[Optional(), NumberRange(1, 24 * 365, BAD_HOURS)])
+
+    def validate_date_to(self, field: DateField) -> None:
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("終了日は開始日と同じ日か、それより後にしてください")
+
+    def filters(self, today: dt.date, days: int = 30) -> transcripts.Filters:
+        """The filters to apply: what was valid; for the rest, the defaults (the last ``days`` days)."""
+        bad = self.bad_fields()
+
+        def value(name: str) -> Any:
+            field = self[name]
+            if name in bad or field.data in (None, ""):
+                return None
+            if isinstance(field, SelectField) and field.data not in field.choices:
+                return None
+            return field.data
+
+        date_from = value("date_from") or today - dt.timedelta(days=days - 1)
+        date_to = value("date_to") or today
+        for field, day in ((self.date_from, date_from), (self.date_to, date_to)):
+            if not field.raw_data or not field.raw_data[0]:
+                field.data = day  # shown in the empty field: the period in force
+        return transcripts.Filters(
+            date_from=date_from.isoformat(),
+            date_to=date_to.isoformat(),
+            **{name: value(name) or "" for name in ("channel", "stage", "reached", "urgency", "lead", "handoff",
+                                                   "left_at", "q")},
+            idle_hours=value("idle_hours") or 24,
+        )
