@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from bot import audit, auth
+from bot.console.service import MAX_NOTE
 from bot.console.service import MAX_REPLY as MAX_CANNED
 from bot.insights import funnel, transcripts
 
@@ -120,6 +121,38 @@ class CannedForm(FlaskForm):
     text = TextAreaField("本文", filters=[_strip],
                          validators=[DataRequired(f"本文は1〜{MAX_CANNED}文字にしてください"),
                                      Length(max=MAX_CANNED, message=f"本文は1〜{MAX_CANNED}文字にしてください")])
+
+
+# -- the conversation page (sent as JSON by console.js; errors answered as {"error": ...}) ------
+class NoteForm(FlaskForm):
+    text = TextAreaField("メモ", filters=[_strip],
+                         validators=[DataRequired("メモが空です"),
+                                     Length(max=MAX_NOTE, message=f"メモは{MAX_NOTE}文字までです")])
+
+
+class CallbackForm(FlaskForm):
+    """When to call back (read as JST by ``service.add_callback``) and a short note."""
+
+    due_at = StringField("この日時に折り返す", filters=[_strip],
+                         validators=[DataRequired("日時を正しく入力してください"),
+                                     Length(max=40, message="日時を正しく入力してください")])
+    note = StringField("メモ", filters=[_strip], validators=[Length(max=200, message="メモは200文字までです")])
+
+
+class AssignForm(FlaskForm):
+    """The person in charge: ``me``, a user id, or nobody (empty / ``none``)."""
+
+    user_id = StringField("担当者", filters=[lambda v: "" if v is None else str(v).strip()])
+
+    def validate_user_id(self, field: StringField) -> None:
+        if field.data not in ("me", "", "none") and not field.data.isdigit():
+            raise ValidationError("担当者が正しくありません")
+
+    def assignee(self, me: int) -> int | None:
+        value = self.user_id.data
+        if value == "me":
+            return me
+        return int(value) if value.isdigit() else None
 
 
 # -- filters (GET, no CSRF) ---------------------------------------------------------------------

@@ -147,3 +147,32 @@ def test_the_insights_filters_say_what_is_wrong_and_keep_the_rest(app, staff):
     # a valid period shows in its fields; an empty one shows the period in force
     assert 'value="2026-01-05"' in marketing.get("/insights/?from=2026-01-05").get_data(as_text=True)
     assert re.search(r'name="from" type="date" value="\d{4}-\d\d-\d\d"', funnel)
+
+
+def test_the_conversation_page_forms_answer_what_is_wrong(app, line, staff):
+    from tests.test_console import conv_of, start_user
+    from tests.test_console_helpers import post_json
+
+    conv_id = conv_of(app, start_user(line, "3ヶ月滞納しています"))["id"]
+    op = logged_in(app, "op1")
+    base = f"/console/api/c/{conv_id}"
+    answers = {
+        "empty note": post_json(op, f"{base}/notes", {"text": "   "}),
+        "long note": post_json(op, f"{base}/notes", {"text": "あ" * 2001}),
+        "no date": post_json(op, f"{base}/followups", {"due_at": "", "note": "折り返し"}),
+        "long memo": post_json(op, f"{base}/followups", {"due_at": "2099-01-01T10:00", "note": "あ" * 201}),
+        "bad person": post_json(op, f"{base}/assign", {"user_id": "someone"}),
+    }
+    assert {k: (r.status_code, r.get_json()["error"]) for k, r in answers.items()} == {
+        "empty note": (400, "メモが空です"),
+        "long note": (400, "メモは2000文字までです"),
+        "no date": (400, "日時を正しく入力してください"),
+        "long memo": (400, "メモは200文字までです"),
+        "bad person": (400, "担当者が正しくありません"),
+    }
+    storage = app.extensions["ninbai"].storage
+    assert storage.db.execute("select count(*) from notes").fetchone()[0] == 0
+    # the same forms, filled in: saved as before
+    assert post_json(op, f"{base}/notes", {"text": " 夕方に電話希望 "}).get_json()["notes"][0]["text"] == "夕方に電話希望"
+    assert post_json(op, f"{base}/assign", {"user_id": "me"}).status_code == 200
+    assert storage.conversation(conv_id)["owner_id"] == staff["operator"]

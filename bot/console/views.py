@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
 
 from bot import audit, auth, forms
 from bot.auth import STAFF, current_user, role_required
@@ -65,6 +66,11 @@ def _json_body() -> dict[str, Any]:
     if isinstance(data, dict):
         return data
     return request.form.to_dict()
+
+
+def _form_body() -> MultiDict:
+    """What a form was sent (JSON object or form fields), for a FlaskForm."""
+    return MultiDict({k: v for k, v in _json_body().items() if isinstance(v, (str, int)) and not isinstance(v, bool)})
 
 
 @bp.errorhandler(CSRFError)
@@ -303,16 +309,10 @@ def api_status(conv_id: int):
 @role_required(*STAFF)
 def api_assign(conv_id: int):
     _conv_or_404(conv_id)
-    value = _json_body().get("user_id")
-    if value == "me":
-        assignee: int | None = current_user.id
-    elif value in (None, "", "none"):
-        assignee = None
-    else:
-        try:
-            assignee = int(value)
-        except (TypeError, ValueError):
-            return _error("担当者が正しくありません", 400)
+    form = forms.AssignForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
+    assignee = form.assignee(current_user.id)
     try:
         service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
     except ValueError as exc:
@@ -327,9 +327,11 @@ def api_assign(conv_id: int):
 @role_required(*STAFF)
 def api_note(conv_id: int):
     _conv_or_404(conv_id)
-    text = _json_body().get("text", "")
+    form = forms.NoteForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
     try:
-        note_id = service.add_note(_storage(), conv_id, current_user.id, text if isinstance(text, str) else "")
+        note_id = service.add_note(_storage(), conv_id, current_user.id, form.text.data)
     except ValueError as exc:
         return _error(str(exc), 400)
     audit.record("note", "conversation", conv_id, {"note_id": note_id})
@@ -341,11 +343,11 @@ def api_note(conv_id: int):
 @role_required(*STAFF)
 def api_followup_add(conv_id: int):
     _conv_or_404(conv_id)
-    body = _json_body()
-    due, note = body.get("due_at", ""), body.get("note", "")
+    form = forms.CallbackForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
     try:
-        fid = service.add_callback(_storage(), conv_id, current_user.id,
-                                   due if isinstance(due, str) else "", note if isinstance(note, str) else "",
+        fid = service.add_callback(_storage(), conv_id, current_user.id, form.due_at.data, form.note.data,
                                    now=_now())
     except ValueError as exc:
         return _error(str(exc), 400)
