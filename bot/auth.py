@@ -307,7 +307,7 @@ def role_required(*roles: str) -> Callable:
 # -- login / logout -----------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    from bot.forms import LoginForm
+    from bot.forms import LoginForm  # here: bot.forms imports this module
 
     form = LoginForm()
     next_url = form.next.data or request.args.get("next", "")
