@@ -170,6 +170,12 @@ def _choices(pairs: Any, blank: str = "すべて") -> dict[str, str]:
     return {"": blank, **dict(pairs)}
 
 
+class SearchForm(FilterForm):
+    """The console's search box (in the top bar of every page)."""
+
+    q = SearchField("相談を検索", filters=[_strip], validators=[Length(max=100, message="検索語は100文字までです")])
+
+
 class InboxFilterForm(FilterForm):
     status = SelectField("状態", default="open", validate_choice=False)
     owner = SelectField("担当", default="all", validate_choice=False,

@@ -176,3 +176,14 @@ def test_the_conversation_page_forms_answer_what_is_wrong(app, line, staff):
     assert post_json(op, f"{base}/notes", {"text": " 夕方に電話希望 "}).get_json()["notes"][0]["text"] == "夕方に電話希望"
     assert post_json(op, f"{base}/assign", {"user_id": "me"}).status_code == 200
     assert storage.conversation(conv_id)["owner_id"] == staff["operator"]
+
+
+def test_the_search_box_says_a_query_is_too_long(app, staff):
+    op = logged_in(app, "op1")
+    page = op.get("/console/search?q=" + "あ" * 101).get_data(as_text=True)
+    assert '<p class="cs-error" role="alert" id="cs-search-error">検索語は100文字までです</p>' in page
+    assert 'aria-invalid="true" aria-describedby="cs-search-error"' in page
+    assert op.get("/console/api/search?q=" + "あ" * 101).get_json() == {"error": "検索語は100文字までです"}
+    assert op.get("/console/api/search?q=" + "あ" * 100).status_code == 200
+    storage = app.extensions["ninbai"].storage
+    assert storage.db.execute("select count(*) from audit where action = 'search'").fetchone()[0] == 1

@@ -141,27 +141,30 @@ def api_inbox():
 
 
 # -- search ---------------------------------------------------------------------------
-def _search() -> tuple[str, list[dict[str, Any]]]:
-    q = request.args.get("q", "").strip()
+def _search() -> tuple[forms.SearchForm, str, list[dict[str, Any]]]:
+    form = forms.SearchForm(request.args)
+    q = (form.q.data or "") if form.validate() else ""
     rows = service.search(_storage(), current_user.id, q, today=_today(), now=_now()) if q else []
     if q:
         audit.record("search", "conversation", None,
                      {"kind": service.search_kind(q), "results": len(rows)})
-    return q, rows
+    return form, q, rows
 
 
 @bp.get("/search")
 @role_required(*STAFF)
 def search_page():
-    q, rows = _search()
-    return render_template("console/search.html", title="検索", q=q, rows=rows,
+    form, q, rows = _search()
+    return render_template("console/search.html", title="検索", form=form, q=q, rows=rows,
                            alerts=service.alert_summary(_storage()))
 
 
 @bp.get("/api/search")
 @role_required(*STAFF)
 def api_search():
-    q, rows = _search()
+    form, q, rows = _search()
+    if form.errors:
+        return _error(forms.first_error(form), 400)
     return jsonify({"q": q, "rows": rows})
 
 
