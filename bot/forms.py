@@ -1,7 +1,7 @@
 """The staff pages' forms (Flask-WTF): login, users, canned replies, the filters of the console and insights.
 
 Each form checks what it is sent and says what is wrong in Japanese, next to the
-field (templates: ``console/_field.html``). CSRF: the POST forms check the token
+field (macro ``field`` in ``templates/console/_form.html``). CSRF: the POST forms check the token
 (``csrf_token``, the same field CSRFProtect reads); the GET filter forms have none.
 The account rules (login name, password length) stay in bot/auth.py, which the CLI
 shares; the validators here call them.
@@ -33,7 +33,6 @@ BAD_DATE = "日付は 2026-12-01 のように入力してください"
 BAD_ROLE = "役割を一覧から選んでください"
 BAD_HOURS = "無操作の時間は1〜8760の整数にしてください"
 BAD_POSITION = "並び順は -9999〜9999 の整数にしてください"
-
 
 
 def _strip(value: Any) -> Any:
@@ -99,7 +98,7 @@ class UserPasswordForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """A button only (disable, enable, delete): the CSRF token is all it carries."""
+    """A button only (disable, enable a user): the CSRF token is all it carries."""
 
 
 USER_ACTIONS: dict[str, type[FlaskForm]] = {
@@ -191,7 +190,18 @@ class InboxFilterForm(FilterForm):
         return field.data if field.data in field.choices else field.default
 
 
-class AuditFilterForm(FilterForm):
+class PeriodForm(FilterForm):
+    """From and to (``?from=2026-11-01&to=2026-11-30``), both optional."""
+
+    date_from = DateField("開始日", name="from", validators=[Optional()], invalid_value_message=BAD_DATE)
+    date_to = DateField("終了日", name="to", validators=[Optional()], invalid_value_message=BAD_DATE)
+
+    def validate_date_to(self, field: DateField) -> None:
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("終了日は開始日と同じ日か、それより後にしてください")
+
+
+class AuditFilterForm(PeriodForm):
     login = StringField("ユーザー（ログインID）", filters=[_strip],
                         validators=[Length(max=64, message="ログインIDは64文字までです")])
     action = SelectField("操作", validate_choice=False,
@@ -201,22 +211,14 @@ class AuditFilterForm(FilterForm):
                                                 ("alert", "通知"), ("export", "エクスポート"))))
     target_id = StringField("対象ID", filters=[_strip],
                             validators=[Length(max=64, message="対象IDは64文字までです")])
-    date_from = DateField("開始日", name="from", validators=[Optional()], invalid_value_message=BAD_DATE)
-    date_to = DateField("終了日", name="to", validators=[Optional()], invalid_value_message=BAD_DATE)
-
-    def validate_date_to(self, field: DateField) -> None:
-        if self.date_from.data and field.data and field.data < self.date_from.data:
-            raise ValidationError("終了日は開始日と同じ日か、それより後にしてください")
 
 
 # -- insights ----------------------------------------------------------------------------------
-class InsightsFilterForm(FilterForm):
+class InsightsFilterForm(PeriodForm):
     """The filters of /insights (list, search, exports) and of the funnel (dates, channel)."""
 
     q = SearchField("ユーザーの発言を検索", filters=[_strip],
                     validators=[Length(max=100, message="検索語は100文字までです")])
-    date_from = DateField("開始日", name="from", validators=[Optional()], invalid_value_message=BAD_DATE)
-    date_to = DateField("終了日", name="to", validators=[Optional()], invalid_value_message=BAD_DATE)
     channel = SelectField("チャネル", validate_choice=False, choices=_choices({"line": "LINE", "web": "ウェブチャット"}))
     stage = SelectField("段階（診断）", validate_choice=False,
                         choices=_choices((s, transcripts.STAGE_LABELS[s]) for s in transcripts.STAGES))
@@ -231,10 +233,6 @@ class InsightsFilterForm(FilterForm):
                           choices=_choices(((s, s) for s in transcripts.DIALOG_STEPS), "指定なし"))
     idle_hours = IntegerField("無操作（時間）", default=24, invalid_value_message=BAD_HOURS,
                               validators=[Optional(), NumberRange(1, 24 * 365, BAD_HOURS)])
-
-    def validate_date_to(self, field: DateField) -> None:
-        if self.date_from.data and field.data and field.data < self.date_from.data:
-            raise ValidationError("終了日は開始日と同じ日か、それより後にしてください")
 
     def filters(self, today: dt.date, days: int = 30) -> transcripts.Filters:
         """The filters to apply: what was valid; for the rest, the defaults (the last ``days`` days)."""
