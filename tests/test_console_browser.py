@@ -308,12 +308,17 @@ def test_promise_phone_and_call_back_on_the_case(clocked_live, fake_line):
         page.wait_for_function("() => !document.querySelector('.cs-proposal[data-id] button[data-confirm-value=\"1\"]')"
                                " || document.querySelectorAll('.cs-proposal').length === 1", timeout=TIMEOUT)
 
-        # "call back at" with the time picker
+        # "call back at" with the time picker; a past time is refused under the field
+        page.fill("#cs-callback-at", "2026-12-01T15:00")
+        page.click("#cs-callback button[type=submit]")
+        page.locator("#cs-callback-at-error", has_text="過去の日時は指定できません").wait_for(timeout=TIMEOUT)
+        assert page.locator("#cs-callback-at").get_attribute("aria-invalid") == "true"
         page.fill("#cs-callback-at", "2026-12-08T15:00")
         page.fill("#cs-callback-note", "奥さまが同席")
         page.click("#cs-callback button[type=submit]")
         page.locator("#cs-tasks .cs-followup", has_text="12/8（火）15:00").wait_for(timeout=TIMEOUT)
         assert "奥さまが同席" in page.locator("#cs-tasks").inner_text()
+        assert page.locator("#cs-callback-at-error").count() == 0
 
         # handed back: the promise is still owed
         page.once("dialog", lambda d: d.accept())
