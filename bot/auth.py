@@ -7,9 +7,9 @@
   login the session is cleared and rebuilt (no fixation); the stored user id
   carries a fingerprint of the password hash, so a password reset or a
   disabled account ends every open session.
-* Login attempts are limited through the ``login_failures`` table: 5 failures
-  for one login or one client address within 15 minutes → 429 until the
-  window passes (works across processes).
+* Login attempts are limited with bot/ratelimit.py (a table every process
+  sees): 5 failures for one login or one client address within 15 minutes of
+  the first → 429 with ``Retry-After`` until that window ends.
 
 Use in views::
 
@@ -30,7 +30,6 @@ import hashlib
 import logging
 import secrets
 import sys
-import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -50,7 +49,7 @@ from flask.cli import AppGroup
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot import audit
+from bot import audit, ratelimit
 from bot.storage import now_iso
 
 __all__ = ["role_required", "current_user", "ROLES", "init_app", "bp", "User"]
@@ -206,39 +205,28 @@ def active_admin_count(storage: Any = None) -> int:
     ).fetchone()[0]
 
 
-# -- rate limiting ----------------------------------------------------------
+# -- rate limiting (bot/ratelimit.py: counts shared by every process) ---------------
 def _failure_keys(login: str, ip: str | None) -> list[str]:
     keys = [f"login:{normalize_login(login)}"] if login else []
     if ip:
-        keys.append(f"ip:{ip}")
+        keys.append(f"login-ip:{ip}")
     return keys
 
 
-def is_blocked(login: str, ip: str | None, storage: Any = None, now: float | None = None) -> bool:
-    now = time.time() if now is None else now
+def blocked_for(login: str, ip: str | None, storage: Any = None) -> int:
+    """Seconds until this login and address may try again (0: they may now)."""
     db = _storage(storage).db
-    for key in _failure_keys(login, ip):
-        n = db.execute(
-            "select count(*) from login_failures where key = ? and at > ?", [key, now - FAIL_WINDOW]
-        ).fetchone()[0]
-        if n >= FAIL_LIMIT:
-            return True
-    return False
+    return max([ratelimit.peek(db, key, FAIL_LIMIT)[1] for key in _failure_keys(login, ip)], default=0)
 
 
 def record_failure(login: str, ip: str | None, storage: Any = None) -> None:
-    st = _storage(storage)
-    now = time.time()
-    with st.write() as db:
-        for key in _failure_keys(login, ip):
-            db.execute("insert into login_failures (key, at) values (?, ?)", [key, now])
-        db.execute("delete from login_failures where at < ?", [now - 24 * 3600])
+    db = _storage(storage).db
+    for key in _failure_keys(login, ip):
+        ratelimit.hit(db, key, FAIL_LIMIT, FAIL_WINDOW)
 
 
 def clear_failures(login: str, storage: Any = None) -> None:
-    _storage(storage).db.execute(
-        "delete from login_failures where key = ?", [f"login:{normalize_login(login)}"]
-    )
+    ratelimit.reset(_storage(storage).db, f"login:{normalize_login(login)}")
 
 
 def authenticate(login: str, password: str, storage: Any = None) -> dict[str, Any] | None:
@@ -319,30 +307,43 @@ def role_required(*roles: str) -> Callable:
 # -- login / logout -----------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = request.values.get("next", "")
+    from bot.forms import LoginForm  # here: bot.forms imports this module
+
+    form = LoginForm()
+    next_url = form.next.data or request.args.get("next", "")
     if not is_safe_next(next_url):
         next_url = ""
+    form.next.data = next_url
+
+    def page(error: str | None, status: int, retry_after: int = 0):
+        response = current_app.make_response(
+            (render_template("console/login.html", title="ログイン", form=form, error=error), status))
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(next_url or landing_url(current_user))
-        return render_template("console/login.html", title="ログイン", next=next_url, error=None)
+        return page(None, 200)
 
-    login_name = normalize_login(request.form.get("login", ""))[:64]
-    password = request.form.get("password", "")[:MAX_PASSWORD]
+    valid = form.validate()
+    login_name = (form.login.data or "")[:64]
     ip = request.remote_addr
-    if is_blocked(login_name, ip):
+    wait = blocked_for(login_name, ip)
+    if wait:
         audit.record("login_blocked", "user", None, {"login": login_name}, login=login_name)
-        return render_template("console/login.html", title="ログイン", next=next_url,
-                               error=TOO_MANY, login=login_name), 429
-    row = authenticate(login_name, password)
+        return page(TOO_MANY, 429, wait)
+    if not valid:  # an empty field: said next to it; not a guess, so not counted
+        return page(None, 401)
+    row = authenticate(login_name, form.password.data)
     if row is None:
         record_failure(login_name, ip)
         audit.record("login_failed", "user", None, {"login": login_name}, login=login_name)
-        if is_blocked(login_name, ip):
-            return render_template("console/login.html", title="ログイン", next=next_url,
-                                   error=TOO_MANY, login=login_name), 429
-        return render_template("console/login.html", title="ログイン", next=next_url,
-                               error=BAD_LOGIN, login=login_name), 401
+        wait = blocked_for(login_name, ip)
+        if wait:
+            return page(TOO_MANY, 429, wait)
+        return page(BAD_LOGIN, 401)
 
     # No session fixation: nothing from the anonymous session survives, and
     # the new session carries a fresh random id.

@@ -471,6 +471,22 @@ def m007_status_in_code(db: sqlite_utils.Database) -> None:
         db.execute(f"drop trigger if exists funnel_{step}")
 
 
+@MIGRATIONS()
+def m008_rate_limits(db: sqlite_utils.Database) -> None:
+    """One rate limiter for every process (bot/ratelimit.py): a row per key and window.
+
+    Replaces ``login_failures`` (one row per failed login, read by the login page
+    only); the web chat's limit, until now counted in each process's memory,
+    shares this table.
+    """
+    db.execute(
+        "create table if not exists rate_limits ("
+        " key text primary key, hits integer not null, ends_at real not null) without rowid"
+    )
+    db.execute("create index if not exists rate_limits_ends_at on rate_limits (ends_at)")
+    db.execute("drop table if exists login_failures")
+
+
 # ---------------------------------------------------------------------------
 # Running them
 # ---------------------------------------------------------------------------

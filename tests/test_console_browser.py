@@ -308,12 +308,17 @@ def test_promise_phone_and_call_back_on_the_case(clocked_live, fake_line):
         page.wait_for_function("() => !document.querySelector('.cs-proposal[data-id] button[data-confirm-value=\"1\"]')"
                                " || document.querySelectorAll('.cs-proposal').length === 1", timeout=TIMEOUT)
 
-        # "call back at" with the time picker
+        # "call back at" with the time picker; a past time is refused under the field
+        page.fill("#cs-callback-at", "2026-12-01T15:00")
+        page.click("#cs-callback button[type=submit]")
+        page.locator("#cs-callback-at-error", has_text="過去の日時は指定できません").wait_for(timeout=TIMEOUT)
+        assert page.locator("#cs-callback-at").get_attribute("aria-invalid") == "true"
         page.fill("#cs-callback-at", "2026-12-08T15:00")
         page.fill("#cs-callback-note", "奥さまが同席")
         page.click("#cs-callback button[type=submit]")
         page.locator("#cs-tasks .cs-followup", has_text="12/8（火）15:00").wait_for(timeout=TIMEOUT)
         assert "奥さまが同席" in page.locator("#cs-tasks").inner_text()
+        assert page.locator("#cs-callback-at-error").count() == 0
 
         # handed back: the promise is still owed
         page.once("dialog", lambda d: d.accept())
@@ -334,4 +339,56 @@ def test_promise_phone_and_call_back_on_the_case(clocked_live, fake_line):
         done = storage.db.execute("select done_by from followups where kind = 'promise'").fetchone()[0]
         assert done is not None
         assert storage.db.execute("select count(*) from alerts where kind = 'followup_due'").fetchone()[0] == 1
+        seen.assert_clean(allow_console=RESOURCE_ERRORS)
+
+
+def test_form_errors_are_shown_next_to_their_fields(live):
+    """WTForms (bot/forms.py) in the browser: an empty login, a bad new user, a bad canned reply."""
+    app, server = live
+    storage = app.extensions["ninbai"].storage
+    users_before = storage.db["users"].count
+    with launch_browser(viewport=LAPTOP, is_mobile=False, has_touch=False, device_scale_factor=1) as context:
+        page = context.new_page()
+        seen = watch(page)
+        page.goto(server.url + "/console/login", wait_until="load")
+        page.click("button[type=submit]")  # nothing typed: the server says what is missing
+        page.locator("#login-error").wait_for(timeout=TIMEOUT)
+        assert page.locator("#login-error").inner_text() == "ログインIDを入力してください"
+        assert page.locator("#password-error").inner_text() == "パスワードを入力してください"
+        login_box = page.locator("input[name=login]")
+        assert login_box.get_attribute("aria-describedby") == "login-error"
+        below = page.locator("#login-error").bounding_box()
+        box = login_box.bounding_box()
+        assert 0 <= below["y"] - (box["y"] + box["height"]) < 40, "the message sits right under its field"
+
+        page.fill("input[name=login]", "admin1")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.url + "/console/", timeout=TIMEOUT)
+
+        page.goto(server.url + "/console/users", wait_until="load")
+        form = page.locator("form[action='/console/users']")
+        form.locator("input[name=login]").fill("山田")
+        form.locator("input[name=display_name]").fill("山田")
+        form.locator("input[name=password]").fill("short")
+        form.locator("button[type=submit]").click()
+        page.locator("#login-error").wait_for(timeout=TIMEOUT)
+        assert "半角英数字" in page.locator("#login-error").inner_text()
+        assert page.locator("#password-error").inner_text() == "パスワードは10文字以上にしてください"
+        assert form.locator("input[name=display_name]").input_value() == "山田"  # kept
+        assert form.locator("input[name=password]").input_value() == ""  # never sent back
+        assert storage.db["users"].count == users_before
+
+        page.goto(server.url + "/console/canned", wait_until="load")
+        new = page.locator("form[action='/console/canned']")
+        new.locator("textarea[name=text]").fill("担当の者です。")
+        new.locator("input[name=position]").fill("")
+        new.locator("button[type=submit]").click()
+        page.locator("#title-new-error").wait_for(timeout=TIMEOUT)
+        assert page.locator("#title-new-error").inner_text() == "見出しは1〜40文字にしてください"
+        assert page.locator("#text-new").input_value() == "担当の者です。"
+        page.fill("#title-new", "ご挨拶")
+        page.locator("form[action='/console/canned'] button[type=submit]").click()
+        page.locator(".cs-flash__item--ok", has_text="定型文を追加しました").wait_for(timeout=TIMEOUT)
+        assert page.locator(".cs-field__error").count() == 0
         seen.assert_clean(allow_console=RESOURCE_ERRORS)

@@ -16,7 +16,7 @@ from bot import migrations
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "schemas").glob("*.db.gz"))
 IN_FILE_ORDER = ["m001_core", "m002_staff", "m003_fts_user_messages", "m004_insights", "m005_console_followups",
-                 "m006_redacted_copy", "m007_status_in_code"]
+                 "m006_redacted_copy", "m007_status_in_code", "m008_rate_limits"]
 
 
 def open_db(path: Path) -> sqlite_utils.Database:
@@ -124,3 +124,17 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     assert db.table_names() == []  # m001 was rolled back too: all or nothing
     monkeypatch.undo()
     assert migrations.migrate(db) == len(IN_FILE_ORDER)
+
+
+def test_m008_replaces_login_failures_with_rate_limits(tmp_path):
+    """A database as main made it before m008 (m001–m006 through Migrations) gets the shared limiter's table."""
+    db = open_db(tmp_path / "before-m008.db")
+    migrations.MIGRATIONS.apply(db, stop_before="m008_rate_limits")
+    db.execute("insert into login_failures (key, at) values ('login:op1', 1.0)")
+    assert migrations.pending(db) == ["m008_rate_limits"]
+    assert migrations.migrate(db) == len(IN_FILE_ORDER)
+    tables = db.table_names()
+    assert "rate_limits" in tables and "login_failures" not in tables
+    assert db.execute("select sql from sqlite_master where name = 'rate_limits'").fetchone()[0].endswith(
+        "without rowid")
+    assert [r[1] for r in db.execute("pragma index_list(rate_limits)")].count("rate_limits_ends_at") == 1

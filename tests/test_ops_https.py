@@ -140,7 +140,7 @@ def test_https_through_caddy_to_the_app(tmp_path, fake_line):
         app.stop()
     db = sqlite3.connect(tmp_path / "ninbai.db")
     audit = db.execute("select action, ip from audit where action = 'login_failed'").fetchall()
-    keys = {r[0] for r in db.execute("select key from login_failures")}
+    keys = {r[0] for r in db.execute("select key from rate_limits")}
     db.close()
     assert audit == [("login_failed", CLIENT)]
-    assert f"ip:{CLIENT}" in keys and "ip:198.51.100.7" not in keys and "ip:127.0.0.1" not in keys
+    assert f"login-ip:{CLIENT}" in keys and "login-ip:198.51.100.7" not in keys and "login-ip:127.0.0.1" not in keys

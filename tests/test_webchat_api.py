@@ -24,7 +24,7 @@ def chat(app):
         app.extensions["ninbai"].worker.drain(10)
         return client.get(f"/chat/api/messages?after={after}").get_json()
 
-    client.send, client.messages = send, messages
+    client.send, client.messages, client.token = send, messages, token
     return client
 
 
@@ -71,10 +71,13 @@ def test_bad_input_gets_a_clear_japanese_answer(chat):
 
 
 def test_too_fast_is_429(chat, monkeypatch):
-    monkeypatch.setattr(web, "limiter", web.RateLimiter(60, 3))
+    monkeypatch.setattr(web, "RATE_MAX", 3)
     for _ in range(3):
         chat.send({"type": "text", "text": "こんにちは"})
-    assert chat.send({"type": "text", "text": "こんにちは"}, status=429)["error"]
+    r = chat.post("/chat/api/events", json={"type": "text", "text": "こんにちは"},
+                  headers={"X-CSRFToken": chat.token})
+    assert r.status_code == 429 and r.get_json() == {"error": "少し時間をおいてから送ってください"}
+    assert 1 <= int(r.headers["Retry-After"]) <= web.RATE_WINDOW
 
 
 def test_a_forged_visitor_cookie_sees_nothing(chat, app):

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
 import uuid
-from collections import deque
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot import ratelimit
 from bot.storage import dumps, loads
 
 logger = logging.getLogger(__name__)
@@ -26,33 +25,8 @@ bp = Blueprint("web", __name__)
 COOKIE = "ninbai_visitor"
 MAX_TEXT = 2000
 RATE_WINDOW = 10.0  # seconds
-RATE_MAX = 12  # events per window per visitor
-
-
-class RateLimiter:
-    """Per-key sliding window; small and in-process (a page sends a few events a minute)."""
-
-    def __init__(self, window: float, limit: int):
-        self.window, self.limit = window, limit
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] < now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10000:  # forget idle visitors
-                for k in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[k]
-            return True
-
-
-limiter = RateLimiter(RATE_WINDOW, RATE_MAX)
+TOO_FAST = "少し時間をおいてから送ってください"
+RATE_MAX = 12  # events per window per visitor (bot/ratelimit.py: shared by every process)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -134,9 +108,13 @@ def post_event():
     else:
         return _bad("type は text / postback / start のいずれかです")
     vid = visitor_id(create=True)
-    if not limiter.allow(vid):
-        return _bad("少し時間をおいてから送ってください", 429)
     services = current_app.extensions["ninbai"]
+    allowed, retry_after = ratelimit.hit(services.storage.db, f"chat:{vid}", RATE_MAX, RATE_WINDOW)
+    if not allowed:
+        response = jsonify({"error": TOO_FAST})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     event_id = f"web-{uuid.uuid4()}"
     try:
         services.storage.accept_events(

@@ -22,8 +22,9 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
 
-from bot import audit, auth
+from bot import audit, auth, forms
 from bot.auth import STAFF, current_user, role_required
 from bot.console import service
 from bot.console.service import Conflict, NotFound
@@ -67,6 +68,11 @@ def _json_body() -> dict[str, Any]:
     return request.form.to_dict()
 
 
+def _form_body() -> MultiDict:
+    """What a form was sent (JSON object or form fields), for a FlaskForm."""
+    return MultiDict({k: v for k, v in _json_body().items() if isinstance(v, (str, int)) and not isinstance(v, bool)})
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     message = "セッションの有効期限が切れました。画面を再読み込みしてください。"
@@ -89,13 +95,9 @@ def coming():
 
 # -- inbox ---------------------------------------------------------------------------
 def _filters() -> tuple[str, str]:
-    status = request.args.get("status", "open")
-    if status not in ("open", "all", "followup", *service.STATUS_LABELS):
-        status = "open"
-    owner = request.args.get("owner", "all")
-    if owner not in ("all", "mine", "unassigned"):
-        owner = "all"
-    return status, owner
+    """The inbox's status and owner filters (an unknown value: the default)."""
+    form = forms.InboxFilterForm(service.STATUS_LABELS, request.args)
+    return form.value("status"), form.value("owner")
 
 
 @bp.get("/")
@@ -139,27 +141,30 @@ def api_inbox():
 
 
 # -- search ---------------------------------------------------------------------------
-def _search() -> tuple[str, list[dict[str, Any]]]:
-    q = request.args.get("q", "").strip()
+def _search() -> tuple[forms.SearchForm, str, list[dict[str, Any]]]:
+    form = forms.SearchForm(request.args)
+    q = (form.q.data or "") if form.validate() else ""
     rows = service.search(_storage(), current_user.id, q, today=_today(), now=_now()) if q else []
     if q:
         audit.record("search", "conversation", None,
                      {"kind": service.search_kind(q), "results": len(rows)})
-    return q, rows
+    return form, q, rows
 
 
 @bp.get("/search")
 @role_required(*STAFF)
 def search_page():
-    q, rows = _search()
-    return render_template("console/search.html", title="検索", q=q, rows=rows,
+    form, q, rows = _search()
+    return render_template("console/search.html", title="検索", form=form, q=q, rows=rows,
                            alerts=service.alert_summary(_storage()))
 
 
 @bp.get("/api/search")
 @role_required(*STAFF)
 def api_search():
-    q, rows = _search()
+    form, q, rows = _search()
+    if form.errors:
+        return _error(forms.first_error(form), 400)
     return jsonify({"q": q, "rows": rows})
 
 
@@ -307,16 +312,10 @@ def api_status(conv_id: int):
 @role_required(*STAFF)
 def api_assign(conv_id: int):
     _conv_or_404(conv_id)
-    value = _json_body().get("user_id")
-    if value == "me":
-        assignee: int | None = current_user.id
-    elif value in (None, "", "none"):
-        assignee = None
-    else:
-        try:
-            assignee = int(value)
-        except (TypeError, ValueError):
-            return _error("担当者が正しくありません", 400)
+    form = forms.AssignForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
+    assignee = form.assignee(current_user.id)
     try:
         service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
     except ValueError as exc:
@@ -331,9 +330,11 @@ def api_assign(conv_id: int):
 @role_required(*STAFF)
 def api_note(conv_id: int):
     _conv_or_404(conv_id)
-    text = _json_body().get("text", "")
+    form = forms.NoteForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
     try:
-        note_id = service.add_note(_storage(), conv_id, current_user.id, text if isinstance(text, str) else "")
+        note_id = service.add_note(_storage(), conv_id, current_user.id, form.text.data)
     except ValueError as exc:
         return _error(str(exc), 400)
     audit.record("note", "conversation", conv_id, {"note_id": note_id})
@@ -345,11 +346,11 @@ def api_note(conv_id: int):
 @role_required(*STAFF)
 def api_followup_add(conv_id: int):
     _conv_or_404(conv_id)
-    body = _json_body()
-    due, note = body.get("due_at", ""), body.get("note", "")
+    form = forms.CallbackForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
     try:
-        fid = service.add_callback(_storage(), conv_id, current_user.id,
-                                   due if isinstance(due, str) else "", note if isinstance(note, str) else "",
+        fid = service.add_callback(_storage(), conv_id, current_user.id, form.due_at.data, form.note.data,
                                    now=_now())
     except ValueError as exc:
         return _error(str(exc), 400)
@@ -391,28 +392,27 @@ def api_proposal(conv_id: int, proposal_id: int):
 
 
 # -- canned replies (admin) -----------------------------------------------------------
+def _canned_page(form: forms.CannedForm | None = None, failed: int | None = None, status: int = 200):
+    """The canned replies; ``form`` (invalid) in place of the new one or of item ``failed``."""
+    items = service.canned(_storage())
+    new = form if form is not None and failed is None else forms.CannedForm(formdata=None)
+    edits = {c["id"]: form if failed == c["id"] else forms.CannedForm(formdata=None, data=c) for c in items}
+    return render_template("console/canned.html", title="定型文", items=items, new=new, edits=edits), status
+
+
 @bp.get("/canned")
 @role_required("admin")
 def canned():
-    return render_template("console/canned.html", title="定型文", items=service.canned(_storage()))
-
-
-def _position() -> int:
-    try:
-        return int(request.form.get("position") or 0)
-    except ValueError:
-        return 0
+    return _canned_page()
 
 
 @bp.post("/canned")
 @role_required("admin")
 def canned_create():
-    try:
-        cid = service.save_canned(_storage(), current_user.id, request.form.get("title", ""),
-                                  request.form.get("text", ""), _position())
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("console.canned")), 303
+    form = forms.CannedForm()
+    if not form.validate():
+        return _canned_page(form, status=400)
+    cid = service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data)
     audit.record("canned_create", "canned", cid)
     flash("定型文を追加しました", "ok")
     return redirect(url_for("console.canned")), 303
@@ -421,12 +421,12 @@ def canned_create():
 @bp.post("/canned/<int:canned_id>")
 @role_required("admin")
 def canned_update(canned_id: int):
+    form = forms.CannedForm()
+    if not form.validate():
+        return _canned_page(form, canned_id, 400)
     try:
-        service.save_canned(_storage(), current_user.id, request.form.get("title", ""),
-                            request.form.get("text", ""), _position(), canned_id)
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("console.canned")), 303
+        service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data,
+                            canned_id)
     except NotFound:
         abort(404)
     audit.record("canned_update", "canned", canned_id)
@@ -444,27 +444,39 @@ def canned_delete(canned_id: int):
 
 
 # -- users (admin) -----------------------------------------------------------------------
+def _users_page(form: Any = None, failed: tuple[int | None, str] | None = None, status: int = 200):
+    """The users page; ``form`` (invalid) shown in place of the form ``failed`` = (user id, action)."""
+    def bound(user_id: int | None, action: str, cls: type, **data: Any) -> Any:
+        return form if failed == (user_id, action) else cls(formdata=None, data=data)
+
+    users = auth.list_users()
+    rows = [{**u, "name_form": bound(u["id"], "name", forms.UserNameForm, display_name=u["display_name"] or ""),
+             "role_form": bound(u["id"], "role", forms.UserRoleForm, role=u["role"]),
+             "password_form": bound(u["id"], "password", forms.UserPasswordForm)} for u in users]
+    return render_template("console/users.html", title="ユーザー管理", users=rows,
+                           create=bound(None, "create", forms.UserCreateForm)), status
+
+
 @bp.get("/users")
 @role_required("admin")
 def users():
-    return render_template("console/users.html", title="ユーザー管理", users=auth.list_users(),
-                           roles=auth.ROLES)
+    return _users_page()
 
 
 @bp.post("/users")
 @role_required("admin")
 def users_create():
-    form = request.form
-    try:
-        user_id = auth.create_user(form.get("login", ""), form.get("password", ""),
-                                   form.get("role", ""), form.get("display_name"))
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("console.users")), 303
-    audit.record("user_create", "user", user_id, {"login": auth.normalize_login(form.get("login", "")),
-                                                   "role": form.get("role")})
-    flash("ユーザーを作成しました", "ok")
-    return redirect(url_for("console.users")), 303
+    form = forms.UserCreateForm()
+    if form.validate():
+        try:
+            user_id = auth.create_user(form.login.data, form.password.data, form.role.data, form.display_name.data)
+        except ValueError as exc:  # the login is taken
+            form.login.errors.append(str(exc))
+        else:
+            audit.record("user_create", "user", user_id, {"login": form.login.data, "role": form.role.data})
+            flash("ユーザーを作成しました", "ok")
+            return redirect(url_for("console.users")), 303
+    return _users_page(form, (None, "create"), 400)
 
 
 @bp.post("/users/<int:user_id>")
@@ -473,12 +485,17 @@ def users_update(user_id: int):
     row = auth.get_user(user_id)
     if row is None:
         abort(404)
-    form = request.form
-    action = form.get("action")
+    action = request.form.get("action", "")
+    if action not in forms.USER_ACTIONS:
+        flash("操作が正しくありません", "error")
+        return redirect(url_for("console.users")), 303
+    form = forms.USER_ACTIONS[action]()
+    if not form.validate():
+        return _users_page(form, (user_id, action), 400)
     storage = _storage()
     try:
         if action == "role":
-            role = form.get("role", "")
+            role = form.role.data
             if row["role"] == "admin" and role != "admin" and row["active"] \
                     and auth.active_admin_count(storage) <= 1:
                 raise ValueError("最後の管理者の役割は変更できません")
@@ -486,11 +503,11 @@ def users_update(user_id: int):
             audit.record("user_update", "user", user_id, {"role": role})
             flash(f"{row['login']} の役割を変更しました", "ok")
         elif action == "name":
-            auth.set_display_name(user_id, form.get("display_name", ""))
+            auth.set_display_name(user_id, form.display_name.data)
             audit.record("user_update", "user", user_id, {"display_name": True})
             flash(f"{row['login']} の表示名を変更しました", "ok")
         elif action == "password":
-            auth.set_password(user_id, form.get("password", ""))
+            auth.set_password(user_id, form.password.data)
             audit.record("user_password", "user", user_id)
             flash(f"{row['login']} のパスワードを再設定しました（ログイン中の画面は切れます）", "ok")
         elif action == "disable":
@@ -499,24 +516,18 @@ def users_update(user_id: int):
             auth.set_active(user_id, False)
             audit.record("user_disable", "user", user_id)
             flash(f"{row['login']} を無効にしました", "ok")
-        elif action == "enable":
+        else:  # enable
             auth.set_active(user_id, True)
             audit.record("user_update", "user", user_id, {"active": True})
             flash(f"{row['login']} を有効にしました", "ok")
-        else:
-            raise ValueError("操作が正しくありません")
     except ValueError as exc:
         flash(str(exc), "error")
     return redirect(url_for("console.users")), 303
 
 
 # -- audit trail (admin) ------------------------------------------------------------------
-def _day_bound(value: str | None, add_days: int = 0) -> str | None:
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
+def _day_bound(day: dt.date | None, add_days: int = 0) -> str | None:
+    if day is None:
         return None
     start = dt.datetime.combine(day + dt.timedelta(days=add_days), dt.time(), tzinfo=JST)
     return start.astimezone(dt.UTC).isoformat(timespec="milliseconds")
@@ -526,15 +537,21 @@ def _day_bound(value: str | None, add_days: int = 0) -> str | None:
 @role_required("admin")
 def audit_log():
     args = request.args
+    form = forms.AuditFilterForm(args)
+    bad = form.bad_fields()  # said next to the field; that filter is left out
+
+    def value(name: str) -> Any:
+        return None if name in bad else form[name].data or None
+
     before = args.get("before", "")
     rows = audit.query(
         _storage(),
-        login=args.get("login") or None,
-        action=args.get("action") or None,
-        target_type=args.get("target_type") or None,
-        target_id=args.get("target_id") or None,
-        date_from=_day_bound(args.get("from")),
-        date_to=_day_bound(args.get("to"), add_days=1),
+        login=value("login"),
+        action=value("action"),
+        target_type=value("target_type"),
+        target_id=value("target_id"),
+        date_from=_day_bound(value("date_from")),
+        date_to=_day_bound(value("date_to"), add_days=1),
         before_id=int(before) if before.isdigit() else None,
         limit=200,
     )
@@ -545,7 +562,6 @@ def audit_log():
     ]
     next_args = {k: v for k, v in args.items() if k != "before" and v}
     return render_template(
-        "console/audit.html", title="監査ログ", items=items, args=args,
-        actions=audit.ACTION_LABELS,
+        "console/audit.html", title="監査ログ", items=items, form=form,
         more=url_for("console.audit_log", **next_args, before=rows[-1]["id"]) if len(rows) == 200 else None,
     )

@@ -16,7 +16,6 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from bot.insights.funnel import STEPS
 from bot.insights.masked import known_personal  # noqa: F401  (used by views and exports)
 from bot.insights.redact import EMAIL, NAME, PHONE, redact
 from bot.storage import loads
@@ -53,26 +52,6 @@ class Filters:
     idle_hours: int = 24
     q: str = ""
 
-    @classmethod
-    def from_args(cls, args: Any, today: dt.date | None = None) -> "Filters":
-        today = today or dt.datetime.now(JST).date()
-        f = cls()
-        f.date_from = _date(args.get("from"), today - dt.timedelta(days=29))
-        f.date_to = _date(args.get("to"), today)
-        f.channel = args.get("channel", "") if args.get("channel") in CHANNELS else ""
-        f.stage = args.get("stage", "") if args.get("stage") in STAGES else ""
-        f.reached = args.get("reached", "") if args.get("reached") in STEPS else ""
-        f.urgency = args.get("urgency", "") if args.get("urgency") in URGENCIES else ""
-        f.lead = args.get("lead", "") if args.get("lead") in ("yes", "no") else ""
-        f.handoff = args.get("handoff", "") if args.get("handoff") in ("yes", "no") else ""
-        f.left_at = args.get("left_at", "") if args.get("left_at") in DIALOG_STEPS else ""
-        try:
-            f.idle_hours = max(1, min(24 * 365, int(args.get("idle_hours") or 24)))
-        except ValueError:
-            f.idle_hours = 24
-        f.q = (args.get("q") or "").strip()[:100]
-        return f
-
     def args(self, **override: Any) -> dict[str, Any]:
         out = {"from": self.date_from, "to": self.date_to}
         for fl in fields(self):
@@ -83,13 +62,6 @@ class Filters:
                 out[fl.name] = value
         out.update({k: v for k, v in override.items()})
         return {k: v for k, v in out.items() if v not in ("", None)}
-
-
-def _date(value: str | None, default: dt.date) -> str:
-    try:
-        return dt.date.fromisoformat(value).isoformat() if value else default.isoformat()
-    except ValueError:
-        return default.isoformat()
 
 
 def _utc_bound(day: str, plus_days: int = 0) -> str:

@@ -6,9 +6,9 @@ import logging
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 
+from bot import forms
 from bot.auth import current_user, role_required
 from bot.insights import bp, charts, exports, funnel, masked, transcripts
-from bot.insights.transcripts import Filters
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +45,15 @@ def _before() -> int | None:
     return value if value > 0 else None
 
 
+def _today() -> dt.date:
+    return dt.datetime.now(transcripts.JST).date()
+
+
 @bp.get("/")
 @role_required(*ROLES)
 def index():
-    f = Filters.from_args(request.args)
+    form = forms.InsightsFilterForm(request.args)
+    f = form.filters(_today())
     redacted = _redacted()
     if redacted:
         _catch_up()
@@ -73,7 +78,7 @@ def index():
         if len(rows) == transcripts.PAGE:
             next_before = rows[-1]["id"]
     return render_template(
-        "insights/index.html", title="会話の一覧・検索", f=f, rows=rows, hits=hits, before=before,
+        "insights/index.html", title="会話の一覧・検索", f=f, form=form, rows=rows, hits=hits, before=before,
         next_before=next_before, redacted=redacted, mode=transcripts.search_mode(f.q) if f.q else None,
         t=transcripts, steps=funnel.STEPS, step_labels=funnel.STEP_LABELS, export_kinds=exports.KINDS,
     )
@@ -115,10 +120,8 @@ def conversation(conv_id: int):
 @bp.get("/funnel")
 @role_required(*ROLES)
 def funnel_page():
-    today = dt.datetime.now(transcripts.JST).date()
-    f = Filters.from_args(request.args, today)
-    if "from" not in request.args:
-        f.date_from = (today - dt.timedelta(weeks=8) + dt.timedelta(days=1)).isoformat()
+    form = forms.InsightsFilterForm(request.args)
+    f = form.filters(_today(), days=7 * 8)  # by default the last 8 weeks
     fu = funnel.compute(_storage(), f.date_from, f.date_to, f.channel or None)
     chain = [s for s in fu.steps if not s.conditional]
     step_chart = charts.hbar([(s.label, s.count) for s in fu.steps], title="ステップごとの到達数",
@@ -134,7 +137,7 @@ def funnel_page():
     sparks = {s: charts.sparkline([w.get(s, 0) for w in fu.weeks], title=funnel.STEP_LABELS[s])
               for s in week_steps}
     return render_template(
-        "insights/funnel.html", title="ファネル", f=f, fu=fu, chain=chain, step_chart=step_chart,
+        "insights/funnel.html", title="ファネル", f=f, form=form, fu=fu, chain=chain, step_chart=step_chart,
         answer_charts=answer_charts, feedback_chart=feedback_chart, week_steps=week_steps, sparks=sparks,
         step_labels=funnel.STEP_LABELS, answer_labels=funnel.ANSWER_STEPS, redacted=_redacted(),
     )
@@ -145,7 +148,7 @@ def funnel_page():
 def export(kind: str, fmt: str):
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         abort(404)
-    f = Filters.from_args(request.args)
+    f = forms.InsightsFilterForm(request.args).filters(_today())
     redacted = _redacted()
     if redacted:
         _catch_up()

@@ -52,6 +52,26 @@
     });
   }
 
+  /* What the server found wrong with a form sent as JSON, under its field (null: clear). */
+  function fieldError(input, message) {
+    var id = input.id + "-error", box = $(id);
+    if (!message) {
+      if (box) box.remove();
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      return;
+    }
+    if (!box) {
+      box = el("span", "cs-field__error");
+      box.id = id;
+      box.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", box);
+    }
+    box.textContent = message;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", id);
+  }
+
   /* -- confirm before destructive form posts -------------------------------- */
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
@@ -409,9 +429,10 @@
       api(root.dataset.followups, { method: "POST", body: { due_at: at.value, note: memo.value } }).then(function () {
         at.value = "";
         memo.value = "";
+        fieldError(at, null);
         toast("折り返しの予定を追加しました", "ok");
         p.now();
-      }, function (err) { toast(err.message); });
+      }, function (err) { if (err.status === 400) fieldError(at, err.message); else toast(err.message); });
     });
 
     $("cs-note-form").addEventListener("submit", function (ev) {
@@ -420,8 +441,9 @@
       if (!text) return;
       api(base + "/notes", { method: "POST", body: { text: text } }).then(function (d) {
         box.value = "";
+        fieldError(box, null);
         renderNotes(d.notes || []);
-      }, function (err) { toast(err.message); });
+      }, function (err) { if (err.status === 400) fieldError(box, err.message); else toast(err.message); });
     });
   }
 
