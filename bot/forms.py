@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -22,10 +23,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from bot import audit, auth
 from bot.console.service import MAX_NOTE
+from bot.console.service import MAX_REPLY
 from bot.console.service import MAX_REPLY as MAX_CANNED
 from bot.insights import funnel, transcripts
 
@@ -123,6 +125,26 @@ class CannedForm(FlaskForm):
 
 
 # -- the conversation page (sent as JSON by console.js; errors answered as {"error": ...}) ------
+class ReplyForm(FlaskForm):
+    """An operator's message to the homeowner (sent as JSON by the conversation page)."""
+
+    text = TextAreaField("メッセージ", filters=[_strip],
+                         validators=[DataRequired("メッセージが空です"),
+                                     Length(max=MAX_REPLY, message=f"メッセージは{MAX_REPLY}文字までです")])
+
+
+class StatusForm(FlaskForm):
+    """Close a case, or open it again."""
+
+    status = StringField("状態", validators=[AnyOf(["closed", "open"], message="status は closed か open です")])
+
+
+class ProposalForm(FlaskForm):
+    """Confirm (checked) or dismiss (not) a contact detail the homeowner typed."""
+
+    confirm = BooleanField("確認")
+
+
 class NoteForm(FlaskForm):
     text = TextAreaField("メモ", filters=[_strip],
                          validators=[DataRequired("メモが空です"),

@@ -178,6 +178,37 @@ def test_the_conversation_page_forms_answer_what_is_wrong(app, line, staff):
     assert storage.conversation(conv_id)["owner_id"] == staff["operator"]
 
 
+def test_the_reply_and_status_forms_answer_what_is_wrong(app, line, staff):
+    from bot.console.service import MAX_REPLY
+    from tests.test_console import conv_of, start_user
+    from tests.test_console_helpers import post_json
+
+    conv_id = conv_of(app, start_user(line, "2ヶ月滞納しています"))["id"]
+    op = logged_in(app, "op1")
+    base = f"/console/api/c/{conv_id}"
+    assert post_json(op, f"{base}/takeover", {}).status_code == 200
+    answers = {
+        "empty reply": post_json(op, f"{base}/reply", {"text": "  "}),
+        "long reply": post_json(op, f"{base}/reply", {"text": "あ" * (MAX_REPLY + 1)}),
+        "not text": post_json(op, f"{base}/reply", {"text": ["担当です"]}),
+        "bad status": post_json(op, f"{base}/status", {"status": "done"}),
+    }
+    assert {k: (r.status_code, r.get_json()["error"]) for k, r in answers.items()} == {
+        "empty reply": (400, "メッセージが空です"),
+        "long reply": (400, f"メッセージは{MAX_REPLY}文字までです"),
+        "not text": (400, "メッセージが空です"),
+        "bad status": (400, "status は closed か open です"),
+    }
+    storage = app.extensions["ninbai"].storage
+    assert storage.db.execute("select count(*) from messages where sender = 'operator'").fetchone()[0] == 0
+    assert storage.conversation(conv_id)["status"] == "operator"
+    # filled in: sent (trimmed) and closed as before
+    assert post_json(op, f"{base}/reply", {"text": " 担当の者です。 "}).status_code == 200
+    assert storage.db.execute("select text from messages where sender = 'operator'").fetchone()[0] == "担当の者です。"
+    assert post_json(op, f"{base}/status", {"status": "closed"}).status_code == 200
+    assert storage.conversation(conv_id)["status"] == "closed"
+
+
 def test_the_search_box_says_a_query_is_too_long(app, staff):
     op = logged_in(app, "op1")
     page = op.get("/console/search?q=" + "あ" * 101).get_data(as_text=True)

@@ -70,7 +70,9 @@ def _json_body() -> dict[str, Any]:
 
 def _form_body() -> MultiDict:
     """What a form was sent (JSON object or form fields), for a FlaskForm."""
-    return MultiDict({k: v for k, v in _json_body().items() if isinstance(v, (str, int)) and not isinstance(v, bool)})
+    fields = {k: ("y" if v else "") if isinstance(v, bool) else v
+              for k, v in _json_body().items() if isinstance(v, (str, int))}
+    return MultiDict(fields)
 
 
 @bp.errorhandler(CSRFError)
@@ -264,9 +266,10 @@ def api_takeover(conv_id: int):
 @role_required(*STAFF)
 def api_reply(conv_id: int):
     _conv_or_404(conv_id)
-    text = _json_body().get("text", "")
-    if not isinstance(text, str):
-        return _error("メッセージが正しくありません", 400)
+    form = forms.ReplyForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
+    text = form.text.data
     try:
         msg_id = service.reply(_services(), conv_id, current_user.id, text)
     except ValueError as exc:
@@ -293,16 +296,16 @@ def api_handback(conv_id: int):
 @role_required(*STAFF)
 def api_status(conv_id: int):
     _conv_or_404(conv_id)
-    wanted = _json_body().get("status")
+    form = forms.StatusForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
     try:
-        if wanted == "closed":
+        if form.status.data == "closed":
             service.close(_storage(), conv_id, current_user.id, _is_admin())
             audit.record("close", "conversation", conv_id)
-        elif wanted == "open":
+        else:
             service.reopen(_storage(), conv_id)
             audit.record("reopen", "conversation", conv_id)
-        else:
-            return _error("status は closed か open です", 400)
     except Conflict as exc:
         return _error(str(exc), 409)
     return _state_response(conv_id)
@@ -375,7 +378,10 @@ def api_followup_done(followup_id: int):
 @role_required(*STAFF)
 def api_proposal(conv_id: int, proposal_id: int):
     _conv_or_404(conv_id)
-    confirm = bool(_json_body().get("confirm"))
+    form = forms.ProposalForm(_form_body())
+    if not form.validate():
+        return _error(forms.first_error(form), 400)
+    confirm = form.confirm.data
     try:
         row = service.decide_proposal(_storage(), conv_id, proposal_id, current_user.id, confirm)
     except NotFound:
