@@ -29,6 +29,8 @@ FAQ_HELDOUT = DATA / "understanding_heldout_faq.yaml"
 #: a second held-out pair, written after the mechanisms and before they were ever run on it
 FIELDS_HELDOUT2 = DATA / "understanding_heldout2_fields.yaml"
 FAQ_HELDOUT2 = DATA / "understanding_heldout2_faq.yaml"
+#: a third FAQ set, written LINE-style (colloquial, typos, hiragana) before the model was changed
+FAQ_HELDOUT3 = DATA / "understanding_heldout3_faq.yaml"
 TUNED_CORPUS = DATA / "understanding_corpus.yaml"
 
 #: the fields of a Reading scored on the held-out field corpus
@@ -361,7 +363,7 @@ def nlu_eval(misses: bool, folds: int) -> None:
             click.echo("misses:")
             click.echo("\n".join(f"  {m}" for s in fields.values() for m in s.misses))
         click.echo("")
-    for path in (FAQ_HELDOUT, FAQ_HELDOUT2):
+    for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3):
         today, items = load(path)
         faq = score_faq(items, today, reading_faq)
         click.echo("\n".join(format_faq(faq, f"== FAQ topic, held-out ({len(items)} messages, {path.name})")))

@@ -98,7 +98,7 @@ def test_heldout_and_examples_do_not_overlap():
 
 def test_training_is_fast():
     pairs = load_examples()
-    FaqClassifier.train(pairs[:30])  # imports scikit-learn outside the measure
+    FaqClassifier.train(pairs[::10])  # imports scikit-learn (and the dictionary) outside the measure
     started = time.process_time()  # CPU of this process, whatever else the machine runs
     FaqClassifier.train(pairs)
     assert time.process_time() - started < 2.0  # ~0.2 s measured
