@@ -190,6 +190,11 @@ def is_crisis(text: str) -> bool:
         return False
 
 
+def is_offtopic(text: str) -> bool:
+    """Small talk or another subject (天気, ラーメン, 「AIですか」): the off-topic words."""
+    return bool(_OFFTOPIC.search(_plain(text)))
+
+
 def classify(text: str) -> str | None:
     """``crisis``, ``anger``, ``offtopic`` or None."""
     t = _plain(text)

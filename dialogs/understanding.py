@@ -941,6 +941,8 @@ def read_faq(text: str) -> tuple[str | None, list[str]]:
         (asked if question else worried).append(sentence)
     if not (asked or worried):
         return None, []
+    if keyword is None and care.is_offtopic(text):  # 「今日の天気は?」: not a question about the house
+        return None, []
     classifier = faq_classifier()
     if classifier is None:  # not trained (yet): the topic keywords, else "other"
         return (keyword, []) if keyword else (("other", []) if asked else (None, []))
