@@ -260,6 +260,7 @@ def test_rules_only_until_trained(monkeypatch) -> None:
 
 def test_warm_up_trains_it_in_the_one_background_thread(monkeypatch) -> None:
     import dialogs.understanding as u
+    from dialogs.understanding import faq
 
     gate = threading.Event()
     real = care.load_examples
@@ -268,8 +269,8 @@ def test_warm_up_trains_it_in_the_one_background_thread(monkeypatch) -> None:
         gate.wait(30)
         return real()
 
-    monkeypatch.setattr(u, "_classifier", None)
-    monkeypatch.setattr(u, "_classifier_failed", False)
+    monkeypatch.setattr(faq, "_classifier", None)
+    monkeypatch.setattr(faq, "_classifier_failed", False)
     monkeypatch.setattr(care, "_classifier", None)
     monkeypatch.setattr(care, "_classifier_failed", False)
     monkeypatch.setattr(care, "load_examples", slow)
@@ -283,7 +284,7 @@ def test_warm_up_trains_it_in_the_one_background_thread(monkeypatch) -> None:
     while care._classifier is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert care._classifier is not None and not care._training_in_background
-    assert u._classifier is not None
+    assert faq._classifier is not None
     assert all(map(is_crisis, VEILED))
 
 

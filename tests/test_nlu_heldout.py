@@ -149,7 +149,7 @@ def test_a_worry_alone_is_not_offered_topics():
 
 
 def test_without_a_classifier_questions_read_as_other(monkeypatch):
-    import dialogs.understanding as u
+    from dialogs.understanding import faq as u
 
     def broken():
         raise OSError("no faq.yaml")
@@ -165,7 +165,8 @@ def test_without_a_classifier_questions_read_as_other(monkeypatch):
 def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monkeypatch):
     import threading
 
-    import dialogs.understanding as u
+    import dialogs.understanding as understanding
+    from dialogs.understanding import faq as u
 
     gate = threading.Event()
     real = u.load_examples
@@ -177,7 +178,7 @@ def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monke
     monkeypatch.setattr(u, "_classifier", None)
     monkeypatch.setattr(u, "_classifier_failed", False)
     monkeypatch.setattr(u, "load_examples", slow)
-    u.warm_up()  # returns at once: the training waits on the gate
+    understanding.warm_up()  # returns at once: the training waits on the gate
     assert u._training_in_background
     meanwhile = understand("これってどうなの？", dt.date(2026, 12, 3))
     assert (meanwhile.faq_topic, meanwhile.faq_candidates) == ("other", [])
