@@ -15,6 +15,7 @@ import pytest
 from bot.nlu_cli import (
     FAQ_HELDOUT,
     FAQ_HELDOUT2,
+    FAQ_HELDOUT3,
     FIELDS,
     FIELDS_HELDOUT,
     FIELDS_HELDOUT2,
@@ -31,11 +32,13 @@ from dialogs.understanding import understand, warm_up
 #: every field, on the held-out messages that mention it / on all held-out messages
 #: (set 2 is smaller and was written after the mechanisms: its floor is the issue's target)
 FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
-#: FAQ topic on held-out questions, top-1 / top-3 (the issue's targets are 0.80 / 0.90: not reached)
-FAQ_MINS = {FAQ_HELDOUT: (0.75, 0.90), FAQ_HELDOUT2: (0.75, 0.90)}
-#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml
-CV_TOP1_MIN = 0.65
-CV_TOP3_MIN = 0.90
+#: FAQ topic on held-out questions, top-1 / top-3: the levels reached minus ~2 points (README,
+#: "Understanding: evaluation"). The issue's targets are 0.80 / 0.90: met on sets 1 and 2
+#: (83.9 / 93.8 and 86.4 / 97.7 %), NOT on set 3, written LINE-style (73.0 / 83.0 %).
+FAQ_MINS = {FAQ_HELDOUT: (0.82, 0.92), FAQ_HELDOUT2: (0.84, 0.95), FAQ_HELDOUT3: (0.71, 0.81)}
+#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml (76.7 / 93.6 %)
+CV_TOP1_MIN = 0.74
+CV_TOP3_MIN = 0.92
 
 
 @pytest.mark.parametrize("path", list(FIELD_MINS), ids=lambda p: p.stem)
@@ -65,7 +68,7 @@ def test_heldout_faq_meets_its_targets(path):
     top1_min, top3_min = FAQ_MINS[path]
     today, items = load(path)
     score = score_faq(items, today, reading_faq)
-    assert score.questions >= (100 if path == FAQ_HELDOUT else 40)
+    assert score.questions >= (40 if path == FAQ_HELDOUT2 else 100)
     assert score.top1_rate >= top1_min, (score.top1_rate, score.misses)
     assert score.top3_rate >= top3_min, (score.top3_rate, score.misses)
     assert score.quiet_rate == 1.0, score.misses  # a statement never gets an FAQ answer
@@ -92,7 +95,7 @@ def test_every_topic_has_ten_examples():
 
 
 def test_heldout_and_examples_do_not_overlap():
-    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2) for item in load(path)[1]}
+    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3) for item in load(path)[1]}
     assert not heldout & {text for text, _ in load_examples()}
 
 
@@ -106,7 +109,7 @@ def test_training_is_fast():
 
 def test_understand_stays_fast_with_the_classifier():
     warm_up(background=False)
-    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, TUNED_CORPUS)
+    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, TUNED_CORPUS)
     texts = [item["text"] for path in paths for item in load(path)[1]]
     today = dt.date(2026, 12, 3)
     costs = []
