@@ -4,7 +4,8 @@ Like ``rasa test nlu``: per field and per FAQ topic precision and recall with th
 confusions, on
 
 * the held-out corpora ``tests/data/understanding_heldout_fields.yaml`` and
-  ``tests/data/understanding_heldout_faq.yaml`` (written before tuning, never tuned on);
+  ``tests/data/understanding_heldout_faq.yaml``, set 2 and set 3 (``understanding_heldout3_faq.yaml``,
+  LINE-style questions) (written before tuning, never tuned on);
 * k-fold cross-validation of the FAQ examples in ``content/faq.yaml``;
 * the tuned-on corpus ``tests/data/understanding_corpus.yaml`` (for regressions only).
 
@@ -288,7 +289,7 @@ def cross_validate(pairs: list[tuple[str, str]], folds: int = 5, seed: int = 0) 
     from sklearn.model_selection import StratifiedKFold
 
     from dialogs.faq_classifier import FaqClassifier
-    from dialogs.understanding import _nfkc, _normalize
+    from dialogs.understanding.normalize import _nfkc, _normalize
 
     texts = [t for t, _ in pairs]
     labels = [topic for _, topic in pairs]
