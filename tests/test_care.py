@@ -118,8 +118,10 @@ def _understanding_texts() -> list[str]:
 
 
 def test_threshold_is_the_cross_validated_one() -> None:
-    """THRESHOLD is the lowest with no ordinary message flagged in 5-fold CV of content/care.yaml
-    (+ the FAQ questions). Measured (2026-12-03, 103 crisis / 120 not-crisis / 660 ordinary):
+    """THRESHOLD is the lowest with no ordinary message and at most 5 % of the near misses flagged
+    in 5-fold CV of content/care.yaml (+ the FAQ questions). Measured after the follow-up
+    (125 crisis / 142 not-crisis / 803 ordinary): at 0.7, 58/125, 7/142, 0/803.
+    First measured (2026-12-03, 103 crisis / 120 not-crisis / 660 ordinary):
     at 0.7 the classifier alone (messages of 8+ characters) finds 49/103 crisis messages out
     of fold, flags 3/120 near misses and 0/660 ordinary messages (0/250 of
     tests/data/understanding_corpus.yaml, rules included). (At 0.55, 71/103 but 3 ordinary
@@ -137,8 +139,8 @@ def test_threshold_is_the_cross_validated_one() -> None:
           f"{len(corpus_false)}/{len(corpus)}")
     assert threshold == care.THRESHOLD
     assert counts["ordinary"] == 0 and corpus_false == []
-    assert counts["crisis"] >= 0.45 * len(cv.crisis), counts  # 48 % measured
-    assert counts["not_crisis"] <= 0.05 * len(cv.not_crisis), counts  # 2.5 % measured
+    assert counts["crisis"] >= 0.44 * len(cv.crisis), counts  # 46 % measured (48 % before the follow-up)
+    assert counts["not_crisis"] <= 0.05 * len(cv.not_crisis), counts  # 4.9 % measured
 
 
 def test_choose_threshold_is_the_lowest_without_an_ordinary_false_alarm() -> None:

@@ -66,6 +66,9 @@ QUESTION = re.compile(
     # 「…のでは」「…だろう」「言うと何」, and hearsay asking to be confirmed 「…ってきいた」
     r"|の[ぉおー〜~…]*$|(?:ば|たら)(?:いい|よい)(?:の|ん)?$|(?:のでは|んじゃ(?:ない)?|だろう?|でしょう?|っけ)[ねぇえー〜~…]*$"
     r"|(?:何|なに|なん)[ー〜~…]*$|(?:って|と)(?:聞い|きい|聞き|きき|見|読ん)(?:た|だ|ました)(?:けど|んですが|んだけど|が)?$"
+    # an interrogative word makes a plain sentence a question (「いつ始まる」「誰に請求いく」);
+    # not their indefinite uses (いつも, 誰にも, どこにも, 何も)
+    r"|いつ(?!も|か|の間)|(?:誰|だれ)(?!にも|も|か)|どこ(?!にも|も|か)|なぜ|なんで|どうして|(?:何|なに)(?:を|が|から)"
 )
 #: Worry or wish: a sentence that carries a topic word and one of these asks about it.
 CONCERN = re.compile(
