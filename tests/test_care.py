@@ -177,6 +177,37 @@ def test_crisis_on_set_5(trained) -> None:
     assert len(hits) >= 24 and false == [], false
 
 
+@pytest.mark.parametrize("text", [
+    "印鑑と通帳は引き出しにまとめておきました。妻にはメモを書き残しています",  # affairs in order
+    "娘への手紙を書いて机に置きました",
+    "指輪は妹にあげました。私にはもう必要ないので",  # giving away
+    "これが最後の連絡です。お世話になりました",  # farewell
+    "もう二度と会えないと思うけど、元気でいてください。思い残すことはありません",
+    "退去の日が来たら、私もそこで終わりにするつもりです",  # a day set
+    "家がなくなるなら、私も一緒に終わらせます",
+    "迷惑をかけた分、償う方法はこれしかないと思っています",  # atonement
+    "台所の包丁をじっと見てしまいます",  # the means looked at
+    "踏切で電車を眺めていました",
+])
+def test_plans_told_as_acts_are_caught_by_the_rules_alone(text: str) -> None:
+    assert _rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "通帳と印鑑を持って行けばいいですか",
+    "最後の支払いは去年の春でした",
+    "書類は全部まとめて机の上に置いてあります",
+    "引き渡しの日が来たら鍵を渡せばいいですか",
+    "家具は友人に譲りました",
+    "私には難しい言葉が多くてわかりません",
+    "電車の駅まで歩いて10分です",
+    "子どもに手紙で引っ越しのことを伝えました",
+    "夫の保険金でローンは払い終わりました",
+])
+def test_acts_for_the_sale_or_the_loan_are_not_a_crisis(trained, text: str) -> None:
+    assert not is_crisis(text)
+
+
 def test_crisis_on_set_6(trained) -> None:
     """The sixth set (tests/data/care_heldout6.yaml): veiled kinds not in the earlier sets
     (farewells, giving things away, means, self-blame, burden, a day set) and hard negatives

@@ -217,3 +217,23 @@ def test_the_content_check_wants_ten_examples_per_topic():
     _check_faq(thin, problems)
     assert any("topic 'divorce' has 4 examples, need 10" in p for p in problems), problems
     assert any("costs_consult_free" in p and "examples" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("text", ["今日の天気は?", "おすすめのラーメン屋は？"])
+def test_a_question_about_another_subject_is_not_an_faq_question(text):
+    r = understand(text, dt.date(2026, 12, 3))
+    assert (r.faq_topic, r.faq_candidates) == (None, [])
+
+
+@pytest.mark.parametrize("text,topic", [
+    ("保証人の叔父にはいつ連絡がいく", "guarantor"),  # an interrogative word, no question mark
+    ("売ったあと残ったローンは誰に払う", "residual_debt"),
+])
+def test_a_plain_question_with_an_interrogative_word_is_read(text, topic):
+    assert understand(text, dt.date(2026, 12, 3)).faq_topic == topic
+
+
+@pytest.mark.parametrize("text", ["誰にも相談できていません", "何も届いていません", "いつも遅れて払っています"])
+def test_indefinite_words_do_not_make_a_question(text):
+    r = understand(text, dt.date(2026, 12, 3))
+    assert (r.faq_topic, r.faq_candidates) == (None, [])
