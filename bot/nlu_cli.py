@@ -4,7 +4,8 @@ Like ``rasa test nlu``: per field and per FAQ topic precision and recall with th
 confusions, on
 
 * the held-out corpora ``tests/data/understanding_heldout_fields.yaml`` and
-  ``tests/data/understanding_heldout_faq.yaml`` (written before tuning, never tuned on);
+  ``tests/data/understanding_heldout_faq.yaml``, set 2 and set 3 (``understanding_heldout3_faq.yaml``,
+  LINE-style questions) (written before tuning, never tuned on);
 * k-fold cross-validation of the FAQ examples in ``content/faq.yaml``;
 * the tuned-on corpus ``tests/data/understanding_corpus.yaml`` (for regressions only).
 
@@ -29,6 +30,8 @@ FAQ_HELDOUT = DATA / "understanding_heldout_faq.yaml"
 #: a second held-out pair, written after the mechanisms and before they were ever run on it
 FIELDS_HELDOUT2 = DATA / "understanding_heldout2_fields.yaml"
 FAQ_HELDOUT2 = DATA / "understanding_heldout2_faq.yaml"
+#: a third FAQ set, written LINE-style (colloquial, typos, hiragana) before the model was changed
+FAQ_HELDOUT3 = DATA / "understanding_heldout3_faq.yaml"
 TUNED_CORPUS = DATA / "understanding_corpus.yaml"
 
 #: the fields of a Reading scored on the held-out field corpus
@@ -286,7 +289,7 @@ def cross_validate(pairs: list[tuple[str, str]], folds: int = 5, seed: int = 0) 
     from sklearn.model_selection import StratifiedKFold
 
     from dialogs.faq_classifier import FaqClassifier
-    from dialogs.understanding import _nfkc, _normalize
+    from dialogs.understanding.normalize import _nfkc, _normalize
 
     texts = [t for t, _ in pairs]
     labels = [topic for _, topic in pairs]
@@ -361,7 +364,7 @@ def nlu_eval(misses: bool, folds: int) -> None:
             click.echo("misses:")
             click.echo("\n".join(f"  {m}" for s in fields.values() for m in s.misses))
         click.echo("")
-    for path in (FAQ_HELDOUT, FAQ_HELDOUT2):
+    for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3):
         today, items = load(path)
         faq = score_faq(items, today, reading_faq)
         click.echo("\n".join(format_faq(faq, f"== FAQ topic, held-out ({len(items)} messages, {path.name})")))

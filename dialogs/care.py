@@ -53,8 +53,9 @@ logger = logging.getLogger(__name__)
 
 CARE_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "care.yaml"
 #: Probability of "crisis" at or above which the classifier flags a message the rules did
-#: not: the lowest with no false alarm on the ordinary messages in 5-fold cross-validation
-#: of the training examples (``choose_threshold``; re-check after adding examples).
+#: not: the lowest with no false alarm on the ordinary messages and at most 5 % on the near
+#: misses in 5-fold cross-validation of the training examples (``choose_threshold``;
+#: re-check after adding examples).
 THRESHOLD = 0.7
 #: The classifier reads at most this many characters (a longer text is not typed by hand).
 MAX_CLASSIFIER_CHARS = 3000
@@ -93,7 +94,9 @@ _CRISIS_KINDS = {
     "burden": (
         r"迷惑を?かける(?:くらい|ぐらい)なら|合わせる顔がない|誰も困らない|いなくても(?:誰|だれ)も|邪魔者",
         rf"{_KIN}の(?:重荷|足手まとい|お荷物)|{_ME}は?(?:重荷|お荷物|足手まとい)|重荷になる(?:だけ|ばかり)",
-        r"保険金?で.{0,8}(?:返|払|完済)|保険金を?(?:残|遺)|保険金?で(?:[、。…]|$)",
+        # one's own insurance paying the loan (not a late spouse's: 「夫の保険金で完済できました」)
+        r"(?<!夫の)(?<!妻の)(?<!父の)(?<!母の)(?<!親の)(?<!主人の)保険金?で.{0,8}(?:返|払|完済)|保険金を?(?:残|遺)|保険金?で(?:[、。…]|$)",
+        r"保険金?が(?:入|おり|下り|出)(?:れば|たら).{0,20}(?:解放|楽に|払え|なくな|消え|助か)|これで迷惑を?かけ(?:ずに|なくて)",
     ),
     "no_waking": (
         r"目が覚め(?:なければ|なかったら|ないといい|ないで)|目覚めなければ|朝が(?:来|こ)な(?:ければ|いで|かったら)|"
@@ -107,6 +110,30 @@ _CRISIS_KINDS = {
         r"方法.{0,6}(?:死|しね)|(?:死|しね).{0,6}方法",
     ),
 }
+#: a plan told as an act: affairs put in order, things given away, farewells said, a day set,
+#: the means looked at; each form says it of oneself, and a loan, a house or a letter from the
+#: bank alone never matches (「最後の支払い」「車はもう売りました」「書類をまとめました」)
+_CRISIS_KINDS["plan_as_act"] = (
+    # affairs in order: where the bankbook, the seal, the policy are, written down or laid out
+    r"(?:通帳|印鑑|はんこ|ハンコ|保険(?:の)?証書|証書|権利証|暗証番号|遺言)[^。]{0,12}"
+    r"(?:書き残|書き置|書いて(?:おき|おい|残)|まとめて(?:おき|おい)|出して(?:おき|おい)|机の上に|わかるところに|分かるところに)",
+    r"(?:子ども|子供|こども|家族|妻|夫|息子|娘|親|母|父|みんな)[^。]{0,6}(?:に|へ|宛て?)の?手紙を(?:書|残|遺)",
+    # giving away what one will not need
+    r"(?:私|自分|僕|俺)には(?:もう)?(?:必要(?:ない|なくな)|いらな)|形見|遺品|世話(?:が)?できなくなる"
+    r"|(?:貯金|預金|財産|お金)[^。]{0,12}(?:全部|すべて|全て)[^。]{0,12}(?:移し|渡し|譲)",
+    # farewells
+    r"最後の(?:メッセージ|連絡|挨拶|あいさつ|言葉|日)|思い残すこと(?:は|も)?(?:ない|ありません)|悔いは(?:ない|ありません)"
+    r"|(?:もう|二度と)会(?:わない|えない)(?:つもり|と決め|でしょう)|(?:お|皆さん|みなさん)元気で(?:[。!…]|$)|元気でいてくれれば",
+    r"(?:今まで|これまで|長い間).{0,8}(?:お世話になりました|ありがとう).{0,30}(?:さようなら|さよなら|お別れ)",
+    # a day set for it, or oneself ending with the house
+    rf"(?:日|とき|時)が(?:来|き)たら.{{0,12}}(?:終わらせ|終わりに|決めた|最後)|決めた(?:とおり|通り)にし|見届け(?:たら|れば|てから)"
+    rf"|{_ME}も.{{0,6}}(?:終わりに|終わらせ|おしまいに)",
+    # self-blame that pays with oneself
+    r"償(?:う|い)(?:方法|ため|しか)|(?:自分|私)で(?:けじめ|始末|責任)を(?:つけ|付け|取)",
+    # the means looked at
+    r"(?:包丁|刃物|ナイフ)[^。]{0,10}(?:見て|見る|眺め|握)|高い(?:ところ|所|場所)から(?:飛|落ち)"
+    r"|(?:電車|線路|踏切|ホーム)[^。]{0,6}(?:見て(?:い|る)|眺め|見つめ)|(?:睡眠)?薬を[^。]{0,10}(?:飲まずに|とって(?:あ|お)|取って(?:あ|お))",
+)
 _CRISIS_KINDS["death_word"] = (
     # 死 said about oneself: any form, except 死亡 / 死活, figures of speech (removed first),
     # someone else's death (「母が死んで」) and 「死ぬまで(払う)」
@@ -161,6 +188,11 @@ def is_crisis(text: str) -> bool:
     except Exception:
         logger.exception("care: the crisis classifier failed; the rules alone decide")
         return False
+
+
+def is_offtopic(text: str) -> bool:
+    """Small talk or another subject (天気, ラーメン, 「AIですか」): the off-topic words."""
+    return bool(_OFFTOPIC.search(_plain(text)))
 
 
 def classify(text: str) -> str | None:
@@ -284,12 +316,19 @@ def cross_validate(examples: CareExamples, folds: int = 5) -> CrossValidation:
     return CrossValidation(list(map(float, probs[:a])), list(map(float, probs[a:b])), list(map(float, probs[b:])))
 
 
+#: ... and at most this share of the near misses (money despair, anger, figures of speech):
+#: each false alarm pages the staff at night
+NEAR_MISS_MAX = 0.05
+
+
 def choose_threshold(cv: CrossValidation, step: float = 0.05) -> float:
-    """The lowest threshold (on a ``step`` grid) at which no ordinary message is flagged."""
+    """The lowest threshold (on a ``step`` grid) at which no ordinary message and at most
+    ``NEAR_MISS_MAX`` of the near misses are flagged."""
     steps = round(1 / step)
     for i in range(1, steps + 1):
         threshold = round(i * step, 2)
-        if cv.at(threshold)["ordinary"] == 0:
+        counts = cv.at(threshold)
+        if counts["ordinary"] == 0 and counts["not_crisis"] <= NEAR_MISS_MAX * len(cv.not_crisis):
             return threshold
     return 1.0
 

@@ -15,6 +15,7 @@ import pytest
 from bot.nlu_cli import (
     FAQ_HELDOUT,
     FAQ_HELDOUT2,
+    FAQ_HELDOUT3,
     FIELDS,
     FIELDS_HELDOUT,
     FIELDS_HELDOUT2,
@@ -31,11 +32,13 @@ from dialogs.understanding import understand, warm_up
 #: every field, on the held-out messages that mention it / on all held-out messages
 #: (set 2 is smaller and was written after the mechanisms: its floor is the issue's target)
 FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
-#: FAQ topic on held-out questions, top-1 / top-3 (the issue's targets are 0.80 / 0.90: not reached)
-FAQ_MINS = {FAQ_HELDOUT: (0.75, 0.90), FAQ_HELDOUT2: (0.75, 0.90)}
-#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml
-CV_TOP1_MIN = 0.65
-CV_TOP3_MIN = 0.90
+#: FAQ topic on held-out questions, top-1 / top-3: the levels reached minus ~2 points (README,
+#: "Understanding: evaluation"). The issue's targets are 0.80 / 0.90: met on sets 1 and 2
+#: (86.6 / 93.8 and 88.6 / 100 %), NOT on set 3, written LINE-style (78.0 / 86.0 %).
+FAQ_MINS = {FAQ_HELDOUT: (0.84, 0.92), FAQ_HELDOUT2: (0.86, 0.97), FAQ_HELDOUT3: (0.76, 0.84)}
+#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml (81.1 / 96.1 %)
+CV_TOP1_MIN = 0.79
+CV_TOP3_MIN = 0.94
 
 
 @pytest.mark.parametrize("path", list(FIELD_MINS), ids=lambda p: p.stem)
@@ -65,7 +68,7 @@ def test_heldout_faq_meets_its_targets(path):
     top1_min, top3_min = FAQ_MINS[path]
     today, items = load(path)
     score = score_faq(items, today, reading_faq)
-    assert score.questions >= (100 if path == FAQ_HELDOUT else 40)
+    assert score.questions >= (40 if path == FAQ_HELDOUT2 else 100)
     assert score.top1_rate >= top1_min, (score.top1_rate, score.misses)
     assert score.top3_rate >= top3_min, (score.top3_rate, score.misses)
     assert score.quiet_rate == 1.0, score.misses  # a statement never gets an FAQ answer
@@ -92,13 +95,13 @@ def test_every_topic_has_ten_examples():
 
 
 def test_heldout_and_examples_do_not_overlap():
-    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2) for item in load(path)[1]}
+    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3) for item in load(path)[1]}
     assert not heldout & {text for text, _ in load_examples()}
 
 
 def test_training_is_fast():
     pairs = load_examples()
-    FaqClassifier.train(pairs[:30])  # imports scikit-learn outside the measure
+    FaqClassifier.train(pairs[::10])  # imports scikit-learn (and the dictionary) outside the measure
     started = time.process_time()  # CPU of this process, whatever else the machine runs
     FaqClassifier.train(pairs)
     assert time.process_time() - started < 2.0  # ~0.2 s measured
@@ -106,7 +109,7 @@ def test_training_is_fast():
 
 def test_understand_stays_fast_with_the_classifier():
     warm_up(background=False)
-    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, TUNED_CORPUS)
+    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, TUNED_CORPUS)
     texts = [item["text"] for path in paths for item in load(path)[1]]
     today = dt.date(2026, 12, 3)
     costs = []
@@ -149,7 +152,7 @@ def test_a_worry_alone_is_not_offered_topics():
 
 
 def test_without_a_classifier_questions_read_as_other(monkeypatch):
-    import dialogs.understanding as u
+    from dialogs.understanding import faq as u
 
     def broken():
         raise OSError("no faq.yaml")
@@ -165,7 +168,8 @@ def test_without_a_classifier_questions_read_as_other(monkeypatch):
 def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monkeypatch):
     import threading
 
-    import dialogs.understanding as u
+    import dialogs.understanding as understanding
+    from dialogs.understanding import faq as u
 
     gate = threading.Event()
     real = u.load_examples
@@ -177,7 +181,7 @@ def test_warm_up_trains_in_the_background_and_questions_are_read_meanwhile(monke
     monkeypatch.setattr(u, "_classifier", None)
     monkeypatch.setattr(u, "_classifier_failed", False)
     monkeypatch.setattr(u, "load_examples", slow)
-    u.warm_up()  # returns at once: the training waits on the gate
+    understanding.warm_up()  # returns at once: the training waits on the gate
     assert u._training_in_background
     meanwhile = understand("これってどうなの？", dt.date(2026, 12, 3))
     assert (meanwhile.faq_topic, meanwhile.faq_candidates) == ("other", [])
@@ -213,3 +217,23 @@ def test_the_content_check_wants_ten_examples_per_topic():
     _check_faq(thin, problems)
     assert any("topic 'divorce' has 4 examples, need 10" in p for p in problems), problems
     assert any("costs_consult_free" in p and "examples" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("text", ["今日の天気は?", "おすすめのラーメン屋は？"])
+def test_a_question_about_another_subject_is_not_an_faq_question(text):
+    r = understand(text, dt.date(2026, 12, 3))
+    assert (r.faq_topic, r.faq_candidates) == (None, [])
+
+
+@pytest.mark.parametrize("text,topic", [
+    ("保証人の叔父にはいつ連絡がいく", "guarantor"),  # an interrogative word, no question mark
+    ("売ったあと残ったローンは誰に払う", "residual_debt"),
+])
+def test_a_plain_question_with_an_interrogative_word_is_read(text, topic):
+    assert understand(text, dt.date(2026, 12, 3)).faq_topic == topic
+
+
+@pytest.mark.parametrize("text", ["誰にも相談できていません", "何も届いていません", "いつも遅れて払っています"])
+def test_indefinite_words_do_not_make_a_question(text):
+    r = understand(text, dt.date(2026, 12, 3))
+    assert (r.faq_topic, r.faq_candidates) == (None, [])

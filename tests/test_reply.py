@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.reply import core, find_email, find_name, find_phone, find_time, polarity, strip_asides
+from dialogs.understanding.context import core, find_email, find_name, find_phone, find_time, polarity, strip_asides
 
 POLARITY = [
     # no, in every politeness and script

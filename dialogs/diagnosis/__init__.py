@@ -37,8 +37,8 @@ skipped. The contact details form a second chain ending in ``handoff``.
     crisis    words of despair were written: the summary says so, urgency ``hot``
     offered_phone a number typed outside the contact steps, offered to be saved
 
-Replies are read in the context of the question asked first (dialogs/reply.py), then as
-free text (dialogs/understanding.py); words of despair, anger and off-topic are
+Replies are read in the context of the question asked first (dialogs/understanding/context.py), then as
+free text (dialogs/understanding/); words of despair, anger and off-topic are
 recognised by dialogs/care.py before anything else.
 """
 from __future__ import annotations

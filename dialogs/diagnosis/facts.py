@@ -4,31 +4,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-
 from dialogs.assessment import AUCTION_STAGES, NOTICES
 from dialogs.understanding import understand
-from dialogs.reply import core, polarity
 from dialogs.diagnosis.vocabulary import (
-    _LENDER_BANK_NAMED,
-    _duration_months,
     _norm,
-    POLARITY_ANSWERS,
     UNKNOWN_ANSWER,
     DATE_FIELDS,
     FIELD_OF,
     QUESTIONS,
-    _ARREARS_NONE,
-    _COURT,
-    _DONT_KNOW,
-    _LENDER_JHF,
     _NOTHING,
     _NOTICE_RANK,
-    BARE_WORD_QUESTIONS,
-    QUESTION_WORDS,
     _SENTENCE_END,
-    _STAY_YES,
     _iso,
     _latest,
+)
+from dialogs.understanding.context import (
+    ARREARS_NONE as _ARREARS_NONE,
+    BARE_WORD_QUESTIONS,
+    COURT as _COURT,
+    DONT_KNOW_WORDS as _DONT_KNOW,
+    LENDER_BANK_NAMED as _LENDER_BANK_NAMED,
+    LENDER_JHF as _LENDER_JHF,
+    POLARITY_ANSWERS,
+    QUESTION_WORDS,
+    STAY_YES as _STAY_YES,
+    core,
+    duration_months as _duration_months,
+    polarity,
 )
 from dialogs.diagnosis.machine import (
     Turn,
@@ -146,7 +148,7 @@ class Facts:
         """The answer to ``state``'s own question in ``text`` (context words), or _NOTHING.
 
         The question's own words first (「単独」「フラット」), then what a bare reply means
-        there (dialogs/reply.py: 「いません」 to the guarantor question is "no"), unless the
+        there (dialogs/understanding/context.py: 「いません」 to the guarantor question is "no"), unless the
         text ``states_other_facts``: then a bare yes / no belongs to those.
         """
         pol = polarity(text)

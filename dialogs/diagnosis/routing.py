@@ -6,10 +6,8 @@ from typing import Any
 
 from dialogs.assessment import AUCTION_STAGES
 from dialogs import advice, care
-from dialogs.reply import find_email, find_name, find_phone, find_time, polarity
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
-    _GREETING,
     MAX_HELD,
     MAX_HELD_CHARS,
     states_facts,
@@ -23,17 +21,25 @@ from dialogs.diagnosis.vocabulary import (
     MEDIA_KINDS,
     QUESTIONS,
     RICH_MENU_TOPICS,
-    _LINE,
-    _NO,
     _NOTHING,
-    _QUESTION,
-    _READ,
-    _RESTART,
-    _SKIP,
-    _WAIT,
-    _YES,
     _norm,
     _parse_iso,
+)
+from dialogs.understanding.context import (
+    ASKS as _QUESTION,
+    CONSENT_NO as _NO,
+    CONSENT_YES as _YES,
+    GREETING as _GREETING,
+    LINE_WORD as _LINE,
+    READ_ONLY as _READ,
+    RESTART as _RESTART,
+    SKIP as _SKIP,
+    WAIT as _WAIT,
+    find_email,
+    find_name,
+    find_phone,
+    find_time,
+    polarity,
 )
 from dialogs.diagnosis.machine import (
     _CHAINED,
@@ -385,7 +391,7 @@ class Routing:
         return True
 
     def _contact_text(self, turn: Turn, text: str, reading: Any) -> list[str]:
-        """Contact details in any wording: all that one message gives is kept (dialogs/reply.py)."""
+        """Contact details in any wording: all that one message gives is kept (dialogs/understanding/context.py)."""
         state, c = turn.state, turn.contact
         phone, email, slot = find_phone(text), find_email(text), find_time(text)
         if reading.faq_topic and _QUESTION.search(text) and not (phone or email):

@@ -1,126 +1,29 @@
-"""Read one free-text message from a homeowner and pull out the facts the dialog needs.
-
-``understand(text, today) -> Reading`` is pure: no I/O, no global state that
-changes between calls, never raises, and bounded in time (the input is cut to
-``MAX_CHARS`` before any regex runs, and only short windows around date cues
-are handed to ja-timex, whose patterns slow down badly on long inputs).
-
-How a message is read
----------------------
-1. ``_normalize``: NFKC (全角/半角, ①②), drop spaces, unify line breaks, fold
-   hiragana spellings and common typos of the key words onto one form
-   (``VARIANTS``), unify the month counter (ヶ月/か月/カ月 → ヶ月).
-2. One function per field (``read_arrears``, ``read_co_owned`` ...), each driven
-   by the small keyword tables just below.
-3. Dates go through ja-timex (``read_dates``); only year-less and relative
-   results are resolved here.
-
-The tables are the place to extend when a new phrasing shows up in the logs;
-the corpus in ``tests/data/understanding_corpus.yaml`` says what each should do.
-"""
+"""The facts of the case in a free message: arrears, co-ownership, guarantor (the loan's and the
+person's own role), divorce, the official letters (and a tax seizure), a wish to talk to a person."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
-import threading
-import unicodedata
 from bisect import bisect_left
-from dataclasses import dataclass, field
 from typing import Literal
 
-from dialogs import care
-from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples
+from dialogs.understanding.faq import _is_question
+from dialogs.understanding.normalize import (
+    MAX_ARREARS_MONTHS,
+    MAX_HITS,
+    SENTENCE_KEEP_LINES,
+    _clause_after,
+    _clause_before,
+    _number,
+    _sentences,
+)
 
 logger = logging.getLogger(__name__)
 
+
+
 Divorce = Literal["none", "in_progress", "done"]
-
-#: Longest text that is read at all; people do not type more than this.
-MAX_CHARS = 3000
-#: At most this many characters around date cues are handed to ja-timex.
-MAX_DATE_CHARS = 240
-#: Arrears above this are not believed (e.g. 「住んで10年」 slipping through).
-MAX_ARREARS_MONTHS = 60
-
-# ---------------------------------------------------------------------------
-# Normalisation tables
-# ---------------------------------------------------------------------------
-
-#: (pattern, canonical) applied in order to the lower-cased, NFKC text.
-VARIANTS: list[tuple[str, str]] = [
-    # hiragana spellings
-    (r"たいのう", "滞納"),
-    (r"えんたい", "延滞"),
-    (r"とくそく", "督促"),
-    (r"さいこくしょ", "催告書"),
-    (r"きょうばい|けいばい|競賣|競買", "競売"),
-    (r"だいいべんさい", "代位弁済"),
-    (r"げんきょうちょうさ", "現況調査"),
-    (r"しっこうかん", "執行官"),
-    (r"きかんにゅうさつ", "期間入札"),
-    (r"にゅうさつ", "入札"),
-    (r"かいさつ", "開札"),
-    (r"りこん", "離婚"),
-    (r"ちょうてい", "調停"),
-    (r"べっきょ", "別居"),
-    (r"ぜいむしょ", "税務署"),
-    (r"しやくしょ", "市役所"),
-    (r"やくしょ", "役所"),
-    (r"こていしさんぜい", "固定資産税"),
-    (r"れんたいほしょうにん", "連帯保証人"),
-    (r"ほしょうにん", "保証人"),
-    (r"ほしょうがいしゃ", "保証会社"),
-    (r"めいぎ", "名義"),
-    (r"きょうゆう", "共有"),
-    (r"ひっこし|引っ越し|引越し|引っ越|ひっこ", "引越"),
-    (r"にんいばいきゃく|任意売買|任売", "任意売却"),
-    (r"ざんさい", "残債"),
-    (r"しんようじょうほう", "信用情報"),
-    (r"ぶらっくりすと|ブラックリス(?!ト)", "ブラックリスト"),
-    (r"ぶらっく", "ブラック"),
-    (r"りーすばっく|リースバッグ|リースパック", "リースバック"),
-    (r"さしおさえ|差し押さえ|差押さえ|差し押え|差押え", "差押"),
-    (r"きげんのりえき", "期限の利益"),
-    (r"そうしつ", "喪失"),
-    (r"(?<=[0-9〇一二三四五六七八九十])(?:かげつ|カゲツ)", "ヶ月"),
-    (r"いっかつ", "一括"),
-    (r"もとづま", "元妻"),
-    (r"もとおっと", "元夫"),
-    (r"たんとうしゃ", "担当者"),
-    (r"でんわ", "電話"),
-    # Kansai / casual negation onto the standard form (「おらん」「してへん」「あらへん」)
-    (r"(?:おら|居ら)(?:ん|へん|ひん)(?![だでの])", "いない"),
-    (r"(?:して|し)(?:へん|ーへん|ひん)|せ(?:え|ー)?へん", "していない"),
-    (r"あらへん|ありまへん", "ない"),
-    # typos seen in real messages
-    (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
-    (r"最告書|再告書|催告状", "催告書"),
-    (r"共同名義", "共有名義"),
-    (r"連帯(補償|保障|保正|保症)人", "連帯保証人"),
-    (r"(補償|保障)人", "保証人"),
-    (r"代位(弁財|弁剤|返済|弁才|べんさい)", "代位弁済"),
-    (r"現状調査|現況調沙|原況調査", "現況調査"),
-    (r"執行(管|感)", "執行官"),
-    (r"期限の利益(を|の)?損失", "期限の利益喪失"),
-    (r"期限利益", "期限の利益"),
-    (r"売却基準価格", "売却基準価額"),
-    (r"(帯|滞|退)(能|脳)|帯納", "滞納"),
-    (r"繰り上げ償還|繰上げ償還", "繰上償還"),
-]
-
-#: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
-ECHO_QUESTION = re.compile(r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:ですか|ですか\?|って)?\?+(?=[^\n]{1,20}$)")
-#: Month counters written every way people write them, after a number.
-MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
-
-CLAUSE_BREAK = re.compile(r"[。!?\n、,「」『』\"]|けど|けれど|ので|のに|しかし|でも、")
-SENTENCE = re.compile(r"[^。!?\n]+[。!?\n]*")
-#: For arrears a line break is not the end of a thought (「３ヶ月\n滞納してて」).
-SENTENCE_KEEP_LINES = re.compile(r"[^。!?]+[。!?]*")
-#: Work caps that keep adversarial input (thousands of hits) linear.
-MAX_HITS = 60
-MAX_SENTENCES = 80
 
 # ---------------------------------------------------------------------------
 # Arrears
@@ -174,6 +77,7 @@ BARE_ANSWER_FILLER = re.compile(
 )
 PAST_MONTH_START = re.compile(r"(?P<rel>先々月|先月|今月)(?:分)?(?:から|の(?:分|返済|支払い?|引き?落とし)|分)?")
 MONTH_START = re.compile(r"(?<![\d/.年])(?P<last>去年の?|昨年の?)?(?P<mon>\d{1,2})月(?:分)?から")
+
 
 # ---------------------------------------------------------------------------
 # Co-ownership, guarantor, divorce
@@ -263,6 +167,7 @@ DIVORCE_IN_PROGRESS = re.compile(
     r"|(?:協議|調停)中"
 )
 
+
 # ---------------------------------------------------------------------------
 # Notices
 # ---------------------------------------------------------------------------
@@ -334,64 +239,6 @@ NOTICE_RECEIPT = re.compile(
 #: Between two notice words: a list, so both share the same negation.
 NOTICE_LIST_JOIN = re.compile(r"^(?:状|書|通知書?|の?通知|の?書類)?(?:とか|や|と|も|、|,|・|または|か|の)*$")
 
-# ---------------------------------------------------------------------------
-# FAQ topics
-# ---------------------------------------------------------------------------
-
-FAQ_TOPICS: list[tuple[str, re.Pattern[str]]] = [
-    ("moving_costs", re.compile(r"引越(?:代|費|の?(?:お金|費用|代金|資金)|資金|料|代金)|立ち?退き料|転居(?:費|の費用)")),
-    ("credit_blacklist", re.compile(
-        r"ブラック|信用情報|クレジット|クレカ|カード(?:が|は|を)?(?:作れ|使え|止ま|持て|作る)"
-        r"|(?:ローン|借り入れ|借入)(?:が|は|を|とか|も)?(?:組め|組む|組ん|通ら|借りれ|借りられ)|事故(?:情報|扱い)"
-        r"|審査(?:に|が|は)?(?:通|落|影響)|個人信用|cic|jicc"
-    )),
-    ("residual_debt", re.compile(
-        r"残債|残った(?:ローン|借金|債務|分|お金)|残り(?:の)?(?:ローン|借金|債務|返済)|残る(?:借金|ローン|債務|分)"
-        r"|(?:借金|ローン|債務)(?:が|は|って)?(?:残|のこ)|売っても(?:残|足り|返しきれ|払いきれ|完済でき)|足りない分"
-        r"|オーバーローン|完済でき(?:ない|なかっ)|払いきれない分|返しきれない"
-    )),
-    ("stay_after_sale", re.compile(
-        r"住み続け|リースバック|(?:家|自宅|今の家|ここ|この家)に(?:残|住め|住み|いられ|居られ|住んで)|住んだまま"
-        r"|出て(?:いか|行か)(?:なきゃ|ないと|なければ|なく)|退去(?:しな|させ|が必要)"
-        r"|親(?:族|戚)?(?:に|が)(?:買|購入)|親子間売買|買い戻"
-    )),
-    ("timeline", re.compile(
-        r"どのくらいの期間|どれくらいの期間|(?:どのくらい|どれくらい|どれぐらい|どのぐらい)(?:かか|で|時間|の期間|の時間|先|後)"
-        r"|何(?:ヶ月|日|年|週間|カ月)|いつ(?!も|か)|期間|期限(?!の利益)|スケジュール|流れ|猶予|あと何"
-    )),
-    ("costs_fees", re.compile(
-        r"費用|手数料|料金|お金(?:が|は|って)?(?:かか|必要|いる|要る)|いくら(?:かか|必要|払|取られ|ぐらい|くらい)?"
-        r"|無料|タダ|報酬|相談料|諸費用|実費|持ち出し|自己負担"
-    )),
-    ("auction_vs_voluntary", re.compile(
-        r"違い|何が違う|比べ|どっち|どちら|メリット|デメリット|任意売却(?:とは|って(?:何|なに|なん))"
-        r"|競売(?:より|のほうが|の方が)|任意売却(?:より|のほうが|の方が)|競売(?:と|か)任意売却|任意売却(?:と|か)競売"
-    )),
-    ("eligibility", re.compile(
-        r"私でも|自分でも|僕でも|うちでも|誰でも|条件|対象(?:に|で|外)|今からでも|間に合"
-        r"|任意売却(?:は|って|を|が)?(?:でき|出来|可能|利用|受け|頼め|お願いでき|してもらえ)"
-    )),
-    ("divorce", re.compile(
-        r"離婚(?:したら|した場合|すると|する場合|しても|後|の場合|のとき|の時|時|の際|した後|で(?:家|ローン|名義))|財産分与"
-    )),
-    ("guarantor", re.compile(
-        r"保証人[^。!?\n]{0,10}?(?:迷惑|請求|影響|どうな|大丈夫|責任|負担|バレ|ばれ|知られ|連絡|払わ|支払|返済|行く|いく)"
-        r"|保証人への|連帯保証(?:人)?(?:って|とは)"
-    )),
-]
-QUESTION = re.compile(
-    r"\?|ですか|ますか|でしょうか|ませんか|(?<!くらい)(?<!ぐらい)(?<!程度)(?<!ほど)かな(?:[ぁあー〜~…。!?\n]|$|と(?:思|おも))|かね(?:[ぇえー〜~…。!?\n]|$)|教えて|知りたい|どうなる|どうなり|どうすれば|どうしたら"
-    r"|どうやって|どうする(?:の|ん|べき)|なんですか|何ですか|いくら|どのくらい|どれくらい|どっち|どちら|いつまで|って何|ってなに|とは(?:$|[。!?])"
-    r"|か(?:[。!?…〜ー~]*)$|[るいたえ]の$|可能$|大丈夫$|本当$|ほんと$"
-)
-#: Worry or wish: a sentence that carries a topic word and one of these asks about it.
-CONCERN = re.compile(
-    r"心配|不安|気にな(?:る|り|っ)|知りたい|わからない|分からない|困る|困って|(?<!み)(?:たい|たくない)(?:です|んです|のです)?(?:けど|けれど|が)?$|希望|避けたい|怖い|こわい"
-    r"|どうしよう|つらい|辛い|耐えられ|(?<!み)たくない(?:んです|です)?、"
-)
-#: A worry without a question is answered only at this confidence of the classifier.
-WORRY_THRESHOLD = 0.6
-TRAILING_NOISE = re.compile(r"[\W_wｗ笑]+$")
 
 # ---------------------------------------------------------------------------
 # Wants a human
@@ -406,182 +253,6 @@ HUMAN_DESIRE = re.compile(
 )
 HUMAN_NEGATION = re.compile(r"苦手|無理|たくない|いらない|要らない|不要|結構|しないで|やめ|嫌|いや|できない|出られない|なくていい|ません")
 HUMAN_NOT_MINE_BEFORE = re.compile(r"から$|からの$|銀行の$|保証会社の$|債権者の$|裁判所の$")
-
-# ---------------------------------------------------------------------------
-# Dates
-# ---------------------------------------------------------------------------
-
-DATE_CUE = re.compile(
-    r"(?:令和|平成|昭和|r|h|R|H)\s*[0-9〇一二三四五六七八九十元]"
-    r"|[0-9〇一二三四五六七八九十]{1,4}\s*[年月/\-]\s*[0-9〇一二三四五六七八九十]"
-    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
-)
-YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
-#: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
-#: Not the copula 「でした」: 「開札は12月14日でした」 corrects what the letter says, it does
-#: not say the day passed (a court date that did pass is found by COURT_DATE_BEFORE).
-PAST_AFTER = re.compile(
-    r"^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
-    r"(?:終わ|過ぎ|済ん|済み|あった|ありまし|届いた|届きまし|来た|来まし|きた|きまし|出た|出まし|受け取っ|行われ)"
-)
-#: Before a year-less date: a court date (開札, 入札), never more than half a year ahead.
-COURT_DATE_BEFORE = re.compile(r"開札|入札|売却決定")
-COURT_DATE_MAX_AHEAD_DAYS = 183
-#: 「R9.1.20から1.27まで」: the end of a range in the short form ja-timex does not read alone.
-SHORT_RANGE_END = re.compile(r"(から|〜|~)(\d{1,2})[./](\d{1,2})(?![\d./])")
-RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より)(?:の)?$")
-
-
-@dataclass
-class Reading:
-    """What one message says about the homeowner's situation; ``None`` = not said."""
-
-    arrears_months: int | None = None
-    co_owned: bool | None = None
-    joint_guarantor: bool | None = None
-    divorce: Divorce | None = None
-    notices: set[str] = field(default_factory=set)
-    dates: list[dt.date] = field(default_factory=list)
-    faq_topic: str | None = None
-    #: the closest FAQ topics, best first: the three closest when ``faq_topic`` is None
-    #: (below the classifier's confidence threshold; the dialog offers them as 「こちらの
-    #: ことですか?」), else the other close ones
-    faq_candidates: list[str] = field(default_factory=list)
-    wants_human: bool = False
-    #: the homeowner is themself a (連帯)保証人, e.g. for a spouse's loan; kept apart from
-    #: ``joint_guarantor`` (whether the loan has a guarantor at all)
-    guarantor_self: bool | None = None
-    #: a seizure by a municipality or tax office (市役所, 税務署, 固定資産税の差押): its own
-    #: path (公売), never a 競売開始決定
-    tax_seizure: bool = False
-
-
-# ---------------------------------------------------------------------------
-# Entry point
-# ---------------------------------------------------------------------------
-
-
-def understand(text: str, today: dt.date) -> Reading:
-    """Read ``text`` (one user message) as of ``today``. Pure; never raises."""
-    reading = Reading()
-    if not isinstance(text, str) or not text:
-        return reading
-    try:
-        plain = _nfkc(text)
-        norm = _normalize(plain)
-    except Exception:  # pragma: no cover - defensive: normalisation should not fail
-        logger.exception("understanding: normalisation failed")
-        return reading
-    readers = (
-        ("arrears_months", lambda: read_arrears(norm, today)),
-        ("co_owned", lambda: read_co_owned(norm)),
-        ("joint_guarantor", lambda: read_joint_guarantor(norm)),
-        ("divorce", lambda: read_divorce(norm)),
-        ("notices", lambda: read_notices_and_tax(norm)),
-        ("guarantor_self", lambda: read_guarantor_self(norm)),
-        ("dates", lambda: read_dates(plain, today)),
-        ("faq", lambda: read_faq(norm)),
-        ("wants_human", lambda: read_wants_human(norm)),
-    )
-    for name, read in readers:
-        try:
-            value = read()
-        except Exception:  # a bug in one field must not lose the others
-            logger.exception("understanding: reading %s failed", name)
-            continue
-        if name == "faq":
-            reading.faq_topic, reading.faq_candidates = value
-        elif name == "notices":
-            reading.notices, reading.tax_seizure = value
-        else:
-            setattr(reading, name, value)
-    return reading
-
-
-def warm_up(background: bool = True) -> None:
-    """Load ja-timex and compile its patterns (0.2–0.5 s), and train the FAQ classifier, so the
-    first user does not pay for it.
-
-    The classifier costs ~1.6 s of CPU (importing scikit-learn 1.3 s, the fit 0.3 s): in the
-    background by default (the event worker calls this before its first event; done inline,
-    the first answers of a restarted worker came too late for their reply tokens in the
-    SIGKILL drill). Questions read meanwhile fall back to the topic keywords and "other".
-    The same thread then trains the crisis classifier (``dialogs.care``, ~0.1 s more);
-    meanwhile crisis words are read by the rules alone."""
-    global _training_in_background
-    understand("令和8年12月3日", dt.date(2026, 11, 27))
-    if _classifier is not None or _classifier_failed or _training_in_background:
-        return
-    if background:
-        _training_in_background = True
-        care.train_in_background()
-        threading.Thread(target=_train_classifiers, name="ninbai-faq-classifier", daemon=True).start()
-    else:
-        _train_classifiers()
-
-
-def _train_classifiers() -> None:
-    """The FAQ classifier, then the crisis classifier, in the one warm-up thread (neither raises)."""
-    _train_classifier()
-    care.train_classifier()
-
-
-# ---------------------------------------------------------------------------
-# Normalisation
-# ---------------------------------------------------------------------------
-
-_VARIANTS_COMPILED = [(re.compile(p), r) for p, r in VARIANTS]
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\ufe00-\ufe0f]")
-
-
-def _nfkc(text: str) -> str:
-    """NFKC, capped, with line breaks unified and invisible characters removed."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])[:MAX_CHARS]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _INVISIBLE.sub("", text)
-
-
-def _normalize(plain: str) -> str:
-    """The keyword form: lower case, no spaces, variants folded, month counters unified."""
-    text = re.sub(r"[ \t\f\v]+", "", plain).lower()
-    for pattern, canonical in _VARIANTS_COMPILED:
-        text = pattern.sub(canonical, text)
-    text = ECHO_QUESTION.sub(r"\1は", text)
-    return MONTH_COUNTER.sub("ヶ月", text)
-
-
-_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def _number(token: str | None) -> float | None:
-    """「3」「3.5」「三」「十二」「二十」 → number."""
-    if not token:
-        return None
-    if token[0].isdigit():
-        try:
-            return float(token)
-        except ValueError:
-            return None
-    total, current = 0, 0
-    for ch in token:
-        if ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch in _KANJI_DIGITS:
-            current = current * 10 + _KANJI_DIGITS[ch]
-        else:
-            return None
-    return float(total + current)
-
-
-def _sentences(text: str, pattern: re.Pattern[str] = SENTENCE) -> list[tuple[int, str]]:
-    """(start offset, sentence with its terminator), at most ``MAX_SENTENCES``."""
-    out = []
-    for m in pattern.finditer(text):
-        out.append((m.start(), m.group()))
-        if len(out) >= MAX_SENTENCES:
-            break
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -705,6 +376,7 @@ def _arrears_since_month(sentences: list[tuple[int, str]], today: dt.date) -> in
     return None
 
 
+
 # ---------------------------------------------------------------------------
 # Co-ownership, guarantor, divorce
 # ---------------------------------------------------------------------------
@@ -778,6 +450,7 @@ def _read_divorce_words(text: str) -> Divorce | None:
     if DIVORCE_IN_PROGRESS.search(text):
         return "in_progress"
     return None
+
 
 
 # ---------------------------------------------------------------------------
@@ -876,104 +549,6 @@ def _is_non_past_loss(text: str, start: int, end: int) -> bool:
     return bool(ACCELERATION_NON_PAST_AFTER.match(tail))
 
 
-def _clause_after(text: str, start: int, stop: int) -> str:
-    window = text[start: min(stop, start + 25)]
-    cut = CLAUSE_BREAK.search(window)
-    return window[: cut.start()] if cut else window
-
-
-def _clause_before(text: str, end: int, floor: int) -> str:
-    window = text[max(floor, end - 15): end]
-    cut = max((window.rfind(c) for c in "。!?\n"), default=-1)
-    return window[cut + 1:]
-
-
-# ---------------------------------------------------------------------------
-# FAQ topic
-# ---------------------------------------------------------------------------
-
-
-def _topic_in(sentence: str) -> str | None:
-    first: tuple[int, int, str] | None = None
-    for topic, pattern in FAQ_TOPICS:
-        m = pattern.search(sentence)
-        if m and (first is None or (m.start(), -m.end()) < (first[0], -first[1])):
-            first = (m.start(), m.end(), topic)
-    return first[2] if first else None
-
-
-def _is_question(sentence: str) -> bool:
-    core = TRAILING_NOISE.sub("", sentence)
-    return bool(QUESTION.search(core) or QUESTION.search(sentence))
-
-
-def read_faq(text: str) -> tuple[str | None, list[str]]:
-    """(topic, candidates) of the free question in ``text``.
-
-    Only sentences that ask (a question) or worry (``CONCERN``) are read, by the
-    classifier trained from the FAQ examples (``dialogs.faq_classifier``), which ranks
-    every topic. A topic keyword (``FAQ_TOPICS``) in such a sentence decides when the
-    classifier ranks that topic among its three closest too (the words and the examples
-    agree); otherwise the classifier's first topic is answered at or above its
-    threshold. Below it: ``(None, the three closest topics)`` for a question (the
-    dialog offers them), nothing for a worry alone (「払えているけど不安」). With a
-    topic, the candidates are the other close topics, best first.
-    """
-    asked: list[str] = []
-    worried: list[str] = []
-    keyword: str | None = None
-    for _, sentence in _sentences(text):
-        question = _is_question(sentence)
-        concern = bool(CONCERN.search(TRAILING_NOISE.sub("", sentence)))
-        if not (question or concern):
-            continue
-        keyword = keyword or _topic_in(sentence)
-        (asked if question else worried).append(sentence)
-    if not (asked or worried):
-        return None, []
-    classifier = faq_classifier()
-    if classifier is None:  # not trained (yet): the topic keywords, else "other"
-        return (keyword, []) if keyword else (("other", []) if asked else (None, []))
-    ranked = classifier.rank("".join(asked + worried))
-    closest = [str(t) for t, _ in ranked[:CANDIDATES]]
-    if keyword and keyword in closest:
-        return keyword, [t for t in closest if t != keyword]
-    if asked:
-        if ranked[0][1] >= classifier.threshold:
-            return closest[0], closest[1:]
-        return None, closest
-    # a worry or a wish alone (「競売になる前に何とかしたい」) is answered only when it is clear
-    return (closest[0], closest[1:]) if ranked[0][1] >= WORRY_THRESHOLD else (None, [])
-
-
-def read_faq_topic(text: str) -> str | None:
-    """The FAQ topic asked about (see ``read_faq``), None if nothing is asked or it is unsure."""
-    return read_faq(text)[0]
-
-
-_classifier: FaqClassifier | None = None
-_classifier_failed = False
-_training_in_background = False
-
-
-def faq_classifier() -> FaqClassifier | None:
-    """The FAQ classifier, trained on first use unless ``warm_up`` is training it (None meanwhile)."""
-    if _classifier is None and not _classifier_failed and not _training_in_background:
-        _train_classifier()
-    return _classifier
-
-
-def _train_classifier() -> None:
-    global _classifier, _classifier_failed, _training_in_background
-    try:
-        _classifier = FaqClassifier.train(load_examples(), normalize=lambda t: _normalize(_nfkc(t)))
-    except Exception:
-        _classifier_failed = True
-        logger.exception("understanding: the FAQ classifier could not be trained; questions read as 'other'")
-    finally:
-        _training_in_background = False
-
-
 # ---------------------------------------------------------------------------
 # Wants a human
 # ---------------------------------------------------------------------------
@@ -995,184 +570,3 @@ def read_wants_human(text: str) -> bool:
             continue
         return True
     return False
-
-
-# ---------------------------------------------------------------------------
-# Dates (ja-timex)
-# ---------------------------------------------------------------------------
-
-_local = threading.local()
-
-
-def _parser():
-    """One TimexParser per thread: it keeps per-call state and is not thread-safe."""
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        from ja_timex import TimexParser
-        from ja_timex.extract_filter import DecimalFilter, NumexpFilter, PartialNumFilter, PartialPhraseFilter
-        from ja_timex.number_normalizer import NumberNormalizer
-        from ja_timex.tagger import AbstimeTagger, DurationTagger, ReltimeTagger, SetTagger
-
-        parser = TimexParser(
-            number_normalizer=NumberNormalizer(),
-            abstime_tagger=AbstimeTagger(),
-            duration_tagger=DurationTagger(),
-            reltime_tagger=ReltimeTagger(),
-            set_tagger=SetTagger(patterns=[]),  # 「毎月」 etc. are never calendar dates
-            pattern_filters=[NumexpFilter(), PartialNumFilter(), DecimalFilter(), PartialPhraseFilter()],
-        )
-        _local.parser = parser
-    return parser
-
-
-def _date_windows(plain: str) -> str:
-    """Only the bits around date cues, joined; keeps ja-timex fast and safe on long input."""
-    text = re.sub(r"[ \t]+", "", plain)
-    text = re.sub(r"\d{9,}", "#", text)  # long digit runs make ja-timex's regexes blow up
-    text = SHORT_RANGE_END.sub(r"\1\2月\3日", text)
-    spans: list[list[int]] = []
-    for m in DATE_CUE.finditer(text):
-        s, e = max(0, m.start() - 14), min(len(text), m.end() + 14)
-        if spans and s <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], e)
-        else:
-            spans.append([s, e])
-        if sum(b - a for a, b in spans) >= MAX_DATE_CHARS:
-            break
-    return "。".join(text[a:b] for a, b in spans)[:MAX_DATE_CHARS]
-
-
-def read_dates(plain: str, today: dt.date) -> list[dt.date]:
-    """Every calendar date mentioned, in order of mention, without repeats."""
-    window = _date_windows(plain)
-    if not window:
-        return []
-    try:
-        timexes = sorted(_parser().parse(window), key=lambda t: t.span[0])
-    except Exception:
-        logger.exception("understanding: ja-timex failed")
-        return []
-    dates: list[dt.date] = []
-    prev = None  # (timex, resolved date or None)
-    anchor = None  # the last date written with its year: the year-less ones after it share it
-    for t in timexes:
-        resolved = _resolve(t, prev, window, today, anchor)
-        if resolved is not None and resolved not in dates:
-            dates.append(resolved)
-        if resolved is not None and t.type == "DATE" and (t.value or "")[:4].isdigit():
-            anchor = resolved
-        prev = (t, resolved)
-    return dates
-
-
-_DATE_VALUE = re.compile(r"^(\d{4}|XXXX)-(\d{2}|XX)-(\d{2}|XX)$")
-_WEEK_VALUE = re.compile(r"^XXXX-WXX-([1-7])$")
-_SPAN_VALUE = re.compile(r"^P(\d+(?:\.\d+)?)([DWMY])$")
-
-
-def _resolve(t, prev, window: str, today: dt.date, anchor: dt.date | None = None) -> dt.date | None:
-    if t.type == "DATE":
-        m = _DATE_VALUE.match(t.value or "")
-        if m:
-            return _resolve_date(m, t, prev, window, today, anchor)
-        w = _WEEK_VALUE.match(t.value or "")
-        if w and prev is not None and _adjacent(prev[0], t, window):
-            offset = {"来週": 7, "今週": 0, "再来週": 14}.get(prev[0].text)
-            if offset is not None:
-                monday = today - dt.timedelta(days=today.weekday())
-                return monday + dt.timedelta(days=offset + int(w.group(1)) - 1)
-        return None
-    if t.type == "DURATION" and t.mod in ("AFTER", "BEFORE"):
-        m = _SPAN_VALUE.match(t.value or "")
-        if not m or m.group(2) not in "DW":
-            return None
-        text = t.text or ""
-        # 「来週」「先週」 alone are not a day; 「2週間後」「3日前」「明日」「昨日」 are
-        if not (text.endswith(("後", "前")) or text in ("明日", "明後日", "昨日", "一昨日")):
-            return None
-        days = float(m.group(1)) * (7 if m.group(2) == "W" else 1)
-        if days != int(days) or days > 3660:
-            return None
-        delta = dt.timedelta(days=int(days))
-        return today + delta if t.mod == "AFTER" else today - delta
-    return None
-
-
-def _adjacent(a, b, window: str, joins: re.Pattern[str] | None = None) -> bool:
-    between = window[a.span[1]: b.span[0]]
-    if joins is not None:
-        return bool(joins.match(between))
-    return between in ("", "の")
-
-
-def _resolve_date(
-    m: re.Match[str], t, prev, window: str, today: dt.date, anchor: dt.date | None = None
-) -> dt.date | None:
-    year, month, day = m.groups()
-    if day == "XX":
-        return None  # 「3月」 alone is not a calendar date
-    d = int(day)
-    if month != "XX":
-        mo = int(month)
-        if year != "XXXX":
-            y = int(year)
-            return _safe_date(y + 2000 if y < 100 else y, mo, d)
-        if anchor is not None:  # 「令和9年2月3日から2月10日まで、開札は2月17日」
-            return _shared_year(anchor, mo, d)
-        after = window[t.span[1]: t.span[1] + 16]
-        before = window[max(0, t.span[0] - 12): t.span[0]]
-        return _yearless(mo, d, today, past=bool(PAST_AFTER.match(after)), court=bool(COURT_DATE_BEFORE.search(before)))
-    # day only: 「来月15日」「今月20日」, or the end of a range 「12月1日〜8日」
-    if prev is None:
-        return None
-    p, p_date = prev
-    if p.type == "DURATION" and _adjacent(p, t, window):
-        offset = {"今月": 0, "来月": 1, "再来月": 2}.get(p.text)
-        if offset is None:
-            return None
-        total = today.year * 12 + today.month - 1 + offset
-        return _safe_date(total // 12, total % 12 + 1, d)
-    if p_date is not None and _adjacent(p, t, window, RANGE_JOIN):
-        total = p_date.year * 12 + p_date.month - 1 + (1 if d < p_date.day else 0)
-        return _safe_date(total // 12, total % 12 + 1, d)
-    return None
-
-
-def _shared_year(anchor: dt.date, month: int, day: int) -> dt.date | None:
-    """A year-less date after one written with its year: the same year, or the next across New Year."""
-    candidate = _safe_date(anchor.year, month, day)
-    if candidate is not None and candidate < anchor - dt.timedelta(days=31):
-        candidate = _safe_date(anchor.year + 1, month, day)
-    return candidate
-
-
-def _yearless(month: int, day: int, today: dt.date, past: bool = False, court: bool = False) -> dt.date | None:
-    """The next occurrence, unless the day was less than 30 days ago (a letter just received).
-
-    Said in the past tense (「開札は10月20日に終わりました」): the last occurrence. A court date
-    (開札, 入札) is never half a year ahead without a year: it is the one that passed."""
-    if past:
-        for year in (today.year, today.year - 1):
-            candidate = _safe_date(year, month, day)
-            if candidate is not None and candidate <= today:
-                return candidate
-        return None
-    floor = today - dt.timedelta(days=YEARLESS_LOOKBACK_DAYS)
-    for year in (today.year - 1, today.year, today.year + 1, today.year + 2):
-        candidate = _safe_date(year, month, day)
-        if candidate is not None and candidate >= floor:
-            if court and candidate > today + dt.timedelta(days=COURT_DATE_MAX_AHEAD_DAYS):
-                earlier = _safe_date(year - 1, month, day)
-                if earlier is not None and earlier <= today:
-                    return earlier
-            return candidate
-    return None
-
-
-def _safe_date(year: int, month: int, day: int) -> dt.date | None:
-    if not (1900 <= year <= 2200):
-        return None
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None

@@ -1,0 +1,171 @@
+"""Normalisation shared by the readers: NFKC, the spelling variants and typos of the key words
+folded onto one form (``VARIANTS``), sentences and clauses."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+
+logger = logging.getLogger(__name__)
+
+
+
+#: Longest text that is read at all; people do not type more than this.
+MAX_CHARS = 3000
+#: At most this many characters around date cues are handed to ja-timex.
+MAX_DATE_CHARS = 240
+#: Arrears above this are not believed (e.g. 「住んで10年」 slipping through).
+MAX_ARREARS_MONTHS = 60
+
+
+# ---------------------------------------------------------------------------
+# Normalisation tables
+# ---------------------------------------------------------------------------
+
+#: (pattern, canonical) applied in order to the lower-cased, NFKC text.
+VARIANTS: list[tuple[str, str]] = [
+    # hiragana spellings
+    (r"たいのう", "滞納"),
+    (r"えんたい", "延滞"),
+    (r"とくそく", "督促"),
+    (r"さいこくしょ", "催告書"),
+    (r"きょうばい|けいばい|競賣|競買", "競売"),
+    (r"だいいべんさい", "代位弁済"),
+    (r"げんきょうちょうさ", "現況調査"),
+    (r"しっこうかん", "執行官"),
+    (r"きかんにゅうさつ", "期間入札"),
+    (r"にゅうさつ", "入札"),
+    (r"かいさつ", "開札"),
+    (r"りこん", "離婚"),
+    (r"ちょうてい", "調停"),
+    (r"べっきょ", "別居"),
+    (r"ぜいむしょ", "税務署"),
+    (r"しやくしょ", "市役所"),
+    (r"やくしょ", "役所"),
+    (r"こていしさんぜい", "固定資産税"),
+    (r"れんたいほしょうにん", "連帯保証人"),
+    (r"ほしょうにん", "保証人"),
+    (r"ほしょうがいしゃ", "保証会社"),
+    (r"めいぎ", "名義"),
+    (r"きょうゆう", "共有"),
+    (r"ひっこし|引っ越し|引越し|引っ越|ひっこ", "引越"),
+    (r"にんいばいきゃく|任意売買|任売", "任意売却"),
+    (r"ざんさい", "残債"),
+    (r"しんようじょうほう", "信用情報"),
+    (r"ぶらっくりすと|ブラックリス(?!ト)", "ブラックリスト"),
+    (r"ぶらっく", "ブラック"),
+    (r"りーすばっく|リースバッグ|リースパック", "リースバック"),
+    (r"さしおさえ|差し押さえ|差押さえ|差し押え|差押え", "差押"),
+    (r"きげんのりえき", "期限の利益"),
+    (r"そうしつ", "喪失"),
+    (r"(?<=[0-9〇一二三四五六七八九十])(?:かげつ|カゲツ)", "ヶ月"),
+    (r"いっかつ", "一括"),
+    (r"もとづま", "元妻"),
+    (r"もとおっと", "元夫"),
+    (r"たんとうしゃ", "担当者"),
+    (r"でんわ", "電話"),
+    # Kansai / casual negation onto the standard form (「おらん」「してへん」「あらへん」)
+    (r"(?:おら|居ら)(?:ん|へん|ひん)(?![だでの])", "いない"),
+    (r"(?:して|し)(?:へん|ーへん|ひん)|せ(?:え|ー)?へん", "していない"),
+    (r"あらへん|ありまへん", "ない"),
+    # typos seen in real messages
+    (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
+    (r"最告書|再告書|催告状", "催告書"),
+    (r"共同名義", "共有名義"),
+    (r"連帯(補償|保障|保正|保症)人", "連帯保証人"),
+    (r"(補償|保障)人", "保証人"),
+    (r"代位(弁財|弁剤|返済|弁才|べんさい)", "代位弁済"),
+    (r"現状調査|現況調沙|原況調査", "現況調査"),
+    (r"執行(管|感)", "執行官"),
+    (r"期限の利益(を|の)?損失", "期限の利益喪失"),
+    (r"期限利益", "期限の利益"),
+    (r"売却基準価格", "売却基準価額"),
+    (r"(帯|滞|退)(能|脳)|帯納", "滞納"),
+    (r"繰り上げ償還|繰上げ償還", "繰上償還"),
+]
+
+#: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
+ECHO_QUESTION = re.compile(r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:ですか|ですか\?|って)?\?+(?=[^\n]{1,20}$)")
+#: Month counters written every way people write them, after a number.
+MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
+
+CLAUSE_BREAK = re.compile(r"[。!?\n、,「」『』\"]|けど|けれど|ので|のに|しかし|でも、")
+SENTENCE = re.compile(r"[^。!?\n]+[。!?\n]*")
+#: For arrears a line break is not the end of a thought (「３ヶ月\n滞納してて」).
+SENTENCE_KEEP_LINES = re.compile(r"[^。!?]+[。!?]*")
+#: Work caps that keep adversarial input (thousands of hits) linear.
+MAX_HITS = 60
+MAX_SENTENCES = 80
+
+
+# ---------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------
+
+_VARIANTS_COMPILED = [(re.compile(p), r) for p, r in VARIANTS]
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\ufe00-\ufe0f]")
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, capped, with line breaks unified and invisible characters removed."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])[:MAX_CHARS]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", text)
+
+
+def _normalize(plain: str) -> str:
+    """The keyword form: lower case, no spaces, variants folded, month counters unified."""
+    text = re.sub(r"[ \t\f\v]+", "", plain).lower()
+    for pattern, canonical in _VARIANTS_COMPILED:
+        text = pattern.sub(canonical, text)
+    text = ECHO_QUESTION.sub(r"\1は", text)
+    return MONTH_COUNTER.sub("ヶ月", text)
+
+
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _number(token: str | None) -> float | None:
+    """「3」「3.5」「三」「十二」「二十」 → number."""
+    if not token:
+        return None
+    if token[0].isdigit():
+        try:
+            return float(token)
+        except ValueError:
+            return None
+    total, current = 0, 0
+    for ch in token:
+        if ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[ch]
+        else:
+            return None
+    return float(total + current)
+
+
+def _sentences(text: str, pattern: re.Pattern[str] = SENTENCE) -> list[tuple[int, str]]:
+    """(start offset, sentence with its terminator), at most ``MAX_SENTENCES``."""
+    out = []
+    for m in pattern.finditer(text):
+        out.append((m.start(), m.group()))
+        if len(out) >= MAX_SENTENCES:
+            break
+    return out
+
+
+
+
+def _clause_after(text: str, start: int, stop: int) -> str:
+    window = text[start: min(stop, start + 25)]
+    cut = CLAUSE_BREAK.search(window)
+    return window[: cut.start()] if cut else window
+
+
+def _clause_before(text: str, end: int, floor: int) -> str:
+    window = text[max(floor, end - 15): end]
+    cut = max((window.rfind(c) for c in "。!?\n"), default=-1)
+    return window[cut + 1:]
