@@ -1,4 +1,4 @@
-"""dialogs/reply.py: a reply read as the answer to the question asked, and contact details in a sentence."""
+"""dialogs/understanding/context.py: a reply read as the answer to the question asked, and contact details in a sentence."""
 from __future__ import annotations
 
 import pytest
