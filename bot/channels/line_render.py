@@ -21,7 +21,6 @@ the JSON-ready dicts (``model.to_dict()``) for storage and debugging.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import unicodedata
@@ -460,23 +459,6 @@ def render(answer: Answer) -> list[Message]:
     if quick is not None and messages:
         messages[-1].quick_reply = quick
     return messages
-
-
-@functools.lru_cache(maxsize=2048)
-def _render_json(answer_json: str) -> tuple[dict, ...]:
-    return tuple(m.to_dict() for m in render(Answer.from_dict(json.loads(answer_json))))
-
-
-def render_for_send(answer: Answer) -> list[dict]:
-    """``render(answer)`` as JSON-ready dicts, built once per distinct answer.
-
-    Most answers are the same few questions with the same buttons; building
-    and serializing their models is the larger part of a send's CPU, so the
-    dicts are kept (an LRU of 2,048 answers, keyed by the answer's JSON).
-    The dicts are shared: callers must not change them.
-    """
-    key = json.dumps(answer.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return list(_render_json(key))
 
 
 def render_text(text: str) -> list[Message]:
