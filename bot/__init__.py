@@ -158,7 +158,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from linebot.v3 import WebhookParser
 
         from bot.channels.line_api import LineClient
-        from bot.channels.line_render import render
+        from bot.channels.line_render import render_for_send
         from bot.channels.richmenu import start_loading
 
         line = LineClient(
@@ -170,7 +170,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
         parser = WebhookParser(secret)
 
-        renderer = render  # Answer -> LINE message models
+        renderer = render_for_send  # Answer -> LINE messages (JSON-ready, cached)
     else:
         logger.info(
             "LINE channel off: LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set "

@@ -78,6 +78,29 @@ def test_every_answer_of_the_dialog_is_sent_as_line_accepts_it(fake_line):
     client.close()
 
 
+def test_the_sent_dicts_are_exactly_the_sdks_serialization_of_its_models():
+    from linebot.v3.messaging import ApiClient, Configuration, PushMessageRequest, ReplyMessageRequest
+
+    client = ApiClient(Configuration(access_token="x"))
+    line_render._render_json.cache_clear()
+    answers = _answers()
+    for answer in answers:
+        models = line_render.render(answer)
+        sent = line_render.render_for_send(answer)
+        before = json.dumps(sent, sort_keys=True)
+        # (the models add only notificationDisabled: false, LINE's default)
+        sdk_reply = client.sanitize_for_serialization(ReplyMessageRequest(replyToken="t" * 32, messages=models))
+        assert {**client.sanitize_for_serialization({"replyToken": "t" * 32, "messages": sent}),
+                "notificationDisabled": False} == sdk_reply
+        sdk_push = client.sanitize_for_serialization(PushMessageRequest(to="U" + "0" * 32, messages=models))
+        assert {**client.sanitize_for_serialization({"to": "U" + "0" * 32, "messages": sent}),
+                "notificationDisabled": False} == sdk_push
+        assert json.dumps(line_render.render_for_send(answer), sort_keys=True) == before  # cache not changed
+    info = line_render._render_json.cache_info()  # each distinct answer built once
+    distinct = len({json.dumps(a.to_dict(), sort_keys=True, ensure_ascii=False) for a in answers})
+    assert info.misses == distinct and info.hits == 2 * len(answers) - distinct
+
+
 def test_answer_to_dict_is_exactly_dataclasses_asdict():
     answers = _answers()
     assert any(a.quick_replies for a in answers) and any(m.buttons for a in answers for m in a.messages
@@ -147,8 +170,8 @@ def test_a_push_refused_past_the_clients_retries_waits_in_the_outbox_and_goes_on
     user = webhooks.make_user_id()
     fake_line.fail_next(3, 503, PUSH)  # the first call (2 tries) fails; the next round fails once, then goes
     line.say(user, "こんにちは")
-    fake_line.wait_for(lambda: fake_line.deliveries, timeout=30)
-    line.idle(15)
+    db = services.storage.db
+    fake_line.wait_for(lambda: db.execute("select status from outbox").fetchone() == ("sent",), timeout=30)
     tries = [r for r in fake_line.requests if r["path"] == PUSH]
     keys = collections.Counter({k.lower(): v for k, v in r["headers"].items()}["x-line-retry-key"]
                                for r in tries)
@@ -156,5 +179,4 @@ def test_a_push_refused_past_the_clients_retries_waits_in_the_outbox_and_goes_on
     gaps = [b["at"] - a["at"] for a, b in zip(tries, tries[1:], strict=False)]
     assert gaps[1] >= 1.5, gaps  # the outbox waited (2 s) before its next round
     assert len(fake_line.deliveries) == 1
-    row = services.storage.db.execute("select status, method, attempts from outbox").fetchone()
-    assert row == ("sent", "push", 2)
+    assert db.execute("select status, method, attempts from outbox").fetchone() == ("sent", "push", 2)

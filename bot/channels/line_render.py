@@ -21,6 +21,7 @@ the JSON-ready dicts (``model.to_dict()``) for storage and debugging.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import unicodedata
@@ -459,6 +460,23 @@ def render(answer: Answer) -> list[Message]:
     if quick is not None and messages:
         messages[-1].quick_reply = quick
     return messages
+
+
+@functools.lru_cache(maxsize=2048)
+def _render_json(answer_json: str) -> tuple[dict, ...]:
+    return tuple(m.to_dict() for m in render(Answer.from_dict(json.loads(answer_json))))
+
+
+def render_for_send(answer: Answer) -> list[dict]:
+    """``render(answer)`` as JSON-ready dicts, built once per distinct answer.
+
+    Most answers are the same few questions with the same buttons; building their
+    models and dumping them is about half of a send's CPU: 1.3–1.7 ms per send
+    with this cache against 2.6–3.2 ms without (README "Performance"). The dicts
+    are shared: callers must not change them.
+    """
+    key = json.dumps(answer.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return list(_render_json(key))
 
 
 def render_text(text: str) -> list[Message]:
