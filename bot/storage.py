@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -63,6 +64,10 @@ class Storage:
         self.busy_timeout = busy_timeout
         self.wal_autocheckpoint: int | None = None  # SQLite's default (1,000 pages); 0 under Litestream
         self._local = threading.local()
+        # Writers take turns before asking SQLite for its write lock (see _writers_turn).
+        self._write_turn = threading.Lock()
+        self._turn_fd = -1
+        self._turn_pid: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -128,15 +133,16 @@ class Storage:
             return
         self._local.after_commit = []
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            else:
-                db.execute("COMMIT")
+            with self._writers_turn():
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+                else:
+                    db.execute("COMMIT")
             callbacks = self._local.after_commit
         finally:
             self._local.after_commit = None
@@ -156,6 +162,30 @@ class Storage:
             callback()
         else:
             pending.append(callback)
+
+    @contextlib.contextmanager
+    def _writers_turn(self) -> Iterator[None]:
+        """This thread's turn among the writers: a lock between the process's threads,
+        an flock of "<db>-writelock" between processes.
+
+        Without it a writer that finds SQLite's write lock taken sleeps in SQLite's
+        busy handler (1, 2, 5 … 100 ms steps) and the lock sits idle meanwhile; a
+        waiter on the flock is woken by the kernel as soon as the holder is done.
+        What it buys: README "Performance". The descriptor is opened once per process
+        (after a fork, anew); a killed holder releases it.
+        """
+        with self._write_turn:
+            if self.path == ":memory:":
+                yield
+                return
+            if self._turn_pid != os.getpid():
+                self._turn_fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+                self._turn_pid = os.getpid()
+            fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
     def _write_one(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         """One write statement in a transaction of its own."""
