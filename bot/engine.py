@@ -48,7 +48,7 @@ class Engine:
         # Sends this thread queued in its last committed transaction: it delivers
         # them itself right away, without claiming them again (see deliver()).
         self._local = threading.local()
-        self.renderer = renderer  # Answer -> list of LINE message models
+        self.renderer = renderer  # Answer -> LINE messages (bot/channels/line_render.py)
         self.line = line  # bot.channels.line_api.LineClient or None
         self.reply_token_ttl = reply_token_ttl
         self.delivery = Delivery(storage, line, renderer, reply_token_ttl)
