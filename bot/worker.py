@@ -69,6 +69,7 @@ class Worker:
         self.on_claim = on_claim  # callable(row) before processing (the loading animation)
         self.on_start = on_start  # callable() in the worker thread before its first event
         self._wake = threading.Condition()
+        self._woken = False  # a wake-up that came while the worker was busy is not lost
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._next_tick = 0.0
@@ -92,6 +93,7 @@ class Worker:
 
     def notify(self) -> None:
         with self._wake:
+            self._woken = True
             self._wake.notify_all()
 
     def recover(self) -> None:
@@ -149,6 +151,8 @@ class Worker:
     def _loop(self) -> None:
         self._hook(self.on_start)
         while not self._stop.is_set():
+            with self._wake:
+                self._woken = False
             self.tick()
             try:
                 worked = self.run_batch()
@@ -157,7 +161,8 @@ class Worker:
                 worked = 0
             if not worked:
                 with self._wake:
-                    self._wake.wait(self.poll)
+                    if not self._woken:
+                        self._wake.wait(self.poll)
         self.storage.close_thread_connection()
 
     def _hook(self, fn: Any, *args: Any) -> None:
