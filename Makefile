@@ -44,7 +44,8 @@ run: install
 	$(PY) -m flask --app app db upgrade
 	$(PY) app.py
 
-# Production-style serving: gunicorn, several processes on one SQLite file.
+# Production-style serving: gunicorn, several web processes on one SQLite file, each
+# answering events in one worker thread (README "Production serving").
 serve: install
 	$(PY) -m flask --app app db upgrade
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_app()'

@@ -1,23 +1,15 @@
-"""gunicorn settings for `make serve`: web processes and event processes on one SQLite file.
+"""gunicorn settings for `make serve`: web processes on one SQLite file.
 
-* Web processes (``NINBAI_WEB_WORKERS`` × ``NINBAI_WEB_THREADS``, gthread) run
-  ``app:create_app()``: the LINE webhook (events committed to the durable
-  inbox before the 200), the web chat, the console.
-* Event processes (``NINBAI_EVENT_PROCESSES``, default 1) run
-  ``flask --app app worker``: they claim the inbox's events atomically (no
-  event is handled twice, whatever the number of processes), apply them in
-  batches and send the answers. The gunicorn master starts them when it is
-  ready, starts one again if it dies, and stops them on shutdown. A web
-  process nudges them through a socket after accepting events.
-
-Why apart: answering is CPU work in Python (the dialog, rendering, the SDK)
-and webhooks must be acknowledged fast; in one process they share one GIL and
-the webhook waited behind the answers (README "Performance").
-``NINBAI_EVENT_PROCESSES=0`` answers inside the web processes instead.
+Each web process (``NINBAI_WEB_WORKERS`` × ``NINBAI_WEB_THREADS``, gthread)
+runs ``app:create_app()``: the LINE webhook (events committed to the durable
+inbox before the 200), the web chat, the console, and one worker thread that
+answers the events (bot/worker.py). The processes claim the inbox's events
+atomically, so no event is handled twice, whatever their number.
 
 Beside them, when ``NINBAI_LITESTREAM_CONFIG`` names a Litestream config file
-(``deploy/litestream.yml``), ``litestream replicate`` runs as one more child,
-started, restarted and stopped the same way (README "Operations").
+(``deploy/litestream.yml``), ``litestream replicate`` runs as a child of the
+master: started when it is ready, started again within a second if it dies,
+stopped on shutdown (README "Operations").
 ``PROMETHEUS_MULTIPROC_DIR`` (default: ``metrics/`` beside the database) holds the metrics files
 every process writes (bot/ops/metrics.py); it is emptied when the master starts.
 ``NINBAI_LOG_FORMAT=json``: gunicorn's own lines are JSON too.
@@ -29,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("NINBAI_WEB_WORKERS", "2"))
@@ -41,13 +32,6 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = "info"
-
-EVENT_PROCESSES = int(os.environ.get("NINBAI_EVENT_PROCESSES", "1"))
-if EVENT_PROCESSES > 0:
-    # Read by create_app in every process this master starts: the web
-    # processes then leave the events to the event processes and nudge them.
-    os.environ["NINBAI_START_WORKER"] = "0"
-    os.environ["NINBAI_EVENT_PROCESSES"] = str(EVENT_PROCESSES)
 
 # Metrics of several processes (prometheus-client's multiprocess mode): set before
 # any process of this master imports prometheus_client, emptied at each start.
@@ -77,63 +61,48 @@ def litestream_argv() -> list[str]:
     return [exe, "replicate", "-config", LITESTREAM_CONFIG]
 
 
-class EventProcesses:
-    """The children of this master (event processes, Litestream): started,
-    restarted when they die, stopped."""
+class Litestream:
+    """``litestream replicate`` as a child of the master: started, restarted when it dies, stopped."""
 
-    def __init__(self, count: int, litestream: bool = False):
-        self.commands: dict[str, list[str]] = {
-            f"event process {index}": [sys.executable, "-m", "flask", "--app", "app", "worker",
-                                       "--index", str(index)]
-            for index in range(count)
-        }
-        if litestream:
-            self.commands["litestream"] = litestream_argv()
-        self.procs: dict[str, subprocess.Popen] = {}
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
         self.stopping = threading.Event()
 
-    def spawn(self, name: str) -> None:
-        self.procs[name] = subprocess.Popen(self.commands[name])
-        log.info("%s started (pid %d)", name, self.procs[name].pid)
+    def spawn(self) -> None:
+        self.proc = subprocess.Popen(litestream_argv())
+        log.info("litestream started (pid %d)", self.proc.pid)
 
     def start(self) -> None:
-        if not self.commands:
-            return
-        for name in self.commands:
-            self.spawn(name)
-        threading.Thread(target=self._watch, name="ninbai-event-processes", daemon=True).start()
+        self.spawn()
+        threading.Thread(target=self._watch, name="ninbai-litestream", daemon=True).start()
 
     def _watch(self) -> None:
         while not self.stopping.wait(1.0):
-            for name, proc in list(self.procs.items()):
-                # gunicorn's SIGCHLD handler may reap it first: poll() then says 0.
-                if proc.poll() is not None and not self.stopping.is_set():
-                    log.error("%s (pid %d) exited (%s): starting it again", name, proc.pid, proc.returncode)
-                    self.spawn(name)
+            # gunicorn's SIGCHLD handler may reap it first: poll() then says 0.
+            if self.proc.poll() is not None and not self.stopping.is_set():
+                log.error("litestream (pid %d) exited (%s): starting it again", self.proc.pid, self.proc.returncode)
+                self.spawn()
 
     def stop(self) -> None:
-        """The event processes first, then Litestream (its last sync sees their last writes)."""
+        """After the web processes: its last sync sees their last writes."""
         self.stopping.set()
-        for group in ([p for n, p in self.procs.items() if n != "litestream"],
-                      [p for n, p in self.procs.items() if n == "litestream"]):
-            for proc in group:
-                if proc.poll() is None:
-                    proc.terminate()
-            deadline = time.monotonic() + graceful_timeout
-            for proc in group:
-                try:
-                    proc.wait(max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                except ChildProcessError:
-                    pass
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(graceful_timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        except ChildProcessError:
+            pass
 
 
-_events = EventProcesses(max(0, EVENT_PROCESSES), litestream=bool(LITESTREAM_CONFIG))
+_litestream = Litestream() if LITESTREAM_CONFIG else None
 
 
 def when_ready(server):
-    _events.start()
+    if _litestream is not None:
+        _litestream.start()
 
 
 def child_exit(server, worker):
@@ -143,4 +112,12 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    _events.stop()
+    if _litestream is not None:
+        _litestream.stop()
+
+
+def worker_exit(server, worker):
+    """A web process stopping: its worker thread finishes the turn it is in (answers sent)."""
+    services = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("ninbai")
+    if services is not None:
+        services.worker.stop()

@@ -9,10 +9,11 @@ What runs, all on 127.0.0.1:
 
 * the fake LINE API (``python -m tests.support.fakeline --no-validate``) as its own
   process; it issues the reply tokens and records when each reply arrives;
-* the app under gunicorn with ``gunicorn.conf.py`` (2 gthread web workers × 4 threads
-  and the event process), a temporary SQLite file, ``LINE_*`` pointing at the fake;
+* the app under gunicorn with ``gunicorn.conf.py`` (2 gthread web workers × 4 threads,
+  each process with its worker thread), a temporary SQLite file, ``LINE_*`` pointing at
+  the fake;
 * the baseline ``bench/echo_bot.py`` (LINE's echo example) under the same web
-  settings (2 × 4; no event process: it answers inside the webhook request);
+  settings (2 × 4; it answers inside the webhook request);
 * the load generator: ``--procs`` processes (multiprocessing), one thread per
   simulated homeowner, keep-alive ``http.client`` connections. A homeowner sends
   a signed webhook, waits for the HTTP 200 (webhook latency), then waits until
@@ -262,10 +263,6 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         app = "app:create_app()" if self.target == "ninbai" else "bench.echo_bot:create_app()"
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
-        if self.target != "ninbai":
-            # The same web processes, but not ninbai's event process (the echo
-            # bot answers inside its webhook requests).
-            env["NINBAI_EVENT_PROCESSES"] = "0"
         self.proc = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", app], cwd=ROOT, env=env,
                                      stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         wait_http(self.url + "/healthz", 60)
@@ -595,9 +592,9 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
 
     * webhook: ninbai's /callback (verify, parse, commit to the inbox) — Flask's test
       client, so without gunicorn's HTTP parsing (the echo bot's line has none either);
-    * events: the event process's batch work (claim, dialog, transcript, outbox, funnel,
+    * events: the worker's batch work (claim, dialog, transcript, outbox, funnel,
       alerts; one transaction per batch of 16);
-    * send: one answer to LINE (render from cache, the SDK call, the outbox read);
+    * send: one answer to LINE (render, the SDK call, the outbox read and write);
     * echo: the echo bot's whole /callback (verify, parse, the SDK's reply call).
 
     What the load runs in processes and threads, here one after the other: where the
@@ -614,23 +611,12 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
                       "START_WORKER": False, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
                       "LINE_API_BASE_URL": fake.url, "LOG_LEVEL": "WARNING"})
     services = app.extensions["ninbai"]
-    worker = services.worker
     client = app.test_client()
     scripts = [DIAGNOSIS[i % len(DIAGNOSIS)] for i in range(users)]
     user_ids = ["U" + secrets.token_hex(16) for _ in range(users)]
     tokens = {u: fake.control(f"tokens?user={u}&n=13&ttl=600", "POST")["tokens"] for u in user_ids}
 
-    class Sends:  # what the sender threads would get, kept to be sent one after the other
-        def __init__(self) -> None:
-            self.items: list[tuple] = []
-
-        def put(self, item: tuple) -> None:
-            if item[0] == "send":
-                self.items.append(item)
-
-    sends = Sends()
-    worker._sends = sends
-    services.engine.defer_finishes(worker._finish_later)  # as in the sender threads
+    engine, storage = services.engine, services.storage
     webhook_cpu = events_cpu = send_cpu = 0.0
     n_events = 0
     for step in range(max(len(sc) for sc in scripts)):
@@ -641,18 +627,15 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
             if client.post("/callback", data=raw, headers=headers).status_code != 200:
                 raise SystemExit("stage costs: webhook refused")
         webhook_cpu += time.thread_time() - t
-        t = time.thread_time()
-        while worker.run_batch("stages"):
-            pass
+        t = time.thread_time()  # what Worker.run_batch does, in two parts
+        answers = []
+        while rows := storage.claim_events("stages", services.worker.batch):
+            answers += [(row, owned) for row, owned, exc in engine.process_batch(rows) if owned]
         events_cpu += time.thread_time() - t
         t = time.thread_time()
-        for _, row, owned in sends.items:
-            worker._send_one(row, owned)
+        for row, owned in answers:
+            engine.deliver(row["user_key"], set(owned))
         send_cpu += time.thread_time() - t
-        sends.items.clear()
-        with worker._finished_lock:
-            finishes, worker._finished = worker._finished, []
-        services.storage.claim_events("stages", 0, finishes)  # written, as the next claim would
         n_events += len(bodies)
     delivered = sum(fake.control("stats")["deliveries"].values())
     import echo_bot
@@ -705,7 +688,7 @@ def main() -> None:
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "label": args.label,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "settings": {"gunicorn": "gunicorn.conf.py: 2 gthread web workers x 4 threads (+ ninbai's event process)", "duration_s": duration,
+        "settings": {"gunicorn": "gunicorn.conf.py: 2 gthread web workers x 4 threads", "duration_s": duration,
                      "warmup_s": warmup, "moderate_users": args.users, "saturation_users": args.saturation,
                      "loadgen_procs": args.procs, "today": TODAY},
         "phases": [], "scales": [],
@@ -845,6 +828,17 @@ def render(r: dict[str, Any]) -> str:
         checks.append(("throughput at saturation (text), ninbai / echo", f"{ratio:.2f}x", ">= 0.80x", ratio >= 0.8))
         rp99 = ours["webhook_ms"]["p99"] / echo["webhook_ms"]["p99"]
         checks.append(("webhook p99 at saturation, ninbai / echo", f"{rp99:.2f}x", "<= 1.25x", rp99 <= 1.25))
+        cpu = [10 * p["cpu_percent"]["gunicorn"] / p["events_per_s"] for p in (ours, echo)]
+        checks.append(("app CPU per event at saturation (text), ninbai / echo", f"{cpu[0] / cpu[1]:.2f}x",
+                       "<= 2.00x", cpu[0] / cpu[1] <= 2))
+    ours_m, echo_m = by.get("ninbai text, moderate"), by.get("echo text, moderate")
+    if ours_m and echo_m:
+        rp50 = ours_m["reply_ms"]["p50"] / echo_m["reply_ms"]["p50"]
+        checks.append((f"answer at LINE p50, {ours_m['users']} users (text), ninbai / echo", f"{rp50:.2f}x",
+                       "<= 2.00x", rp50 <= 2))
+    if "ninbai diagnosis, saturation" in by:
+        ev = by["ninbai diagnosis, saturation"]["events_per_s"]
+        checks.append(("full-dialog events/s (diagnosis, saturation)", f"{ev:.0f}", ">= 100", ev >= 100))
     for name in ("ninbai text, moderate", "ninbai diagnosis, moderate"):
         if name in by:
             p = by[name]["webhook_ms"]

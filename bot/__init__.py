@@ -32,12 +32,8 @@ csrf = CSRFProtect()
 DEFAULTS: dict[str, Any] = {
     "DATABASE": "var/ninbai.db",
     "CONTENT_DIR": str(ROOT / "content"),
-    "WORKER_THREADS": 4,
     "WORKER_BATCH": 16,  # events applied per write transaction, at most
-    "WORKER_POLL": 0.5,  # seconds between looks at the inbox when nothing woke the worker
-    # Separate event processes (`flask --app app worker`, started by gunicorn.conf.py):
-    # the web processes then nudge them after accepting events.
-    "EVENT_PROCESSES": 0,
+    "WORKER_POLL": 0.2,  # seconds between looks at the inbox for events another process accepted
     "START_WORKER": "auto",  # auto: not for CLI commands other than `run`
     "REPLY_TOKEN_TTL": 50.0,  # LINE: one minute; keep a margin
     "LINE_TIMEOUT": 5.0,
@@ -76,17 +72,12 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def notify(self) -> None:
-        """New events are in the inbox: wake the worker (here, or in the event processes)."""
+        """New events are in the inbox: wake this process's worker."""
         self.worker.notify()
-        nudger = self.extra.get("nudger")
-        if nudger is not None:
-            nudger.nudge()
 
     def close(self) -> None:
-        """Stop the workers and release connections (tests, tools)."""
+        """Stop the worker and release connections (tests, tools)."""
         self.worker.stop()
-        if self.extra.get("nudger") is not None:
-            self.extra.pop("nudger").close()
         if self.line is not None:
             self.line.close()
         self.storage.close()
@@ -207,21 +198,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if late(row):
             start_loading(line.api, row["user_key"].split(":", 1)[1], 5, line.timeout)
 
-    on_claim.wanted = late  # the batch loop hands only these to a sender thread
-
     from dialogs.understanding import warm_up
 
-    # Each worker thread loads ja-timex (its parser is per thread) before its
+    # The worker thread loads ja-timex (its parser is per thread) before its
     # first event: not on a homeowner's first message, and not while the app
     # boots (gunicorn answers webhooks at once; events wait in the inbox).
-    worker = Worker(storage, engine, threads=int(app.config["WORKER_THREADS"]), on_claim=on_claim,
-                    on_start=warm_up, batch=int(app.config["WORKER_BATCH"]),
-                    poll=float(app.config["WORKER_POLL"]))
+    worker = Worker(storage, engine, on_claim=on_claim, on_start=warm_up,
+                    batch=int(app.config["WORKER_BATCH"]), poll=float(app.config["WORKER_POLL"]))
     services = Services(storage, content, dialog, engine, worker, line, parser)
-    if int(app.config["EVENT_PROCESSES"]) > 0:
-        from bot.wake import Nudger
-
-        services.extra["nudger"] = Nudger(storage.path, int(app.config["EVENT_PROCESSES"]))
     app.extensions["ninbai"] = services
 
     csrf.init_app(app)

@@ -1,11 +1,7 @@
-"""Flask CLI commands: ``flask --app app worker``, ``db upgrade``, ``content check``, ``line richmenu``."""
+"""Flask CLI commands: ``db upgrade``, ``content check``, ``line richmenu``."""
 from __future__ import annotations
 
-import logging
-import os
-import signal
 import sys
-import threading
 
 import click
 from flask import Flask, current_app
@@ -13,39 +9,9 @@ from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(worker_command)
     app.cli.add_command(db_group)
     app.cli.add_command(content_group)
     app.cli.add_command(line_group)
-
-
-@click.command("worker", help="受信したイベントに答えるワーカーを起動します（make serve が使います）")
-@click.option("--index", type=int, default=0, help="何番目のワーカーか（起こすためのソケット名）")
-def worker_command(index: int) -> None:
-    """The event process: the batch thread, the senders and the retry thread,
-    until SIGTERM/SIGINT or until the process that started it is gone."""
-    from bot.wake import Listener
-
-    services = current_app.extensions["ninbai"]
-    log = logging.getLogger("bot.worker")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    parent = os.getppid()
-    listener = Listener(services.storage.path, services.worker.notify, index)
-    nudged = listener.start()
-    if not nudged:
-        services.worker.poll = 0.05
-    services.worker.start()
-    log.info("event worker %d ready (pid %d, %s)", index, os.getpid(),
-             "woken by the web processes" if nudged else "polling the inbox")
-    while not stop.wait(1.0):
-        if os.getppid() != parent:  # the server that started us is gone: so are we
-            log.warning("event worker %d: parent process gone, stopping", index)
-            break
-    listener.close()
-    services.close()
-    log.info("event worker %d stopped", index)
 
 
 @click.group("db", cls=AppGroup, help="データベース")

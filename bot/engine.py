@@ -4,8 +4,8 @@
 contact → conversation → (the dialog, unless an operator owns the
 conversation) → messages → outbox → the inbox row marked. A crash anywhere in
 it rolls everything back and the event is processed again later, so nothing
-is lost and nothing is doubled. Sending happens after the commit
-(:meth:`Engine.deliver`), from the outbox.
+is lost and nothing is doubled. Sending happens after the commit, from the
+outbox (bot/delivery.py).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+from bot.delivery import SEND_LEASE_SECONDS, Delivery
 from bot.insights.feedback import record_feedback
 from bot.insights.privacy import forget_contact
 from bot.storage import Storage, dumps, loads, now_iso
@@ -25,10 +26,6 @@ from dialogs.base import JST, Dialog, DialogInput, Session
 
 logger = logging.getLogger(__name__)
 
-# LINE: a reply token is valid for one minute after the webhook.
-REPLY_TOKEN_LIFETIME = 60.0
-# A send in flight is its sender's for this long (the retry thread keeps off).
-SEND_LEASE_SECONDS = 60.0
 # Message kinds that carry something the user said or did.
 USER_KINDS = {"text", "postback", "sticker", "image", "video", "audio", "file", "location"}
 
@@ -73,9 +70,10 @@ class Engine:
         # Sends this thread queued in its last committed transaction: it delivers
         # them itself right away, without claiming them again (see deliver()).
         self._local = threading.local()
-        self.renderer = renderer  # Answer -> list of LINE message models
+        self.renderer = renderer  # Answer -> LINE messages (bot/channels/line_render.py)
         self.line = line  # bot.channels.line_api.LineClient or None
         self.reply_token_ttl = reply_token_ttl
+        self.delivery = Delivery(storage, line, renderer, reply_token_ttl)
         self.today = today
         self.now: Any = lambda: dt.datetime.now(JST)  # the JST time handed to the dialog
         # After-commit hooks: callables(conversation_row, signals) — alerts, funnels.
@@ -290,7 +288,7 @@ class Engine:
         if contact is None:
             return None
         conv = self.storage.current_conversation(contact["id"])
-        if conv is None or conv["status"] == "operator" or (kind == "start" and conv["state"] is not None):
+        if conv is None or not conversation.bot_answers(conv["status"]) or (kind == "start" and conv["state"] is not None):
             return None
         refollow = kind == "follow" and (bool(contact["blocked"]) or bool(inbound.get("is_unblocked")))
         session = Session(conv["state"], loads(conv["data"], {}))
@@ -421,115 +419,6 @@ class Engine:
             self._queue(conv, contact, answer.to_dict(), None)
         return msg_id
 
-    # -- delivery ----------------------------------------------------------
     def deliver(self, user_key: str, owned: set[int] | None = None) -> bool:
-        """Send a user's queued LINE messages in order; stop at the first failure.
-
-        A fresh reply token is used once; a used, expired or failed one falls
-        back to a push carrying the row's X-Line-Retry-Key, so a retried push
-        is delivered once. Returns True when nothing is left pending.
-        ``owned``: send ids queued already leased to the caller (by default,
-        the ones this thread's last :meth:`process` queued).
-        """
-        if self.line is None:
-            return True
-        if owned is None:
-            owned = getattr(self._local, "owned", set())
-        for send in self.storage.pending_sends_for(user_key):
-            mine = send["id"] in owned
-            owned.discard(send["id"])
-            if not mine and send["next_attempt_at"] and send["next_attempt_at"] > time.time():
-                return False  # in flight elsewhere, or waiting for its next try
-            contact = self.storage.get_contact(send["channel"], send["external_id"])
-            if contact and contact["blocked"]:
-                self._finish(send, status="dropped", last_error="blocked")
-                continue
-            if not self._deliver_one(send, mine):
-                return False
-        return True
-
-    def _deliver_one(self, send: dict, mine: bool = False) -> bool:
-        """Send one queued answer: reply while the token is fresh, else push.
-
-        ``method`` records what was tried, so that after a crash mid-send we
-        know: a reply retried with a still-fresh token that LINE now calls
-        invalid was used by our own earlier try (delivered); a push is retried
-        with the same ``X-Line-Retry-Key`` and LINE drops the duplicate.
-        """
-        stored = loads(send["messages"], [])
-        messages = (self.renderer(Answer.from_dict(stored["answer"])) if isinstance(stored, dict)
-                    else stored)
-        attempts = (send["attempts"] or 0) + 1
-        age = time.time() - (send["received_at"] or 0)
-        # A reply that was tried before (a crash cut it off) may have used the token.
-        retried = send["method"] == "reply" and not mine
-        # A first reply needs a token with time to spare; a reply cut off by a
-        # crash is retried while LINE could still know the token (one minute).
-        fresh = bool(send["reply_token"]) and age < (
-            REPLY_TOKEN_LIFETIME if retried else self.reply_token_ttl
-        )
-        use_reply = fresh and send["method"] in (None, "reply")
-        method = "reply" if use_reply else "push"
-        if not mine:
-            if not self.storage.claim_send(send, method):
-                return False  # another sender has it
-        elif send["method"] != method:
-            # Queued to reply, but the token grew too old while it waited: the row says
-            # so before the push, or after a crash the token would be tried as well.
-            self.storage.update_send(send["id"], method=method)
-        if use_reply:
-            outcome = self.line.reply(send["reply_token"], messages)
-            if outcome.ok or (retried and outcome.status == 400):
-                self._finish(send, status="sent", method="reply", request_id=outcome.request_id,
-                             attempts=attempts, sent_at=time.time())
-                return True
-            if (outcome.status is None or outcome.status >= 500) and age < REPLY_TOKEN_LIFETIME - 5:
-                # Its fate is unknown (a timeout, a dropped connection, LINE's 5xx): LINE may
-                # have delivered it. The same token is tried again soon; once used, it answers 400.
-                self.storage.update_send(send["id"], status="pending", method="reply", attempts=attempts,
-                                         next_attempt_at=time.time() + 1.0, last_error=outcome.error,
-                                         request_id=outcome.request_id)
-                logger.info("reply's fate unknown (status=%s): trying the same token again", outcome.status)
-                return False
-            logger.info("reply failed (status=%s), falling back to push", outcome.status)
-            self.storage.update_send(send["id"], method="push")
-        elif send["method"] == "reply":
-            logger.warning("a reply was cut off and its token expired: pushing (may repeat it)")
-        outcome = self.line.push(send["external_id"], messages, send["retry_key"])
-        if outcome.ok:
-            self._finish(send, status="sent", method="push", request_id=outcome.request_id,
-                         attempts=attempts, sent_at=time.time())
-            return True
-        if outcome.retryable:
-            delay = min(300.0, 2.0 ** min(attempts, 8))
-            self.storage.update_send(
-                send["id"], status="pending", method="push", attempts=attempts,
-                next_attempt_at=time.time() + delay, last_error=outcome.error,
-                request_id=outcome.request_id,
-            )
-            logger.warning("push to LINE failed (status=%s), next try in %.0fs", outcome.status, delay)
-            return False
-        self._finish(send, status="failed", attempts=attempts, last_error=outcome.error,
-                     request_id=outcome.request_id)
-        logger.error("push to LINE rejected (status=%s request_id=%s)", outcome.status, outcome.request_id)
-        return True
-
-    def defer_finishes(self, sink: Any) -> None:
-        """In this thread, hand a send's last word to ``sink(send_id, inbox_id, fields)``
-        instead of writing it at once (the worker's batch thread writes them
-        together, with its next claim; see bot/worker.py). None: write at once."""
-        self._local.finish_sink = sink
-
-    def _finish(self, send: dict, **fields: Any) -> None:
-        """A send's last word (sent, dropped, failed) and, in the same transaction,
-        its event's: answered, so that the user's next event may go."""
-        if fields.get("status") in ("sent", "dropped"):
-            fields["messages"] = None  # the answer stays in `messages`; no second copy
-        sink = getattr(self._local, "finish_sink", None)
-        if sink is not None:
-            sink(send["id"], send["inbox_id"], fields)
-            return
-        with self.storage.write():
-            self.storage.update_send(send["id"], **fields)
-            if send["inbox_id"]:
-                self.storage.finish_delivering(send["inbox_id"])
+        """Send a user's queued LINE answers now (bot/delivery.py)."""
+        return self.delivery.deliver(user_key, owned)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -24,18 +25,11 @@ import sqlite_utils
 from bot.migrations import migrate
 from bot.ops import metrics
 
-try:
-    import fcntl
-except ImportError:  # not on Unix: threads take turns, processes meet in SQLite's lock
-    fcntl = None  # type: ignore[assignment]
-
 logger = logging.getLogger(__name__)
 
 # An event is "ours" while its claim is fresh; a claim older than this is taken
 # to belong to a worker that died (another process may pick the event up).
 CLAIM_LEASE_SECONDS = 120.0
-# See Storage.checkpoint(): SQLite's default is 1,000 pages (4 MB).
-WAL_AUTOCHECKPOINT_PAGES = 10_000
 # After a checkpoint that let the WAL start over, its file is cut back to this.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
@@ -68,13 +62,9 @@ class Storage:
     def __init__(self, path: str | os.PathLike, busy_timeout: float = 10.0):
         self.path = str(path)
         self.busy_timeout = busy_timeout
-        self.wal_autocheckpoint = WAL_AUTOCHECKPOINT_PAGES  # 0 under Litestream (bot/ops)
+        self.wal_autocheckpoint: int | None = None  # SQLite's default (1,000 pages); 0 under Litestream
         self._local = threading.local()
-        # Writers take turns before asking SQLite for its write lock: threads on
-        # a threading.Lock, processes on an flock of "<db>-writelock". A waiter
-        # then gets the lock as soon as it is free, instead of sleeping in
-        # SQLite's busy handler (1, 2, 5 … 100 ms steps), which under load
-        # left the lock idle while writers slept.
+        # Writers take turns before asking SQLite for its write lock (see _writers_turn).
         self._write_turn = threading.Lock()
         self._turn_fd = -1
         self._turn_pid: int | None = None
@@ -95,10 +85,8 @@ class Storage:
             conn.execute(f"pragma busy_timeout = {int(self.busy_timeout * 1000)}")
             self._use_wal(conn)
             conn.execute("pragma synchronous = normal")
-            # Checkpoints run in the worker's background thread (checkpoint());
-            # the commit that crosses this many WAL pages does one only as a
-            # backstop (it stalls every writer while it copies and syncs).
-            conn.execute(f"pragma wal_autocheckpoint = {self.wal_autocheckpoint}")
+            if self.wal_autocheckpoint is not None:
+                conn.execute(f"pragma wal_autocheckpoint = {self.wal_autocheckpoint}")
             conn.execute(f"pragma journal_size_limit = {WAL_SIZE_LIMIT}")
             conn.execute("pragma foreign_keys = on")
             db = sqlite_utils.Database(conn)
@@ -111,21 +99,20 @@ class Storage:
         Switching the journal mode needs the file to itself, and SQLite answers
         "database is locked" at once, without its busy handler, when another
         connection is busy with it. On a fresh file, the processes of
-        ``make serve`` all open it at the same moment: the switch takes the
-        writers' turn (see ``__init__``) and retries until ``busy_timeout``.
+        ``make serve`` all open it at the same moment: the switch is retried
+        until ``busy_timeout``.
         """
         if self.path == ":memory:" or conn.execute("pragma journal_mode").fetchone()[0] == "wal":
             return
         deadline = time.monotonic() + self.busy_timeout
-        with self._writers_turn():
-            while True:
-                try:
-                    conn.execute("pragma journal_mode = wal")
-                    return
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.01)
+        while True:
+            try:
+                conn.execute("pragma journal_mode = wal")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close_thread_connection(self) -> None:
         db = getattr(self._local, "db", None)
@@ -134,15 +121,12 @@ class Storage:
             self._local.db = None
 
     def close(self) -> None:
-        """This thread's connection and the process's write-turn descriptor."""
         self.close_thread_connection()
-        if self._turn_pid == os.getpid():
-            os.close(self._turn_fd)
-            self._turn_pid = None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """A write transaction that takes SQLite's write lock up front."""
+        """A write transaction that takes SQLite's write lock up front (waiting
+        for it up to the busy timeout)."""
         db = self.db
         if db.conn.in_transaction:  # nested: join the outer transaction
             yield db
@@ -181,40 +165,30 @@ class Storage:
 
     @contextlib.contextmanager
     def _writers_turn(self) -> Iterator[None]:
-        """This thread's turn among the writers: the threads' lock, then the processes' flock."""
+        """This thread's turn among the writers: a lock between the process's threads,
+        an flock of "<db>-writelock" between processes.
+
+        Without it a writer that finds SQLite's write lock taken sleeps in SQLite's
+        busy handler (1, 2, 5 … 100 ms steps) and the lock sits idle meanwhile; a
+        waiter on the flock is woken by the kernel as soon as the holder is done.
+        What it buys: README "Performance". The descriptor is opened once per process
+        (after a fork, anew); a killed holder releases it.
+        """
         with self._write_turn:
-            locked = self._take_process_turn()
+            if self.path == ":memory:":
+                yield
+                return
+            if self._turn_pid != os.getpid():
+                self._turn_fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+                self._turn_pid = os.getpid()
+            fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                if locked:
-                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
-
-    def _take_process_turn(self) -> bool:
-        """flock "<db>-writelock" against other processes (threads hold ``_write_turn``).
-
-        One descriptor per process, opened on first use (after a fork, anew).
-        A blocking flock waits in the kernel, without the GIL, and is handed
-        over as soon as the holder commits; a killed holder releases it. False
-        when it cannot be had (no fcntl, in-memory database): SQLite's own lock
-        and busy timeout decide alone then.
-        """
-        if fcntl is None or self.path == ":memory:":
-            return False
-        if self._turn_pid != os.getpid():
-            try:
-                self._turn_fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                return False
-            self._turn_pid = os.getpid()
-        try:
-            fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
-        except OSError:
-            return False
-        return True
+                fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
     def _write_one(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
-        """One write statement, in its own turn (see ``__init__``)."""
+        """One write statement in a transaction of its own."""
         with self.write() as db:
             return db.execute(sql, params)
 
@@ -255,18 +229,6 @@ class Storage:
         sets = ", ".join(f'"{k}" = ?' for k in fields)
         self.db.execute(f"update {table} set {sets} where id = ?", [*fields.values(), row_id])
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """Copy the WAL back into the database without holding up writers.
-
-        SQLite's automatic checkpoint runs inside the commit that crosses the
-        threshold, with the write lock held: every other writer (a webhook
-        storing an event) then waits while pages are copied and synced — the
-        tail of the webhook latency. A PASSIVE checkpoint from a background
-        thread (the worker's, once a second) does the same work beside them.
-        Returns SQLite's (busy, WAL pages, pages checkpointed).
-        """
-        return tuple(self.db.execute("pragma wal_checkpoint(passive)").fetchone())
-
     def journal_mode(self) -> str:
         return self.db.execute("pragma journal_mode").fetchone()[0]
 
@@ -302,25 +264,19 @@ class Storage:
         metrics.received(events, ids)
         return ids
 
-    def claim_events(self, worker_id: str, limit: int,
-                     finishes: list[tuple[int | None, int | None, dict[str, Any]]] = ()) -> list[dict[str, Any]]:
+    def claim_events(self, worker_id: str, limit: int) -> list[dict[str, Any]]:
         """Claim up to ``limit`` events at once, each the oldest unfinished one of its user.
 
         A user's events in order, one at a time: an event is claimable only when it
         is its user's oldest unfinished event; users run in parallel. Safe across
         processes: the claim is one UPDATE under SQLite's write lock. (``+i.id``:
         search the pending events by the status index and sort those few; ordering
-        by the rowid made SQLite scan the whole inbox once it had statistics.) For
-        the batch loop: one write transaction claims what
-        queued up while the previous batch was handled. ``finishes`` (see
-        :meth:`finish_sends`) are written first in the same transaction, so a
-        user whose answer just went out has their next event claimed at once.
+        by the rowid made SQLite scan the whole inbox once it had statistics.)
         """
-        if not finishes and not self.has_pending_events():
+        if not self.has_pending_events():
             return []  # a read: idle workers never queue for the write lock
         now = time.time()
         with self.write():
-            self.finish_sends(list(finishes))
             rows = self.rows(
                 """
                 update inbox set status = 'processing', claimed_by = :worker,
@@ -374,15 +330,6 @@ class Storage:
             "update inbox set status = 'done', processed_at = ? where id = ? and status = 'delivering'",
             [time.time(), event_row_id],
         )
-
-    def finish_sends(self, finishes: list[tuple[int | None, int | None, dict[str, Any]]]) -> None:
-        """Record sends' last words and their events' end (``(send_id, inbox_id,
-        fields)``; no send id: the event only), in the current transaction."""
-        for send_id, inbox_id, fields in finishes:
-            if send_id is not None:
-                self._update("outbox", send_id, fields)
-            if inbox_id is not None:
-                self.finish_delivering(inbox_id)
 
     def release_event(self, event_row_id: int, error: str) -> None:
         """Give a claimed event back (it failed for a passing reason)."""

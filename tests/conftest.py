@@ -47,7 +47,6 @@ def app_config(tmp_path, fake: FakeLine | None, **extra: Any) -> dict[str, Any]:
         "DATABASE": str(tmp_path / "ninbai.db"),
         "SECRET_KEY": "test-secret-key",
         "START_WORKER": True,
-        "WORKER_THREADS": 4,
         "LINE_TIMEOUT": 2.0,
         "LINE_RETRIES": 2,
         "LOG_LEVEL": "INFO",

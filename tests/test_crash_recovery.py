@@ -12,7 +12,6 @@ def test_killed_with_events_pending_answers_all_after_restart(tmp_path, fake_lin
     env = {
         "NINBAI_DATABASE": str(tmp_path / "ninbai.db"),
         "NINBAI_SECRET_KEY": "test",
-        "NINBAI_WORKER_THREADS": "1",
         "NINBAI_REPLY_TOKEN_TTL": "2",
         "LINE_CHANNEL_SECRET": SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,

@@ -44,23 +44,22 @@ def last_replicated(replica: Path) -> float:
 def test_litestream_turns_the_apps_checkpoints_off(make_app):
     app = make_app(LITESTREAM_CONFIG=CONFIG, START_WORKER=False)
     services = app.extensions["ninbai"]
-    assert services.worker.checkpoint_every == 0
     assert services.storage.db.execute("pragma wal_autocheckpoint").fetchone()[0] == 0
     assert services.storage.db.execute("pragma busy_timeout").fetchone()[0] >= 5000
     plain = make_app(START_WORKER=False, DATABASE=app.config["DATABASE"] + "-2")
-    assert plain.extensions["ninbai"].worker.checkpoint_every > 0
+    assert plain.extensions["ninbai"].storage.db.execute("pragma wal_autocheckpoint").fetchone()[0] == 1000
 
 
 @pytest.mark.slow
 def test_drill_litestream_sigkill_delete_restore(tmp_path, fake_line):
     replica = tmp_path / "replica"
     env = server_env(tmp_path, fake_line, NINBAI_WEB_WORKERS="2", NINBAI_WEB_THREADS="4",
-                     NINBAI_WORKER_THREADS="3", NINBAI_LOADING_AFTER_SECONDS="100",
+                     NINBAI_LOADING_AFTER_SECONDS="100",
                      NINBAI_LITESTREAM_CONFIG=CONFIG, NINBAI_LITESTREAM_REPLICA=str(replica))
     db = Path(env["NINBAI_DATABASE"])
     server = GunicornProcess(env, log_path=tmp_path / "server.log").start(timeout=60)
     names = {Path(os.readlink(f"/proc/{pid}/exe")).name for pid in server.pids() if Path(f"/proc/{pid}").exists()}
-    assert "litestream" in names, names  # started beside the event process
+    assert "litestream" in names, names  # started beside the web processes
     status: dict[str, int | None] = {}
     stop = threading.Event()
     lock = threading.Lock()

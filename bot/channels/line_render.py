@@ -470,10 +470,10 @@ def _render_json(answer_json: str) -> tuple[dict, ...]:
 def render_for_send(answer: Answer) -> list[dict]:
     """``render(answer)`` as JSON-ready dicts, built once per distinct answer.
 
-    Most answers are the same few questions with the same buttons; building
-    and serializing their models is the larger part of a send's CPU, so the
-    dicts are kept (an LRU of 2,048 answers, keyed by the answer's JSON).
-    The dicts are shared: callers must not change them.
+    Most answers are the same few questions with the same buttons; building their
+    models and dumping them is about half of a send's CPU: 1.3–1.7 ms per send
+    with this cache against 2.6–3.2 ms without (README "Performance"). The dicts
+    are shared: callers must not change them.
     """
     key = json.dumps(answer.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return list(_render_json(key))

@@ -7,13 +7,13 @@
   ``NINBAI_METRICS_TOKEN`` set, only with ``Authorization: Bearer <token>``;
   without it, only from loopback and not through the proxy);
 * the ``flask --app app data backup|restore`` commands;
-* in the event worker: its heartbeat, the daily backup at ``BACKUP_HOUR``
+* in the worker's loop: its heartbeat, the daily backup at ``BACKUP_HOUR``
   (JST) when ``BACKUP_DIR`` is set, the staff alert when not ready for
   ``READY_ALERT_AFTER`` seconds (default 180);
 * ``PROXY_FIX`` (number of proxies in front, e.g. 1 for Caddy): werkzeug's
   ProxyFix, so the client's address (audit trail, login rate limit) and scheme
   come from ``X-Forwarded-For`` / ``X-Forwarded-Proto``;
-* ``LITESTREAM_CONFIG``: Litestream owns the WAL checkpoints (the app's are off);
+* ``LITESTREAM_CONFIG``: Litestream owns the WAL checkpoints (SQLite's automatic ones are off);
 * ``LOG_FORMAT=json``: one JSON object per log line (:mod:`bot.ops.logs`).
 """
 from __future__ import annotations
@@ -154,7 +154,6 @@ def init_app(app: Flask) -> None:
         # could restart the WAL under it. Litestream runs them (README "Operations").
         storage.wal_autocheckpoint = 0
         storage.db.execute("pragma wal_autocheckpoint = 0")
-        worker.checkpoint_every = 0
     if services.line is not None:
         services.line.on_token = health.TokenState(storage)
     worker.heartbeat = health.Heartbeat(storage)
