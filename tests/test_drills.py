@@ -7,8 +7,10 @@ per reply token and per ``X-Line-Retry-Key``.
 """
 from __future__ import annotations
 
+
 import collections
 import concurrent.futures
+import contextlib
 import logging
 import os
 import shutil
@@ -337,6 +339,13 @@ def test_drill_disk_full_and_read_only_answer_503_and_redelivery_works(make_app,
     db = storage.db
     pages = db.execute("pragma page_count").fetchone()[0]
     db.execute(f"pragma max_page_count = {pages}")
+    # and full to the last byte: free pages and free space in pages (left by any delete,
+    # e.g. the rate limiter's) would otherwise take a small row
+    db.execute("create table drill_filler (x blob)")
+    for size in (4000, 1000, 250, 60, 15, 1):
+        with contextlib.suppress(sqlite3.OperationalError):  # "database or disk is full"
+            for _ in range(10_000):
+                db.execute("insert into drill_filler values (zeroblob(?))", [size])
     ev = _big_text_event(user, fake_line)
     _assert_refused_then_redelivered(line, fake_line, caplog, ev, "database or disk is full")
     web = app.test_client()
