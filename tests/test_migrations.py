@@ -16,7 +16,7 @@ from bot import migrations
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "schemas").glob("*.db.gz"))
 IN_FILE_ORDER = ["m001_core", "m002_staff", "m003_fts_user_messages", "m004_insights", "m005_console_followups",
-                 "m006_redacted_copy"]
+                 "m006_redacted_copy", "m009_compact_storage"]
 
 
 def open_db(path: Path) -> sqlite_utils.Database:

@@ -18,6 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.storage import dumps, loads
+from dialogs.answer import restored
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def get_messages():
                 "direction": row["direction"],
                 "sender": row["sender"],
                 "text": row["text"],
-                "answer": payload if row["kind"] == "answer" else None,
+                "answer": restored(row["text"] or "", payload) if row["kind"] == "answer" and payload else None,
                 "created_at": row["created_at"],
             }
         )

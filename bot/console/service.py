@@ -19,6 +19,7 @@ from bot.auth import display_name
 from bot.engine import JST, today_jst
 from bot.storage import Storage, loads, now_iso
 from dialogs import advice
+from dialogs.answer import restored
 
 logger = logging.getLogger(__name__)
 
@@ -477,7 +478,7 @@ def messages(storage: Storage, conv_id: int, after: int = 0) -> list[dict[str, A
             "at": jst_time(r["created_at"]),
         }
         if r["sender"] == "bot" and r["kind"] == "answer":
-            item["parts"] = summarize_answer(loads(r["payload"], {}))
+            item["parts"] = summarize_answer(restored(r["text"] or "", loads(r["payload"], {}) or {}))
             if not item["parts"]:
                 item["parts"] = [{"type": "text", "text": r["text"] or ""}]
             item["label"] = "ボット"
