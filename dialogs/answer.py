@@ -202,7 +202,8 @@ def _plain_key(m: dict) -> str:
 
 def stored(text: str, d: dict) -> dict:
     """``d`` (:meth:`Answer.to_dict`) without what ``text`` (:meth:`Answer.plain_text`) holds:
-    each message's text (a card's or table's ``alt_text``) becomes its length, ``n``.
+    a text bubble becomes its length in ``text`` (an int), a card or table its dict with
+    ``n``, the length of its ``alt_text``, instead of the ``alt_text``.
 
     ``text`` is stored in the messages row anyway (search, exports, the console): the
     answer's words are not stored a second time. :func:`restored` puts them back.
@@ -210,23 +211,28 @@ def stored(text: str, d: dict) -> dict:
     messages = d.get("messages", [])
     if "\n".join(m.get(_plain_key(m), "") for m in messages) != text:  # not its plain text: keep all
         return d
-    out = []
+    out: list = []
     for m in messages:
-        m = dict(m)
-        m["n"] = len(m.pop(_plain_key(m), ""))
-        out.append(m)
+        if m.get("type") == "text":
+            out.append(len(m.get("text", "")))
+        else:
+            m = dict(m)
+            m["n"] = len(m.pop("alt_text", ""))
+            out.append(m)
     return {**d, "messages": out}
 
 
 def restored(text: str, d: dict) -> dict:
     """The inverse of :func:`stored` (a dict that has its texts is returned as it is)."""
     messages = d.get("messages", [])
-    if not any("n" in m for m in messages):
+    if not any(isinstance(m, int) or "n" in m for m in messages):
         return d
     out, pos = [], 0
     for m in messages:
-        m = dict(m)
-        if "n" in m:
+        if isinstance(m, int):
+            n, m = m, {"type": "text", "text": text[pos:pos + m]}
+        elif "n" in m:
+            m = dict(m)
             n = m.pop("n")
             m[_plain_key(m)] = text[pos:pos + n]
         else:
