@@ -680,6 +680,7 @@ LABEL_IDS: dict[str, Iterable[str] | None] = {
     "contact_time": CONTACT_TIMES,
     "status": None,
     "alert": None,
+    "funnel_step": None,  # bot/insights/funnel.py STEPS (tests/test_vocabulary.py)
     "channel": None,
     "lender": None,
     "divorce": None,

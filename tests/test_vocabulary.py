@@ -26,6 +26,7 @@ def test_every_screen_uses_the_same_names_from_content():
     assert service.STATUS_LABELS is transcripts.STATUS_LABELS is names["status"]
     assert service.URGENCY_LABELS is transcripts.URGENCY_LABELS is names["urgency"]
     assert funnel.FEEDBACK_LABELS is names["feedback"]
+    assert funnel.STEP_LABELS is names["funnel_step"] and list(names["funnel_step"]) == list(funnel.STEPS)
     assert {k: v for k, v in funnel.VALUE_LABELS["answer:notice"].items() if k != "unknown"} \
         == {k: v for k, v in names["notice"].items() if k != "unknown"}
     assert names["stage"]["dunning"] == "督促状・催告書" and names["urgency"]["hot"] == "緊急"

@@ -30,24 +30,7 @@ CONDITIONAL = frozenset({"court_letter", "dates"})
 #: The funnel, in order.
 STEPS: tuple[str, ...] = ("first_message", "consent", *QUESTIONS, "result", "contact", "handoff",
                           "assigned", "closed")
-STEP_LABELS = {
-    "first_message": "開始（友だち追加・最初の発言）",
-    "consent": "同意",
-    "arrears": "質問: 滞納期間",
-    "notice": "質問: 届いた書類",
-    "court_letter": "質問: 裁判所の書類",
-    "dates": "質問: 開札日など",
-    "ownership": "質問: 名義",
-    "guarantor": "質問: 連帯保証人",
-    "divorce": "質問: 離婚",
-    "lender": "質問: 借入先",
-    "stay": "質問: 住み続けたいか",
-    "result": "診断結果",
-    "contact": "連絡先の入力",
-    "handoff": "担当者を希望",
-    "assigned": "担当者が対応",
-    "closed": "対応終了",
-}
+STEP_LABELS = content_labels()["funnel_step"]
 ANSWER_STEPS = {
     "answer:arrears": "滞納期間",
     "answer:notice": "最新の書類",
