@@ -463,8 +463,8 @@ class Storage:
                               " limit 1", [cutoff]).fetchone():
             with self.write() as db:
                 reduced += db.execute(
-                    "update inbox set body = null, reply_token = null, claimed_by = null, claimed_at = null, error = null"
-                    " where id in (select id from inbox where body is not null and received_at < ?"
+                    "update inbox set body = null, reply_token = null, claimed_by = null, claimed_at = null,"
+                    " error = null where id in (select id from inbox where body is not null and received_at < ?"
                     " and status = 'done' limit ?)", [cutoff, batch]).rowcount
         while self.db.execute("select 1 from outbox where status in ('sent', 'dropped') and created_at < ? limit 1",
                               [cutoff]).fetchone():
