@@ -17,6 +17,7 @@ Plain Python: no Flask, no linebot.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import string
@@ -25,6 +26,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import yaml
+
+from dialogs.assessment import ALL_STAGES, LATEST_NOTICE_VALUES, SPECIAL_CASES, URGENCIES
+from dialogs.diagnosis.vocabulary import FAQ_TOPICS as DIALOG_FAQ_TOPICS
+from dialogs.diagnosis.vocabulary import CONTACT_TIMES, MEDIA_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ __all__ = [
     "ContentError",
     "load_content",
     "check_content",
+    "labels",
     "utf16_len",
 ]
 
@@ -225,6 +231,16 @@ def load_content(path: str | Path) -> Content:
     return Content(data=data, path=root, comment_sources=sources)
 
 
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@functools.cache
+def labels() -> dict[str, dict[str, str]]:
+    """The Japanese names of ids that the staff screens show (``content/labels.yaml``),
+    read once: ``labels()["stage"]["dunning"]`` → 「督促状・催告書」."""
+    return _read_yaml(CONTENT_DIR / "labels.yaml")
+
+
 # ---------------------------------------------------------------------------
 # Checking
 # ---------------------------------------------------------------------------
@@ -302,32 +318,7 @@ COMPARISON_ROWS = (
     "引っ越しの時期",
     "手続きの主導",
 )
-STAGE_IDS = (
-    "none",
-    "dunning",
-    "acceleration",
-    "subrogation",
-    "auction_start",
-    "site_inspection",
-    "bid_notice",
-    "after_kaisatsu",
-    "unknown",
-)
-SPECIAL_CASES = (
-    "co_owners_must_agree",
-    "guarantor_must_agree",
-    "divorce_in_progress",
-    "divorce_done",
-    "divorce_and_co_owned",
-    "jhf_refuses_after_filing",
-    "jhf_no_guarantee_company",
-    "too_late_after_kaisatsu",
-    "very_little_time",
-    "before_acceleration",
-    "acceleration_likely_soon",
-    "leaseback_wish",
-    "credit_record",
-)
+STAGE_IDS = ALL_STAGES
 # template key -> the placeholders it must use (and the only ones it may use)
 DEADLINE_PLACEHOLDERS: dict[str, set[str]] = {
     "legal_last_day": {"legal_last_day"},
@@ -339,19 +330,7 @@ DEADLINE_PLACEHOLDERS: dict[str, set[str]] = {
     "no_date": set(),
     "after_kaisatsu": set(),
 }
-FAQ_TOPICS = (
-    "moving_costs",
-    "credit_blacklist",
-    "residual_debt",
-    "stay_after_sale",
-    "timeline",
-    "costs_fees",
-    "auction_vs_voluntary",
-    "eligibility",
-    "divorce",
-    "guarantor",
-    "other",
-)
+FAQ_TOPICS = (*DIALOG_FAQ_TOPICS, "other")  # "other": entries no topic button leads to
 FAQ_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 LEGAL_KEYS = {
     "disclaimer": DISCLAIMER_MAX,
@@ -691,6 +670,42 @@ SOURCED_ENTRIES = (
 )
 
 
+#: labels.yaml section → the ids it must name (and the only ones it may name); None: any ids
+LABEL_IDS: dict[str, Iterable[str] | None] = {
+    "stage": ALL_STAGES,
+    "notice": (*sorted(LATEST_NOTICE_VALUES), "court"),
+    "special_case": SPECIAL_CASES,
+    "urgency": URGENCIES,
+    "message_kind": (*sorted(MEDIA_KINDS), "follow", "unfollow", "unknown"),
+    "contact_time": CONTACT_TIMES,
+    "status": None,
+    "alert": None,
+    "funnel_step": None,  # bot/insights/funnel.py STEPS (tests/test_vocabulary.py)
+    "channel": None,
+    "lender": None,
+    "divorce": None,
+    "feedback": None,
+}
+
+
+def _check_labels(node: Any, problems: list[str]) -> None:
+    """Every id of :data:`LABEL_IDS` has a short name, and no name is for an unknown id."""
+    sections = _need_map(node, "labels", problems)
+    if sections is None:
+        return
+    for section, ids in LABEL_IDS.items():
+        names = _need_map(sections.get(section), f"labels.{section}", problems)
+        if names is None:
+            continue
+        for key, name in names.items():
+            _need_str(name, f"labels.{section}.{key}", problems, 40)
+            if ids is not None and key not in ids:
+                problems.append(f"labels.{section}.{key}: unknown id")
+        for key in ids or ():
+            if key not in names:
+                problems.append(f"labels.{section}.{key}: missing")
+
+
 def _expand(content: Content, pattern: str) -> list[str]:
     head, star, _ = pattern.partition(".*")
     if not star:
@@ -742,6 +757,8 @@ def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[s
         _check_care(content.data["care"], problems)
     if "console" in content.data:
         _check_console(content.data["console"], problems)
+    if "labels" in content.data:
+        _check_labels(content.data["labels"], problems)
     _check_sources(content, problems)
     _check_line_limits(content, problems)
     for key in required_keys:

@@ -63,8 +63,7 @@ class Delivery:
             self.deliver(user_key)
 
     def _send(self, send: dict, mine: bool) -> bool:
-        stored = loads(send["messages"], [])
-        messages = self.renderer(Answer.from_dict(stored["answer"])) if isinstance(stored, dict) else stored
+        messages = self.renderer(Answer.from_dict(loads(send["messages"], {})["answer"]))
         attempts = (send["attempts"] or 0) + 1
         age = time.time() - (send["received_at"] or 0)
         # A reply that was tried before (a crash cut it off) may have used the token.

@@ -308,9 +308,15 @@ class Engine:
                 text = " ".join(str(v) for v in inbound["params"].values())
         elif kind == "follow":
             text = None
-        payload = {k: v for k, v in inbound.items() if k not in ("text",)}
+        # What the text does not say (the inbox row keeps the whole event for a while)
+        payload = {k: inbound[k] for k in ("data", "params", "sticker", "location", "file_name", "is_unblocked")
+                   if inbound.get(k)}
+        if kind in USER_KINDS - {"text", "postback"} and inbound.get("message_id"):
+            payload["message_id"] = inbound["message_id"]  # LINE's content API fetches the media by it
+        if inbound.get("mode") == "standby" or kind == "unknown":
+            payload.update(mode=inbound.get("mode"), line_type=inbound.get("line_type"), raw=inbound.get("raw"))
         self.storage.add_message(
-            conv["id"], contact["id"], "in", "user", kind, text, payload, event_id=row["event_id"]
+            conv["id"], contact["id"], "in", "user", kind, text, payload or None, event_id=row["event_id"]
         )
 
     def _save_conversation(self, conv: dict, session: Session, result: Any, user_spoke: bool) -> None:

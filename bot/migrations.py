@@ -487,6 +487,82 @@ def m008_rate_limits(db: sqlite_utils.Database) -> None:
     db.execute("drop table if exists login_failures")
 
 
+@MIGRATIONS()
+def m009_compact_storage(db: sqlite_utils.Database) -> None:
+    """Store each thing once (issue 14): about 43 KB per diagnosis conversation before.
+
+    * A user's message keeps in ``payload`` only what its text does not say (postback
+      data, a sticker, a place, a file name, the media's LINE id); the raw LINE event
+      (the text again, reply token, ids) stays only in the inbox row, for a while.
+    * A bot answer's payload is compact (``Answer.to_dict``: no null or default field)
+      and leaves out the words of its text bubbles, which the row's ``text`` holds
+      (``dialogs.answer.stored``).
+    * A partial index on the inbox rows that still have their webhook body, so the
+      periodic ``Storage.reduce_old_inbox`` finds the old ones without a scan.
+    * The FTS update trigger fires on a change of ``text`` or ``direction`` only.
+    * Two funnel indexes nothing reads since the funnel page sums ``funnel_daily``
+      (m004): ``idx_funnel_events_day_channel`` and ``funnel_events_cover``.
+    """
+    import json
+
+    from dialogs.answer import Answer, stored
+
+    def dumps(value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def inbound(kind: str, payload: str) -> str | None:
+        try:
+            old = json.loads(payload)
+        except ValueError:
+            return payload
+        if not isinstance(old, dict):
+            return payload
+        new = {k: old[k] for k in ("data", "params", "sticker", "location", "file_name", "is_unblocked")
+               if old.get(k)}
+        if kind in ("sticker", "image", "video", "audio", "file", "location") and old.get("message_id"):
+            new["message_id"] = old["message_id"]
+        if old.get("mode") == "standby" or kind == "unknown":
+            new.update(mode=old.get("mode"), line_type=old.get("line_type"), raw=old.get("raw"))
+        return dumps(new) if new else None
+
+    def answer(text: str | None, payload: str) -> str:
+        try:
+            d = Answer.from_dict(json.loads(payload)).to_dict()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return payload
+        return dumps(stored(text, d) if text is not None else d)
+
+    # The search index follows a message's words: a change of its payload alone (as below)
+    # no longer deletes and re-adds it to messages_fts.
+    # (db.execute, not executescript: that would COMMIT the migrations' transaction first)
+    db.execute("drop trigger if exists messages_au")
+    db.execute(
+        """
+        create trigger messages_au after update of text, direction on messages begin
+          insert into messages_fts (messages_fts, rowid, text)
+            select 'delete', old.rowid, old.text where old.direction = 'in';
+          insert into messages_fts (rowid, text)
+            select new.rowid, new.text where new.direction = 'in';
+        end
+        """
+    )
+    db.conn.create_function("m009_inbound", 2, inbound)
+    db.conn.create_function("m009_answer", 2, answer)
+    db.execute("update messages set payload = m009_inbound(kind, payload)"
+               " where direction = 'in' and payload is not null")
+    db.execute("update messages set payload = m009_answer(text, payload) where kind = 'answer' and payload is not null")
+    # The outbox holds one format, the answer: an operator's message still waiting in the old
+    # form (a list of LINE text messages) becomes an answer of the same texts.
+    for row in db.execute("select id, messages from outbox where messages like '[%'").fetchall():
+        texts = [m.get("text") for m in json.loads(row[1]) if isinstance(m, dict)]
+        if texts and all(isinstance(t, str) for t in texts):
+            db.execute("update outbox set messages = ? where id = ?",
+                       [dumps({"answer": {"messages": [{"type": "text", "text": t} for t in texts]}}), row[0]])
+    db.execute("create index if not exists inbox_with_body on inbox (received_at) where body is not null")
+    db.execute("drop index if exists idx_funnel_events_day_channel")
+    db.execute("drop index if exists funnel_events_cover")
+
+
 # ---------------------------------------------------------------------------
 # Running them
 # ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import sqlite_utils
 
 from bot.migrations import migrate
 from bot.ops import metrics
+from dialogs.answer import stored
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 CLAIM_LEASE_SECONDS = 120.0
 # After a checkpoint that let the WAL start over, its file is cut back to this.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# How long a processed event keeps its webhook body (NINBAI_INBOX_KEEP_HOURS), and a sent
+# outbox row its delivery record: see Storage.reduce_old_inbox.
+INBOX_KEEP_HOURS = 48.0
 
 
 def now_iso() -> str:
@@ -389,6 +393,33 @@ class Storage:
             ).fetchone()
         )
 
+    def reduce_old_inbox(self, now: float, keep_hours: float = INBOX_KEEP_HOURS, batch: int = 2000) -> int:
+        """Forget what an old processed event no longer needs; returns the inbox rows reduced.
+
+        A webhook's body (the raw LINE event: the text again, the reply token, ids) is
+        kept ``keep_hours`` after it arrived, to look into a problem; then a ``done``
+        row keeps its ``event_id`` (redeliveries are still recognised), user, kind,
+        status and times. A failed event keeps its body. Sent (or dropped) outbox rows
+        older than that go: the answer is in ``messages``. In batches, each its own
+        transaction; cheap when there is nothing to do (a partial index on the rows
+        that still have a body, m009_compact_storage).
+        """
+        cutoff = now - keep_hours * 3600
+        reduced = 0
+        while self.db.execute("select 1 from inbox where body is not null and received_at < ? and status = 'done'"
+                              " limit 1", [cutoff]).fetchone():
+            with self.write() as db:
+                reduced += db.execute(
+                    "update inbox set body = null, reply_token = null, claimed_by = null, claimed_at = null,"
+                    " error = null where id in (select id from inbox where body is not null and received_at < ?"
+                    " and status = 'done' limit ?)", [cutoff, batch]).rowcount
+        while self.db.execute("select 1 from outbox where status in ('sent', 'dropped') and created_at < ? limit 1",
+                              [cutoff]).fetchone():
+            with self.write() as db:
+                db.execute("delete from outbox where id in (select id from outbox where status in ('sent', 'dropped')"
+                           " and created_at < ? limit ?)", [cutoff, batch])
+        return reduced
+
     # -- contacts and conversations ---------------------------------------
     def get_contact(self, channel: str, external_id: str) -> dict[str, Any] | None:
         rows = self.rows(
@@ -479,7 +510,8 @@ class Storage:
                 "sender": sender,
                 "kind": kind,
                 "text": text,
-                "payload": dumps(payload) if payload is not None else None,
+                "payload": dumps(stored(text, payload) if kind == "answer" and text is not None else payload)
+                if payload is not None else None,
                 "event_id": event_id,
                 "operator_id": operator_id,
                 "created_at": now_iso(),

@@ -28,12 +28,11 @@ import jpholiday
 
 from dialogs.answer import Answer, Card, QuickReply
 from dialogs.assessment import ALL_STAGES, AUCTION_STAGES, Assessment, Case, assess
-from dialogs.base import JST
+from dialogs.base import JST, format_date
 
 __all__ = ["POINTS", "case_from", "case_lines", "compose", "content_keys", "format_date", "is_night",
            "point_answer", "point_key", "point_labels", "points", "result_buttons", "show_point", "show_result"]
 
-WEEKDAYS = "月火水木金土日"
 #: Point ids (postback ``point:<id>``), most time-critical first.
 POINTS: tuple[str, ...] = ("after_kaisatsu", "tax", "lender", "co_owners", "guarantor", "divorce", "alternatives",
                            "moving", "leaseback", "credit", "worries")
@@ -51,14 +50,6 @@ DAY_STARTS, NIGHT_STARTS = 8, 20
 #: Weeks band: at least this many days left to the planning day.
 WEEKS_DAYS = 14
 MAX_QUICK_REPLIES = 13
-
-
-def format_date(d: dt.date, today: dt.date | None = None) -> str:
-    """「12月10日（木）」; with the year when it is not this year's."""
-    s = f"{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
-    if today is not None and d.year != today.year:
-        s = f"{d.year}年{s}"
-    return s
 
 
 def is_night(now: dt.datetime | None) -> bool | None:

@@ -89,29 +89,37 @@ class Answer:
         return self
 
     def to_dict(self) -> dict:
-        """The same dict as ``dataclasses.asdict(self)`` (a test holds them equal),
-        built directly: ``asdict`` deep-copies every field and was a tenth of
-        the event process's time per event (cProfile, README "Performance")."""
-        return {"messages": [_message_dict(m) for m in self.messages],
-                "quick_replies": [_quick_reply_dict(q) for q in self.quick_replies]}
+        """The answer as compact JSON-ready data: no null, empty or default field, and no
+        quick-reply ``text`` equal to its label (renderers show the label when it is unset).
+
+        Built directly, not with ``dataclasses.asdict`` (which deep-copies every field and
+        was a tenth of the event process's time per event: cProfile, README "Performance")."""
+        d: dict = {"messages": [_message_dict(m) for m in self.messages]}
+        if self.quick_replies:
+            d["quick_replies"] = [_quick_reply_dict(q) for q in self.quick_replies]
+        return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Answer":
+    def from_dict(cls, d: dict, text: str | None = None) -> "Answer":
+        """Read :meth:`to_dict`'s form, the full form stored before it (every field, nulls
+        included), and :func:`stored`'s (``text``: the row's plain text)."""
+        if text is not None:
+            d = restored(text, d)
         msgs: list[Message] = []
         for m in d.get("messages", []):
             t = m.get("type")
             if t == "text":
-                msgs.append(Text(m["text"]))
+                msgs.append(Text(m.get("text", "")))
             elif t == "card":
                 msgs.append(
                     Card(
                         alt_text=m["alt_text"],
                         title=m["title"],
                         subtitle=m.get("subtitle"),
-                        rows=[tuple(r) for r in m.get("rows", [])],
-                        paragraphs=list(m.get("paragraphs", [])),
-                        buttons=[QuickReply(**b) for b in m.get("buttons", [])],
-                        tone=m.get("tone", "info"),
+                        rows=[tuple(r) for r in m.get("rows") or []],
+                        paragraphs=list(m.get("paragraphs") or []),
+                        buttons=[_quick_reply(b) for b in m.get("buttons") or []],
+                        tone=m.get("tone") or "info",
                     )
                 )
             elif t == "table":
@@ -124,7 +132,7 @@ class Answer:
                         note=m.get("note"),
                     )
                 )
-        return cls(msgs, [QuickReply(**q) for q in d.get("quick_replies", [])])
+        return cls(msgs, [_quick_reply(q) for q in d.get("quick_replies") or []])
 
     def plain_text(self) -> str:
         """All text of the answer, for storage, search and logs of length."""
@@ -138,18 +146,97 @@ class Answer:
 
 
 def _quick_reply_dict(q: QuickReply) -> dict:
-    return {"label": q.label, "data": q.data, "text": q.text, "kind": q.kind, "initial": q.initial,
-            "min": q.min, "max": q.max, "uri": q.uri}
+    d = {"label": q.label}
+    if q.data is not None:
+        d["data"] = q.data
+    if q.text is not None and q.text != q.label:
+        d["text"] = q.text
+    if q.kind != "postback":
+        d["kind"] = q.kind
+    for key in ("initial", "min", "max", "uri"):
+        value = getattr(q, key)
+        if value is not None:
+            d[key] = value
+    return d
+
+
+def _quick_reply(d: dict) -> QuickReply:
+    return QuickReply(label=d["label"], data=d.get("data"), text=d.get("text"), kind=d.get("kind") or "postback",
+                      initial=d.get("initial"), min=d.get("min"), max=d.get("max"), uri=d.get("uri"))
 
 
 def _message_dict(m: Message) -> dict:
     if isinstance(m, Text):
-        return {"text": m.text, "type": m.type}
+        return {"type": "text", "text": m.text}
     if isinstance(m, Card):
-        return {"alt_text": m.alt_text, "title": m.title, "subtitle": m.subtitle,
-                "rows": [tuple(r) for r in m.rows], "paragraphs": list(m.paragraphs),
-                "buttons": [_quick_reply_dict(b) for b in m.buttons], "tone": m.tone, "type": m.type}
+        d: dict = {"type": "card", "alt_text": m.alt_text, "title": m.title}
+        if m.subtitle is not None:
+            d["subtitle"] = m.subtitle
+        if m.rows:
+            d["rows"] = [list(r) for r in m.rows]
+        if m.paragraphs:
+            d["paragraphs"] = list(m.paragraphs)
+        if m.buttons:
+            d["buttons"] = [_quick_reply_dict(b) for b in m.buttons]
+        if m.tone != "info":
+            d["tone"] = m.tone
+        return d
     if isinstance(m, Table):
-        return {"alt_text": m.alt_text, "title": m.title, "columns": list(m.columns),
-                "rows": [list(r) for r in m.rows], "note": m.note, "type": m.type}
+        d = {"type": "table", "alt_text": m.alt_text, "title": m.title, "columns": list(m.columns),
+             "rows": [list(r) for r in m.rows]}
+        if m.note is not None:
+            d["note"] = m.note
+        return d
     return asdict(m)
+
+
+# ---------------------------------------------------------------------------
+# A stored answer: its plain text once (the messages row's ``text``), the rest in the payload
+# ---------------------------------------------------------------------------
+
+
+def _plain_key(m: dict) -> str:
+    """The field of a message dict that :meth:`Answer.plain_text` takes: a bubble's text, a card's alt text."""
+    return "text" if m.get("type") == "text" else "alt_text"
+
+
+def stored(text: str, d: dict) -> dict:
+    """``d`` (:meth:`Answer.to_dict`) without what ``text`` (:meth:`Answer.plain_text`) holds:
+    a text bubble becomes its length in ``text`` (an int), a card or table its dict with
+    ``n``, the length of its ``alt_text``, instead of the ``alt_text``.
+
+    ``text`` is stored in the messages row anyway (search, exports, the console): the
+    answer's words are not stored a second time. :func:`restored` puts them back.
+    """
+    messages = d.get("messages", [])
+    if "\n".join(m.get(_plain_key(m), "") for m in messages) != text:  # not its plain text: keep all
+        return d
+    out: list = []
+    for m in messages:
+        if m.get("type") == "text":
+            out.append(len(m.get("text", "")))
+        else:
+            m = dict(m)
+            m["n"] = len(m.pop("alt_text", ""))
+            out.append(m)
+    return {**d, "messages": out}
+
+
+def restored(text: str, d: dict) -> dict:
+    """The inverse of :func:`stored` (a dict that has its texts is returned as it is)."""
+    messages = d.get("messages", [])
+    if not any(isinstance(m, int) or "n" in m for m in messages):
+        return d
+    out, pos = [], 0
+    for m in messages:
+        if isinstance(m, int):
+            n, m = m, {"type": "text", "text": text[pos:pos + m]}
+        elif "n" in m:
+            m = dict(m)
+            n = m.pop("n")
+            m[_plain_key(m)] = text[pos:pos + n]
+        else:
+            n = len(m.get(_plain_key(m), ""))
+        out.append(m)
+        pos += n + 1
+    return {**d, "messages": out}

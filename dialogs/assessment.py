@@ -82,6 +82,9 @@ ALL_STAGES: tuple[str, ...] = STAGES + ("unknown",)
 
 _RANK = {s: i for i, s in enumerate(STAGES)}
 
+#: Urgency ids, hottest first (the lead score's bands).
+URGENCIES: tuple[str, ...] = ("hot", "warm", "cold")
+
 #: Stages at which a court auction is running (開始決定 .. before 開札).
 AUCTION_STAGES = frozenset({"auction_start", "site_inspection", "bid_notice"})
 

@@ -15,6 +15,16 @@ from dialogs.answer import Answer
 
 #: Japan's time zone: every date the product shows or reasons with is a day in Japan.
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+#: The days of the week as a date is written in Japanese (「12月3日（木）」), Monday first.
+WEEKDAYS = "月火水木金土日"
+
+
+def format_date(d: dt.date, today: dt.date | None = None) -> str:
+    """「12月10日（木）」; with the year when it is not this year's."""
+    s = f"{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
+    if today is not None and d.year != today.year:
+        s = f"{d.year}年{s}"
+    return s
 
 InputKind = Literal[
     "follow",  # first follow, or first visit of the web chat

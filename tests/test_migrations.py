@@ -16,7 +16,7 @@ from bot import migrations
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "schemas").glob("*.db.gz"))
 IN_FILE_ORDER = ["m001_core", "m002_staff", "m003_fts_user_messages", "m004_insights", "m005_console_followups",
-                 "m006_redacted_copy", "m007_status_in_code", "m008_rate_limits"]
+                 "m006_redacted_copy", "m007_status_in_code", "m008_rate_limits", "m009_compact_storage"]
 
 
 def open_db(path: Path) -> sqlite_utils.Database:
@@ -131,7 +131,7 @@ def test_m008_replaces_login_failures_with_rate_limits(tmp_path):
     db = open_db(tmp_path / "before-m008.db")
     migrations.MIGRATIONS.apply(db, stop_before="m008_rate_limits")
     db.execute("insert into login_failures (key, at) values ('login:op1', 1.0)")
-    assert migrations.pending(db) == ["m008_rate_limits"]
+    assert migrations.pending(db) == IN_FILE_ORDER[IN_FILE_ORDER.index("m008_rate_limits"):]
     assert migrations.migrate(db) == len(IN_FILE_ORDER)
     tables = db.table_names()
     assert "rate_limits" in tables and "login_failures" not in tables

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot import ratelimit
 from bot.storage import dumps, loads
+from dialogs.answer import restored
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def get_messages():
                 "direction": row["direction"],
                 "sender": row["sender"],
                 "text": row["text"],
-                "answer": payload if row["kind"] == "answer" else None,
+                "answer": restored(row["text"] or "", payload) if row["kind"] == "answer" and payload else None,
                 "created_at": row["created_at"],
             }
         )

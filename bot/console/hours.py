@@ -12,12 +12,11 @@ import logging
 from typing import Any, Callable
 
 import jpholiday
-from dialogs.base import JST
+from dialogs.base import JST, WEEKDAYS
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOURS = "09:00-18:00"
-WEEKDAYS = "月火水木金土日"
 
 
 def parse_hours(spec: str | None) -> tuple[dt.time, dt.time]:

@@ -17,69 +17,27 @@ import logging
 from typing import Any
 
 from bot.auth import display_name
-from bot.engine import JST, today_jst
+from bot.content import labels
+from bot.engine import today_jst
 from bot.insights.funnel import add_event
 from bot.storage import Storage, loads, now_iso
 from dialogs import advice, conversation
-from dialogs.answer import Answer
+from dialogs.answer import Answer, restored
+from dialogs.base import JST, WEEKDAYS
 
 logger = logging.getLogger(__name__)
 
-STATUS_LABELS = {"bot": "自動応答中", "waiting": "担当者待ち", "operator": "対応中", "closed": "終了"}
-URGENCY_LABELS = {"hot": "緊急", "warm": "注意", "cold": "通常"}
-CHANNEL_LABELS = {"line": "LINE", "web": "Web"}
-KIND_LABELS = {
-    "sticker": "［スタンプ］",
-    "image": "［画像］",
-    "video": "［動画］",
-    "audio": "［音声］",
-    "file": "［ファイル］",
-    "location": "［位置情報］",
-    "follow": "［友だち追加］",
-    "unfollow": "［ブロック］",
-    "unknown": "［不明なイベント］",
-}
-STAGE_LABELS = {
-    "none": "滞納前",
-    "dunning": "督促状・催告書",
-    "acceleration": "期限の利益喪失",
-    "subrogation": "代位弁済",
-    "auction_start": "競売開始決定",
-    "site_inspection": "現況調査",
-    "bid_notice": "期間入札の通知",
-    "after_kaisatsu": "開札後",
-    "unknown": "不明",
-}
-NOTICE_LABELS = {
-    "dunning": "督促状・催告書",
-    "acceleration": "期限の利益喪失通知",
-    "subrogation": "代位弁済通知",
-    "auction_start": "競売開始決定",
-    "site_inspection": "現況調査",
-    "bid_notice": "期間入札の通知",
-    "none": "届いていない",
-    "unknown": "不明",
-}
-LENDER_LABELS = {"jhf": "住宅金融支援機構（フラット35）", "bank": "銀行（保証会社あり）",
-                 "other": "その他", "unknown": "不明"}
-DIVORCE_LABELS = {"none": "なし", "in_progress": "協議中", "done": "離婚済み"}
-SPECIAL_LABELS = {
-    "too_late_after_kaisatsu": "開札後: 任意売却は困難",
-    "very_little_time": "残り時間がごくわずか",
-    "jhf_refuses_after_filing": "機構: 申立後は任売を断られやすい",
-    "acceleration_likely_soon": "期限の利益喪失が近い",
-    "before_acceleration": "期限の利益喪失前",
-    "co_owners_must_agree": "共有者全員の同意が必要",
-    "guarantor_must_agree": "連帯保証人の同意が必要",
-    "divorce_and_co_owned": "離婚 + 共有名義",
-    "divorce_in_progress": "離婚協議中",
-    "divorce_done": "離婚済み",
-    "jhf_no_guarantee_company": "機構: 保証会社なし",
-    "leaseback_wish": "リースバック希望",
-    "credit_record": "信用情報への登録",
-}
-TIME_LABELS = {"morning": "午前", "afternoon": "午後", "evening": "夕方以降", "any": "いつでも", "anytime": "いつでも"}
-WEEKDAYS = "月火水木金土日"
+# The names of ids, from content/labels.yaml (one vocabulary for every screen)
+STATUS_LABELS = labels()["status"]
+URGENCY_LABELS = labels()["urgency"]
+CHANNEL_LABELS = labels()["channel"]
+KIND_LABELS = labels()["message_kind"]
+STAGE_LABELS = labels()["stage"]
+NOTICE_LABELS = labels()["notice"]
+LENDER_LABELS = labels()["lender"]
+DIVORCE_LABELS = labels()["divorce"]
+SPECIAL_LABELS = labels()["special_case"]
+TIME_LABELS = {**labels()["contact_time"], "anytime": labels()["contact_time"]["any"]}  # anytime: older rows
 MAX_REPLY = 2000
 MAX_NOTE = 2000
 
@@ -444,8 +402,7 @@ def alert_summary(storage: Storage) -> dict[str, Any]:
     }
 
 
-ALERT_LABELS = {"hot_lead": "緊急度の高い相談", "wants_human": "担当者を希望",
-                "crisis": "危機の可能性（すぐ対応）", "followup_due": "約束した連絡の期限切れ"}
+ALERT_LABELS = labels()["alert"]
 
 
 def mark_alerts_seen(storage: Storage, conversation_id: int | None = None) -> int:
@@ -480,7 +437,7 @@ def messages(storage: Storage, conv_id: int, after: int = 0) -> list[dict[str, A
             "at": jst_time(r["created_at"]),
         }
         if r["sender"] == "bot" and r["kind"] == "answer":
-            item["parts"] = summarize_answer(loads(r["payload"], {}))
+            item["parts"] = summarize_answer(restored(r["text"] or "", loads(r["payload"], {}) or {}))
             if not item["parts"]:
                 item["parts"] = [{"type": "text", "text": r["text"] or ""}]
             item["label"] = "ボット"

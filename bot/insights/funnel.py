@@ -19,37 +19,20 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.content import labels as content_labels
 from bot.storage import Storage, loads, now_iso
 from dialogs import conversation
 from dialogs.base import JST
+from dialogs.diagnosis.vocabulary import QUESTIONS
 
 logger = logging.getLogger(__name__)
 
-QUESTIONS = ("arrears", "notice", "court_letter", "dates", "ownership", "guarantor", "divorce",
-             "lender", "stay")
 #: Questions asked only in some cases: shown, not part of the drop-off chain.
 CONDITIONAL = frozenset({"court_letter", "dates"})
 #: The funnel, in order.
 STEPS: tuple[str, ...] = ("first_message", "consent", *QUESTIONS, "result", "contact", "handoff",
                           "assigned", "closed")
-STEP_LABELS = {
-    "first_message": "開始（友だち追加・最初の発言）",
-    "consent": "同意",
-    "arrears": "質問: 滞納期間",
-    "notice": "質問: 届いた書類",
-    "court_letter": "質問: 裁判所の書類",
-    "dates": "質問: 開札日など",
-    "ownership": "質問: 名義",
-    "guarantor": "質問: 連帯保証人",
-    "divorce": "質問: 離婚",
-    "lender": "質問: 借入先",
-    "stay": "質問: 住み続けたいか",
-    "result": "診断結果",
-    "contact": "連絡先の入力",
-    "handoff": "担当者を希望",
-    "assigned": "担当者が対応",
-    "closed": "対応終了",
-}
+STEP_LABELS = content_labels()["funnel_step"]
 ANSWER_STEPS = {
     "answer:arrears": "滞納期間",
     "answer:notice": "最新の書類",
@@ -59,16 +42,13 @@ ANSWER_STEPS = {
 VALUE_LABELS = {
     "answer:arrears": {"0": "滞納なし", "1-2": "1〜2ヶ月", "3-5": "3〜5ヶ月", "6+": "6ヶ月以上",
                        "unknown": "わからない"},
-    "answer:notice": {"none": "まだ何も", "dunning": "督促状・催告書", "acceleration": "期限の利益喪失",
-                      "subrogation": "代位弁済", "auction_start": "競売開始決定",
-                      "site_inspection": "現況調査", "bid_notice": "期間入札の通知",
-                      "court": "裁判所から（不明）", "unknown": "わからない"},
+    "answer:notice": {**content_labels()["notice"], "unknown": "わからない"},
     "answer:co_owned": {"single": "単独名義", "shared": "共有名義", "unknown": "わからない"},
     "answer:divorce": {"none": "関係なし", "in_progress": "協議中", "done": "離婚済み",
                        "unknown": "わからない"},
 }
 FEEDBACK_VALUES = conversation.FEEDBACK_VALUES
-FEEDBACK_LABELS = {"good": "よかった", "ok": "ふつう", "bad": "よくなかった"}
+FEEDBACK_LABELS = content_labels()["feedback"]
 
 
 def jst_day(iso: str | None) -> str:

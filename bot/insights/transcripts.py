@@ -16,26 +16,22 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from bot.content import labels
 from bot.insights.masked import known_personal  # noqa: F401  (used by views and exports)
 from bot.insights.redact import EMAIL, NAME, PHONE, redact
 from bot.storage import loads
+from dialogs.assessment import ALL_STAGES, URGENCIES  # noqa: F401  (the pages' filters: t.URGENCIES)
 from dialogs.base import JST
+from dialogs.diagnosis.machine import STATE_NAMES
 
 PAGE = 50
 CHANNELS = ("line", "web")
-URGENCIES = ("hot", "warm", "cold")
-STAGES = ("none", "dunning", "acceleration", "subrogation", "auction_start", "site_inspection",
-          "bid_notice", "after_kaisatsu", "unknown")
-STAGE_LABELS = {
-    "none": "滞納前", "dunning": "督促", "acceleration": "期限の利益喪失", "subrogation": "代位弁済",
-    "auction_start": "競売開始決定", "site_inspection": "現況調査", "bid_notice": "期間入札の通知",
-    "after_kaisatsu": "開札後", "unknown": "不明",
-}
-URGENCY_LABELS = {"hot": "高", "warm": "中", "cold": "低"}
-STATUS_LABELS = {"bot": "ボット", "waiting": "担当者待ち", "operator": "担当者対応中", "closed": "終了"}
-DIALOG_STEPS = ("welcome", "privacy", "explain", "stopped", "arrears", "notice", "court_letter", "dates",
-                "ownership", "guarantor", "divorce", "lender", "stay", "result", "contact", "contact_name",
-                "contact_phone", "contact_time", "handoff")
+# One vocabulary: the ids from dialogs/, their names from content/labels.yaml
+STAGES = ALL_STAGES
+STAGE_LABELS = labels()["stage"]
+URGENCY_LABELS = labels()["urgency"]
+STATUS_LABELS = labels()["status"]
+DIALOG_STEPS = STATE_NAMES
 
 
 @dataclass

@@ -131,6 +131,9 @@ class DailyBackup:
 
 
 def init_app(app: Flask) -> None:
+    from bot.console import Every
+    from bot.storage import INBOX_KEEP_HOURS
+
     app.config.setdefault("BACKUP_KEEP", 14)
     app.config.setdefault("BACKUP_HOUR", 3)
     app.config.setdefault("PROXY_FIX", 0)
@@ -162,6 +165,9 @@ def init_app(app: Flask) -> None:
                                            int(app.config["BACKUP_KEEP"]), int(app.config["BACKUP_HOUR"])))
     line_on = services.line is not None
     config = app.config
+    # Old webhook bodies and sent outbox rows reduced (Storage.reduce_old_inbox; NINBAI_INBOX_KEEP_HOURS)
+    keep_hours = float(config.get("INBOX_KEEP_HOURS", INBOX_KEEP_HOURS))
+    worker.periodic.append(Every(600, lambda: storage.reduce_old_inbox(time.time(), keep_hours)))
 
     def send(text: str) -> None:
         alerts = services.extra.get("alerts")

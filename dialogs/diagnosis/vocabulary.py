@@ -6,7 +6,9 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
+from dialogs.understanding import faq
 from dialogs.assessment import NOTICES
+from dialogs.base import format_date  # noqa: F401  (the dialog's modules import it from here)
 
 # ---------------------------------------------------------------------------
 # The questions (machine.py declares the states from them)
@@ -59,8 +61,8 @@ DATE_FIELDS = {"kaisatsu": "kaisatsu_date", "start_decision": "start_decision_da
 EXPLAIN_TOPICS = ("ninbai", "keibai", "merits", "cautions", "steps", "faq", "start")
 #: The rich menu's postbacks (bot/channels/richmenu.py): menu:<area> → explanation topic.
 RICH_MENU_TOPICS = {"ninbai": "ninbai", "compare": "keibai"}
-FAQ_TOPICS = ("moving_costs", "credit_blacklist", "residual_debt", "stay_after_sale", "timeline",
-              "costs_fees", "auction_vs_voluntary", "eligibility", "divorce", "guarantor")
+#: The FAQ topic ids, as dialogs/understanding/faq.py reads them in free text (defined there once).
+FAQ_TOPICS: tuple[str, ...] = tuple(topic for topic, _pattern in faq.FAQ_TOPICS)
 CONTACT_TIMES = ("morning", "afternoon", "evening", "any")
 DEADLINE_KEYS = ("legal_last_day", "plan_by", "ideal_by", "days_left", "estimate", "auction_window",
                  "no_date", "after_kaisatsu")
@@ -68,7 +70,6 @@ MEDIA_KINDS = frozenset({"sticker", "image", "video", "audio", "file", "location
 MAX_MESSAGES = 5  # LINE's reply limit
 MAX_QUICK_REPLIES = 13
 HISTORY_MAX = 30
-WEEKDAYS = "月火水木金土日"
 _NOTICE_RANK = {n: i for i, n in enumerate(NOTICES)}
 
 MAX_HELD = 5  # messages held before consent
@@ -87,14 +88,6 @@ def _norm(text: str) -> str:
     """NFKC, trimmed, without closing punctuation: what free-text matching compares."""
     t = unicodedata.normalize("NFKC", text or "").strip()
     return t.rstrip("。．.！!、 ")
-
-
-def format_date(d: dt.date, today: dt.date | None = None) -> str:
-    """「12月10日（木）」; with the year when it is not this year's."""
-    s = f"{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
-    if today is not None and d.year != today.year:
-        s = f"{d.year}年{s}"
-    return s
 
 
 def _iso(d: Any) -> str | None:
