@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
@@ -56,6 +59,30 @@ def _password(form: FlaskForm, field: PasswordField) -> None:
 ROLE_CHOICES = {r: auth.ROLE_LABELS[r] for r in auth.ROLES}
 
 
+def sent_fields() -> MultiDict:
+    """What a request was sent, as form fields: a JSON object's text and number values (a
+    true/false is a checkbox's value), else the form's fields. Lists, objects and a body
+    that is not an object are left out, never an error."""
+    if not request.is_json:
+        return MultiDict(request.form)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return MultiDict()
+    return MultiDict({k: ("y" if v else "") if isinstance(v, bool) else v
+                      for k, v in data.items() if isinstance(v, (str, int))})
+
+
+class Form(FlaskForm):
+    """A FlaskForm that reads a JSON body through ``sent_fields`` (Flask-WTF's own reading
+    fails on a body whose values are lists: a 500 instead of the form's answer)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if formdata is _Auto and request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                return sent_fields()
+            return super().wrap_formdata(form, formdata)
+
+
 def first_error(form: FlaskForm) -> str:
     """The first message of an invalid form (for JSON answers and flash lines)."""
     for errors in form.errors.values():
@@ -65,7 +92,7 @@ def first_error(form: FlaskForm) -> str:
 
 
 # -- login and accounts ------------------------------------------------------------------
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField("ログインID", filters=[auth.normalize_login],
                         validators=[DataRequired("ログインIDを入力してください"),
                                     Length(max=64, message="ログインIDは64文字までです")])
@@ -75,7 +102,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     login = StringField("ログインID", filters=[auth.normalize_login],
                         validators=[DataRequired("ログインIDを入力してください"), _login_name])
     display_name = StringField("表示名", filters=[_strip],
@@ -85,21 +112,21 @@ class UserCreateForm(FlaskForm):
                              validators=[DataRequired("パスワードを入力してください"), _password])
 
 
-class UserNameForm(FlaskForm):
+class UserNameForm(Form):
     display_name = StringField("表示名", filters=[_strip],
                                validators=[DataRequired("表示名は1〜40文字にしてください"),
                                            Length(max=40, message="表示名は1〜40文字にしてください")])
 
 
-class UserRoleForm(FlaskForm):
+class UserRoleForm(Form):
     role = SelectField("役割", choices=ROLE_CHOICES, invalid_choice_message=BAD_ROLE)
 
 
-class UserPasswordForm(FlaskForm):
+class UserPasswordForm(Form):
     password = PasswordField("新しいパスワード", validators=[DataRequired("パスワードを入力してください"), _password])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button only (disable, enable a user): the CSRF token is all it carries."""
 
 
@@ -113,7 +140,7 @@ USER_ACTIONS: dict[str, type[FlaskForm]] = {
 
 
 # -- canned replies ----------------------------------------------------------------------------
-class CannedForm(FlaskForm):
+class CannedForm(Form):
     title = StringField("見出し", filters=[_strip],
                         validators=[DataRequired("見出しは1〜40文字にしてください"),
                                     Length(max=40, message="見出しは1〜40文字にしてください")])
@@ -125,7 +152,7 @@ class CannedForm(FlaskForm):
 
 
 # -- the conversation page (sent as JSON by console.js; errors answered as {"error": ...}) ------
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     """An operator's message to the homeowner (sent as JSON by the conversation page)."""
 
     text = TextAreaField("メッセージ", filters=[_strip],
@@ -133,25 +160,25 @@ class ReplyForm(FlaskForm):
                                      Length(max=MAX_REPLY, message=f"メッセージは{MAX_REPLY}文字までです")])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """Close a case, or open it again."""
 
     status = StringField("状態", validators=[AnyOf(["closed", "open"], message="status は closed か open です")])
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     """Confirm (checked) or dismiss (not) a contact detail the homeowner typed."""
 
     confirm = BooleanField("確認")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField("メモ", filters=[_strip],
                          validators=[DataRequired("メモが空です"),
                                      Length(max=MAX_NOTE, message=f"メモは{MAX_NOTE}文字までです")])
 
 
-class CallbackForm(FlaskForm):
+class CallbackForm(Form):
     """When to call back (read as JST by ``service.add_callback``) and a short note."""
 
     due_at = StringField("この日時に折り返す", filters=[_strip],
@@ -160,7 +187,7 @@ class CallbackForm(FlaskForm):
     note = StringField("メモ", filters=[_strip], validators=[Length(max=200, message="メモは200文字までです")])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     """The person in charge: ``me``, a user id, or nobody (empty / ``none``)."""
 
     user_id = StringField("担当者", filters=[lambda v: "" if v is None else str(v).strip()])
@@ -177,7 +204,7 @@ class AssignForm(FlaskForm):
 
 
 # -- filters (GET, no CSRF) ---------------------------------------------------------------------
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False
 

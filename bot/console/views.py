@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from werkzeug.datastructures import MultiDict
 
 from bot import audit, auth, forms
 from bot.auth import STAFF, current_user, role_required
@@ -59,20 +58,6 @@ def _is_admin() -> bool:
 
 def _error(message: str, status: int):
     return jsonify({"error": message}), status
-
-
-def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if isinstance(data, dict):
-        return data
-    return request.form.to_dict()
-
-
-def _form_body() -> MultiDict:
-    """What a form was sent (JSON object or form fields), for a FlaskForm."""
-    fields = {k: ("y" if v else "") if isinstance(v, bool) else v
-              for k, v in _json_body().items() if isinstance(v, (str, int))}
-    return MultiDict(fields)
 
 
 @bp.errorhandler(CSRFError)
@@ -266,7 +251,7 @@ def api_takeover(conv_id: int):
 @role_required(*STAFF)
 def api_reply(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.ReplyForm(_form_body())
+    form = forms.ReplyForm(forms.sent_fields())
     if not form.validate():
         return _error(forms.first_error(form), 400)
     text = form.text.data
@@ -296,7 +281,7 @@ def api_handback(conv_id: int):
 @role_required(*STAFF)
 def api_status(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.StatusForm(_form_body())
+    form = forms.StatusForm(forms.sent_fields())
     if not form.validate():
         return _error(forms.first_error(form), 400)
     try:
@@ -315,7 +300,7 @@ def api_status(conv_id: int):
 @role_required(*STAFF)
 def api_assign(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.AssignForm(_form_body())
+    form = forms.AssignForm(forms.sent_fields())
     if not form.validate():
         return _error(forms.first_error(form), 400)
     assignee = form.assignee(current_user.id)
@@ -333,7 +318,7 @@ def api_assign(conv_id: int):
 @role_required(*STAFF)
 def api_note(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.NoteForm(_form_body())
+    form = forms.NoteForm(forms.sent_fields())
     if not form.validate():
         return _error(forms.first_error(form), 400)
     try:
@@ -349,7 +334,7 @@ def api_note(conv_id: int):
 @role_required(*STAFF)
 def api_followup_add(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.CallbackForm(_form_body())
+    form = forms.CallbackForm(forms.sent_fields())
     if not form.validate():
         return _error(forms.first_error(form), 400)
     try:
@@ -378,7 +363,7 @@ def api_followup_done(followup_id: int):
 @role_required(*STAFF)
 def api_proposal(conv_id: int, proposal_id: int):
     _conv_or_404(conv_id)
-    form = forms.ProposalForm(_form_body())
+    form = forms.ProposalForm(forms.sent_fields())
     if not form.validate():
         return _error(forms.first_error(form), 400)
     confirm = form.confirm.data
