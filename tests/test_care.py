@@ -102,7 +102,7 @@ VEILED = ["もう限界です。家族に申し訳ない", "もう何も考え�
 
 
 def _rules(text: str) -> bool:
-    return bool(care._CRISIS.search(care._without_figures(text)))
+    return care._rules_say_crisis(care._without_figures(text))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import re
 
 from dialogs import care
 from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples
+from dialogs.understanding.context import GREETING, polarity
 from dialogs.understanding.normalize import _nfkc, _normalize, _sentences
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,19 @@ CONCERN = re.compile(
 #: at which, in 5-fold cross-validation of the examples, 95 % of the answered ones are right
 #: (0.70 with char + word features: 95.5 %, 48 % answered; re-check after adding examples).
 WORRY_THRESHOLD = 0.7
+#: Below ``WORRY_THRESHOLD``, a worry that states no fact of the dialog is offered the three
+#: closest topics (「こちらのことですか?」) when the first has at least this probability; under
+#: it the classifier has no idea (「お金のことが心配です」) and nothing is offered.
+WORRY_OFFER = 0.35
+#: A plain statement (no question form, no worry word) that states no fact of the dialog is read
+#: as the question it implies (「保証人の兄に請求がいくのがこわくて」 has a worry word;
+#: 「引っ越しのお金がまだ用意できてなくて」 has none) at this confidence of the classifier: the
+#: lowest above every statement of the tuned corpus (tests/data/understanding_corpus.yaml; the
+#: highest, 「夫と連帯債務でローンを組んでます」, scored 0.79), where 5-fold cross-validation of the
+#: examples answers 98 % right.
+IMPLIED_THRESHOLD = 0.8
+#: ... and only from this many characters: shorter ones are answers (「夫の名義です」「はい」).
+IMPLIED_MIN_CHARS = 9
 TRAILING_NOISE = re.compile(r"[\W_wｗ笑]+$")
 
 
@@ -105,7 +119,15 @@ def _is_question(sentence: str) -> bool:
     return bool(QUESTION.search(core) or QUESTION.search(sentence))
 
 
-def read_faq(text: str) -> tuple[str | None, list[str]]:
+def _answers_or_reports(text: str) -> bool:
+    """A statement that answers or reports rather than implies a question: short (「夫の名義です」),
+    an assent (「はい、お願いします」), or a thing done, told in the past (「…と言われた」
+    「…が届きました」); an implied question is left open (「…のかなって」「…なくて」)."""
+    plain = TRAILING_NOISE.sub("", text)
+    return len(plain) < IMPLIED_MIN_CHARS or polarity(plain) == "yes" or bool(GREETING.match(plain)) or plain.endswith("た")
+
+
+def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[str]]:
     """(topic, candidates) of the free question in ``text``.
 
     Only sentences that ask (a question) or worry (``CONCERN``) are read, by the
@@ -114,8 +136,11 @@ def read_faq(text: str) -> tuple[str | None, list[str]]:
     classifier ranks that topic among its three closest too (the words and the examples
     agree); otherwise the classifier's first topic is answered at or above its
     threshold. Below it: ``(None, the three closest topics)`` for a question (the
-    dialog offers them), nothing for a worry alone (「払えているけど不安」). With a
-    topic, the candidates are the other close topics, best first.
+    dialog offers them). A worry below ``WORRY_THRESHOLD`` is offered the closest topics
+    (``WORRY_OFFER``); a plain statement is read as the question it implies when the
+    classifier is confident (``IMPLIED_THRESHOLD``); neither when the message states a
+    fact of the dialog (``states_a_fact``: 「督促状が来て」 is the letter, not a question).
+    With a topic, the candidates are the other close topics, best first.
     """
     asked: list[str] = []
     worried: list[str] = []
@@ -127,14 +152,18 @@ def read_faq(text: str) -> tuple[str | None, list[str]]:
             continue
         keyword = keyword or _topic_in(sentence)
         (asked if question else worried).append(sentence)
-    if not (asked or worried):
+    implied = not (asked or worried)
+    if implied and (states_a_fact or _answers_or_reports(text)):
         return None, []
     if keyword is None and care.is_offtopic(text):  # 「今日の天気は?」: not a question about the house
         return None, []
     classifier = faq_classifier()
     if classifier is None:  # not trained (yet): the topic keywords, else "other"
-        return (keyword, []) if keyword else (("other", []) if asked else (None, []))
-    ranked = classifier.rank("".join(asked + worried))
+        return (keyword, []) if keyword and not implied else (("other", []) if asked else (None, []))
+    ranked = classifier.rank("".join(asked + worried) if not implied else text)
+    if implied:
+        closest = [str(t) for t, _ in ranked[:CANDIDATES]]
+        return (closest[0], closest[1:]) if ranked[0][1] >= IMPLIED_THRESHOLD else (None, [])
     closest = [str(t) for t, _ in ranked[:CANDIDATES]]
     if keyword and keyword in closest:
         return keyword, [t for t in closest if t != keyword]
@@ -143,7 +172,11 @@ def read_faq(text: str) -> tuple[str | None, list[str]]:
             return closest[0], closest[1:]
         return None, closest
     # a worry or a wish alone (「競売になる前に何とかしたい」) is answered only when it is clear
-    return (closest[0], closest[1:]) if ranked[0][1] >= WORRY_THRESHOLD else (None, [])
+    if ranked[0][1] >= WORRY_THRESHOLD:
+        return closest[0], closest[1:]
+    # unsure: the closest topics, unless the best guess is the catch-all "other" (「誰にも相談できなくて」)
+    offer = ranked[0][1] >= WORRY_OFFER and closest[0] != "other" and not states_a_fact
+    return (None, closest) if offer else (None, [])
 
 
 def read_faq_topic(text: str) -> str | None:
