@@ -85,13 +85,12 @@ CONCERN = re.compile(
 #: (0.70 with char + word features: 95.5 %, 48 % answered; with the implied-question examples
 #: of the second round, 0.60: 95.9 %, 58 % answered; re-check after adding examples).
 WORRY_THRESHOLD = 0.6
-#: ... and when the message also states a fact of the dialog (「まだ滞納していないけど…不安」), at
-#: the first round's bar: the fact comes first
+#: ... and when the message also states a fact of the dialog, at the first round's bar
 WORRY_WITH_A_FACT_THRESHOLD = 0.7
 #: Below ``WORRY_THRESHOLD``, a worry that states no fact of the dialog is offered the three
 #: closest topics (「こちらのことですか?」) when the first has at least this probability; under
-#: it the classifier has no idea (「お金のことが心配です」) and nothing is offered.
-WORRY_OFFER = 0.35
+#: it the classifier has no idea (「お金のことが心配です」: 0.38) and nothing is offered.
+WORRY_OFFER = 0.4
 #: A plain statement (no question form, no worry word) that states no fact of the dialog is read
 #: as the question it implies (「保証人の兄に請求がいくのがこわくて」 has a worry word;
 #: 「引っ越しのお金がまだ用意できてなくて」 has none) at this confidence of the classifier: the
@@ -169,7 +168,7 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
     ranked = classifier.rank("".join(asked + worried) if not implied else text)
     if implied:
         closest = [str(t) for t, _ in ranked[:CANDIDATES]]
-        if ranked[0][1] >= IMPLIED_THRESHOLD:
+        if ranked[0][1] >= IMPLIED_THRESHOLD and closest[0] != "other":  # "other" answers questions only
             return closest[0], closest[1:]
         # unsure: the closest topics, not for a yes/no answer (「通知はまだ来ていません」) nor a
         # description (a noun and です: 「保証会社がついてるローンです」)
@@ -185,6 +184,8 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
             return closest[0], closest[1:]
         return None, closest
     # a worry or a wish alone (「競売になる前に何とかしたい」) is answered only when it is clear
+    # with a fact (「まだ滞納していないけど…不安」) at the first round's bar: the dialog records the
+    # fact and answers a statement's topic only when the message brought no new fact
     bar = WORRY_WITH_A_FACT_THRESHOLD if states_a_fact else WORRY_THRESHOLD
     if ranked[0][1] >= bar and closest[0] != "other":  # "other" answers questions only
         return closest[0], closest[1:]
