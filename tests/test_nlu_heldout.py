@@ -284,3 +284,51 @@ def test_a_worry_is_never_answered_with_the_catch_all():
     r = understand("誰にも話せなくてずっと一人で抱えています", dt.date(2026, 12, 3))
     assert r.faq_topic != "other"
     assert u.WORRY_OFFER < u.WORRY_THRESHOLD <= u.WORRY_WITH_A_FACT_THRESHOLD <= u.IMPLIED_THRESHOLD
+
+
+# ---------------------------------------------------------------------------
+# In the dialog: an implied question answered, an unsure worry offered topics, a fact kept
+# ---------------------------------------------------------------------------
+
+
+def _consented_line_session():
+    from bot.content import load_content
+    from dialogs.base import DialogInput, Session
+    from dialogs.diagnosis import DiagnosisDialog
+
+    dialog = DiagnosisDialog(load_content("content"))
+    session = Session()
+    today = dt.date(2026, 12, 3)
+
+    def send(kind: str, **kw):
+        return dialog.step(session, DialogInput(kind=kind, today=today, channel="line", **kw))
+
+    send("follow")
+    send("postback", data="consent:yes")
+    assert session.state == "arrears"
+    return session, send
+
+
+def test_the_dialog_answers_a_question_implied_by_a_statement():
+    warm_up(background=False)
+    session, send = _consented_line_session()
+    r = send("text", text="引っ越しにかかるお金の用意がまだなくて")
+    assert "引っ越し代" in r.answer.plain_text()
+    assert session.state == "arrears"  # the question is asked again after the answer
+
+
+def test_the_dialog_offers_the_closest_topics_for_an_unsure_worry():
+    warm_up(background=False)
+    _, send = _consented_line_session()
+    r = send("text", text="住むところが心配で")
+    topics = [q.data for q in r.answer.quick_replies if q.data.startswith("faq:")]
+    # 「こちらのことですか?」: the closest topics that have an answer, then "none of these"
+    assert topics[0] == "faq:stay_after_sale" and len(topics) >= 3 and topics[-1] == "faq:none"
+
+
+def test_the_dialog_reads_a_stated_fact_as_the_fact_not_a_question():
+    warm_up(background=False)
+    session, send = _consented_line_session()
+    r = send("text", text="4ヶ月払えてなくて、督促状も届いてて")
+    assert not [q for q in r.answer.quick_replies if q.data.startswith("faq:")]
+    assert session.state != "arrears"  # the arrears were read and the dialog moved on
