@@ -82,6 +82,8 @@ CONCERN = re.compile(
     r"|わかりません|分かりません|わからなくて|迷って|悩んで|悩み|顔向けでき|合わせる顔"
     r"|(?:し|協力し|同意し)てくれ(?:ない|ません)|(?:けど|けれど|んですが|のですが|んだが)$"
     r"|気がしない|そうに(?:ない|ありません)|すぎ(?:る|ます)$|なんて$|真っ白|覚悟ができ|(?:よ|だよ|んだよ)ね[ぇえー〜~…]*$"
+    # a difficulty left open (「…の用意ができなくて」「…決まらなくて」)
+    r"|なく(?:て|って)[ぇえー〜~…]*$"
 )
 #: A worry without a question is answered only at this confidence of the classifier: the lowest
 #: at which, in 5-fold cross-validation of the examples, 95 % of the answered ones are right
