@@ -721,7 +721,7 @@ def _expand(content: Content, pattern: str) -> list[str]:
 def _check_sources(content: Content, problems: list[str]) -> None:
     for pattern in SOURCED_ENTRIES:
         for key in _expand(content, pattern):
-            node = content.get(key)
+            node = content.get(key, None)  # a non-text key (YAML 「1:」) is not found by its dotted name
             field_src = node.get("source") if isinstance(node, dict) else None
             if isinstance(field_src, str) and field_src.strip():
                 continue

@@ -72,7 +72,7 @@ _CRISIS_KINDS = {
         r"(?:死|し)(?:にたい|にたく|のう|ねば|ねたら|ねる方法|ねるなら|んでしまい|んでしまお|んだほうが|んだ方が|ぬしか|ぬつもり|"
         r"んで償|んでお詫び|んでわび|にます|にそう)|楽に(?:死|しね)|死に(?:方|場所)|逝(?:きたい|こう|く(?:しか|のが))",
         rf"{_ME}が?(?:死|し)(?:んだら|ねば)|(?:死|し)んだら.{{0,12}}(?:ローン|借金|保険|団信).{{0,8}}(?:なくな|消え|払|チャラ|おり|下り)",
-        r"自殺|自死|じさつ|命を(?:絶|断)|いのちを(?:絶|断)|命で(?:払|償|詫|返)|首(?:吊|つ)り|首を(?:吊|つ)|練炭|自傷|自分を傷つけ|リスカ|リストカット",
+        r"自殺|自死|じさつ|命を(?:絶|断)|いのちを(?:絶|断)|命で(?:払|償|詫|返)|首(?:吊|つ)り|首を(?:吊|つ|くく|括)|練炭|自傷|自分を傷つけ|リスカ|リストカット",
     ),
     "disappear": (
         r"(?:消|き)え(?:たい|たく|てしまいたい|ちゃいたい|てなくなりたい|てなくなれ|てしまおう|てしまえ|られたら|れたら|たくなる)",
@@ -147,6 +147,45 @@ _CRISIS_KINDS["no_hope"] = (
     r"手首を(?:切|きっ)|屋上に(?:来|い|立)|ビルの上",
 )
 _CRISIS = re.compile("|".join(p for ps in _CRISIS_KINDS.values() for p in ps))
+#: kinds whose words may be about something other than oneself: ending or a last time, a farewell,
+#: insurance paying a loan. 「返済はもう終わりにしたい」 ends the loan, 「相談は今日で最後に
+#: します」 the consultation, 「死亡保険金でローンを返した人は」 asks about other people: a match
+#: of these kinds counts only when its sentence does not give the act such an object (``_OBJECT``)
+#: or also speaks of oneself (``_SELF``). The other kinds (死にたい, 消えたい, 遺書 …) always count.
+_SOFT_KINDS = ("ending", "burden", "plan_as_act", "no_hope")
+_SOFT = re.compile("|".join(p for kind in _SOFT_KINDS for p in _CRISIS_KINDS[kind]))
+_HARD = re.compile("|".join(p for kind, ps in _CRISIS_KINDS.items() if kind not in _SOFT_KINDS for p in ps))
+#: what ends or is paid is the loan, the sale or this consultation; or the act is someone else's
+#: (another person's death, 「…した人はいますか」)
+_OBJECT = re.compile(
+    r"(?:ローン|返済|支払い?|借金|債務|滞納|督促|残債|相談|やり(?:取|と)り|お話|手続き?|売却|任意売却|競売|取引|契約|"
+    r"この家|家の話|今日|今回|本日)(?:は|を|も|の|で(?!す)|とは|とも)"
+    r"|(?:売りたい|売ります|売却し|手放し|片付け|完済)"
+    r"|(?:た|る|い)(?:人|方|ケース|例)(?:は|も|が|って|っている|っています|いますか)"
+    r"|(?:夫|妻|父|母|親|主人|旦那|家族|義父|義母|祖父|祖母|兄|姉|弟|妹)(?:が|の)[^。]{0,10}(?:亡くな|死亡|他界)"
+)
+#: ... unless the sentence also speaks of oneself or one's life
+_SELF = re.compile(r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)(?:も|が|は|の(?:人生|命|最後|保険|生命保険))|人生|命|生き|この世")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+
+def _sentence_at(text: str, start: int, end: int) -> str:
+    """The sentence(s) around ``text[start:end]``."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    left = max([e for e in ends if e <= start], default=0)
+    right = min([e for e in ends if e >= end], default=len(text))
+    return text[left:right]
+
+
+def _rules_say_crisis(t: str) -> bool:
+    """The rules: a hard kind anywhere, or a soft kind whose sentence is about oneself."""
+    if _HARD.search(t):
+        return True
+    for m in _SOFT.finditer(t):
+        sentence = _sentence_at(t, m.start(), m.end())
+        if not _OBJECT.search(sentence) or _SELF.search(sentence):
+            return True
+    return False
 #: figures of speech with 死: an intensifier, not a wish (decided: not a crisis)
 _FIGURE = re.compile(r"死ぬ(?:ほど|かと|気で|ほどの|くらい|ぐらい|思い)|死活|必死|決死")
 
@@ -176,7 +215,7 @@ def is_crisis(text: str) -> bool:
     t = _without_figures(text)
     if not t:
         return False
-    if _CRISIS.search(t):
+    if _rules_say_crisis(t):
         return True
     if len(t) < MIN_CLASSIFIER_CHARS:
         return False

@@ -102,7 +102,7 @@ VEILED = ["もう限界です。家族に申し訳ない", "もう何も考え�
 
 
 def _rules(text: str) -> bool:
-    return bool(care._CRISIS.search(care._without_figures(text)))
+    return care._rules_say_crisis(care._without_figures(text))
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,8 @@ def test_crisis_on_set_5(trained) -> None:
     told as acts (``_CRISIS_KINDS["plan_as_act"]``, written after reading these misses, so no
     longer an independent measure for them): rules alone 19/25, with the classifier 25/25, 0/15."""
     data = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
-    assert (sum(map(_rules, data["crisis"])), sum(map(_rules, data["decoys"]))) == (19, 0)
+    # 20 since 首をくくる joined the means (second round, after this set had been looked at)
+    assert (sum(map(_rules, data["crisis"])), sum(map(_rules, data["decoys"]))) == (20, 0)
     hits = [m for m in data["crisis"] if is_crisis(m)]
     false = [m for m in data["decoys"] if is_crisis(m)]
     print(f"\ncare_heldout5.yaml: recall {len(hits)}/{len(data['crisis'])} (rules alone 19), "
@@ -224,6 +225,44 @@ def test_crisis_on_set_6(trained) -> None:
     print(f"\ncare_heldout6.yaml: recall {len(hits)}/{len(data['crisis'])} "
           f"(rules alone {sum(map(_rules, data['crisis']))}), false alarms {len(false)}/{len(data['decoys'])} {false}")
     assert len(hits) >= 25 and false == [], false
+
+
+def test_crisis_on_set_7(trained) -> None:
+    """The seventh set (tests/data/care_heldout7.yaml), written and committed before any change of
+    the second round, never tuned on: veiled kinds (not waking, a place or a means looked at,
+    leaving without a word, one's own insurance, "all is ready") and hard negatives (ending the
+    loan or the consultation, selling, insurance after someone else's death, dark jokes, anger).
+    Before the round: 18/28 caught (rules alone 14), 6/28 false alarms (rules 5). After (the
+    object of a soft act, the hard negatives in content/care.yaml): 18/28, 3/28 (rules 2)."""
+    data = yaml.safe_load((DATA / "care_heldout7.yaml").read_text(encoding="utf-8"))
+    assert len(data["crisis"]) >= 25 and len(data["decoys"]) >= 25
+    hits = [m for m in data["crisis"] if is_crisis(m)]
+    false = [m for m in data["decoys"] if is_crisis(m)]
+    print(f"\ncare_heldout7.yaml: recall {len(hits)}/{len(data['crisis'])} "
+          f"(rules alone {sum(map(_rules, data['crisis']))}), false alarms {len(false)}/{len(data['decoys'])} {false}")
+    assert len(hits) >= 17 and len(false) <= 4, false
+
+
+@pytest.mark.parametrize("text", [
+    # what ends is the loan, the sale or this consultation; the death and the insurance someone else's
+    "相談は今日で最後にします。ありがとうございました",
+    "返済はもう終わりにしたいので売りたいです",
+    "死亡保険金でローンを返した人はいますか",
+    "このチャットでのご相談は今日で終わりにします",
+    "父が亡くなったので保険金で住宅ローンを払いました",
+])
+def test_a_soft_act_about_the_loan_or_the_consultation_is_not_a_crisis(text: str) -> None:
+    assert not _rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "もう全部終わりにしたい",  # no object: about oneself
+    "ローンも私の人生も終わりにします",  # the loan, and oneself
+    "私の保険金でローンを返してください",  # one's own insurance
+    "最後にお礼だけ伝えておきたくて",
+])
+def test_a_soft_act_about_oneself_stays_a_crisis(text: str) -> None:
+    assert _rules(text)
 
 
 def test_no_ordinary_training_message_and_no_faq_question_is_a_crisis(trained) -> None:
@@ -378,7 +417,10 @@ def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path
     assert len(examples.crisis) >= 100 and len(examples.not_crisis) >= 100 and len(examples.ordinary) >= 500
     heldout5 = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
     heldout6 = yaml.safe_load((DATA / "care_heldout6.yaml").read_text(encoding="utf-8"))
+    heldout7 = yaml.safe_load((DATA / "care_heldout7.yaml").read_text(encoding="utf-8"))
     shipped = {*examples.crisis, *examples.not_crisis, *examples.ordinary}
+    # written without reading the examples: one crisis message was already there word for word
+    assert shipped & {*heldout7["crisis"], *heldout7["decoys"]} == {"生まれてこなければよかった"}
     assert not shipped & {*heldout6["crisis"], *heldout6["decoys"]}
     # set 5 stays held out; these two were already in the earlier sets (copied as they are):
     # a crisis the rules catch anyway, and a decoy

@@ -16,6 +16,7 @@ from bot.nlu_cli import (
     FAQ_HELDOUT,
     FAQ_HELDOUT2,
     FAQ_HELDOUT3,
+    FAQ_HELDOUT4,
     FIELDS,
     FIELDS_HELDOUT,
     FIELDS_HELDOUT2,
@@ -34,9 +35,12 @@ from dialogs.understanding import understand, warm_up
 FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
 #: FAQ topic on held-out questions, top-1 / top-3: the levels reached minus ~2 points (README,
 #: "Understanding: evaluation"). The issue's targets are 0.80 / 0.90: met on sets 1 and 2
-#: (86.6 / 93.8 and 88.6 / 100 %), NOT on set 3, written LINE-style (78.0 / 86.0 %).
-FAQ_MINS = {FAQ_HELDOUT: (0.84, 0.92), FAQ_HELDOUT2: (0.86, 0.97), FAQ_HELDOUT3: (0.76, 0.84)}
-#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml (81.1 / 96.1 %)
+#: (88.4 / 96.4 and 88.6 / 100 %), NOT on set 3, written LINE-style (78.0 / 88.0 %, looked at
+#: since the first round), nor on set 4 (mostly questions implied by a worry told as a statement,
+#: the clean figure of the second round: 30.9 / 34.5 % before it, 56.4 / 70.9 % after).
+FAQ_MINS = {FAQ_HELDOUT: (0.86, 0.94), FAQ_HELDOUT2: (0.86, 0.97), FAQ_HELDOUT3: (0.76, 0.86),
+            FAQ_HELDOUT4: (0.54, 0.68)}
+#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml (80.8 / 96.3 %)
 CV_TOP1_MIN = 0.79
 CV_TOP3_MIN = 0.94
 
@@ -95,7 +99,8 @@ def test_every_topic_has_ten_examples():
 
 
 def test_heldout_and_examples_do_not_overlap():
-    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3) for item in load(path)[1]}
+    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4)
+               for item in load(path)[1]}
     assert not heldout & {text for text, _ in load_examples()}
 
 
@@ -109,7 +114,7 @@ def test_training_is_fast():
 
 def test_understand_stays_fast_with_the_classifier():
     warm_up(background=False)
-    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, TUNED_CORPUS)
+    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4, TUNED_CORPUS)
     texts = [item["text"] for path in paths for item in load(path)[1]]
     today = dt.date(2026, 12, 3)
     costs = []
@@ -237,3 +242,93 @@ def test_a_plain_question_with_an_interrogative_word_is_read(text, topic):
 def test_indefinite_words_do_not_make_a_question(text):
     r = understand(text, dt.date(2026, 12, 3))
     assert (r.faq_topic, r.faq_candidates) == (None, [])
+
+
+def test_set_4_asks_mostly_by_implication_and_has_plain_statements():
+    _, items = load(FAQ_HELDOUT4)
+    statements = [i for i in items if i["topic"] is None]
+    asked = [i["text"] for i in items if i["topic"] is not None]
+    assert len(asked) >= 100 and len(statements) >= 10
+    no_question_mark = [t for t in asked if not any(c in t for c in "?？")]
+    assert len(no_question_mark) >= 0.9 * len(asked)
+
+
+# fresh sentences, in none of the held-out sets nor the examples
+@pytest.mark.parametrize("text,topic", [
+    ("引っ越しにかかるお金の用意がまだなくて", "moving_costs"),  # no question, no worry word
+    ("売ったら借金が残るのか気になってて", "residual_debt"),  # a worry
+    ("保証人の伯母に話すのが気が重くて", "guarantor"),
+])
+def test_a_question_implied_by_a_statement_is_read(text, topic):
+    assert understand(text, dt.date(2026, 12, 3)).faq_topic == topic
+
+
+@pytest.mark.parametrize("text", [
+    "督促状が先週届いてて",  # a letter: the fact, not a question
+    "3ヶ月滞納してて",  # arrears
+    "開札は令和9年1月20日です",  # a date
+    "まだ滞納はしていないんですが",
+    "はい、それでお願いします",  # an assent
+    "売るしかないと言われた",  # a thing reported as done
+    "保証会社がついてるローンです",  # a description
+    "家の名義は私ひとりです",
+])
+def test_a_statement_of_a_fact_or_an_answer_is_not_an_implied_question(text):
+    r = understand(text, dt.date(2026, 12, 3))
+    assert (r.faq_topic, r.faq_candidates) == (None, [])
+
+
+def test_a_worry_is_never_answered_with_the_catch_all():
+    from dialogs.understanding import faq as u
+
+    r = understand("誰にも話せなくてずっと一人で抱えています", dt.date(2026, 12, 3))
+    assert r.faq_topic != "other"
+    assert u.WORRY_OFFER < u.WORRY_THRESHOLD <= u.WORRY_WITH_A_FACT_THRESHOLD <= u.IMPLIED_THRESHOLD
+
+
+# ---------------------------------------------------------------------------
+# In the dialog: an implied question answered, an unsure worry offered topics, a fact kept
+# ---------------------------------------------------------------------------
+
+
+def _consented_line_session():
+    from bot.content import load_content
+    from dialogs.base import DialogInput, Session
+    from dialogs.diagnosis import DiagnosisDialog
+
+    dialog = DiagnosisDialog(load_content("content"))
+    session = Session()
+    today = dt.date(2026, 12, 3)
+
+    def send(kind: str, **kw):
+        return dialog.step(session, DialogInput(kind=kind, today=today, channel="line", **kw))
+
+    send("follow")
+    send("postback", data="consent:yes")
+    assert session.state == "arrears"
+    return session, send
+
+
+def test_the_dialog_answers_a_question_implied_by_a_statement():
+    warm_up(background=False)
+    session, send = _consented_line_session()
+    r = send("text", text="引っ越しにかかるお金の用意がまだなくて")
+    assert "引っ越し代" in r.answer.plain_text()
+    assert session.state == "arrears"  # the question is asked again after the answer
+
+
+def test_the_dialog_offers_the_closest_topics_for_an_unsure_worry():
+    warm_up(background=False)
+    _, send = _consented_line_session()
+    r = send("text", text="住むところが心配で")
+    topics = [q.data for q in r.answer.quick_replies if q.data.startswith("faq:")]
+    # 「こちらのことですか?」: the closest topics that have an answer, then "none of these"
+    assert topics[0] == "faq:stay_after_sale" and len(topics) >= 3 and topics[-1] == "faq:none"
+
+
+def test_the_dialog_reads_a_stated_fact_as_the_fact_not_a_question():
+    warm_up(background=False)
+    session, send = _consented_line_session()
+    r = send("text", text="4ヶ月払えてなくて、督促状も届いてて")
+    assert not [q for q in r.answer.quick_replies if q.data.startswith("faq:")]
+    assert session.state != "arrears"  # the arrears were read and the dialog moved on

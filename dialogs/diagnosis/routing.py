@@ -369,7 +369,7 @@ class Routing:
             return trig
         if pre:
             return pre + ["reask"]
-        if question_like and self._faq_candidates(turn, reading):
+        if self._faq_candidates(turn, reading):  # a question or a worry, unsure: the closest topics
             return ["faq"]
         return ["miss"]
 

@@ -129,8 +129,9 @@ def understand(text: str, today: dt.date) -> Reading:
         ("notices", lambda: read_notices_and_tax(norm)),
         ("guarantor_self", lambda: read_guarantor_self(norm)),
         ("dates", lambda: read_dates(plain, today)),
-        ("faq", lambda: read_faq(norm)),
         ("wants_human", lambda: read_wants_human(norm)),
+        # last: a statement that states a fact of the dialog is that fact, never an implied question
+        ("faq", lambda: read_faq(norm, states_a_fact=_states_a_fact(reading))),
     )
     for name, read in readers:
         try:
@@ -145,6 +146,16 @@ def understand(text: str, today: dt.date) -> Reading:
         else:
             setattr(reading, name, value)
     return reading
+
+
+def _states_a_fact(reading: Reading) -> bool:
+    """The message says something the dialog records (arrears, a letter, a date, the owners,
+    a guarantor, a divorce, a seizure, a wish for a person)."""
+    return bool(
+        reading.arrears_months is not None or reading.co_owned is not None or reading.joint_guarantor is not None
+        or reading.divorce is not None or reading.notices or reading.dates or reading.guarantor_self is not None
+        or reading.tax_seizure or reading.wants_human
+    )
 
 
 def warm_up(background: bool = True) -> None:
