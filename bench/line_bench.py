@@ -593,7 +593,8 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
     * webhook: ninbai's /callback (verify, parse, commit to the inbox) — Flask's test
       client, so without gunicorn's HTTP parsing (the echo bot's line has none either);
     * events: the worker's batch work (claim, dialog, transcript, outbox, funnel,
-      alerts; one transaction per batch of 16);
+      alerts; one transaction per batch of 16), after the worker's warm-up (ja-timex
+      loaded, the classifiers trained: once per process, not per event);
     * send: one answer to LINE (render, the SDK call, the outbox read and write);
     * echo: the echo bot's whole /callback (verify, parse, the SDK's reply call).
 
@@ -617,6 +618,11 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
     tokens = {u: fake.control(f"tokens?user={u}&n=13&ttl=600", "POST")["tokens"] for u in user_ids}
 
     engine, storage = services.engine, services.storage
+    # What the worker does before its first event (its warm-up thread): ja-timex loaded and
+    # the FAQ and crisis classifiers trained, once per process, not per event.
+    from dialogs.understanding import warm_up
+
+    warm_up(background=False)
     webhook_cpu = events_cpu = send_cpu = 0.0
     n_events = 0
     for step in range(max(len(sc) for sc in scripts)):

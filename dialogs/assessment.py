@@ -673,7 +673,7 @@ def time_left(case: Case, today: dt.date) -> TimeLeft:
     return tl
 
 
-def date_doubts(case: Case, today: dt.date) -> list[str]:
+def date_doubts(case: Case, today: dt.date, tl: TimeLeft | None = None) -> list[str]:
     """Dates to check with the person before relying on them (stable keys):
 
     * ``kaisatsu_closed_day``: the 開札期日 falls on a day the court is closed
@@ -685,7 +685,7 @@ def date_doubts(case: Case, today: dt.date) -> list[str]:
     out = []
     if case.kaisatsu_date is not None and court_closed(case.kaisatsu_date):
         out.append("kaisatsu_closed_day")
-    if time_left(case, today).dates_old:
+    if (tl or time_left(case, today)).dates_old:
         out.append("dates_old")
     return out
 
@@ -705,7 +705,7 @@ def _set_court_estimate(
 # ---------------------------------------------------------------------------
 
 
-def special_cases(case: Case, today: dt.date) -> list[str]:
+def special_cases(case: Case, today: dt.date, tl: TimeLeft | None = None) -> list[str]:
     """Stable ids of the special situations that apply, in :data:`SPECIAL_CASES` order.
 
     * ``too_late_after_kaisatsu``: stage ``after_kaisatsu`` — nothing stops the
@@ -741,7 +741,7 @@ def special_cases(case: Case, today: dt.date) -> list[str]:
     if st == "after_kaisatsu":
         found.add("too_late_after_kaisatsu")
     else:
-        days = time_left(case, today).days_to_legal_last_day
+        days = (tl or time_left(case, today)).days_to_legal_last_day
         if st == "bid_notice" or (days is not None and days <= VERY_LITTLE_TIME_DAYS):
             found.add("very_little_time")
     if case.lender == "jhf":
@@ -774,7 +774,7 @@ def special_cases(case: Case, today: dt.date) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def urgency(case: Case, today: dt.date) -> Urgency:
+def urgency(case: Case, today: dt.date, tl: TimeLeft | None = None) -> Urgency:
     """``hot`` | ``warm`` | ``cold``.
 
     * hot: an auction is running (auction_start / site_inspection / bid_notice);
@@ -790,7 +790,7 @@ def urgency(case: Case, today: dt.date) -> Urgency:
     """
     st = stage(case, today)
     arrears = case.arrears_months or 0
-    days = time_left(case, today).days_to_legal_last_day
+    days = (tl or time_left(case, today)).days_to_legal_last_day
     if st in AUCTION_STAGES or st in ("subrogation", "after_kaisatsu"):
         return "hot"
     if days is not None and days <= HOT_DAYS:
@@ -870,7 +870,7 @@ def _time_points(days: int | None) -> int:
     return max(0, 20 - max(days, 0) // 7)
 
 
-def lead_score(case: Case, today: dt.date) -> tuple[int, list[str]]:
+def lead_score(case: Case, today: dt.date, tl: TimeLeft | None = None) -> tuple[int, list[str]]:
     """A 0–100 priority score for staff, with short Japanese reasons.
 
     Deterministic. The score lies in the band of the case's urgency (hot 60–100,
@@ -881,8 +881,8 @@ def lead_score(case: Case, today: dt.date) -> tuple[int, list[str]]:
     連絡先あり +4 and 相談員を希望 +4, then caps at the band's top.
     """
     st = stage(case, today)
-    tl = time_left(case, today)
-    urg = urgency(case, today)
+    tl = tl or time_left(case, today)
+    urg = urgency(case, today, tl)
     lo, hi = _BAND[urg]
     arrears = case.arrears_months
 
@@ -903,10 +903,10 @@ def lead_score(case: Case, today: dt.date) -> tuple[int, list[str]]:
         score += min(arrears, 12) // 4
         reasons.append(f"滞納{arrears}か月")
 
-    for key in special_cases(case, today):
+    for key in special_cases(case, today, tl):
         if key in _SPECIAL_REASON:
             reasons.append(_SPECIAL_REASON[key])
-    for key in date_doubts(case, today):
+    for key in date_doubts(case, today, tl):
         reasons.insert(0, _DOUBT_REASON[key])
     if case.court_letter_unknown:
         reasons.append("裁判所の手紙: 種類不明(開札期日を確認)")
@@ -985,16 +985,18 @@ def inbox_sort_key(summary: dict[str, Any]) -> tuple[int, int, int, int]:
 
 def assess(case: Case, today: dt.date) -> Assessment:
     """Bundle :func:`stage`, :func:`time_left`, :func:`special_cases`,
-    :func:`urgency` and :func:`lead_score` for ``case`` as of ``today``."""
-    score, reasons = lead_score(case, today)
+    :func:`urgency` and :func:`lead_score` for ``case`` as of ``today``
+    (``time_left`` computed once and handed to the others: it is the costly part)."""
+    tl = time_left(case, today)
+    score, reasons = lead_score(case, today, tl)
     st, basis = stage_basis(case, today)
     return Assessment(
         stage=st,
         stage_basis=basis,
-        date_doubts=date_doubts(case, today),
-        time_left=time_left(case, today),
-        special_cases=special_cases(case, today),
-        urgency=urgency(case, today),
+        date_doubts=date_doubts(case, today, tl),
+        time_left=tl,
+        special_cases=special_cases(case, today, tl),
+        urgency=urgency(case, today, tl),
         score=score,
         reasons=reasons,
     )

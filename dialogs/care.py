@@ -241,6 +241,13 @@ def classify(text: str) -> str | None:
         return None
     if is_crisis(t):
         return "crisis"
+    return mood(t)
+
+
+def mood(text: str) -> str | None:
+    """``anger``, ``offtopic`` or None: :func:`classify` for a text already read as no crisis
+    (the dialog asks :func:`is_crisis` first; the classifier is not run twice on one message)."""
+    t = _plain(text)
     if _ANGER.search(t):
         return "anger"
     if _OFFTOPIC.search(t):

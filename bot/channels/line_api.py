@@ -125,14 +125,18 @@ class LineClient:
     # validation (``raw_function``), which would read them back into models and dump
     # them again: ~1.3 ms of CPU per send (README "Performance"). The fake LINE
     # server in the tests validates every body with the SDK's models and LINE's limits.
+    # LINE's answer is not read into the SDK's response model (``_preload_content=False``):
+    # only its status and request id are used (the body is still read, the connection
+    # goes back to the pool, a non-2xx still raises ApiException with the body).
     def reply(self, reply_token: str, messages: list[Any]) -> SendOutcome:
         call = self.api.reply_message_with_http_info.raw_function
-        return self._call("reply", call, self.api, {"replyToken": reply_token, "messages": _dicts(messages)})
+        return self._call("reply", call, self.api, {"replyToken": reply_token, "messages": _dicts(messages)},
+                          _preload_content=False)
 
     def push(self, to: str, messages: list[Any], retry_key: str) -> SendOutcome:
         call = self.push_api.push_message_with_http_info.raw_function
         outcome = self._call("push", call, self.push_api, {"to": to, "messages": _dicts(messages)},
-                             x_line_retry_key=retry_key)
+                             x_line_retry_key=retry_key, _preload_content=False)
         if not outcome.ok and outcome.status == 409:
             # "The retry key is already accepted": an earlier try went through.
             return SendOutcome(ok=True, status=409, request_id=outcome.request_id)

@@ -60,7 +60,7 @@ class Routing:
             self._keep_facts_quietly(turn, text)
             return ["care"]
         triggers = self._route_input(turn)
-        kind = care.classify(text) if text else None
+        kind = care.mood(text) if text else None  # not a crisis: read just above
         unread = bool(triggers) and triggers[-1] == "miss"
         other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
         guessing = bool(turn.faq_candidates) and not turn.changes  # 「こちらのことですか?」
