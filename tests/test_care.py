@@ -463,7 +463,11 @@ def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path
     heldout5 = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
     heldout6 = yaml.safe_load((DATA / "care_heldout6.yaml").read_text(encoding="utf-8"))
     heldout7 = yaml.safe_load((DATA / "care_heldout7.yaml").read_text(encoding="utf-8"))
+    heldout8 = yaml.safe_load((DATA / "care_heldout8.yaml").read_text(encoding="utf-8"))
     shipped = {*examples.crisis, *examples.not_crisis, *examples.ordinary}
+    # set 8, written without reading the examples: three short lines were already there
+    assert shipped & {*heldout8["crisis"], *heldout8["decoys"]} == {
+        "今夜で全部終わらせます", "誰にも必要とされていない", "最後に一つだけ質問させてください"}
     # written without reading the examples: one crisis message was already there word for word
     assert shipped & {*heldout7["crisis"], *heldout7["decoys"]} == {"生まれてこなければよかった"}
     assert not shipped & {*heldout6["crisis"], *heldout6["decoys"]}
