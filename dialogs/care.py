@@ -36,6 +36,12 @@ ordinary messages (``choose_threshold``; a test keeps ``THRESHOLD`` equal to it)
 background thread of ``dialogs.understanding.warm_up`` (with the FAQ
 classifier) or on first use; until then, and if training fails, the rules
 alone decide. It never raises.
+
+Second tier (concern): ``is_concern`` is true for a message the alarm missed whose
+P(crisis) is at least ``CONCERN_THRESHOLD`` (the lowest at which cross-validation flags
+at most ``CONCERN_ORDINARY_MAX`` of the ordinary messages: ``choose_concern_threshold``).
+The dialog then adds one gentle line with the hotlines and the offer of a person to its
+answer, pages nobody, and goes on with its question.
 """
 from __future__ import annotations
 
@@ -59,6 +65,10 @@ CARE_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "care.yaml
 THRESHOLD = 0.7
 #: The classifier reads at most this many characters (a longer text is not typed by hand).
 MAX_CLASSIFIER_CHARS = 3000
+#: The second tier: a message below ``THRESHOLD`` but at or above this P(crisis) gets one
+#: gentle line with the hotlines and the offer of a person in the dialog's answer, without
+#: paging the staff. Chosen by ``choose_concern_threshold`` (a test keeps them equal).
+CONCERN_THRESHOLD = 0.45
 #: ... and only messages at least this long: shorter ones are answers (「いない」「していない」
 #: 「何も来ていない」), where a negation alone looks like despair to character n-grams (P 0.7–0.8
 #: measured); the short direct words (死にたい, 消えたい) are the rules' job.
@@ -229,6 +239,22 @@ def is_crisis(text: str) -> bool:
         return False
 
 
+def is_concern(text: str) -> bool:
+    """Not a crisis (check ``is_crisis`` first), but the classifier's P(crisis) is at least
+    ``CONCERN_THRESHOLD``: worth a gentle word with the hotlines, not an alarm."""
+    t = _without_figures(text)
+    if len(t) < MIN_CLASSIFIER_CHARS:
+        return False
+    classifier = crisis_classifier()
+    if classifier is None:
+        return False
+    try:
+        return classifier.probability(t) >= CONCERN_THRESHOLD
+    except Exception:
+        logger.exception("care: the crisis classifier failed; no concern tier for this message")
+        return False
+
+
 def is_offtopic(text: str) -> bool:
     """Small talk or another subject (天気, ラーメン, 「AIですか」): the off-topic words."""
     return bool(_OFFTOPIC.search(_plain(text)))
@@ -375,6 +401,22 @@ def choose_threshold(cv: CrossValidation, step: float = 0.05) -> float:
         threshold = round(i * step, 2)
         counts = cv.at(threshold)
         if counts["ordinary"] == 0 and counts["not_crisis"] <= NEAR_MISS_MAX * len(cv.not_crisis):
+            return threshold
+    return 1.0
+
+
+#: The concern tier's rule: at most this share of the ordinary messages (cross-validated)
+#: get the gentle line (it pages nobody, but an ordinary question should rarely get hotlines)
+CONCERN_ORDINARY_MAX = 0.01
+
+
+def choose_concern_threshold(cv: CrossValidation, step: float = 0.05) -> float:
+    """The lowest threshold (on a ``step`` grid) at which at most ``CONCERN_ORDINARY_MAX`` of
+    the ordinary messages are flagged."""
+    steps = round(1 / step)
+    for i in range(1, steps + 1):
+        threshold = round(i * step, 2)
+        if cv.at(threshold)["ordinary"] <= CONCERN_ORDINARY_MAX * len(cv.ordinary):
             return threshold
     return 1.0
 

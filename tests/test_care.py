@@ -243,6 +243,51 @@ def test_crisis_on_set_7(trained) -> None:
     assert len(hits) >= 17 and len(false) <= 4, false
 
 
+def test_crisis_on_set_8(trained) -> None:
+    """The eighth set (tests/data/care_heldout8.yaml), written and committed before the concern
+    tier, without reading the rules, the examples or the earlier sets; never tuned on.
+    Before (alarm only): 21/28 caught, 2/28 false alarms. The alarm is unchanged by the tier."""
+    data = yaml.safe_load((DATA / "care_heldout8.yaml").read_text(encoding="utf-8"))
+    assert len(data["crisis"]) >= 25 and len(data["decoys"]) >= 25
+    hits = [m for m in data["crisis"] if is_crisis(m)]
+    false = [m for m in data["decoys"] if is_crisis(m)]
+    print(f"\ncare_heldout8.yaml: recall {len(hits)}/{len(data['crisis'])} "
+          f"(rules alone {sum(map(_rules, data['crisis']))}), false alarms {len(false)}/{len(data['decoys'])} {false}")
+    assert len(hits) >= 20 and len(false) <= 3, false
+
+
+def _care_level(text: str) -> str:
+    return "alarm" if is_crisis(text) else "gentle" if care.is_concern(text) else "none"
+
+
+# set: (care shown on crisis at least, gentle lines on decoys at most), 2026-12-03 at 0.45
+CARE_SHOWN_FLOORS = {5: (25, 2), 6: (26, 4), 7: (25, 5), 8: (26, 3)}
+
+
+@pytest.mark.parametrize("n", sorted(CARE_SHOWN_FLOORS))
+def test_care_shown_on_the_held_out_sets(trained, n: int) -> None:
+    """With the concern tier, how many crisis messages get at least the gentle line (care shown)
+    and how many hard negatives get the gentle line (no page). Set 8 is the clean figure:
+    alarm 21/28 -> care shown 26/28; decoys: 2 alarms, 3 gentle lines."""
+    data = yaml.safe_load((DATA / f"care_heldout{n}.yaml").read_text(encoding="utf-8"))
+    crisis = [_care_level(m) for m in data["crisis"]]
+    decoys = [_care_level(m) for m in data["decoys"]]
+    shown, gentle = sum(v != "none" for v in crisis), decoys.count("gentle")
+    print(f"\ncare_heldout{n}.yaml: alarm {crisis.count('alarm')}/{len(crisis)}, care shown {shown}/{len(crisis)}; "
+          f"decoys: alarm {decoys.count('alarm')}/{len(decoys)}, gentle {gentle}/{len(decoys)}")
+    floor, ceiling = CARE_SHOWN_FLOORS[n]
+    assert shown >= floor and gentle <= ceiling
+
+
+def test_the_ordinary_corpus_gets_no_gentle_line(trained) -> None:
+    """The understanding corpus (homeowners' ordinary messages; they are also training
+    examples, so this is a check, not a measure): no alarm, no gentle line."""
+    items = yaml.safe_load((DATA / "understanding_corpus.yaml").read_text(encoding="utf-8"))["items"]
+    flagged = [i["text"] for i in items if _care_level(i["text"]) != "none"]
+    print(f"\nunderstanding_corpus.yaml: {len(flagged)}/{len(items)} flagged {flagged}")
+    assert flagged == []
+
+
 @pytest.mark.parametrize("text", [
     # what ends is the loan, the sale or this consultation; the death and the insurance someone else's
     "相談は今日で最後にします。ありがとうございました",
@@ -418,7 +463,11 @@ def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path
     heldout5 = yaml.safe_load((DATA / "care_heldout5.yaml").read_text(encoding="utf-8"))
     heldout6 = yaml.safe_load((DATA / "care_heldout6.yaml").read_text(encoding="utf-8"))
     heldout7 = yaml.safe_load((DATA / "care_heldout7.yaml").read_text(encoding="utf-8"))
+    heldout8 = yaml.safe_load((DATA / "care_heldout8.yaml").read_text(encoding="utf-8"))
     shipped = {*examples.crisis, *examples.not_crisis, *examples.ordinary}
+    # set 8, written without reading the examples: three short lines were already there
+    assert shipped & {*heldout8["crisis"], *heldout8["decoys"]} == {
+        "今夜で全部終わらせます", "誰にも必要とされていない", "最後に一つだけ質問させてください"}
     # written without reading the examples: one crisis message was already there word for word
     assert shipped & {*heldout7["crisis"], *heldout7["decoys"]} == {"生まれてこなければよかった"}
     assert not shipped & {*heldout6["crisis"], *heldout6["decoys"]}
@@ -432,3 +481,58 @@ def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path
         "care.not_crisis: need a non-empty list of messages",
         "care.ordinary: need a non-empty list of messages",
     }
+
+
+# -- the second tier: concern (a gentle line, nobody paged) ---------------------------
+
+CONCERN = "もう疲れてしまって、何も考えられません"  # P(crisis) ≈ 0.64: below the alarm, above concern
+
+
+def test_concern_threshold_is_the_chosen_one(trained) -> None:
+    """``CONCERN_THRESHOLD`` is the lowest at which cross-validation flags at most 1 % of the
+    ordinary messages (2026-12-03: 0.45, 8 of 852 ordinary, 98/125 crisis, 30/158 near misses)."""
+    cv = care.cross_validate(care.load_examples())
+    assert care.choose_concern_threshold(cv) == care.CONCERN_THRESHOLD < care.THRESHOLD
+    assert cv.at(care.CONCERN_THRESHOLD)["ordinary"] <= care.CONCERN_ORDINARY_MAX * len(cv.ordinary)
+
+
+def test_choose_concern_threshold_keeps_ordinary_messages_under_the_share() -> None:
+    cv = care.CrossValidation(crisis=[0.9], not_crisis=[0.5], ordinary=[0.1] * 98 + [0.32, 0.52])
+    assert care.choose_concern_threshold(cv) == 0.35  # 1 of 100 at 0.35, 2 of 100 at 0.3
+
+
+def test_concern_is_below_the_alarm_and_above_the_ordinary(trained) -> None:
+    assert care.is_concern(CONCERN) and not is_crisis(CONCERN)
+    for ordinary in ("3ヶ月滞納しています", "督促状が届きました。どうすればいいですか", "はい"):
+        assert not care.is_concern(ordinary)
+
+
+def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_follows(trained) -> None:
+    from dialogs.base import DialogInput, Session
+    from dialogs.diagnosis import DiagnosisDialog
+
+    content = load_content(Path(care.CARE_PATH).parent)
+    dialog, session = DiagnosisDialog(content), Session()
+    today = __import__("datetime").date(2026, 12, 3)
+
+    def step(kind: str, **kw):
+        return dialog.step(session, DialogInput(kind=kind, today=today, channel="line", **kw))
+
+    step("follow")
+    step("postback", data="consent:yes")
+    state = session.state
+    r = step("text", text=CONCERN)
+    said = r.answer.plain_text()
+    assert all(n in said for n in ("0120-279-338", "0120-061-338", "0570-064-556")), said
+    assert "相談員" in said and "読み取れ" not in said
+    assert "crisis" not in r.signals and not r.summary.get("crisis") and r.summary.get("urgency") != "hot"
+    assert session.state in (state, "ownership")  # not derailed: the dialog goes on as it would
+    question = content.text(f"dialog.states.{session.state}.text")
+    assert said.index("0570-064-556") < said.index(question)  # the gentle line first, then the question
+    assert r.answer.quick_replies  # the question's buttons
+    # once per conversation: the next near-despair message gets the question alone
+    r = step("text", text=CONCERN)
+    assert "0570-064-556" not in r.answer.plain_text()
+    # words of despair still get the full crisis reply and the alarm
+    r = step("text", text="もう死にたい")
+    assert "crisis" in r.signals and r.summary["urgency"] == "hot"

@@ -261,6 +261,30 @@ def test_crisis_on_line_gets_hotlines_a_person_and_alerts_the_staff(line, fake_l
     assert fake_line.errors == []
 
 
+def test_words_near_despair_on_line_get_a_gentle_line_and_the_question_without_paging(line, fake_line, app):
+    """The concern tier (dialogs/care.py is_concern): hotlines and a person once, then the
+    dialog's question with its buttons; no crisis, no hot urgency, no alert."""
+    from dialogs import care
+
+    care.train_classifier()  # the tier needs the classifier (warm_up may still be training it)
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes")])
+    texts = line.exchange(user, text="もう疲れてしまって、何も考えられません")
+    said = "\n".join(texts)
+    for number in ("0120-279-338", "0120-061-338", "0570-064-556"):
+        assert number in said
+    assert "読み取れ" not in said
+    last = fake_line.messages_to(user)[-1]
+    assert last["quickReply"]["items"]  # the question's buttons follow
+    conv = conversation(app, user)
+    assert conv["urgency"] != "hot" and not loads(conv["summary"]).get("crisis")
+    app.extensions["ninbai"].extra["alerts"].join()
+    storage = app.extensions["ninbai"].storage
+    kinds = [r[0] for r in storage.db.execute("select kind from alerts where conversation_id = ?", [conv["id"]])]
+    assert "hot_lead" not in kinds
+    assert fake_line.errors == []
+
+
 @pytest.mark.parametrize("now,night", [("2026-11-27T22:30", True), ("2026-11-27T10:00", False)])
 def test_the_result_knows_the_time_of_day_on_line(make_app, fake_line, now, night):
     """The engine hands the dialog the time in Japan: at night the result says what to do

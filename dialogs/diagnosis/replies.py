@@ -188,6 +188,13 @@ class Replies:
         buttons = [c.get("dialog.common.human_button"), c.get("dialog.care.back")]
         turn.answer.quick_replies = self._quick(turn, buttons)
 
+    def _show_concern(self, turn: Turn) -> None:
+        """Words near despair (care.is_concern): one gentle line with the hotlines and a person;
+        the dialog's own reply follows, and nobody is paged."""
+        c = self.c
+        lines = "\n".join(c.text("dialog.care.hotline", **h) for h in c.get("dialog.care.hotlines"))
+        turn.answer.say(c.text("dialog.care.concern", hotlines=lines))
+
     def _faq_label(self, topic: str) -> str:
         label = self.c.get(f"dialog.faq_topics.{topic}", None)
         if not label:

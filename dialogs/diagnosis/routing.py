@@ -59,6 +59,10 @@ class Routing:
             turn.signals.add("crisis")
             self._keep_facts_quietly(turn, text)
             return ["care"]
+        if text and not turn.data.get("concern") and care.is_concern(text):
+            # below the alarm but near it: one gentle line with the hotlines (once), no page
+            turn.data["concern"] = True
+            self._show_concern(turn)
         triggers = self._route_input(turn)
         kind = care.mood(text) if text else None  # not a crisis: read just above
         unread = bool(triggers) and triggers[-1] == "miss"
