@@ -220,39 +220,38 @@ def _without_figures(text: str) -> str:
     return _FIGURE.sub("", _plain(text))
 
 
-def is_crisis(text: str) -> bool:
-    """Words of despair or self-harm, direct or indirect: the rules, then the classifier."""
+def level(text: str) -> str | None:
+    """``crisis`` (words of despair or self-harm, direct or indirect: the rules, then the
+    classifier at its threshold), ``concern`` (not a crisis, but the classifier's P(crisis)
+    is at least ``CONCERN_THRESHOLD``: a gentle word with the hotlines, not an alarm) or
+    None. The classifier runs once."""
     t = _without_figures(text)
     if not t:
-        return False
+        return None
     if _rules_say_crisis(t):
-        return True
+        return "crisis"
     if len(t) < MIN_CLASSIFIER_CHARS:
-        return False
+        return None
     classifier = crisis_classifier()
     if classifier is None:  # not trained (yet): the rules alone
-        return False
+        return None
     try:
-        return classifier.probability(t) >= classifier.threshold
+        p = classifier.probability(t)
     except Exception:
         logger.exception("care: the crisis classifier failed; the rules alone decide")
-        return False
+        return None
+    if p >= classifier.threshold:
+        return "crisis"
+    return "concern" if p >= CONCERN_THRESHOLD else None
+
+
+def is_crisis(text: str) -> bool:
+    return level(text) == "crisis"
 
 
 def is_concern(text: str) -> bool:
-    """Not a crisis (check ``is_crisis`` first), but the classifier's P(crisis) is at least
-    ``CONCERN_THRESHOLD``: worth a gentle word with the hotlines, not an alarm."""
-    t = _without_figures(text)
-    if len(t) < MIN_CLASSIFIER_CHARS:
-        return False
-    classifier = crisis_classifier()
-    if classifier is None:
-        return False
-    try:
-        return classifier.probability(t) >= CONCERN_THRESHOLD
-    except Exception:
-        logger.exception("care: the crisis classifier failed; no concern tier for this message")
-        return False
+    """Near a crisis but below the alarm (see :func:`level`)."""
+    return level(text) == "concern"
 
 
 def is_offtopic(text: str) -> bool:

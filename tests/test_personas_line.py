@@ -6,6 +6,8 @@ every request the bot sends valid against LINE's OpenAPI description.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 
 import pytest
@@ -278,6 +280,9 @@ def test_words_near_despair_on_line_get_a_gentle_line_and_the_question_without_p
     assert last["quickReply"]["items"]  # the question's buttons follow
     conv = conversation(app, user)
     assert conv["urgency"] != "hot" and not loads(conv["summary"]).get("crisis")
+    assert loads(conv["summary"]).get("concern") is True  # the operator sees it on the case
+    from bot.console import service
+    assert service.facts(conv, dt.date(2026, 12, 3))["tags"][0] == service.CONCERN_TAG
     app.extensions["ninbai"].extra["alerts"].join()
     storage = app.extensions["ninbai"].storage
     kinds = [r[0] for r in storage.db.execute("select kind from alerts where conversation_id = ?", [conv["id"]])]

@@ -153,6 +153,7 @@ def excerpt(text: str, n: int = 60) -> str:
 
 # -- what the dialog's summary says: read in ONE place ------------------------------
 CRISIS_TAG = "危機・要配慮"
+CONCERN_TAG = "相談窓口を案内済"  # a message near despair got the hotlines (no alert)
 PLAN_MARGIN = dt.timedelta(days=1)  # the planning day is this much before the legal last day
 URGENT_DAYS = 7  # days left under this: shown in red
 
@@ -214,6 +215,8 @@ def facts(conv: dict[str, Any], today: dt.date) -> dict[str, Any]:
     tags = [r for r in summary.get("reasons") or [] if isinstance(r, str) and not r.startswith("開札まで")]
     if crisis:
         tags.insert(0, CRISIS_TAG)
+    elif summary.get("concern"):
+        tags.insert(0, CONCERN_TAG)
     return {
         "stage": stage or "",
         "stage_label": STAGE_LABELS.get(stage, "") if stage and stage != "unknown" else "",

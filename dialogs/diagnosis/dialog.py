@@ -91,6 +91,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         if turn.data.get("crisis"):
             out["crisis"] = True
             out["urgency"] = "hot"  # the highest: the staff are alerted (hot-lead alert), in or out of hours
+        elif turn.data.get("concern"):
+            out["concern"] = True  # the gentle line was shown (no page): the operator sees it on the case
         if turn.data.get("inspection_date"):
             out["inspection_date"] = turn.data["inspection_date"]
         return out

@@ -53,13 +53,14 @@ class Routing:
 
     def _route(self, turn: Turn) -> list[str]:
         text = turn.inp.text or "" if turn.inp.kind == "text" else ""
-        if text and care.is_crisis(text):
+        care_level = care.level(text) if text else None
+        if care_level == "crisis":
             # words of despair come first, in every state: hotlines, a person, the staff alerted
             turn.data["crisis"] = True
             turn.signals.add("crisis")
             self._keep_facts_quietly(turn, text)
             return ["care"]
-        if text and not turn.data.get("concern") and care.is_concern(text):
+        if care_level == "concern" and not turn.data.get("concern"):
             # below the alarm but near it: one gentle line with the hotlines (once), no page
             turn.data["concern"] = True
             self._show_concern(turn)
