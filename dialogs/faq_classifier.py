@@ -71,6 +71,10 @@ def load_examples(path: pathlib.Path = FAQ_PATH) -> list[tuple[str, str]]:
     return examples_from(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
 
 
+#: What the classifier reads of a message (see ``rank``).
+MAX_QUESTION_CHARS = 600
+
+
 @dataclass
 class FaqClassifier:
     """A fitted pipeline and the text normalisation it was trained with."""
@@ -101,8 +105,10 @@ class FaqClassifier:
         return cls(pipeline, normalize, threshold)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
-        """Every topic with its probability, most likely first."""
-        probs = self.pipeline.predict_proba([self.normalize(text)])[0]
+        """Every topic with its probability, most likely first (read on the first
+        ``MAX_QUESTION_CHARS``: the longest example or held-out question is 194 characters,
+        and a 10,000-character message cost 35 ms of CPU whole)."""
+        probs = self.pipeline.predict_proba([self.normalize(text[:MAX_QUESTION_CHARS])])[0]
         return sorted(zip(self.pipeline.classes_, probs, strict=True), key=lambda tp: -tp[1])
 
     def classify(self, text: str) -> tuple[str | None, list[str]]:

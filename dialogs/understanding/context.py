@@ -44,7 +44,7 @@ _SCRIPT = (  # kanji spellings of the words matched below → the usual kana
 
 #: brackets and "as I said" remarks: not part of the answer
 _ASIDES = re.compile(
-    r"[（(【\[][^）)】\]]*[）)】\]]"
+    r"[（(【\[][^（(【\[）)】\]]*[）)】\]]"  # innermost pair: an opening bracket stops the scan (linear)
     r"|(?:前|まえ|さっき|先ほど|先程|最初|はじめ)に?も?(?:言|い|書|か|伝え|つたえ|答え|こたえ)"
     r"(?:いました|いましたけど|いましたが|った|ったけど|ったけれど|ったが|ました|ましたが|ましたけど|いた|いたけど|きました|きましたが|いたが)"
     r"(?:けど|けれど|が)?[、,]?"
