@@ -538,11 +538,26 @@ def fill(path: str, tpl: list[dict[str, Any]], target: int) -> dict[str, Any]:
 
 
 # --- in-process timings -------------------------------------------------------------------
+
+def dialog_input(kind: str, value: str, today: dt.date) -> Any:
+    """One step of a script (follow / tap / pick / text) as the dialog's input."""
+    from dialogs.base import DialogInput
+
+    if kind == "follow":
+        return DialogInput(kind="follow", today=today)
+    if kind == "tap":
+        return DialogInput(kind="postback", today=today, data=value)
+    if kind == "pick":
+        data, date = value.split("=")
+        return DialogInput(kind="postback", today=today, data=data, params={"date": date})
+    return DialogInput(kind="text", today=today, text=value)
+
+
 def micro(repeat: int) -> dict[str, Any]:
     import yaml
 
     from bot.content import load_content
-    from dialogs.base import DialogInput, Session
+    from dialogs.base import Session
     from dialogs.diagnosis import DiagnosisDialog
     from dialogs.understanding import understand, warm_up
 
@@ -566,15 +581,7 @@ def micro(repeat: int) -> dict[str, Any]:
         for script in DIAGNOSIS + TEXT:
             s = Session()
             for kind, value in script:
-                if kind == "follow":
-                    inp = DialogInput(kind="follow", today=today)
-                elif kind == "tap":
-                    inp = DialogInput(kind="postback", today=today, data=value)
-                elif kind == "pick":
-                    data, date = value.split("=")
-                    inp = DialogInput(kind="postback", today=today, data=data, params={"date": date})
-                else:
-                    inp = DialogInput(kind="text", today=today, text=value)
+                inp = dialog_input(kind, value, today)
                 t = time.perf_counter()
                 dialog.step(s, inp)
                 steps.append((time.perf_counter() - t) * 1000)

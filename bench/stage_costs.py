@@ -25,7 +25,7 @@ import line_bench as lb  # noqa: E402
 def dialog_step_ms(rounds: int = 10) -> tuple[float, int]:
     """Thread CPU per ``DiagnosisDialog.step`` over the bench's scripts, after the warm-up."""
     from bot.content import load_content
-    from dialogs.base import DialogInput, Session
+    from dialogs.base import Session
     from dialogs.diagnosis import DiagnosisDialog
     from dialogs.understanding import warm_up
 
@@ -37,15 +37,7 @@ def dialog_step_ms(rounds: int = 10) -> tuple[float, int]:
         for script in lb.DIAGNOSIS + lb.TEXT:
             session = Session()
             for kind, value in script:
-                if kind == "follow":
-                    inp = DialogInput(kind="follow", today=today)
-                elif kind == "tap":
-                    inp = DialogInput(kind="postback", today=today, data=value)
-                elif kind == "pick":
-                    data, date = value.split("=")
-                    inp = DialogInput(kind="postback", today=today, data=data, params={"date": date})
-                else:
-                    inp = DialogInput(kind="text", today=today, text=value)
+                inp = lb.dialog_input(kind, value, today)
                 t = time.thread_time()
                 dialog.step(session, inp)
                 cpu += time.thread_time() - t
