@@ -175,7 +175,7 @@ _OBJECT = re.compile(
     r"|(?:夫|妻|父|母|親|主人|旦那|家族|義父|義母|祖父|祖母|兄|姉|弟|妹)(?:が|の)[^。]{0,10}(?:亡くな|死亡|他界)"
 )
 #: ... unless the sentence also speaks of oneself or one's life
-_SELF = re.compile(r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)(?:も|が|は|の(?:人生|命|最後|保険|生命保険))|人生|命|生き|この世")
+_SELF = re.compile(rf"{_ME}(?:も|が|は|の(?:人生|命|最後|保険|生命保険))|人生|命|生き|この世")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 
