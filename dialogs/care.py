@@ -212,8 +212,41 @@ _OFFTOPIC = re.compile(
 )
 
 
+#: small hiragana vowels written for effect (「死にたぃ」「つらぁい」) read as the full ones
+_SMALL_VOWELS = str.maketrans("ぁぃぅぇぉ", "あいうえお")
+_KATAKANA = re.compile(r"[ァ-ヶー]+")
+#: stems of the direct words: a katakana run that contains one of them once read in hiragana
+#: (「シニタイ」「キエタイ」「ジサツ」) is written in hiragana, which the rules read; other
+#: katakana words stay as they are (「シネマ」, 「ローン」)
+_KANA_STEMS = re.compile(r"しにた|しにて|しのう|きえた|きえて|じさつ|いなくなりた")
+#: 死 typed another way: net slang (タヒ), a digit (4にたい), an IME slip (氏にたい, 市にたい)
+_DEATH_SPELLINGS = re.compile(
+    r"(?:タヒ|ﾀﾋ)(?=[にぬねのん])|(?:氏|市|師|詩|4)(?=に(?:たい(?![しすさせ])|たく|て[ぇえー〜~]))")
+#: the spoken 「〜てえ」 form of 〜たい (「死にてー」「消えてぇ」)
+_SPOKEN_TAI = re.compile(r"((?:死|(?<![ぁ-ん])し)に|(?:消|(?<![ぁ-ん])き)え)て[ぇえー〜~]+")
+#: the direct words typed in romaji
+_ROMAJI = {"shinitai": "死にたい", "sinitai": "死にたい", "shinitaku": "死にたく", "shinou": "死のう",
+           "kietai": "消えたい", "kietaku": "消えたく", "jisatsu": "自殺", "jisatu": "自殺", "zisatu": "自殺"}
+_ROMAJI_WORD = re.compile("|".join(sorted(_ROMAJI, key=len, reverse=True)))
+
+
+def _hiragana(run: str) -> str:
+    return "".join(chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch for ch in run)
+
+
+def _kana_word(m: re.Match[str]) -> str:
+    soft = _hiragana(m.group())
+    return soft if _KANA_STEMS.search(soft) else m.group()
+
+
 def _plain(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip().lower()
+    """NFKC, lower case, and the direct words in one spelling whatever the script or typo
+    (katakana, small vowels, net slang, a digit or an IME slip for 死, the spoken form, romaji)."""
+    t = unicodedata.normalize("NFKC", text or "").strip().lower().translate(_SMALL_VOWELS)
+    t = _KATAKANA.sub(_kana_word, t)
+    t = _DEATH_SPELLINGS.sub("死", t)
+    t = _SPOKEN_TAI.sub(r"\1たい", t)
+    return _ROMAJI_WORD.sub(lambda m: _ROMAJI[m.group()], t)
 
 
 def _without_figures(text: str) -> str:
