@@ -260,8 +260,9 @@ def _care_level(text: str) -> str:
     return "alarm" if is_crisis(text) else "gentle" if care.is_concern(text) else "none"
 
 
-# set: (care shown on crisis at least, gentle lines on decoys at most), 2026-12-03 at 0.45
-CARE_SHOWN_FLOORS = {5: (25, 2), 6: (26, 4), 7: (25, 5), 8: (26, 3)}
+# set: (care shown on crisis at least, gentle lines on decoys at most), measured 2026-12-03 after
+# the third round (alarm 0.7, concern 0.5 and the concern rules)
+CARE_SHOWN_FLOORS = {5: (25, 3), 6: (26, 3), 7: (26, 4), 8: (27, 2)}
 
 
 @pytest.mark.parametrize("n", sorted(CARE_SHOWN_FLOORS))
@@ -279,13 +280,14 @@ def test_care_shown_on_the_held_out_sets(trained, n: int) -> None:
     assert shown >= floor and gentle <= ceiling
 
 
-def test_the_ordinary_corpus_gets_no_gentle_line(trained) -> None:
+def test_the_ordinary_corpus_gets_no_alarm_and_one_gentle_line(trained) -> None:
     """The understanding corpus (homeowners' ordinary messages; they are also training
-    examples, so this is a check, not a measure): no alarm, no gentle line."""
+    examples, so this is a check, not a measure): no alarm; one gentle line, from the concern
+    rules, for a person who says it is truly hard (decided: care shown, nobody paged)."""
     items = yaml.safe_load((DATA / "understanding_corpus.yaml").read_text(encoding="utf-8"))["items"]
-    flagged = [i["text"] for i in items if _care_level(i["text"]) != "none"]
+    flagged = {i["text"]: _care_level(i["text"]) for i in items if _care_level(i["text"]) != "none"}
     print(f"\nunderstanding_corpus.yaml: {len(flagged)}/{len(items)} flagged {flagged}")
-    assert flagged == []
+    assert flagged == {"住宅ローンが払えなくて本当につらいです": "gentle"}
 
 
 @pytest.mark.parametrize("text", [
@@ -466,6 +468,11 @@ def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path
     heldout8 = yaml.safe_load((DATA / "care_heldout8.yaml").read_text(encoding="utf-8"))
     shipped = {*examples.crisis, *examples.not_crisis, *examples.ordinary}
     # set 8, written without reading the examples: three short lines were already there
+    heldout9 = yaml.safe_load((DATA / "care_heldout9.yaml").read_text(encoding="utf-8"))
+    # set 9, written before this round's examples: only the two bare direct words, already there
+    assert shipped & {m for v in heldout9.values() for m in v} == {"死にたい", "しにたい"}
+    assert not {*examples.anger, *examples.offtopic} & {m for v in heldout9.values() for m in v}
+    assert len(examples.anger) >= 30 and len(examples.offtopic) >= 30
     assert shipped & {*heldout8["crisis"], *heldout8["decoys"]} == {
         "今夜で全部終わらせます", "誰にも必要とされていない", "最後に一つだけ質問させてください"}
     # written without reading the examples: one crisis message was already there word for word
@@ -480,12 +487,14 @@ def test_training_examples_ship_with_the_app_and_pass_the_content_check(tmp_path
         "care.crisis: need a non-empty list of messages",
         "care.not_crisis: need a non-empty list of messages",
         "care.ordinary: need a non-empty list of messages",
+        "care.anger: need a non-empty list of messages",
+        "care.offtopic: need a non-empty list of messages",
     }
 
 
 # -- the second tier: concern (a gentle line, nobody paged) ---------------------------
 
-CONCERN = "もう疲れてしまって、何も考えられません"  # P(crisis) ≈ 0.64: below the alarm, above concern
+CONCERN = "何もする気が起きなくて、ずっと横になっています"  # P(crisis) ≈ 0.6: below the alarm, above concern
 
 
 def test_concern_threshold_is_the_chosen_one(trained) -> None:
