@@ -41,7 +41,16 @@ Second tier (concern): ``is_concern`` is true for a message the alarm missed who
 P(crisis) is at least ``CONCERN_THRESHOLD`` (the lowest at which cross-validation flags
 at most ``CONCERN_ORDINARY_MAX`` of the ordinary messages: ``choose_concern_threshold``).
 The dialog then adds one gentle line with the hotlines and the offer of a person to its
-answer, pages nobody, and goes on with its question.
+answer, pages nobody, and goes on with its question. The concern rules (``_CONCERN_KINDS``:
+worn out, cannot go on, a burden, sorry as a last word, no future, farewells) give the same
+tier without the classifier, to short messages too (「もう疲れた」).
+
+Every text is first read by ``_plain``: NFKC, and the direct words in one spelling whatever
+the script or typo (シニタイ, ｼﾆﾀｲ, しにたぃ, タヒにたい, 4にたい, 氏にたい, 死にてー, shinitai).
+
+Anger and off-topic: the words (``_ANGER``, ``_OFFTOPIC``), then ``MoodClassifier`` trained
+from the ``anger`` and ``offtopic`` lists of content/care.yaml (with the crisis classifier,
+in the same background thread) at ``MOOD_THRESHOLD``.
 """
 from __future__ import annotations
 
@@ -220,7 +229,7 @@ _CONCERN_KINDS = {
         r"(?:がんばれ|頑張れ|耐えられ|持たな|もたな|続けられ)(?:ない|ません|そうにない)(?!か[?？]?$)"
         r"|(?:もう|ほんとに|本当に)[^。]{0,3}(?:限界|だめ|ダメ|駄目|無理|しんどい|つらい|辛い|きつい|耐えられ)"
         r"(?!(?:です|でしょう)?(?:よね|か)|(?:なので|なら|だから|だし|ですので))",
-        r"^(?:もう)?(?:限界|しんどい|つらい|辛い|苦しい|たすけて|助けて)(?:です|だ|。|…|!|$)",
+        r"^(?:もう)?(?:限界|しんどい|つらい|辛い|苦しい|たすけて|助けて)(?:です|だ|[。…!.]|$)",
     ),
     # a burden, worthless, ashamed
     "burden": (

@@ -545,3 +545,118 @@ def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_f
     # words of despair still get the full crisis reply and the alarm
     r = step("text", text="もう死にたい")
     assert "crisis" in r.signals and r.summary["urgency"] == "hot"
+
+
+# -- third round: set 9, any script, the concern rules, the mood classifier -----------
+
+#: set 9 (tests/data/care_heldout9.yaml), written and committed before the round, never tuned on.
+#: Before: alarm 41/72 (rules 32), care shown 58/72; decoys: alarm 5/51, gentle 10/51; insults and
+#: off-topic: calm reply 2/13, alarm 0/13. After (same developer, misses seen: not independent):
+#: alarm 61/72 (rules 40), care shown 71/72; decoys: alarm 4/51, gentle 5/51; calm reply 13/13.
+SET9_FLOORS = {"alarm": 58, "shown": 69, "decoy_alarm_max": 6, "decoy_gentle_max": 8, "calm": 11}
+
+
+def test_set_9(trained) -> None:
+    data = yaml.safe_load((DATA / "care_heldout9.yaml").read_text(encoding="utf-8"))
+    assert len(data["crisis"]) >= 70 and len(data["decoys"]) >= 50 and len(data["anger_offtopic"]) >= 12
+    crisis = [_care_level(m) for m in data["crisis"]]
+    decoys = [_care_level(m) for m in data["decoys"]]
+    rude = data["anger_offtopic"]
+    calm = [m for m in rude if classify(m) in ("anger", "offtopic")]
+    print(f"\ncare_heldout9.yaml: alarm {crisis.count('alarm')}/{len(crisis)} (rules alone "
+          f"{sum(map(_rules, data['crisis']))}), care shown {len(crisis) - crisis.count('none')}/{len(crisis)}, "
+          f"missed {[m for m, v in zip(data['crisis'], crisis, strict=True) if v == 'none']}; decoys: alarm "
+          f"{decoys.count('alarm')}/{len(decoys)} {[m for m, v in zip(data['decoys'], decoys, strict=True) if v == 'alarm']}, "
+          f"gentle {decoys.count('gentle')}/{len(decoys)}; insults and off-topic: calm reply {len(calm)}/{len(rude)}")
+    assert crisis.count("alarm") >= SET9_FLOORS["alarm"]
+    assert len(crisis) - crisis.count("none") >= SET9_FLOORS["shown"]
+    assert decoys.count("alarm") <= SET9_FLOORS["decoy_alarm_max"]
+    assert decoys.count("gentle") <= SET9_FLOORS["decoy_gentle_max"]
+    assert len(calm) >= SET9_FLOORS["calm"] and not any(map(is_crisis, rude))
+
+
+@pytest.mark.parametrize("text", [
+    "シニタイ", "ｼﾆﾀｲ", "ジサツしたい", "しにたぃ", "タヒにたい", "4にたい", "氏にたいです", "市にたい",
+    "死にてー", "しにてぇ", "消えてぇ", "kietai", "Shinitai", "jisatsu kangaeteru", "モウキエタイ",
+])
+def test_the_direct_words_in_any_script_or_typo_are_the_rules_crisis(text: str) -> None:
+    """Written for this test (none is in a set or the examples): the rules alone, no classifier."""
+    assert _rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "シネマに行ってきました", "市にたいして固定資産税の相談をしました", "4にんで暮らしています",
+    "タヒチに旅行した頃が懐かしい", "キエフ出身の同僚", "ローンがしんどい時期もありました",
+])
+def test_look_alike_spellings_are_not_read_as_the_direct_words(text: str) -> None:
+    assert not _rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "もう疲れた", "限界です", "つらい…", "助けて", "ごめんなさい", "がんばれない",
+    "疲れ果てました", "未来なんて真っ暗だ",
+])
+def test_the_concern_rules_give_care_without_the_classifier(monkeypatch, text: str) -> None:
+    """Short words of despair, which the classifier never reads (under MIN_CLASSIFIER_CHARS),
+    and any message while it is not trained yet: at least the gentle line."""
+    monkeypatch.setattr(care, "_classifier", None)
+    monkeypatch.setattr(care, "_classifier_failed", False)
+    monkeypatch.setattr(care, "_training_in_background", True)
+    assert care.level(text) in ("concern", "crisis")
+
+
+@pytest.mark.parametrize("text", [
+    "はい", "いいえ", "まだ", "4ヶ月", "疲れたので明日にします", "仕事で疲れました",
+    "限界までがんばって払ってきました", "もう無理ですよね?", "特に希望はない", "夫にごめんと言われました",
+])
+def test_the_concern_rules_leave_ordinary_answers_alone(text: str) -> None:
+    assert care._rules_level(care._without_figures(text)) is None
+
+
+@pytest.mark.parametrize("text,kind", [
+    # written for this test, in none of the sets or the examples
+    ("なんなんだよこのポンコツ機械は", "anger"), ("もうお前とは話さない、最悪", "anger"),
+    ("使い物にならねえな", "anger"), ("好きな動物は何ですか?", "offtopic"),
+    ("今週末のおすすめの映画は?", "offtopic"), ("最近ハマってる趣味ある?", "offtopic"),
+])
+def test_mood_reads_anger_and_offtopic_beyond_the_words(trained, text: str, kind: str) -> None:
+    assert classify(text) == kind
+
+
+def test_mood_threshold_is_the_cross_validated_one(trained) -> None:
+    """``MOOD_THRESHOLD`` is the lowest at which 5-fold cross-validation flags at most 1 % of the
+    other messages (2026-12-03: 0.4; anger 37/49, off-topic 22/37, other 10/1,270)."""
+    labels, scores = care.cross_validate_mood(care.load_examples())
+    assert care.choose_mood_threshold(labels, scores) == care.MOOD_THRESHOLD
+    other = [s for label, s in zip(labels, scores, strict=True) if label == "other"]
+    anger = [s for label, s in zip(labels, scores, strict=True) if label == "anger"]
+    assert sum(s >= care.MOOD_THRESHOLD for s in other) <= care.MOOD_OTHER_MAX * len(other)
+    assert sum(s >= care.MOOD_THRESHOLD for s in anger) >= 0.6 * len(anger)
+
+
+def test_no_ordinary_message_has_a_mood(trained) -> None:
+    items = yaml.safe_load((DATA / "understanding_corpus.yaml").read_text(encoding="utf-8"))["items"]
+    assert [i["text"] for i in items if care.mood(i["text"])] == []
+    assert [m for m in PLAIN_ANSWERS if care.mood(m)] == []
+
+
+def test_a_short_word_of_despair_gets_the_hotlines_and_a_person_in_the_dialog(trained) -> None:
+    """「もう疲れた」 (5 characters: the classifier never reads it) gets the gentle line with the
+    three hotlines and the offer of a person; asking for one then reaches the contact step."""
+    from dialogs.base import DialogInput, Session
+    from dialogs.diagnosis import DiagnosisDialog
+
+    content = load_content(Path(care.CARE_PATH).parent)
+    dialog, session = DiagnosisDialog(content), Session()
+    today = __import__("datetime").date(2026, 12, 3)
+
+    def step(kind: str, **kw):
+        return dialog.step(session, DialogInput(kind=kind, today=today, channel="line", **kw))
+
+    step("follow")
+    step("postback", data="consent:yes")
+    said = step("text", text="もう疲れた").answer.plain_text()
+    assert all(n in said for n in ("0120-279-338", "0120-061-338", "0570-064-556")), said
+    assert "相談員（人）" in said and "読み取れ" not in said
+    step("text", text="相談員と話したい")
+    assert session.state in ("contact", "handoff"), session.state

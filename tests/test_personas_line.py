@@ -271,7 +271,7 @@ def test_words_near_despair_on_line_get_a_gentle_line_and_the_question_without_p
     care.train_classifier()  # the tier needs the classifier (warm_up may still be training it)
     user = webhooks.make_user_id()
     run(line, user, [("tap", "consent:yes")])
-    texts = line.exchange(user, text="もう疲れてしまって、何も考えられません")
+    texts = line.exchange(user, text="何もする気が起きなくて、ずっと横になっています")
     said = "\n".join(texts)
     for number in ("0120-279-338", "0120-061-338", "0570-064-556"):
         assert number in said

@@ -65,16 +65,20 @@ class Routing:
             turn.data["concern"] = True
             self._show_concern(turn)
         triggers = self._route_input(turn)
-        kind = care.mood(text) if text else None  # not a crisis: read just above
         unread = bool(triggers) and triggers[-1] == "miss"
         other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
         guessing = bool(turn.faq_candidates) and not turn.changes  # 「こちらのことですか?」
-        if kind in ("anger", "offtopic") and (unread or other or guessing):
+        lost = unread or other or guessing
+        # not a crisis (read just above); the mood (words, then a classifier) only when not understood
+        kind = care.mood(text) if text and lost else None
+        near_despair = care_level == "concern"  # no 「読み取れませんでした」 after words near despair either
+        if (kind in ("anger", "offtopic") or near_despair) and lost:
             # a calm short word, then the way back (never 「読み取れませんでした」)
             turn.faq = None
             turn.faq_candidates = []
             triggers = [t for t in triggers if t not in ("faq", "reask", "miss")]
-            turn.answer.say(self.c.text(f"dialog.care.{kind}"))
+            if not near_despair:
+                turn.answer.say(self.c.text(f"dialog.care.{kind}"))
             return triggers + self._not_an_answer(turn)
         if triggers == ["media", "reask"] and turn.state in _CHAINED:
             return ["media"] + self._not_an_answer(turn)  # a sticker is not an answer either
