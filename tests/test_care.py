@@ -539,9 +539,12 @@ def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_f
     question = content.text(f"dialog.states.{session.state}.text")
     assert said.index("0570-064-556") < said.index(question)  # the gentle line first, then the question
     assert r.answer.quick_replies  # the question's buttons
-    # once per conversation: the next near-despair message gets the question alone
+    # the full list once per conversation: the next near-despair message gets a short line
+    # (the 24-hour hotline and a person) and the question, never nothing
     r = step("text", text=CONCERN)
-    assert "0570-064-556" not in r.answer.plain_text()
+    said = r.answer.plain_text()
+    assert "0570-064-556" not in said and "0120-279-338" in said and "相談員（人）" in said, said
+    assert "crisis" not in r.signals and r.answer.quick_replies
     # words of despair still get the full crisis reply and the alarm
     r = step("text", text="もう死にたい")
     assert "crisis" in r.signals and r.summary["urgency"] == "hot"

@@ -118,7 +118,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "greeting_back", "story_held", "phone_offer", "phone_buttons", "phone_saved", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
             "faq_other", "faq_menu")}
-        keys |= {f"dialog.care.{k}" for k in ("crisis", "concern", "hotline", "hotlines", "person", "back", "anger", "offtopic")}
+        keys |= {f"dialog.care.{k}" for k in ("crisis", "concern", "concern_again", "hotline", "hotlines", "person", "back", "anger", "offtopic")}
         keys |= {f"dialog.facts.{k}" for k in (
             "arrears", "notice", "kaisatsu_date", "bidding", "bidding_range", "start_decision_date",
             "inspection_date", "ownership", "guarantor", "divorce", "lender", "stay")}

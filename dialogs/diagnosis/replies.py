@@ -188,10 +188,15 @@ class Replies:
         buttons = [c.get("dialog.common.human_button"), c.get("dialog.care.back")]
         turn.answer.quick_replies = self._quick(turn, buttons)
 
-    def _show_concern(self, turn: Turn) -> None:
-        """Words near despair (care.is_concern): one gentle line with the hotlines and a person;
-        the dialog's own reply follows, and nobody is paged."""
+    def _show_concern(self, turn: Turn, again: bool = False) -> None:
+        """Words near despair (care.is_concern): one gentle line with the hotlines and a person
+        (``again``: a short one, the first hotline and a person); the dialog's own reply
+        follows, and nobody is paged."""
         c = self.c
+        if again:
+            turn.answer.say(c.text("dialog.care.concern_again",
+                                   hotline=c.text("dialog.care.hotline", **c.get("dialog.care.hotlines")[0])))
+            return
         lines = "\n".join(c.text("dialog.care.hotline", **h) for h in c.get("dialog.care.hotlines"))
         turn.answer.say(c.text("dialog.care.concern", hotlines=lines))
 

@@ -60,10 +60,12 @@ class Routing:
             turn.signals.add("crisis")
             self._keep_facts_quietly(turn, text)
             return ["care"]
-        if care_level == "concern" and not turn.data.get("concern"):
-            # below the alarm but near it: one gentle line with the hotlines (once), no page
+        if care_level == "concern":
+            # below the alarm but near it: one gentle line with the hotlines, no page; the
+            # next times a short one (the 24-hour line and a person), never nothing
+            again = bool(turn.data.get("concern"))
             turn.data["concern"] = True
-            self._show_concern(turn)
+            self._show_concern(turn, again=again)
         triggers = self._route_input(turn)
         unread = bool(triggers) and triggers[-1] == "miss"
         other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
