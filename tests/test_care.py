@@ -579,6 +579,21 @@ def test_set_9(trained) -> None:
     assert len(calm) >= SET9_FLOORS["calm"] and not any(map(is_crisis, rude))
 
 
+def test_set_10(trained) -> None:
+    """Set 10 (tests/data/care_heldout10.yaml): written after the third round by its developer,
+    committed alone, run once, never tuned on (dialect, young and elderly styles, emoji). First
+    and only run: alarm 13/20 (rules alone 3), care shown 18/20; negatives: 4/20 false alarms
+    (all the classifier's), 1/20 gentle line."""
+    data = yaml.safe_load((DATA / "care_heldout10.yaml").read_text(encoding="utf-8"))
+    crisis = [_care_level(m) for m in data["crisis"]]
+    decoys = [_care_level(m) for m in data["decoys"]]
+    print(f"\ncare_heldout10.yaml: alarm {crisis.count('alarm')}/{len(crisis)}, care shown "
+          f"{len(crisis) - crisis.count('none')}/{len(crisis)}; decoys: alarm {decoys.count('alarm')}/{len(decoys)}, "
+          f"gentle {decoys.count('gentle')}/{len(decoys)}")
+    assert crisis.count("alarm") >= 12 and len(crisis) - crisis.count("none") >= 17
+    assert decoys.count("alarm") <= 5 and decoys.count("gentle") <= 3
+
+
 @pytest.mark.parametrize("text", [
     "シニタイ", "ｼﾆﾀｲ", "ジサツしたい", "しにたぃ", "タヒにたい", "4にたい", "氏にたいです", "市にたい",
     "死にてー", "しにてぇ", "消えてぇ", "kietai", "Shinitai", "jisatsu kangaeteru", "モウキエタイ",
