@@ -34,7 +34,9 @@ DURATION = re.compile(
     rf"(?<![\d.])(?:(?P<y>{_NUM})年(?P<yh>半)?(?:(?P<ym>{_NUM})ヶ月)?"
     rf"|(?P<half>半年)"
     rf"|(?P<m>{_NUM})ヶ月(?P<mh>半)?"
-    rf"|(?P<k>{_NUM})回(?P<kb>分)?)"
+    rf"|(?P<k>{_NUM})回(?P<kb>分)?"
+    # 「2週間」「10日ほど」 late: one instalment behind (a payment is monthly)
+    rf"|(?P<w>{_NUM})週間|(?P<d>{_NUM})日(?:間|ほど|くらい|ぐらい))"
 )
 #: A duration followed by these is about the future or a plan, not arrears.
 DURATION_NOT_ARREARS_AFTER = re.compile(r"^(?:間?後|以内|先|住|働|勤|払い続け|返済期間|前に|ぶり|\d{1,2}月)")
@@ -55,7 +57,13 @@ ARREARS_KEYWORD = re.compile(
     r"|(?:返済|支払い?|入金|引き?落とし)(?:が|を|は)?[^。!?\n]{0,8}?(?:でき|出来)(?:て)?(?:い)?(?:な|ず|ませ)"
     r"|引き?落と?せ(?:て)?(?:い)?(?:な|ず|ませ)|落ちて(?:い)?(?:な|ませ)|落ちなかっ|返せ(?:て)?(?:い)?(?:な|ず|ませ)"
     r"|(?:返済|支払い?|入金|引き?落とし)(?:が|は)?(?:止まっ|ストップし)"
+    # 「4月から止まってます」「1年ほど止まっている」: stopped, said of the payments (not of an income)
+    r"|止ま(?:って|った|ったまま)"
 )
+#: Before a bare 「止まって」: what stopped is not the payments.
+STOPPED_NOT_PAYMENTS_BEFORE = re.compile(r"(?:給料|給与|収入|仕事|工事|年金|手当|振込|振り込み|入金|電気|ガス|水道)[^。!?\n、]{0,4}$")
+#: 「ボーナス払いの分だけ払えませんでした」: the bonus instalment, one payment behind.
+BONUS_INSTALMENT = re.compile(r"ボーナス(?:払い|月|時|分|の(?:分|月|返済|支払い?))")
 #: Right after an arrears keyword: it is negated (「滞納はしていない」).
 ARREARS_KEYWORD_NEGATED_AFTER = re.compile(
     r"^(?:は|も|とか)?(?:まだ|一度も|一回も)?(?:して|し|したこと(?:は|が)?)?(?:い|おり)?(?:ない|ません|ありません|なし|無し|ゼロ|0)"
@@ -65,7 +73,12 @@ ARREARS_HYPOTHETICAL_AFTER = re.compile(r"^(?:し|が)?(?:たら|すると|す�
 #: Statements that there are no arrears.
 NO_ARREARS = re.compile(
     r"(?:滞納|延滞)(?:は|も|とか)?(?:まだ|今のところ|いまのところ|今は|現在|特に|これまで|今まで)?(?:一度も|一回も)?(?:して(?:い|おり)?(?:ない|ません)|したことが?(?:ない|ありません)|ありません|ない(?:です)?(?:[。!?\n]|$)|なし|無し|ゼロ)"
-    r"|(?:払え|支払え|返済でき|返済出来|払っ|支払っ)て(?:い|おり)?(?:る|ます(?!ん))"
+    r"|(?:払え|支払え|返済でき|返済出来)て(?:い|おり)?(?:る|ます(?!ん))"
+    r"|(?:ローン|返済|支払い?|毎月|月々|引き?落とし|何とか|なんとか|どうにか|ちゃんと|きちんと|ギリギリ|ぎりぎり)(?:は|も|を)?"
+    r"[^。!?\n、]{0,8}?(?:払っ|支払っ|返済し|し|でき|出来)て(?:い|おり)?(?:る|ます(?!ん))"
+    r"|^(?:払っ|支払っ)て(?:い|おり)?(?:る|ます(?!ん))"
+    r"|遅れ(?:ず|ること(?:は|も)?なく|なく)(?:に)?|滞りなく"
+    r"|遅れ(?:て|は)(?:い|おり)?(?:ない|ません)"
     r"|遅れたこと(?:は|が)?(?:一度も|一回も)?(?:ない|ありません)"
     r"|(?:一度も|一回も)(?:遅れ|滞納し|延滞し|滞っ|遅延し)(?:て|た)?(?:い|おり|こと(?:は|が)?)?(?:ない|ません|ありません)"
 )
@@ -76,7 +89,7 @@ BARE_ANSWER_FILLER = re.compile(
     r"|滞納|延滞|目|分|ね|よ|で|弱|強|ええ|あ|中"
 )
 PAST_MONTH_START = re.compile(r"(?P<rel>先々月|先月|今月)(?:分)?(?:から|の(?:分|返済|支払い?|引き?落とし)|分)?")
-MONTH_START = re.compile(r"(?<![\d/.年])(?P<last>去年の?|昨年の?)?(?P<mon>\d{1,2})月(?:分)?から")
+MONTH_START = re.compile(r"(?<![\d/.年])(?P<last>去年の?|昨年の?)?(?P<mon>\d{1,2})月(?:分|ごろ|頃|くらい|ぐらい)?から")
 
 
 # ---------------------------------------------------------------------------
@@ -85,12 +98,19 @@ MONTH_START = re.compile(r"(?<![\d/.年])(?P<last>去年の?|昨年の?)?(?P<mon
 
 _FAMILY = r"(?:夫|妻|主人|旦那|嫁|奥さん|家内|父|母|父親|母親|親|兄|弟|姉|妹|息子|娘|義父|義母|彼|彼女|元夫|元妻|配偶者)"
 _ME = r"(?:私|自分|僕|俺|わたし|あたし)"
+#: Anyone the writer may name as a guarantor or co-owner, 「義理の」 or not.
+_PERSON = (rf"(?:義理の)?(?:{_FAMILY}|兄弟|姉妹|いとこ|従兄弟|叔父|伯父|叔母|伯母|おじ|おば|祖父|祖母|親戚|親族"
+           r"|友人|友達|知人|知り合い|上司|同僚|社長|会社の人|義兄|義姉|義弟|義妹)")
+#: Who holds the title: 名義, 名義人, 所有者, 持ち主 (「登記上の」 or not).
+_HOLDER = r"(?:登記(?:上)?の)?(?:名義人?|所有者|持ち主|登記)"
 
 CO_OWNED_NEGATED_SINGLE = re.compile(r"単独(?:名義)?(?:では|じゃ)(?:ない|なく|ありません)")
 CO_OWNED_NO = re.compile(
     r"共有(?:名義)?(?:では|じゃ|で|は)(?:は)?(?:ない|なく|ありません)"
     rf"|単独(?:名義|所有|で)|{_ME}(?:だけ|のみ|一人|ひとり|単独)(?:の)?名義"
-    rf"|名義(?:は|も|:)?(?:{_ME}|{_FAMILY})(?:だけ|のみ|一人|ひとり|単独|です|。|$|\n)"
+    rf"|{_HOLDER}(?:は|も|:)?(?:全部|すべて|全て)?(?:{_ME}|{_FAMILY})(?:だけ|のみ|一人|ひとり|単独|です|。|$|\n)"
+    # 「共有者はいません」「共有している人はいない」: no co-owner
+    r"|共有(?:者|している人|する人|の相手)(?:は|も)?(?:特に)?(?:い|居|おり)(?:ない|ません)"
     rf"|名義は{_ME}ひとり|一人の名義"
     rf"|(?<![と共])(?:{_FAMILY}|{_ME})(?:の)?名義(?:です|だ|で|。|$|\n|の家|になって)"
 )
@@ -101,6 +121,9 @@ CO_OWNED_YES = re.compile(
     rf"|名義(?:は|が)?{_FAMILY}と{_ME}|{_ME}と{_FAMILY}(?:の)?(?:二人|2人|ふたり|共同|共有)?(?:の)?名義"
     rf"|二人(?:の)?名義|2人(?:の)?名義|ふたり(?:の)?名義"
     r"|(?:半分|半々|折半)(?:ずつ)?(?:の)?(?:名義|持|所有|で買|で購入)"
+    # 「家は妻と半分ずつです」「母と私で半々」「兄と二人で相続した家」
+    rf"|(?:{_PERSON}|{_ME})と(?:{_PERSON}|{_ME})?(?:で|の)?(?:半分|半々|折半)"
+    rf"|(?:{_PERSON})と(?:二人|2人|ふたり|一緒に|共同)?(?:で)?相続"
 )
 
 GUARANTOR_NO = re.compile(
@@ -110,11 +133,16 @@ GUARANTOR_NO = re.compile(
     r"|保証人(?:は|が)?(?:なし|無し|不要|いらない|ついて(?:い)?ない|付いて(?:い)?ない|つけて(?:い)?ない|付けて(?:い)?ない|立てて(?:い)?ない|ついてません|つけてません|立ててません)"
     r"|保証人を?(?:つけ|付け|立て)(?:て)?(?:い)?(?:ない|ません|ず)"
     r"|保証人(?:なし|無し)"
+    r"|保証人(?:は|が)?(?:いらなかった|要らなかった|必要(?:が)?(?:なかった|ありませんでした|ない)|不要(?:だった|でした))"
+    # 「保証人には誰にもなってもらってない」「誰にも頼んでいません」
+    r"|保証人[^。!?\n]{0,4}?(?:誰|だれ)(?:にも|も)[^。!?\n]{0,12}?(?:ない|ません|なかった)"
 )
 GUARANTOR_YES = re.compile(
     r"保証人(?:が|は|も)?(?:い(?:る|ます)|居(?:る|ます)|つい|付い|おり|あり|つき|付き)"
-    rf"|{_FAMILY}(?:が|は|を|に)(?:連帯)?保証人"
-    rf"|保証人(?:は|が|には)(?:{_FAMILY}|友人|知人|社長|兄弟)"
+    rf"|{_PERSON}(?:が|は|を|に)(?:連帯)?保証人"
+    rf"|保証人(?:は|が|には)(?:{_PERSON})"
+    # 「社長に保証人を頼みました」「知り合いに保証人をお願いしました」
+    r"|保証人を(?:頼み|頼んだ|頼んで(?!(?:い)?(?:ない|ません))|お願いし(?!て(?:い)?(?:ない|ません)))"
     r"|(?:連帯)?保証人に(?:なって|なってもらっ|なってくれ)"
     rf"|(?:{_FAMILY}|友人|知人)(?:の|を)(?:連帯)?保証人"
     rf"|保証人(?:の|である|をしている|をしてる|してる)(?:{_FAMILY}|友人|知人)"
@@ -122,7 +150,7 @@ GUARANTOR_YES = re.compile(
 GUARANTOR_HYPOTHETICAL_AFTER = re.compile(r"^(?:と(?!して|か|は)|場合|なら|たら|とき|時|かどうか|か(?:は|も)?(?:分|わか|不明|知ら))")
 #: The writer is the guarantor: 「私が連帯保証人」「保証人は私です」「保証人になってるのは自分」.
 GUARANTOR_SELF_YES = re.compile(
-    rf"{_ME}(?:は|が|も|こそ|って)[^。!?\n、]{{0,12}}?(?:連帯)?保証(?:人|し|を)"
+    rf"{_ME}(?:は|が|も|こそ|って|、|,)[^。!?\n、]{{0,12}}?(?:連帯)?保証(?:人|し|を)"
     r"(?!(?:が|は|も)(?:い|居|おり|あり|な|つ|付)|を(?:つけ|付け|立て|探|頼|お願い))"
     rf"|(?:連帯)?保証(?:人)?(?:は|って|なのは|に(?:なって|なっ)(?:い)?る(?:の|ん)は|を(?:して)?(?:い)?る(?:の|ん)は|したのは)[、,]?(?:実は)?{_ME}"
 )
@@ -138,21 +166,32 @@ GUARANTOR_SELF_NO = re.compile(
     rf"{_ME}(?:は|が)?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
     rf"|{_ME}(?:は|が)[^。!?\n]{{0,16}}?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
     rf"|{_ME}(?:は|が)(?:連帯)?保証人に(?:は)?な(?:って|っては)(?:い)?(?:ない|ません)"
+    # 「保証人は主人で、私は違います」「連帯保証人は妻で、自分ではありません」
+    rf"|保証人(?:は|が){_PERSON}(?:さん)?(?:で|です)[、,。]?{_ME}(?:は|が)?(?:違|ちが|ではな|じゃな|ではあり)"
+    # a sentence that starts with it has the writer as its subject: 「…連帯債務者です。保証人ではありません」
+    r"|(?:^|[。!?\n])(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
 )
 
 DIVORCE_NONE = re.compile(
     r"離婚(?:は|も|とか)?(?:して|し)(?:い|おり)?(?:ない|ません)(?!と|か|ように|ため|場合)"
     r"|離婚(?:は|とか|とかは|とは|の話は|の予定は|する予定は|するつもりは|は特に)?(?:特に)?(?:関係|無関係|予定|つもり)?(?:は|も)?(?:ない|なく|ありません|なし|無し)"
     r"|離婚(?:は|とか|とは|とかは|も)?(?:関係|無関係)|離婚(?:は)?しない"
+    # 「離婚とかではないです」「離婚とかそういう話はないです」
+    r"|離婚(?:とか|なんて|など)?(?:では|じゃ)(?:ない|なく|ありません)"
+    r"|離婚(?:とか|なんて|など)?[^。!?\n、]{0,6}?(?:話|予定|つもり|考え)(?:は|も)(?:特に)?(?:ない|なく|ありません|なし)"
 )
 DIVORCE_DONE = re.compile(
     r"離婚(?:した(?![らいく])|しました|しています|している|してる|しており|済|が成立|成立|届を出し|届けを出し|が決まった)"
-    r"|離婚して(?!ほし|欲し|くれ|も|ない|いない|ません|いません|たら|もらい)"
+    r"|離婚して(?!ほし|欲し|くれ|も(?!う)|ない|いない|ません|いません|たら|もらい)"
     r"|元(?:妻|夫|嫁|旦那|配偶者|奥さん|主人|ダンナ)|前(?:妻|夫)(?!の?名義)|バツイチ|ばついち|別れた(?:妻|夫|嫁|旦那)"
     r"|前の(?:妻|夫|奥さん|旦那|主人|嫁|配偶者|家内)|離婚届(?:は|を|も)?(?:もう|既に|すでに)?(?:出し|提出し)(?:た|まし|て(?:い|あ))"
 )
 #: Separated: on the way to a divorce, as far as the advice goes (both must still agree to sell).
-DIVORCE_SEPARATED = re.compile(r"別居(?:中|して(?!(?:い|お)?(?:ない|ません)|たら)|してる|状態|生活|を始め|にな)")
+DIVORCE_SEPARATED = re.compile(
+    r"別居(?:中|して(?!(?:い|お)?(?:ない|ません)|たら)|してる|を始め|にな|(?:の|みたいな|のような)?(?:状態|生活))|家庭内別居"
+    # 「妻とは今別々に暮らしています」
+    r"|(?:夫|妻|主人|旦那|だんな|嫁|奥さん|家内|配偶者|パートナー)(?:さん)?(?:と|とは)[^。!?\n、]{0,6}?別々に(?:暮らし|住ん|生活)"
+)
 #: Never married: divorce does not apply.
 DIVORCE_SINGLE = re.compile(r"独身|未婚|結婚(?:は)?(?:して|し)(?:い|おり)?(?:ない|ません)|結婚歴(?:は)?(?:ない|なし|ありません)|独り身|一人身")
 #: 「夫と別れました」「妻とは別れることになりそう」: parting from a spouse is 離婚 in other words.
@@ -165,6 +204,10 @@ DIVORCE_IN_PROGRESS = re.compile(
     r"離婚(?:協議|調停|裁判|訴訟|の話|話|を考え|を検討|検討|予定|するかも|しそう|しようと|する(?:こと|予定|方向|つもり|かも)"
     r"|寸前|間近|手続|の手続|準備|届を?(?:出す|書い)|を切り出|を迫|を言い渡|を言われ|したい|してほし|して欲し|してくれ|を求め|前提|に向け|の危機|危機|が決まりそう|になりそう|することにな|に向か)"
     r"|(?:協議|調停)中"
+    # 「離婚を争っている」「離婚について裁判中」「離婚はもう決めていて」「離婚届はまだ出してない」
+    r"|離婚(?:を|について|のことで|で)(?:争|裁判|調停|協議|話し合|もめ|揉め)"
+    r"|離婚(?:は|を|すると)?(?:もう)?決め(?:て|た|まし)"
+    r"|離婚届(?:は|を)?(?:まだ)?(?:出して|提出して|出せて)(?:い)?(?:ない|ません)"
 )
 
 
@@ -273,6 +316,10 @@ def _duration_months(m: re.Match[str]) -> tuple[int | None, bool]:
     if m.group("m"):
         months = _number(m.group("m"))
         return (int(months) if months is not None else None), False
+    if m.group("w") or m.group("d"):
+        n = _number(m.group("w") or m.group("d"))
+        days = n * 7 if m.group("w") and n is not None else n
+        return (max(1, int(days // 30)) if days is not None else None), False
     count = _number(m.group("k"))
     return (int(count) if count is not None else None), bool(m.group("kb"))
 
@@ -287,6 +334,8 @@ def _arrears_keywords(sentence: str) -> list[tuple[int, int]]:
         if k.group().startswith(("滞納", "延滞")) and ARREARS_KEYWORD_NEGATED_AFTER.match(after):
             continue
         if ARREARS_HYPOTHETICAL_AFTER.match(after):
+            continue
+        if k.group().startswith("止ま") and STOPPED_NOT_PAYMENTS_BEFORE.search(sentence[max(0, k.start() - 10): k.start()]):
             continue
         spans.append(k.span())
     return spans
@@ -333,11 +382,20 @@ def read_arrears(text: str, today: dt.date) -> int | None:
     if best is not None:
         return best[1]
     relative = _arrears_since_month(sentences, today)
+    if relative is None:
+        relative = next((1 for _, s in sentences if _arrears_keywords(s) and BONUS_INSTALMENT.search(s)), None)
     if relative is not None:
         return relative
-    if NO_ARREARS.search(text):
+    for m in NO_ARREARS.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in "。!?\n、") + 1
+        if OTHER_PAYEE.search(text[start: m.start()]):
+            continue  # 「固定資産税はちゃんと払ってます」: not the loan
         return 0
     return None
+
+
+#: What is paid when it is not the loan.
+OTHER_PAYEE = re.compile(r"税|保険|家賃|管理費|修繕積立金|携帯|カード|学費|光熱|電気|ガス|水道|養育費|慰謝料")
 
 
 def _keyword_distance(span: tuple[int, int], keywords: list[tuple[int, int]]) -> int | None:
