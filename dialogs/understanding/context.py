@@ -218,11 +218,12 @@ def find_name(text: str) -> str | None:
 
 _HOUR = re.compile(r"(\d{1,2})\s*時")
 _TIMES = (
-    ("any", re.compile(r"いつでも|何時でも|なんじでも|いつも|何時でもいい|終日|一日中"
-                       r"|(?:希望|指定)(?:は)?(?:特に)?(?:ない|なし|ありません)")),
     ("evening", re.compile(r"夕方|夜|晩|ゆうがた|よる|仕事(?:の)?(?:後|あと|終わ)|帰(?:って|宅)")),
     ("morning", re.compile(r"午前|朝|あさ|ごぜん")),
     ("afternoon", re.compile(r"午後|昼|ひる|ごご|ランチ")),
+    # last: a slot named with it wins (「夜なら何時でも」 is the evening)
+    ("any", re.compile(r"いつでも|何時でも|なんじでも|いつも|何時でもいい|終日|一日中"
+                       r"|(?:希望|指定)(?:は)?(?:特に)?(?:ない|なし|ありません)")),
 )
 
 

@@ -27,7 +27,8 @@ YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays i
 #: Not the copula 「でした」: 「開札は12月14日でした」 corrects what the letter says, it does
 #: not say the day passed (a court date that did pass is found by COURT_DATE_BEFORE).
 PAST_AFTER = re.compile(
-    r"^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
+    r"^(?:付け?|付で|付の|付き)"  # 「10月15日付けでした」: the date of a letter received
+    r"|^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
     r"(?:終わ|過ぎ|済ん|済み|あった|ありまし|届いた|届きまし|来た|来まし|きた|きまし|出た|出まし|受け取っ|行われ)"
 )
 #: Before a year-less date: a court date (開札, 入札), never more than half a year ahead.
