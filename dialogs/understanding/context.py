@@ -207,7 +207,8 @@ def find_name(text: str) -> str | None:
         m = rx.search(t)
         if m:
             name = _HONORIFIC.sub("", m.group(1)).strip()
-            if name and not _NOT_A_NAME.search(name) and looks_like_a_name(name, labelled=i == 0):
+            # 「名前は…」 and 「…と申します」 say it is a name: a word in hiragana is taken too
+            if name and not _NOT_A_NAME.search(name) and looks_like_a_name(name, labelled=i in (0, 1)):
                 return name
     bare = _HONORIFIC.sub("", _TRAILING.sub("", t)).strip()
     if re.fullmatch(rf"{_NAME_CHARS}{{1,10}}(?:[\s　]{_NAME_CHARS}{{1,10}})?", bare) and not _NOT_A_NAME.search(bare) \

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 DATE_CUE = re.compile(
     r"(?:令和|平成|昭和|r|h|R|H)\s*[0-9〇一二三四五六七八九十元]"
     r"|[0-9〇一二三四五六七八九十]{1,4}\s*[年月/\-]\s*[0-9〇一二三四五六七八九十]"
-    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
+    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|先月|先々月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
 )
 YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
 #: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
@@ -187,7 +187,7 @@ def _resolve_date(
         return None
     p, p_date = prev
     if p.type == "DURATION" and _adjacent(p, t, window):
-        offset = {"今月": 0, "来月": 1, "再来月": 2}.get(p.text)
+        offset = {"今月": 0, "来月": 1, "再来月": 2, "先月": -1, "先々月": -2}.get(p.text)
         if offset is None:
             return None
         total = today.year * 12 + today.month - 1 + offset
