@@ -38,6 +38,8 @@ FIELDS_HELDOUT3 = DATA / "understanding_heldout3_fields.yaml"
 FIELDS_HELDOUT4 = DATA / "understanding_heldout4_fields.yaml"
 #: a fifth field set, written after the second round of mechanisms and before it was ever run
 FIELDS_HELDOUT5 = DATA / "understanding_heldout5_fields.yaml"
+#: a sixth field set, written after the third round and before it was ever run: the final clean figure
+FIELDS_HELDOUT6 = DATA / "understanding_heldout6_fields.yaml"
 FAQ_HELDOUT2 = DATA / "understanding_heldout2_faq.yaml"
 #: a third FAQ set, written LINE-style (colloquial, typos, hiragana) before the model was changed
 FAQ_HELDOUT3 = DATA / "understanding_heldout3_faq.yaml"
@@ -414,7 +416,8 @@ def nlu_eval(misses: bool, folds: int) -> None:
     from dialogs.understanding import understand, warm_up
 
     warm_up(background=False)
-    for path, seen in ((FIELDS_HELDOUT, " SEEN"), (FIELDS_HELDOUT2, " SEEN"), (FIELDS_HELDOUT3, " SEEN"), (FIELDS_HELDOUT4, " SEEN"), (FIELDS_HELDOUT5, "")):
+    for path, seen in ((FIELDS_HELDOUT, " SEEN"), (FIELDS_HELDOUT2, " SEEN"), (FIELDS_HELDOUT3, " SEEN"), (FIELDS_HELDOUT4, " SEEN"), (FIELDS_HELDOUT5, " SEEN"),
+                       (FIELDS_HELDOUT6, "")):
         today, items = load(path)
         fields = score_fields(items, today, understand)
         click.echo("\n".join(format_fields(fields, f"== fields, held-out{seen} ({len(items)} messages, {path.name})")))
