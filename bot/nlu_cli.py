@@ -417,7 +417,7 @@ def nlu_eval(misses: bool, folds: int) -> None:
 
     warm_up(background=False)
     for path, seen in ((FIELDS_HELDOUT, " SEEN"), (FIELDS_HELDOUT2, " SEEN"), (FIELDS_HELDOUT3, " SEEN"), (FIELDS_HELDOUT4, " SEEN"), (FIELDS_HELDOUT5, " SEEN"),
-                       (FIELDS_HELDOUT6, "")):
+                       (FIELDS_HELDOUT6, " SEEN")):
         today, items = load(path)
         fields = score_fields(items, today, understand)
         click.echo("\n".join(format_fields(fields, f"== fields, held-out{seen} ({len(items)} messages, {path.name})")))
