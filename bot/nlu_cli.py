@@ -52,7 +52,7 @@ TUNED_CORPUS = DATA / "understanding_corpus.yaml"
 #: the field sets printed, and those whose misses were looked at after their first run
 FIELD_SETS = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FIELDS_HELDOUT3, FIELDS_HELDOUT4, FIELDS_HELDOUT5, FIELDS_HELDOUT6,
               FIELDS_HELDOUT7)
-SEEN_FIELD_SETS = frozenset(FIELD_SETS) - {FIELDS_HELDOUT7}
+SEEN_FIELD_SETS = frozenset(FIELD_SETS)  # all of them: each was looked at after its first run (README)
 
 #: the fields of a Reading scored on the held-out field corpus
 FIELDS = (

@@ -379,7 +379,7 @@ def test_arrears_in_everyday_words(text, months):
 
 
 @pytest.mark.parametrize("text", ["固定資産税はちゃんと払ってます", "保険料は払ってます", "一人で子どもを育てながら払っています",
-                                  "収入が止まってしまいました"])
+                                  "収入が止まってしまいました", "兄の住宅ローンの保証人をしています"])
 def test_paying_something_else_says_nothing_of_the_arrears(text):
     assert read(text, DEC3).arrears_months is None
 
@@ -413,6 +413,7 @@ def test_guarantor_by_any_relation_and_the_writers_role(text, joint, self_):
     ("同じ家で別居みたいな状態です", "in_progress"), ("夫とは別々に住んでいます", "in_progress"),
     ("妻が出ていって、今は別々に生活しています", "in_progress"), ("離婚について裁判中です", "in_progress"),
     ("離婚はもう決めていて、来月届を出します", "in_progress"), ("離婚してもう何年も経ちます", "done"),
+    ("離婚するかどうか話し合っています", "in_progress"), ("バツ1です", "done"), ("離婚なんてしていません", "none"),
     ("元のだんなが保証人です", "done"), ("離婚とかそういう話はないです", "none"), ("離婚は考えていません", "none"),
 ])
 def test_divorce_separation_and_its_negations(text, expected):
@@ -458,7 +459,9 @@ def test_dates_in_everyday_words(text, expected):
 @pytest.mark.parametrize("text,expected", [
     ("ここで相談させてください、電話は無理です", False), ("LINEで相談できれば十分です", False),
     ("店舗に伺って話を聞いてもらうことはできますか", True), ("誰かわかってる人に聞いてみたい", True),
-    ("くわしい方に教えてもらいたいです", True),
+    ("くわしい方に教えてもらいたいです", True), ("電話で話を聞いてもらえませんか", True),
+    ("電話はかけてこないでください", False), ("はじめまして、相談したいことがあります", False),
+    ("相談員さんにつないでください", True),
 ])
 def test_a_person_wished_in_other_words(text, expected):
     assert read(text).wants_human is expected
