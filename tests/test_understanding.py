@@ -475,7 +475,14 @@ def test_contact_names_in_short_replies(text, name):
     assert find_name(text) == name
 
 
-@pytest.mark.parametrize("text", ["だいじょうぶです", "よろしくです", "まだです"])
+@pytest.mark.parametrize("text,name", [("林です", "林"), ("森といいます", "森")])
+def test_one_kanji_surnames(text, name):
+    from dialogs.understanding import find_name
+
+    assert find_name(text) == name
+
+
+@pytest.mark.parametrize("text", ["だいじょうぶです", "よろしくです", "まだです", "主婦です", "本人です", "一人です", "無職です"])
 def test_hiragana_words_are_not_names(text):
     from dialogs.understanding import find_name
 

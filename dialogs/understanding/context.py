@@ -192,7 +192,18 @@ def looks_like_a_name(candidate: str, labelled: bool = False) -> bool:
     if not toks or any(t.pos[0] in _NOT_IN_A_NAME for t in toks):
         return False
     return (any(analyser.is_person_name(t) for t in toks) or all(t.oov for t in toks)
-            or bool(re.fullmatch(r"[ァ-ヶーa-zA-Z\s]+", candidate)))
+            or bool(re.fullmatch(r"[ァ-ヶーa-zA-Z\s]+", candidate))
+            or (len(toks) == 1 and _is_a_surname(toks[0].surface)))
+
+
+def _is_a_surname(word: str) -> bool:
+    """「林」「森」「原」: the analyser reads a common noun, but its dictionary also lists the word
+    as a surname (人名/姓); 「一人」 is listed only as a given name, 「主婦」「本人」 not at all."""
+    try:
+        entries = analyser.dictionary().lookup(word)
+    except Exception:  # pragma: no cover - an older SudachiPy without lookup()
+        return False
+    return any(tuple(m.part_of_speech()[2:4]) == ("人名", "姓") for m in entries)
 
 
 def find_name(text: str) -> str | None:
