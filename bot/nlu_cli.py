@@ -30,6 +30,18 @@ FIELDS_HELDOUT = DATA / "understanding_heldout_fields.yaml"
 FAQ_HELDOUT = DATA / "understanding_heldout_faq.yaml"
 #: a second held-out pair, written after the mechanisms and before they were ever run on it
 FIELDS_HELDOUT2 = DATA / "understanding_heldout2_fields.yaml"
+#: a third field set with contact replies (``contacts``), written before the "fields" round: the
+#: clean figure; sets 1 and 2 were looked at while fixing (SEEN)
+FIELDS_HELDOUT3 = DATA / "understanding_heldout3_fields.yaml"
+#: a fourth field set, written after that round's mechanisms and before it was ever run (set 3's
+#: misses were seen once, in its BEFORE run)
+FIELDS_HELDOUT4 = DATA / "understanding_heldout4_fields.yaml"
+#: a fifth field set, written after the second round of mechanisms and before it was ever run
+FIELDS_HELDOUT5 = DATA / "understanding_heldout5_fields.yaml"
+#: a sixth field set, written after the third round and before it was ever run: the final clean figure
+FIELDS_HELDOUT6 = DATA / "understanding_heldout6_fields.yaml"
+#: a seventh, written after the fourth round and before it was ever run: the clean figure the round ends on
+FIELDS_HELDOUT7 = DATA / "understanding_heldout7_fields.yaml"
 FAQ_HELDOUT2 = DATA / "understanding_heldout2_faq.yaml"
 #: a third FAQ set, written LINE-style (colloquial, typos, hiragana) before the model was changed
 FAQ_HELDOUT3 = DATA / "understanding_heldout3_faq.yaml"
@@ -37,6 +49,10 @@ FAQ_HELDOUT3 = DATA / "understanding_heldout3_faq.yaml"
 #: before the second round of changes and never tuned on: the clean figure of that round
 FAQ_HELDOUT4 = DATA / "understanding_heldout4_faq.yaml"
 TUNED_CORPUS = DATA / "understanding_corpus.yaml"
+#: the field sets printed, and those whose misses were looked at after their first run
+FIELD_SETS = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FIELDS_HELDOUT3, FIELDS_HELDOUT4, FIELDS_HELDOUT5, FIELDS_HELDOUT6,
+              FIELDS_HELDOUT7)
+SEEN_FIELD_SETS = frozenset(FIELD_SETS)  # all of them: each was looked at after its first run (README)
 
 #: the fields of a Reading scored on the held-out field corpus
 FIELDS = (
@@ -60,6 +76,52 @@ FIELDS = (
 def load(path: pathlib.Path) -> tuple[dt.date, list[dict[str, Any]]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data["today"], data["items"]
+
+
+#: contact details read at the contact steps, scored like the fields (``score_contacts``)
+CONTACT_FIELDS = ("phone", "email", "name", "time")
+
+
+def load_contacts(path: pathlib.Path) -> list[dict[str, Any]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("contacts") or []
+
+
+def read_contact(text: str, step: str) -> dict[str, str | None]:
+    """The contact details of a reply at ``step``, read as the dialog reads them
+    (dialogs/diagnosis/routing.py ``_contact_text``): a name only at the name step or next to
+    a phone or e-mail, a time only at the time step or next to another detail."""
+    from dialogs.understanding import find_email, find_name, find_phone, find_time
+
+    phone, email = find_phone(text), find_email(text)
+    name = find_name(text) if step == "contact_name" or phone or email else None
+    slot = find_time(text)
+    time = slot if step == "contact_time" or phone or email or name else None
+    return {"phone": phone, "email": email, "name": name, "time": time}
+
+
+def score_contacts(items: list[dict[str, Any]]) -> dict[str, FieldScore]:
+    """Per contact detail: the same figures as ``score_fields``."""
+    scores = {name: FieldScore(name) for name in CONTACT_FIELDS}
+    for item in items:
+        expect = item.get("expect") or {}
+        got_all = read_contact(item["text"], item["step"])
+        for name, s in scores.items():
+            want, got = (str(expect[name]) if name in expect else None), got_all[name]
+            right = got == want
+            s.total += 1
+            s.right_total += right
+            s.mentioned += name in expect
+            s.right_mentioned += right and name in expect
+            if want is not None:
+                s.mentioned_something += 1
+                s.right_mentioned_something += right
+            if got is not None:
+                s.said += 1
+                s.said_right += right
+            if not right:
+                s.confusions[(repr(want), repr(got))] += 1
+                s.misses.append(f"{name}: want {want!r} got {got!r}  [{item['step']}] {item['text']}")
+    return scores
 
 
 def _expected(name: str, value: Any) -> Any:
@@ -360,13 +422,21 @@ def nlu_eval(misses: bool, folds: int) -> None:
     from dialogs.understanding import understand, warm_up
 
     warm_up(background=False)
-    for path in (FIELDS_HELDOUT, FIELDS_HELDOUT2):
+    for path in FIELD_SETS:
+        seen = " SEEN" if path in SEEN_FIELD_SETS else ""
         today, items = load(path)
         fields = score_fields(items, today, understand)
-        click.echo("\n".join(format_fields(fields, f"== fields, held-out ({len(items)} messages, {path.name})")))
+        click.echo("\n".join(format_fields(fields, f"== fields, held-out{seen} ({len(items)} messages, {path.name})")))
         if misses:
             click.echo("misses:")
             click.echo("\n".join(f"  {m}" for s in fields.values() for m in s.misses))
+        contacts = load_contacts(path)
+        if contacts:
+            details = score_contacts(contacts)
+            click.echo("\n".join(format_fields(details, f"== contact details, held-out{seen} ({len(contacts)} replies, {path.name})")))
+            if misses:
+                click.echo("misses:")
+                click.echo("\n".join(f"  {m}" for s in details.values() for m in s.misses))
         click.echo("")
     for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4):
         today, items = load(path)

@@ -356,6 +356,147 @@ def test_only_and_scheduled_notices(text, expected):
     assert read(text).notices == expected
 
 
+# --- the "fields" round: everyday wording (README "Understanding: evaluation") ---------------
+DEC3 = dt.date(2026, 12, 3)
+
+
+@pytest.mark.parametrize("text,months", [
+    ("3週間遅れてます", 1),  # one instalment late, however few days
+    ("10日ほど支払いが遅れてます", 1),
+    ("返済が半月ほど遅れています", 1),
+    ("去年の秋から一円も払えてません", 14),  # a season is the month it starts (October)
+    ("今年の春から滞ってる", 8),
+    ("今年に入ってから一度も払えていません", 11),
+    ("ふたつき分払ってない", 2),
+    ("返済が1年ほど止まっています", 12),
+    ("ボーナス月の返済だけができませんでした", 1),
+    ("8月分から入金していません", 4),
+    ("返済は遅れずにしています", 0),
+    ("返済はとどこおってないです", 0),
+])
+def test_arrears_in_everyday_words(text, months):
+    assert read(text, DEC3).arrears_months == months
+
+
+@pytest.mark.parametrize("text", ["固定資産税はちゃんと払ってます", "保険料は払ってます", "一人で子どもを育てながら払っています",
+                                  "収入が止まってしまいました", "兄の住宅ローンの保証人をしています"])
+def test_paying_something_else_says_nothing_of_the_arrears(text):
+    assert read(text, DEC3).arrears_months is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("家は妻と半分ずつです", True), ("姉と一緒に相続したマンションです", True), ("夫と二人の名前で登記しています", True),
+    ("共有者はいません", False), ("共有している人はいません", False), ("所有者は夫一人", False),
+    ("名義は全部主人です", False), ("他に名義人はいません", False),
+])
+def test_co_owners_told_indirectly(text, expected):
+    assert read(text).co_owned is expected
+
+
+@pytest.mark.parametrize("text,joint,self_", [
+    ("保証人は必要なかったです", False, None),
+    ("連帯保証人は誰にも頼んでいません", False, None),
+    ("知り合いに保証人をお願いしました", True, None),
+    ("保証人は私の兄がなっています", True, None),
+    ("僕、保証人になってます", True, True),
+    ("連帯保証人は妻で、自分ではありません", True, False),
+    ("私は保証人になっていないです", None, False),
+    ("私は連帯債務者です。保証人ではありません", None, False),
+    ("夫と連帯債務でローンを組みました", None, None),  # 連帯債務 is not a guarantee
+])
+def test_guarantor_by_any_relation_and_the_writers_role(text, joint, self_):
+    r = read(text)
+    assert (r.joint_guarantor, r.guarantor_self) == (joint, self_)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("同じ家で別居みたいな状態です", "in_progress"), ("夫とは別々に住んでいます", "in_progress"),
+    ("妻が出ていって、今は別々に生活しています", "in_progress"), ("離婚について裁判中です", "in_progress"),
+    ("離婚はもう決めていて、来月届を出します", "in_progress"), ("離婚してもう何年も経ちます", "done"),
+    ("離婚するかどうか話し合っています", "in_progress"), ("バツ1です", "done"), ("離婚なんてしていません", "none"),
+    ("元のだんなが保証人です", "done"), ("離婚とかそういう話はないです", "none"), ("離婚は考えていません", "none"),
+])
+def test_divorce_separation_and_its_negations(text, expected):
+    assert read(text).divorce == expected
+
+
+@pytest.mark.parametrize("text,notice", [
+    ("分割払いができなくなりましたという通知です", "acceleration"),
+    ("残金を一度に払うよう書面が来ました", "acceleration"),
+    ("これからは保証会社に払うようにという手紙", "subrogation"),
+    ("裁判所の人が家の中を見に来るそうです", "site_inspection"),
+    ("裁判所から競売を開始するという書類が来ました", "auction_start"),
+    ("家が競売にかけられることになったと裁判所から書類が届いた", "auction_start"),
+    ("開札日が1月20日なんですけど、どうすればいいですか", "bid_notice"),  # a date read off the letter
+])
+def test_letters_told_by_what_they_said(text, notice):
+    assert read(text, DEC3).notices == {notice}
+
+
+@pytest.mark.parametrize("text,tax,notices", [
+    ("軽自動車税を払わずにいたら給料が差し押さえられた", True, set()),
+    ("市から家を公売にすると通知が来ました", True, set()),
+    ("差し押さえは税金ではなく、銀行の競売の方です", False, {"auction_start"}),
+])
+def test_any_tax_seizure_and_a_negated_authority(text, tax, notices):
+    r = read(text, DEC3)
+    assert (r.tax_seizure, r.notices) == (tax, notices)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("執行官は12月10日か11日に来ます", [dt.date(2026, 12, 10), dt.date(2026, 12, 11)]),
+    ("入札は2月1日から8日まで、開札は15日です", [dt.date(2027, 2, 1), dt.date(2027, 2, 8), dt.date(2027, 2, 15)]),
+    ("執行官が来たのはおとといです", [dt.date(2026, 12, 1)]),
+    ("開札はもう終わってて、11月5日でした", [dt.date(2026, 11, 5)]),
+    ("開札は9月に終わっていて、9月24日でした", [dt.date(2026, 9, 24)]),  # a passed 開札 is never next year
+    ("開札は先月の25日でした", [dt.date(2026, 11, 25)]),
+    ("代位弁済の通知は10月15日付けでした", [dt.date(2026, 10, 15)]),
+])
+def test_dates_in_everyday_words(text, expected):
+    assert read(text, DEC3).dates == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("ここで相談させてください、電話は無理です", False), ("LINEで相談できれば十分です", False),
+    ("店舗に伺って話を聞いてもらうことはできますか", True), ("誰かわかってる人に聞いてみたい", True),
+    ("くわしい方に教えてもらいたいです", True), ("電話で話を聞いてもらえませんか", True),
+    ("電話はかけてこないでください", False), ("はじめまして、相談したいことがあります", False),
+    ("相談員さんにつないでください", True),
+])
+def test_a_person_wished_in_other_words(text, expected):
+    assert read(text).wants_human is expected
+
+
+@pytest.mark.parametrize("text,name", [("木村でお願いします", "木村"), ("名前は斎藤でお願いします", "斎藤"),
+                                       ("山口の母です", "山口"), ("たなかです", "たなか"), ("すずきといいます", "すずき")])
+def test_contact_names_in_short_replies(text, name):
+    from dialogs.understanding import find_name
+
+    assert find_name(text) == name
+
+
+@pytest.mark.parametrize("text,name", [("林です", "林"), ("森といいます", "森")])
+def test_one_kanji_surnames(text, name):
+    from dialogs.understanding import find_name
+
+    assert find_name(text) == name
+
+
+@pytest.mark.parametrize("text", ["だいじょうぶです", "よろしくです", "まだです", "主婦です", "本人です", "一人です", "無職です"])
+def test_hiragana_words_are_not_names(text):
+    from dialogs.understanding import find_name
+
+    assert find_name(text) is None
+
+
+@pytest.mark.parametrize("text,slot", [("夜の9時くらいがいいです", "evening"), ("時間の希望は特にありません", "any"),
+                                       ("夜なら何時でも", "evening"), ("朝の7時台", "morning")])
+def test_contact_time_in_everyday_words(text, slot):
+    from dialogs.understanding import find_time
+
+    assert find_time(text) == slot
+
+
 def test_typed_like_people_type():
     r = read("  ３ヶ月\n 滞納 してて、 督 促 状 が来た  ")
     assert r.arrears_months == 3

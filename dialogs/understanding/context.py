@@ -155,9 +155,13 @@ def find_email(text: str) -> str | None:
 
 _NAME_CHARS = r"[一-龥々ぁ-んァ-ヶーa-zA-Z]"
 _NAME_PATTERNS = (
-    re.compile(rf"(?:名前|なまえ|氏名)(?:は|が|:)\s*({_NAME_CHARS}{{1,12}}?)\s*(?:です|といいます|と申します|と言います|で[、,す]|$|[、。,\s])"),
+    re.compile(rf"(?:名前|なまえ|氏名)(?:は|が|:)\s*({_NAME_CHARS}{{1,12}}?)\s*(?:です|といいます|と申します|と言います|で[、,す]|でお願い|$|[、。,\s])"),
     re.compile(rf"(?:^|[、。,\s]|私は|わたしは|僕は|ぼくは)({_NAME_CHARS}{{1,12}}?)\s*(?:と申します|といいます|と言います|でございます)"),
     re.compile(rf"^(?:私は|わたしは|僕は|ぼくは)?({_NAME_CHARS}{{1,8}}?)\s*(?:です|だよ|でーす)(?:[。、,!！\s]|$)"),
+    # 「木村でお願いします」: the name to use
+    re.compile(rf"^({_NAME_CHARS}{{1,8}}?)\s*で(?:お願い|おねがい|いいです|結構です|大丈夫です)"),
+    # 「吉田の妻です」: the family name, said through the person it belongs to
+    re.compile(rf"^({_NAME_CHARS}{{1,6}}?)\s*の(?:妻|夫|母|父|娘|息子|家内|主人|家族|家の者|者)(?:です|でございます|と申します)"),
 )
 _NOT_A_NAME = re.compile(
     r"電話|でんわ|メール|連絡|番号|時間|午前|午後|昼|夜|朝|夕方|いつ|平日|土日|休み|はい|いいえ|お願い|よろしく|大丈夫|"
@@ -165,6 +169,7 @@ _NOT_A_NAME = re.compile(
     re.I,
 )
 _HONORIFIC = re.compile(r"(?:さん|様|さま)$")
+_TO_KATAKANA = {c: c + 0x60 for c in range(ord("ぁ"), ord("ゖ") + 1)}
 
 
 #: parts of speech a name never has (「夫には内緒です」 is not the name 「夫には内緒」)
@@ -178,11 +183,27 @@ def looks_like_a_name(candidate: str, labelled: bool = False) -> bool:
     in hiragana is taken too."""
     if labelled and re.fullmatch(r"[ぁ-んー\s]{2,12}", candidate):
         return True
+    if re.fullmatch(r"[ぁ-ん]{2,8}", candidate):
+        # a name typed in hiragana (「やまもとです」): the analyser splits it into words, but knows
+        # its katakana spelling as a name (ヤマモト); a word (だいじょうぶ, よろしく) is not one
+        toks = analyser.tokens(candidate.translate(_TO_KATAKANA))
+        return len(toks) == 1 and analyser.is_person_name(toks[0])
     toks = [t for t in analyser.tokens(candidate) if t.surface.strip()]
     if not toks or any(t.pos[0] in _NOT_IN_A_NAME for t in toks):
         return False
     return (any(analyser.is_person_name(t) for t in toks) or all(t.oov for t in toks)
-            or bool(re.fullmatch(r"[ァ-ヶーa-zA-Z\s]+", candidate)))
+            or bool(re.fullmatch(r"[ァ-ヶーa-zA-Z\s]+", candidate))
+            or (len(toks) == 1 and _is_a_surname(toks[0].surface)))
+
+
+def _is_a_surname(word: str) -> bool:
+    """「林」「森」「原」: the analyser reads a common noun, but its dictionary also lists the word
+    as a surname (人名/姓); 「一人」 is listed only as a given name, 「主婦」「本人」 not at all."""
+    try:
+        entries = analyser.dictionary().lookup(word)
+    except Exception:  # pragma: no cover - an older SudachiPy without lookup()
+        return False
+    return any(tuple(m.part_of_speech()[2:4]) == ("人名", "姓") for m in entries)
 
 
 def find_name(text: str) -> str | None:
@@ -197,7 +218,8 @@ def find_name(text: str) -> str | None:
         m = rx.search(t)
         if m:
             name = _HONORIFIC.sub("", m.group(1)).strip()
-            if name and not _NOT_A_NAME.search(name) and looks_like_a_name(name, labelled=i == 0):
+            # 「名前は…」 and 「…と申します」 say it is a name: a word in hiragana is taken too
+            if name and not _NOT_A_NAME.search(name) and looks_like_a_name(name, labelled=i in (0, 1)):
                 return name
     bare = _HONORIFIC.sub("", _TRAILING.sub("", t)).strip()
     if re.fullmatch(rf"{_NAME_CHARS}{{1,10}}(?:[\s　]{_NAME_CHARS}{{1,10}})?", bare) and not _NOT_A_NAME.search(bare) \
@@ -208,10 +230,12 @@ def find_name(text: str) -> str | None:
 
 _HOUR = re.compile(r"(\d{1,2})\s*時")
 _TIMES = (
-    ("any", re.compile(r"いつでも|何時でも|なんじでも|いつも|何時でもいい|終日|一日中")),
     ("evening", re.compile(r"夕方|夜|晩|ゆうがた|よる|仕事(?:の)?(?:後|あと|終わ)|帰(?:って|宅)")),
     ("morning", re.compile(r"午前|朝|あさ|ごぜん")),
     ("afternoon", re.compile(r"午後|昼|ひる|ごご|ランチ")),
+    # last: a slot named with it wins (「夜なら何時でも」 is the evening)
+    ("any", re.compile(r"いつでも|何時でも|なんじでも|いつも|何時でもいい|終日|一日中"
+                       r"|(?:希望|指定)(?:は)?(?:特に)?(?:ない|なし|ありません)")),
 )
 
 
@@ -222,8 +246,8 @@ def find_time(text: str) -> str | None:
     m = _HOUR.search(t)
     if m:
         h = int(m.group(1))
-        if "午後" in t[: m.start()][-3:] and h < 12:
-            h += 12
+        if re.search(r"午後|夜|晩|夕方?", t[: m.start()][-4:]) and h < 12:
+            h += 12  # 「夜の8時」「夕方5時」
         if 0 <= h < 12 and ("以降" not in t or h < 5):
             return "morning" if h >= 5 else "evening"
         if 12 <= h < 17:

@@ -20,14 +20,15 @@ logger = logging.getLogger(__name__)
 DATE_CUE = re.compile(
     r"(?:令和|平成|昭和|r|h|R|H)\s*[0-9〇一二三四五六七八九十元]"
     r"|[0-9〇一二三四五六七八九十]{1,4}\s*[年月/\-]\s*[0-9〇一二三四五六七八九十]"
-    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
+    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|先月|先々月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
 )
 YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
 #: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
 #: Not the copula 「でした」: 「開札は12月14日でした」 corrects what the letter says, it does
 #: not say the day passed (a court date that did pass is found by COURT_DATE_BEFORE).
 PAST_AFTER = re.compile(
-    r"^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
+    r"^(?:付け?|付で|付の|付き)"  # 「10月15日付けでした」: the date of a letter received
+    r"|^(?:に|は|で|が|の)?(?:もう|すでに|既に)?"
     r"(?:終わ|過ぎ|済ん|済み|あった|ありまし|届いた|届きまし|来た|来まし|きた|きまし|出た|出まし|受け取っ|行われ)"
 )
 #: Before a year-less date: a court date (開札, 入札), never more than half a year ahead.
@@ -35,7 +36,9 @@ COURT_DATE_BEFORE = re.compile(r"開札|入札|売却決定")
 COURT_DATE_MAX_AHEAD_DAYS = 183
 #: 「R9.1.20から1.27まで」: the end of a range in the short form ja-timex does not read alone.
 SHORT_RANGE_END = re.compile(r"(から|〜|~)(\d{1,2})[./](\d{1,2})(?![\d./])")
-RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より)(?:の)?$")
+RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より|か|と|や|・|、|または|もしくは)(?:の)?$")
+#: Relative days in kana, onto the kanji ja-timex reads (「開札はおとといでした」).
+KANA_DAYS = (("おととい", "一昨日"), ("おとつい", "一昨日"), ("きのう", "昨日"), ("あさって", "明後日"), ("あした", "明日"))
 
 
 # ---------------------------------------------------------------------------
@@ -68,7 +71,7 @@ def _parser():
 
 def _date_windows(plain: str) -> str:
     """Only the bits around date cues, joined; keeps ja-timex fast and safe on long input."""
-    text = re.sub(r"[ \t]+", "", plain)
+    text = _flat(plain)
     text = re.sub(r"\d{9,}", "#", text)  # long digit runs make ja-timex's regexes blow up
     text = SHORT_RANGE_END.sub(r"\1\2月\3日", text)
     spans: list[list[int]] = []
@@ -81,6 +84,19 @@ def _date_windows(plain: str) -> str:
         if sum(b - a for a, b in spans) >= MAX_DATE_CHARS:
             break
     return "。".join(text[a:b] for a, b in spans)[:MAX_DATE_CHARS]
+
+
+def _flat(plain: str) -> str:
+    text = re.sub(r"[ \t]+", "", plain)
+    for kana, kanji in KANA_DAYS:
+        text = text.replace(kana, kanji)
+    return text
+
+
+def _court_sentences(plain: str) -> list[str]:
+    """The sentences of the message that speak of a court date (開札, 入札): a year-less date
+    in them is a court date even when the word is further back than the window around it."""
+    return [s for s in re.split(r"[。!?！？\n]", _flat(plain)) if COURT_DATE_BEFORE.search(s)]
 
 
 def read_dates(plain: str, today: dt.date) -> list[dt.date]:
@@ -96,8 +112,10 @@ def read_dates(plain: str, today: dt.date) -> list[dt.date]:
     dates: list[dt.date] = []
     prev = None  # (timex, resolved date or None)
     anchor = None  # the last date written with its year: the year-less ones after it share it
+    court = _court_sentences(plain)
     for t in timexes:
-        resolved = _resolve(t, prev, window, today, anchor)
+        in_court = any(t.text and t.text in s for s in court)
+        resolved = _resolve(t, prev, window, today, anchor, in_court)
         if resolved is not None and resolved not in dates:
             dates.append(resolved)
         if resolved is not None and t.type == "DATE" and (t.value or "")[:4].isdigit():
@@ -111,11 +129,11 @@ _WEEK_VALUE = re.compile(r"^XXXX-WXX-([1-7])$")
 _SPAN_VALUE = re.compile(r"^P(\d+(?:\.\d+)?)([DWMY])$")
 
 
-def _resolve(t, prev, window: str, today: dt.date, anchor: dt.date | None = None) -> dt.date | None:
+def _resolve(t, prev, window: str, today: dt.date, anchor: dt.date | None = None, court: bool = False) -> dt.date | None:
     if t.type == "DATE":
         m = _DATE_VALUE.match(t.value or "")
         if m:
-            return _resolve_date(m, t, prev, window, today, anchor)
+            return _resolve_date(m, t, prev, window, today, anchor, court)
         w = _WEEK_VALUE.match(t.value or "")
         if w and prev is not None and _adjacent(prev[0], t, window):
             offset = {"来週": 7, "今週": 0, "再来週": 14}.get(prev[0].text)
@@ -147,7 +165,7 @@ def _adjacent(a, b, window: str, joins: re.Pattern[str] | None = None) -> bool:
 
 
 def _resolve_date(
-    m: re.Match[str], t, prev, window: str, today: dt.date, anchor: dt.date | None = None
+    m: re.Match[str], t, prev, window: str, today: dt.date, anchor: dt.date | None = None, court: bool = False
 ) -> dt.date | None:
     year, month, day = m.groups()
     if day == "XX":
@@ -162,21 +180,30 @@ def _resolve_date(
             return _shared_year(anchor, mo, d)
         after = window[t.span[1]: t.span[1] + 16]
         before = window[max(0, t.span[0] - 12): t.span[0]]
-        return _yearless(mo, d, today, past=bool(PAST_AFTER.match(after)), court=bool(COURT_DATE_BEFORE.search(before)))
+        court = court or bool(COURT_DATE_BEFORE.search(before))
+        return _yearless(mo, d, today, past=bool(PAST_AFTER.match(after)), court=court)
     # day only: 「来月15日」「今月20日」, or the end of a range 「12月1日〜8日」
     if prev is None:
         return None
     p, p_date = prev
     if p.type == "DURATION" and _adjacent(p, t, window):
-        offset = {"今月": 0, "来月": 1, "再来月": 2}.get(p.text)
+        offset = {"今月": 0, "来月": 1, "再来月": 2, "先月": -1, "先々月": -2}.get(p.text)
         if offset is None:
             return None
         total = today.year * 12 + today.month - 1 + offset
         return _safe_date(total // 12, total % 12 + 1, d)
-    if p_date is not None and _adjacent(p, t, window, RANGE_JOIN):
+    if p_date is not None and (_adjacent(p, t, window, RANGE_JOIN) or _same_sentence(p, t, window)):
+        # the end of a range 「12月1日〜8日」, or a day later in the same message's context:
+        # 「入札は1月7日から14日、開札は21日」: the month (and year) of the date before it
         total = p_date.year * 12 + p_date.month - 1 + (1 if d < p_date.day else 0)
         return _safe_date(total // 12, total % 12 + 1, d)
     return None
+
+
+def _same_sentence(a, b, window: str) -> bool:
+    """No sentence end and at most a short clause between two dates."""
+    between = window[a.span[1]: b.span[0]]
+    return len(between) <= 12 and not re.search(r"[。!?！？\n]", between)
 
 
 def _shared_year(anchor: dt.date, month: int, day: int) -> dt.date | None:
