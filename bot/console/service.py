@@ -46,6 +46,10 @@ class Conflict(Exception):
     """A state change lost a race or is not allowed now (HTTP 409)."""
 
 
+class Invalid(ValueError):
+    """What an operator sent cannot be done as sent (HTTP 400)."""
+
+
 class NotFound(Exception):
     pass
 
@@ -588,9 +592,9 @@ def notes(storage: Storage, conv_id: int) -> list[dict[str, Any]]:
 def add_note(storage: Storage, conv_id: int, user_id: int, text: str) -> int:
     text = (text or "").strip()
     if not text:
-        raise ValueError("メモが空です")
+        raise Invalid("メモが空です")
     if len(text) > MAX_NOTE:
-        raise ValueError(f"メモは{MAX_NOTE}文字までです")
+        raise Invalid(f"メモは{MAX_NOTE}文字までです")
     get_conversation(storage, conv_id)
     return storage.db["notes"].insert(
         {"conversation_id": conv_id, "user_id": user_id, "text": text, "created_at": now_iso()}
@@ -640,7 +644,7 @@ def change_status(storage: Storage, conv_id: int, trigger: str, user_id: int | N
             if exc.reason == "busy":
                 raise _busy(storage, conv) from None
             if exc.reason == "no_assignee":
-                raise ValueError("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください") from None
+                raise Invalid("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください") from None
             raise Conflict(REFUSALS.get((trigger, exc.reason)) or REFUSALS[exc.reason]) from None
         if change.changed:
             sets = ", ".join(f"{k} = ?" for k in change.fields)
@@ -674,9 +678,9 @@ def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
     """An operator's message, handed to the pipeline as an Answer (rendered for LINE when sent)."""
     text = (text or "").strip()
     if not text:
-        raise ValueError("メッセージが空です")
+        raise Invalid("メッセージが空です")
     if len(text) > MAX_REPLY:
-        raise ValueError(f"メッセージは{MAX_REPLY}文字までです")
+        raise Invalid(f"メッセージは{MAX_REPLY}文字までです")
     storage = services.storage
     conv = get_conversation(storage, conv_id)
     _require_owner(storage, conv, user_id)
@@ -727,7 +731,7 @@ def assign(storage: Storage, conv_id: int, user_id: int, assignee: int | None,
         row = storage.db.execute(
             "select active, role from users where id = ?", [assignee]).fetchone()
         if row is None or not row[0] or row[1] not in ("operator", "admin"):
-            raise ValueError("担当にできるのは有効なオペレーターか管理者だけです")
+            raise Invalid("担当にできるのは有効なオペレーターか管理者だけです")
     change_status(storage, conv_id, "assign", user_id, is_admin, assignee=assignee)
 
 
@@ -749,9 +753,9 @@ def save_canned(storage: Storage, user_id: int, title: str, text: str, position:
                 canned_id: int | None = None) -> int:
     title, text = (title or "").strip(), (text or "").strip()
     if not title or len(title) > 40:
-        raise ValueError("見出しは1〜40文字にしてください")
+        raise Invalid("見出しは1〜40文字にしてください")
     if not text or len(text) > MAX_REPLY:
-        raise ValueError(f"本文は1〜{MAX_REPLY}文字にしてください")
+        raise Invalid(f"本文は1〜{MAX_REPLY}文字にしてください")
     row = {"title": title, "text": text, "updated_at": now_iso(), "updated_by": user_id,
            "position": int(position or 0)}
     if canned_id is None:
@@ -793,7 +797,7 @@ def parse_local(value: str) -> dt.datetime:
     try:
         t = dt.datetime.fromisoformat((value or "").strip())
     except ValueError:
-        raise ValueError("日時を正しく入力してください") from None
+        raise Invalid("日時を正しく入力してください") from None
     return t.replace(tzinfo=JST) if t.tzinfo is None else t
 
 
@@ -804,9 +808,9 @@ def add_callback(storage: Storage, conv_id: int, user_id: int, when: str, note: 
     due = parse_local(when)
     now = now or dt.datetime.now(dt.UTC)
     if due < now - dt.timedelta(minutes=5):
-        raise ValueError("過去の日時は指定できません")
+        raise Invalid("過去の日時は指定できません")
     if due > now + MAX_AHEAD:
-        raise ValueError("1年以内の日時を指定してください")
+        raise Invalid("1年以内の日時を指定してください")
     note = (note or "").strip()[:200]
     return storage.db["followups"].insert(
         {"conversation_id": conv_id, "kind": "callback",
