@@ -371,3 +371,16 @@ def test_handoff_answer_gets_the_note_out_of_hours_only(make_app, fake_line):
     line2 = LineHelper(app2, fake_line)
     user2 = start_user(line2)
     assert not any("営業時間外" in t for t in line2.exchange(user2, data="cmd:human"))
+
+
+def test_missing_cases_and_followups_answer_404_and_a_bad_form_400(app, line, staff):
+    client = logged_in(app, "op1")
+    assert client.get("/console/c/999999").status_code == 404
+    assert client.get("/console/api/c/999999").status_code == 404
+    assert post_json(client, "/console/api/c/999999/takeover").status_code == 404
+    assert post_json(client, "/console/api/followups/999999/done").status_code == 404
+    conv_id = conv_of(app, start_user(line, HOT))["id"]
+    r = post_json(client, f"/console/api/c/{conv_id}/notes", {"text": "  "})
+    assert r.status_code == 400 and r.json["error"] == "メモが空です"
+    r = post_json(client, f"/console/api/c/{conv_id}/followups", {"due_at": "2000-01-01T10:00"})
+    assert r.status_code == 400 and r.json["error"] == "過去の日時は指定できません"
