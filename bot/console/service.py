@@ -17,12 +17,14 @@ import logging
 from typing import Any
 
 from bot.auth import display_name
+from bot.console.contacts import digits
 from bot.content import labels
 from bot.engine import today_jst
 from bot.insights.funnel import add_event
 from bot.storage import Storage, loads, now_iso
 from dialogs import advice, conversation
 from dialogs.answer import Answer, restored
+from dialogs.assessment import inbox_sort_key
 from dialogs.base import JST, WEEKDAYS
 
 logger = logging.getLogger(__name__)
@@ -94,14 +96,16 @@ def jst_time(value: str | None, with_date: bool = True) -> str:
     return f"{t.month}/{t.day}（{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
 
 
-def jp_date(value: Any) -> str:
-    if not value:
-        return ""
+def _date(value: Any) -> dt.date | None:
     try:
-        d = dt.date.fromisoformat(str(value)[:10])
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
-        return str(value)
-    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
+        return None
+
+
+def jp_date(value: Any) -> str:
+    d = _date(value)
+    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）" if d else str(value or "")
 
 
 def yes_no(value: Any) -> str:
@@ -160,15 +164,6 @@ CRISIS_TAG = "危機・要配慮"
 CONCERN_TAG = "相談窓口を案内済"  # a message near despair got the hotlines (no alert)
 PLAN_MARGIN = dt.timedelta(days=1)  # the planning day is this much before the legal last day
 URGENT_DAYS = 7  # days left under this: shown in red
-
-
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def plan_day(summary: dict[str, Any]) -> tuple[dt.date | None, bool]:
@@ -248,8 +243,6 @@ def _fresh_days(summary: dict[str, Any], today: dt.date) -> int | None:
 
 
 def sort_key(conv: dict[str, Any], today: dt.date) -> tuple:
-    from dialogs.assessment import inbox_sort_key
-
     summary = dict(loads(conv.get("summary"), {}) or {})
     if not summary.get("urgency") and conv.get("urgency"):
         summary["urgency"] = conv["urgency"]
@@ -353,18 +346,10 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
             and r["status"] in ("waiting", "operator")
         out.append(
             {
-                "id": r["id"],
+                **_state(r, names),
                 "name": person_name(r["contact_name"], r["data"], r["channel"]),
-                "channel": r["channel"],
                 "channel_label": CHANNEL_LABELS.get(r["channel"], r["channel"]),
-                "status": r["status"],
-                "status_label": STATUS_LABELS.get(r["status"], r["status"]),
-                "owner_id": r["owner_id"],
-                "owner": names.get(r["owner_id"]) if r["owner_id"] else None,
-                "unread": r["unread"] or 0,
-                "urgency": "crisis" if f["crisis"] else (r["urgency"] or ""),
-                "urgency_label": "危機" if f["crisis"] else URGENCY_LABELS.get(r["urgency"] or "", "—"),
-                "lead_score": r["lead_score"] or 0,
+                **({"urgency": "crisis", "urgency_label": "危機"} if f["crisis"] else {}),
                 "kaisatsu": jp_date(r["kaisatsu"]) if r["kaisatsu"] else "",
                 **f,
                 "said": excerpt(describe_message(said), 80) if r["user_kind"] else "",
@@ -377,7 +362,6 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
                 "followup": followup_view(r["next_due"], clock_now),
                 "new_alerts": r["new_alerts"],
                 "blocked": bool(r["blocked"]),
-                "version": r["version"],
             }
         )
     return out
@@ -413,13 +397,9 @@ ALERT_LABELS = labels()["alert"]
 
 
 def mark_alerts_seen(storage: Storage, conversation_id: int | None = None) -> int:
-    if conversation_id is None:
-        cur = storage.db.execute("update alerts set seen_at = ? where seen_at is null", [now_iso()])
-    else:
-        cur = storage.db.execute(
-            "update alerts set seen_at = ? where seen_at is null and conversation_id = ?",
-            [now_iso(), conversation_id])
-    return cur.rowcount
+    one = "" if conversation_id is None else " and conversation_id = ?"
+    params = [now_iso()] if conversation_id is None else [now_iso(), conversation_id]
+    return storage.db.execute(f"update alerts set seen_at = ? where seen_at is null{one}", params).rowcount
 
 
 # -- one conversation ---------------------------------------------------------------------------
@@ -460,7 +440,11 @@ def messages(storage: Storage, conv_id: int, after: int = 0) -> list[dict[str, A
 
 
 def conversation_state(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
-    names = _names(storage)
+    return _state(conv, _names(storage))
+
+
+def _state(conv: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
+    """Status, owner, unread, urgency: what the inbox row and the conversation page both show."""
     return {
         "id": conv["id"],
         "status": conv["status"],
@@ -486,8 +470,7 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     data = loads(conv["data"], {}) or {}
     answers = dict(data.get("answers") or {})
     answers.update(summary.get("answers") or {})
-    contact = dict(data.get("contact") or {})
-    contact.update(summary.get("contact") or {})
+    contact = _contact(conv)
     tl = summary.get("time_left") or {}
     contact_row = storage.contact_by_id(conv["contact_id"])
 
@@ -869,8 +852,6 @@ PROPOSAL_KINDS = {"phone": "電話", "email": "メール", "time": "希望の時
 
 def proposals(storage: Storage, conv: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """``{"open": [...], "confirmed": [...]}``; a number the dialog already has is not proposed."""
-    from bot.console.contacts import digits
-
     contact = _contact(conv)
     known_phone = digits(contact.get("phone") or "")
     known_mail = (contact.get("email") or "").lower()
@@ -918,8 +899,6 @@ def _contact(conv: dict[str, Any]) -> dict[str, Any]:
 
 # -- search -----------------------------------------------------------------------------
 def search_kind(q: str) -> str:
-    from bot.console.contacts import digits
-
     if "@" in q:
         return "email"
     d = digits(q)
@@ -932,8 +911,6 @@ def search(storage: Storage, me: int, q: str, limit: int = 50, today: dt.date | 
            now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Cases by name, LINE display name, phone (any writing), e-mail or words the
     homeowner wrote (the trigram FTS index on their messages); ranked like the inbox."""
-    from bot.console.contacts import digits
-
     q = " ".join((q or "").split())[:100]
     if not q:
         return []
