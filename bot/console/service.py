@@ -474,25 +474,17 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     tl = summary.get("time_left") or {}
     contact_row = storage.contact_by_id(conv["contact_id"])
 
-    situation: list[tuple[str, str]] = []
-    stage = summary.get("stage")
-    if stage:
-        situation.append(("段階", STAGE_LABELS.get(stage, stage)))
-    months = answers.get("arrears_months")
-    if months is not None:
-        situation.append(("滞納", "まだ滞納なし" if months == 0 else f"{months}か月"))
-    notices = answers.get("notices") or []
-    if notices:
-        situation.append(("届いた書類", "、".join(NOTICE_LABELS.get(n, n) for n in notices)))
-    latest = answers.get("latest_notice")
-    if latest:
-        situation.append(("最新の書類", NOTICE_LABELS.get(latest, latest)))
-    for key, label in (("start_decision_date", "開始決定日"), ("bidding_start", "入札期間 開始"),
-                       ("bidding_end", "入札期間 終了")):
-        if answers.get(key):
-            situation.append((label, jp_date(answers[key])))
-    if summary.get("inspection_date"):
-        situation.append(("現況調査日", jp_date(summary["inspection_date"])))
+    stage, months, latest = summary.get("stage"), answers.get("arrears_months"), answers.get("latest_notice")
+    situation = _given([
+        ("段階", stage and STAGE_LABELS.get(stage, stage)),
+        ("滞納", None if months is None else "まだ滞納なし" if months == 0 else f"{months}か月"),
+        ("届いた書類", "、".join(NOTICE_LABELS.get(n, n) for n in answers.get("notices") or [])),
+        ("最新の書類", latest and NOTICE_LABELS.get(latest, latest)),
+        ("開始決定日", jp_date(answers.get("start_decision_date"))),
+        ("入札期間 開始", jp_date(answers.get("bidding_start"))),
+        ("入札期間 終了", jp_date(answers.get("bidding_end"))),
+        ("現況調査日", jp_date(summary.get("inspection_date"))),
+    ])
 
     deadlines: list[tuple[str, str]] = []
     kaisatsu = tl.get("kaisatsu") or answers.get("kaisatsu_date") or summary.get("kaisatsu")
@@ -527,19 +519,15 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
             answers.get("wants_to_stay"), "未確認")),
     ]
 
-    contact_rows: list[tuple[str, str]] = []
-    if contact.get("name"):
-        contact_rows.append(("お名前", contact["name"]))
-    if contact_row and contact_row.get("display_name"):
-        contact_rows.append(("LINE表示名", contact_row["display_name"]))
-    if contact.get("phone"):
-        contact_rows.append(("電話", contact["phone"]))
-    if contact.get("email"):
-        contact_rows.append(("メール", contact["email"]))
-    if contact.get("via_line"):
-        contact_rows.append(("連絡方法", "LINEで連絡"))
-    if contact.get("preferred_time"):
-        contact_rows.append(("希望時間帯", TIME_LABELS.get(contact["preferred_time"], contact["preferred_time"])))
+    when = contact.get("preferred_time")
+    contact_rows = _given([
+        ("お名前", contact.get("name")),
+        ("LINE表示名", (contact_row or {}).get("display_name")),
+        ("電話", contact.get("phone")),
+        ("メール", contact.get("email")),
+        ("連絡方法", contact.get("via_line") and "LINEで連絡"),
+        ("希望時間帯", when and TIME_LABELS.get(when, when)),
+    ])
     for p in proposals(storage, conv)["confirmed"]:
         contact_rows.append((f"{p['kind_label']}（チャットで入力）", p["value"]))
     contact_rows.append(("連絡の同意", "同意済み" if contact.get("consented") else "未同意"))
@@ -561,6 +549,11 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
         "special": [SPECIAL_LABELS.get(s, s) for s in summary.get("special_cases") or []],
         "step": summary.get("step") or conv.get("step") or "",
     }
+
+
+def _given(rows: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """The (label, value) rows that have a value."""
+    return [(label, value) for label, value in rows if value]
 
 
 def notes(storage: Storage, conv_id: int) -> list[dict[str, Any]]:
