@@ -24,6 +24,8 @@ import click
 from flask import Blueprint, Flask, current_app, request
 from flask.cli import AppGroup
 
+from bot.cli import data_group
+
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
@@ -55,11 +57,7 @@ def init_app(app: Flask) -> None:
                 logger.exception("feedback sweep failed")
         return response
 
-    app.cli.add_command(data_group)
     app.cli.add_command(insights_group)
-
-
-data_group = AppGroup("data", help="データの保持期間と削除")
 
 
 @data_group.command("purge", help="保持期間を過ぎた会話（メッセージ・メモ・通知・送信記録）を削除します")
