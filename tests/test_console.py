@@ -404,3 +404,17 @@ def test_case_card_shows_only_what_the_dialog_learned(app, line, staff):
     assert card["contact"][:4] == [("お名前", "山田"), ("LINE表示名", shown), ("連絡方法", "LINEで連絡"),
                                    ("希望時間帯", "夕方以降")]
     assert card["contact"][-1] == ("連絡の同意", "未同意")
+
+
+def test_describe_message_names_media_as_what_they_are():
+    from bot.console.service import describe_message
+    from bot.storage import dumps
+
+    assert describe_message({"kind": "text", "text": "こんにちは"}) == "こんにちは"
+    assert describe_message({"kind": "sticker", "payload": dumps({"sticker": {"id": "1"}})}) == "［スタンプ］"
+    assert describe_message({"kind": "location", "payload": dumps({"address": "東京都"})}) == "［位置情報］ 東京都"
+    assert describe_message({"kind": "location", "payload": None}) == "［位置情報］"
+    assert describe_message({"kind": "file", "payload": dumps({"file_name": "督促状.pdf"})}) == "［ファイル］ 督促状.pdf"
+    assert describe_message({"kind": "postback", "text": None, "payload": dumps({"data": "cmd:human"})}) \
+        == "［ボタン］cmd:human"
+    assert describe_message({"kind": "postback", "text": "担当者と話したい"}) == "担当者と話したい"

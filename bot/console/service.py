@@ -116,20 +116,16 @@ def yes_no(value: Any) -> str:
 
 def describe_message(row: dict[str, Any]) -> str:
     """A message as staff should read it: stickers and images as what they are."""
-    kind = row.get("kind") or "text"
-    text = row.get("text")
+    kind, text = row.get("kind") or "text", row.get("text")
+    payload = (loads(row.get("payload"), {}) or {}) if kind in ("location", "file", "postback") else {}
     if kind in KIND_LABELS:
         label = KIND_LABELS[kind]
         if kind == "location":
-            payload = loads(row.get("payload"), {}) or {}
             where = payload.get("address") or payload.get("title")
             return f"{label} {where}" if where else label
-        if kind == "file":
-            payload = loads(row.get("payload"), {}) or {}
-            return f"{label} {payload.get('file_name', '')}".strip()
-        return label
+        return f"{label} {payload.get('file_name', '')}".strip() if kind == "file" else label
     if kind == "postback":
-        return text or f"［ボタン］{(loads(row.get('payload'), {}) or {}).get('data', '')}"
+        return text or f"［ボタン］{payload.get('data', '')}"
     return text or ""
 
 
