@@ -63,27 +63,17 @@ def _required(cls: type, label: str, max_len: int, empty: str, too_long: str | N
     return cls(label, filters=[_strip], validators=[DataRequired(empty), Length(max=max_len, message=too_long or empty)])
 
 
-def sent_fields() -> MultiDict:
-    """What a request was sent, as form fields: a JSON object's text and number values (a
-    true/false is a checkbox's value), else the form's fields. Lists, objects and a body
-    that is not an object are left out, never an error."""
-    if not request.is_json:
-        return MultiDict(request.form)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return MultiDict()
-    return MultiDict({k: ("y" if v else "") if isinstance(v, bool) else v
-                      for k, v in data.items() if isinstance(v, (str, int))})
-
-
 class Form(FlaskForm):
-    """A FlaskForm that reads a JSON body through ``sent_fields`` (Flask-WTF's own reading
-    fails on a body whose values are lists: a 500 instead of the form's answer)."""
+    """A FlaskForm that reads a JSON body's text and number values as its fields (a true/false
+    is a checkbox's value). Lists, objects and a body that is not an object are left out, never
+    an error (Flask-WTF's own reading fails on a list value: a 500 instead of the form's answer)."""
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
             if formdata is _Auto and request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-                return sent_fields()
+                data = request.get_json(silent=True)
+                return MultiDict({k: ("y" if v else "") if isinstance(v, bool) else v for k, v in data.items()
+                                  if isinstance(v, (str, int))} if isinstance(data, dict) else {})
             return super().wrap_formdata(form, formdata)
 
 

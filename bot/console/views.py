@@ -187,7 +187,7 @@ def _conv_or_404(conv_id: int) -> dict[str, Any]:
 
 def _valid(cls: type[forms.Form]) -> Any:
     """The API form as sent (JSON or form fields); invalid: a 400 with its first error."""
-    form = cls(forms.sent_fields())
+    form = cls()
     if not form.validate():
         raise service.Invalid(forms.first_error(form))
     return form
