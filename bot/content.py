@@ -432,16 +432,16 @@ def _check_title_text_list(node: Any, path: str, count: int, problems: list[str]
         _need_str(item.get("text"), f"{path}.{i}.text", problems)
 
 
+def _unknown(node: dict, path: str, known: Iterable[str], what: str, problems: list[str]) -> None:
+    problems.extend(f"{path}.{key}: {what}" for key in node if key not in known)
+
+
 def _check_knowledge(k: Any, problems: list[str]) -> None:
     k = _need_map(k, "knowledge", problems)
     if k is None:
         return
-    for key in KNOWLEDGE_KEYS:
-        if key not in k:
-            problems.append(f"knowledge.{key}: missing")
-    for key in k:
-        if key not in KNOWLEDGE_KEYS:
-            problems.append(f"knowledge.{key}: unexpected top-level key")
+    problems.extend(f"knowledge.{key}: missing" for key in KNOWLEDGE_KEYS if key not in k)
+    _unknown(k, "knowledge", KNOWLEDGE_KEYS, "unexpected top-level key", problems)
 
     glossary = _need_map(k.get("glossary"), "knowledge.glossary", problems)
     if glossary is not None:
@@ -495,17 +495,13 @@ def _check_knowledge(k: Any, problems: list[str]) -> None:
             _need_str(st.get("title"), f"knowledge.stages.{sid}.title", problems, STAGE_TITLE_MAX)
             _need_str(st.get("summary"), f"knowledge.stages.{sid}.summary", problems)
             _need_str(st.get("next_step"), f"knowledge.stages.{sid}.next_step", problems)
-        for sid in stages:
-            if sid not in STAGE_IDS:
-                problems.append(f"knowledge.stages.{sid}: unknown stage id")
+        _unknown(stages, "knowledge.stages", STAGE_IDS, "unknown stage id", problems)
 
     special = _need_map(k.get("special_cases"), "knowledge.special_cases", problems)
     if special is not None:
         for key in SPECIAL_CASES:
             _need_str(special.get(key), f"knowledge.special_cases.{key}", problems)
-        for key in special:
-            if key not in SPECIAL_CASES:
-                problems.append(f"knowledge.special_cases.{key}: unexpected key")
+        _unknown(special, "knowledge.special_cases", SPECIAL_CASES, "unexpected key", problems)
 
     deadlines = _need_map(k.get("deadlines"), "knowledge.deadlines", problems)
     if deadlines is not None:
@@ -669,11 +665,9 @@ def _check_labels(node: Any, problems: list[str]) -> None:
             continue
         for key, name in names.items():
             _need_str(name, f"labels.{section}.{key}", problems, 40)
-            if ids is not None and key not in ids:
-                problems.append(f"labels.{section}.{key}: unknown id")
-        for key in ids or ():
-            if key not in names:
-                problems.append(f"labels.{section}.{key}: missing")
+        if ids is not None:
+            _unknown(names, f"labels.{section}", ids, "unknown id", problems)
+            problems.extend(f"labels.{section}.{key}: missing" for key in ids if key not in names)
 
 
 def _expand(content: Content, pattern: str) -> list[str]:
