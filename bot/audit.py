@@ -5,10 +5,7 @@ views (console, insights) inside a request: the user and the client address
 come from the request. Outside a request (CLI), pass ``user=`` explicitly or
 nothing (recorded as the system).
 
-Actions in use: ``login``, ``login_failed``, ``logout``, ``view``, ``takeover``,
-``send``, ``handback``, ``close``, ``reopen``, ``assign``, ``note``,
-``user_create``, ``user_update``, ``user_password``, ``user_disable``,
-``canned_create``, ``canned_update``, ``canned_delete``, ``export`` (insights).
+The actions are the keys of ``ACTION_LABELS`` (their names on the audit page).
 """
 from __future__ import annotations
 
@@ -107,28 +104,11 @@ def query(
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     """Newest first. ``date_from`` / ``date_to``: ISO timestamps (from inclusive, to exclusive)."""
-    where, params = [], []
-    if login:
-        where.append("login = ?")
-        params.append(login)
-    if action:
-        where.append("action = ?")
-        params.append(action)
-    if target_type:
-        where.append("target_type = ?")
-        params.append(target_type)
-    if target_id:
-        where.append("target_id = ?")
-        params.append(str(target_id))
-    if date_from:
-        where.append("at >= ?")
-        params.append(date_from)
-    if date_to:
-        where.append("at < ?")
-        params.append(date_to)
-    if before_id:
-        where.append("id < ?")
-        params.append(before_id)
+    conditions = {"login = ?": login, "action = ?": action, "target_type = ?": target_type,
+                  "target_id = ?": str(target_id) if target_id else None,
+                  "at >= ?": date_from, "at < ?": date_to, "id < ?": before_id}
+    where = [sql for sql, value in conditions.items() if value]
+    params: list[Any] = [value for value in conditions.values() if value]
     sql = "select * from audit"
     if where:
         sql += " where " + " and ".join(where)

@@ -19,9 +19,7 @@ Use in views::
     @role_required("marketing", "admin")
     def index(): ...
 
-CLI: ``flask --app app users create LOGIN --role ROLE [--name 表示名] [--password-stdin]``,
-``users list``, ``users set-password LOGIN``, ``users set-role LOGIN ROLE``,
-``users disable LOGIN``, ``users enable LOGIN``.
+CLI: ``flask --app app users --help`` (create, list, set-password, set-role, disable, enable).
 """
 from __future__ import annotations
 
@@ -109,13 +107,11 @@ def _storage(storage: Any = None) -> Any:
 
 
 def get_user(user_id: int, storage: Any = None) -> dict[str, Any] | None:
-    rows = list(_storage(storage).db.query("select * from users where id = ?", [user_id]))
-    return rows[0] if rows else None
+    return next(_storage(storage).db.query("select * from users where id = ?", [user_id]), None)
 
 
 def get_user_by_login(login: str, storage: Any = None) -> dict[str, Any] | None:
-    rows = list(_storage(storage).db.query("select * from users where login = ?", [normalize_login(login)]))
-    return rows[0] if rows else None
+    return next(_storage(storage).db.query("select * from users where login = ?", [normalize_login(login)]), None)
 
 
 def list_users(storage: Any = None) -> list[dict[str, Any]]:
@@ -123,12 +119,8 @@ def list_users(storage: Any = None) -> list[dict[str, Any]]:
 
 
 def display_name(user_id: int | None, storage: Any = None) -> str:
-    if user_id is None:
-        return "相談員"
-    row = get_user(user_id, storage)
-    if row is None:
-        return "相談員"
-    return row["display_name"] or row["login"]
+    row = get_user(user_id, storage) if user_id is not None else None
+    return (row["display_name"] or row["login"]) if row else "相談員"
 
 
 # -- account management (CLI and the admin pages) ----------------------------
@@ -155,9 +147,7 @@ def create_user(login: str, password: str, role: str, name: str | None = None,
                 storage: Any = None) -> int:
     """Create an account; raises ``ValueError`` with a Japanese message."""
     login = normalize_login(login)
-    problem = check_login_name(login) or check_password(password)
-    if role not in ROLES:
-        problem = problem or f"役割は {' / '.join(ROLES)} のいずれかです"
+    problem = check_login_name(login) or check_password(password) or _check_role(role)
     if problem:
         raise ValueError(problem)
     st = _storage(storage)
@@ -182,9 +172,13 @@ def set_password(user_id: int, password: str, storage: Any = None) -> None:
     _storage(storage).db["users"].update(user_id, {"password_hash": generate_password_hash(password)})
 
 
+def _check_role(role: str) -> str | None:
+    return None if role in ROLES else f"役割は {' / '.join(ROLES)} のいずれかです"
+
+
 def set_role(user_id: int, role: str, storage: Any = None) -> None:
-    if role not in ROLES:
-        raise ValueError(f"役割は {' / '.join(ROLES)} のいずれかです")
+    if _check_role(role):
+        raise ValueError(_check_role(role))
     _storage(storage).db["users"].update(user_id, {"role": role})
 
 
@@ -263,9 +257,7 @@ def _has_route(path: str) -> bool:
 
 def landing_url(user: User) -> str:
     if user.role == "marketing":
-        if _has_route("/insights/"):
-            return "/insights/"
-        return url_for("console.coming")
+        return "/insights/" if _has_route("/insights/") else url_for("console.coming")
     return url_for("console.inbox")
 
 

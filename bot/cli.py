@@ -1,4 +1,5 @@
-"""Flask CLI commands: ``db upgrade``, ``content check``, ``line richmenu``."""
+"""Flask CLI commands: ``db upgrade``, ``content check``, ``line richmenu``; the ``data`` group
+whose commands bot/insights (``purge``, ``feedback``) and bot/ops (``backup``, ``restore``) add."""
 from __future__ import annotations
 
 import sys
@@ -12,6 +13,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(content_group)
     app.cli.add_command(line_group)
+    app.cli.add_command(data_group)
+
+
+data_group = AppGroup("data", help="データの保持期間・削除・バックアップと復元")
 
 
 @click.group("db", cls=AppGroup, help="データベース")

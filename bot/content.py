@@ -77,24 +77,13 @@ class Content:
     # -- lookup ------------------------------------------------------------
     def _lookup(self, dotted: str) -> Any:
         node: Any = self.data
-        if not dotted:
-            raise KeyError(dotted)
         for part in dotted.split("."):
-            if isinstance(node, dict):
-                if part in node:
-                    node = node[part]
-                    continue
+            if not isinstance(node, (dict, list)):
                 raise KeyError(dotted)
-            if isinstance(node, list):
-                try:
-                    index = int(part)
-                except ValueError:
-                    raise KeyError(dotted) from None
-                if not -len(node) <= index < len(node):
-                    raise KeyError(dotted)
-                node = node[index]
-                continue
-            raise KeyError(dotted)
+            try:  # a list item by its number
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            except (KeyError, IndexError, ValueError):
+                raise KeyError(dotted) from None
         return node
 
     def get(self, dotted: str, default: Any = MISSING) -> Any:
@@ -373,9 +362,7 @@ def _check_label(path: str, label: Any, problems: list[str]) -> None:
     if not isinstance(label, str) or not label.strip():
         problems.append(f"{path}: button label is empty")
     elif utf16_len(label) > LABEL_MAX:
-        problems.append(
-            f"{path}: button label {label!r} is {utf16_len(label)} characters (LINE max {LABEL_MAX})"
-        )
+        problems.append(f"{path}: button label {label!r} is {utf16_len(label)} characters (LINE max {LABEL_MAX})")
 
 
 def _check_line_limits(content: Content, problems: list[str]) -> None:
@@ -399,9 +386,8 @@ def _check_line_limits(content: Content, problems: list[str]) -> None:
                 for pk in POSTBACK_KEYS:
                     data = value.get(pk)
                     if isinstance(data, str) and len(data) > POSTBACK_DATA_MAX:
-                        problems.append(
-                            f"{path}.{pk}: postback data is {len(data)} characters (LINE max {POSTBACK_DATA_MAX})"
-                        )
+                        problems.append(f"{path}.{pk}: postback data is {len(data)} characters"
+                                        f" (LINE max {POSTBACK_DATA_MAX})")
         if key in BUTTON_LIST_KEYS and isinstance(value, (list, dict)):
             if len(value) > QUICK_REPLY_MAX:
                 problems.append(f"{path}: {len(value)} buttons (LINE max {QUICK_REPLY_MAX})")
@@ -446,16 +432,16 @@ def _check_title_text_list(node: Any, path: str, count: int, problems: list[str]
         _need_str(item.get("text"), f"{path}.{i}.text", problems)
 
 
+def _unknown(node: dict, path: str, known: Iterable[str], what: str, problems: list[str]) -> None:
+    problems.extend(f"{path}.{key}: {what}" for key in node if key not in known)
+
+
 def _check_knowledge(k: Any, problems: list[str]) -> None:
     k = _need_map(k, "knowledge", problems)
     if k is None:
         return
-    for key in KNOWLEDGE_KEYS:
-        if key not in k:
-            problems.append(f"knowledge.{key}: missing")
-    for key in k:
-        if key not in KNOWLEDGE_KEYS:
-            problems.append(f"knowledge.{key}: unexpected top-level key")
+    problems.extend(f"knowledge.{key}: missing" for key in KNOWLEDGE_KEYS if key not in k)
+    _unknown(k, "knowledge", KNOWLEDGE_KEYS, "unexpected top-level key", problems)
 
     glossary = _need_map(k.get("glossary"), "knowledge.glossary", problems)
     if glossary is not None:
@@ -471,12 +457,8 @@ def _check_knowledge(k: Any, problems: list[str]) -> None:
             item = _need_map(explain.get(key), f"knowledge.explain.{key}", problems)
             if item is not None:
                 _need_str(item.get("title"), f"knowledge.explain.{key}.title", problems)
-                _need_str(
-                    item.get("text"),
-                    f"knowledge.explain.{key}.text",
-                    problems,
-                    EXPLAIN_NINBAI_MAX if key == "ninbai" else None,
-                )
+                _need_str(item.get("text"), f"knowledge.explain.{key}.text", problems,
+                          EXPLAIN_NINBAI_MAX if key == "ninbai" else None)
 
     comp = _need_map(k.get("comparison"), "knowledge.comparison", problems)
     if comp is not None:
@@ -492,19 +474,11 @@ def _check_knowledge(k: Any, problems: list[str]) -> None:
             heads = []
             for i, row in enumerate(rows):
                 if not isinstance(row, list) or len(row) != len(COMPARISON_COLUMNS):
-                    problems.append(
-                        f"knowledge.comparison.rows.{i}: expected {len(COMPARISON_COLUMNS)} cells"
-                    )
+                    problems.append(f"knowledge.comparison.rows.{i}: expected {len(COMPARISON_COLUMNS)} cells")
                     continue
                 heads.append(row[0])
                 for j, cell in enumerate(row):
-                    if (
-                        _need_str(cell, f"knowledge.comparison.rows.{i}.{j}", problems)
-                        and len(cell) > TABLE_CELL_MAX
-                    ):
-                        problems.append(
-                            f"knowledge.comparison.rows.{i}.{j}: cell is {len(cell)} characters (max {TABLE_CELL_MAX})"
-                        )
+                    _need_str(cell, f"knowledge.comparison.rows.{i}.{j}", problems, TABLE_CELL_MAX)
             for head in COMPARISON_ROWS:
                 if head not in heads:
                     problems.append(f"knowledge.comparison.rows: no row {head!r}")
@@ -521,17 +495,13 @@ def _check_knowledge(k: Any, problems: list[str]) -> None:
             _need_str(st.get("title"), f"knowledge.stages.{sid}.title", problems, STAGE_TITLE_MAX)
             _need_str(st.get("summary"), f"knowledge.stages.{sid}.summary", problems)
             _need_str(st.get("next_step"), f"knowledge.stages.{sid}.next_step", problems)
-        for sid in stages:
-            if sid not in STAGE_IDS:
-                problems.append(f"knowledge.stages.{sid}: unknown stage id")
+        _unknown(stages, "knowledge.stages", STAGE_IDS, "unknown stage id", problems)
 
     special = _need_map(k.get("special_cases"), "knowledge.special_cases", problems)
     if special is not None:
         for key in SPECIAL_CASES:
             _need_str(special.get(key), f"knowledge.special_cases.{key}", problems)
-        for key in special:
-            if key not in SPECIAL_CASES:
-                problems.append(f"knowledge.special_cases.{key}: unexpected key")
+        _unknown(special, "knowledge.special_cases", SPECIAL_CASES, "unexpected key", problems)
 
     deadlines = _need_map(k.get("deadlines"), "knowledge.deadlines", problems)
     if deadlines is not None:
@@ -579,11 +549,7 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
             problems.append(f"{path}.question: should end with ？")
         _need_str(entry.get("answer"), f"{path}.answer", problems, FAQ_ANSWER_MAX)
         keywords = entry.get("keywords")
-        if (
-            not isinstance(keywords, list)
-            or not keywords
-            or not all(isinstance(w, str) and w for w in keywords)
-        ):
+        if not isinstance(keywords, list) or not keywords or not all(isinstance(w, str) and w for w in keywords):
             problems.append(f"{path}.keywords: need a non-empty list of words")
         examples = entry.get("examples", [])  # the FAQ classifier's training questions
         if not isinstance(examples, list) or not all(isinstance(w, str) and w.strip() for w in examples):
@@ -699,11 +665,9 @@ def _check_labels(node: Any, problems: list[str]) -> None:
             continue
         for key, name in names.items():
             _need_str(name, f"labels.{section}.{key}", problems, 40)
-            if ids is not None and key not in ids:
-                problems.append(f"labels.{section}.{key}: unknown id")
-        for key in ids or ():
-            if key not in names:
-                problems.append(f"labels.{section}.{key}: missing")
+        if ids is not None:
+            _unknown(names, f"labels.{section}", ids, "unknown id", problems)
+            problems.extend(f"labels.{section}.{key}: missing" for key in ids if key not in names)
 
 
 def _expand(content: Content, pattern: str) -> list[str]:
@@ -747,18 +711,11 @@ def check_content(content: Content, required_keys: Iterable[str] = ()) -> list[s
     for stem in ("knowledge", "faq", "legal"):
         if stem not in content.data:
             problems.append(f"{stem}: content file {stem}.yaml is missing")
-    if "knowledge" in content.data:
-        _check_knowledge(content.data["knowledge"], problems)
-    if "faq" in content.data:
-        _check_faq(content.data["faq"], problems)
-    if "legal" in content.data:
-        _check_legal(content.data["legal"], problems)
-    if "care" in content.data:
-        _check_care(content.data["care"], problems)
-    if "console" in content.data:
-        _check_console(content.data["console"], problems)
-    if "labels" in content.data:
-        _check_labels(content.data["labels"], problems)
+    checks = {"knowledge": _check_knowledge, "faq": _check_faq, "legal": _check_legal, "care": _check_care,
+              "console": _check_console, "labels": _check_labels}
+    for stem, check in checks.items():
+        if stem in content.data:
+            check(content.data[stem], problems)
     _check_sources(content, problems)
     _check_line_limits(content, problems)
     for key in required_keys:

@@ -29,9 +29,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from bot import audit, auth
-from bot.console.service import MAX_NOTE
-from bot.console.service import MAX_REPLY
-from bot.console.service import MAX_REPLY as MAX_CANNED
+from bot.console.service import MAX_NOTE, MAX_REPLY
 from bot.insights import funnel, transcripts
 
 BAD_DATE = "日付は 2026-12-01 のように入力してください"
@@ -57,29 +55,25 @@ def _password(form: FlaskForm, field: PasswordField) -> None:
 
 
 ROLE_CHOICES = {r: auth.ROLE_LABELS[r] for r in auth.ROLES}
+MAX_CANNED = MAX_REPLY
 
 
-def sent_fields() -> MultiDict:
-    """What a request was sent, as form fields: a JSON object's text and number values (a
-    true/false is a checkbox's value), else the form's fields. Lists, objects and a body
-    that is not an object are left out, never an error."""
-    if not request.is_json:
-        return MultiDict(request.form)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return MultiDict()
-    return MultiDict({k: ("y" if v else "") if isinstance(v, bool) else v
-                      for k, v in data.items() if isinstance(v, (str, int))})
+def _required(cls: type, label: str, max_len: int, empty: str, too_long: str | None = None) -> Any:
+    """A text field, stripped, that must be given and at most ``max_len`` characters."""
+    return cls(label, filters=[_strip], validators=[DataRequired(empty), Length(max=max_len, message=too_long or empty)])
 
 
 class Form(FlaskForm):
-    """A FlaskForm that reads a JSON body through ``sent_fields`` (Flask-WTF's own reading
-    fails on a body whose values are lists: a 500 instead of the form's answer)."""
+    """A FlaskForm that reads a JSON body's text and number values as its fields (a true/false
+    is a checkbox's value). Lists, objects and a body that is not an object are left out, never
+    an error (Flask-WTF's own reading fails on a list value: a 500 instead of the form's answer)."""
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
             if formdata is _Auto and request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-                return sent_fields()
+                data = request.get_json(silent=True)
+                return MultiDict({k: ("y" if v else "") if isinstance(v, bool) else v for k, v in data.items()
+                                  if isinstance(v, (str, int))} if isinstance(data, dict) else {})
             return super().wrap_formdata(form, formdata)
 
 
@@ -113,9 +107,7 @@ class UserCreateForm(Form):
 
 
 class UserNameForm(Form):
-    display_name = StringField("表示名", filters=[_strip],
-                               validators=[DataRequired("表示名は1〜40文字にしてください"),
-                                           Length(max=40, message="表示名は1〜40文字にしてください")])
+    display_name = _required(StringField, "表示名", 40, "表示名は1〜40文字にしてください")
 
 
 class UserRoleForm(Form):
@@ -141,23 +133,17 @@ USER_ACTIONS: dict[str, type[FlaskForm]] = {
 
 # -- canned replies ----------------------------------------------------------------------------
 class CannedForm(Form):
-    title = StringField("見出し", filters=[_strip],
-                        validators=[DataRequired("見出しは1〜40文字にしてください"),
-                                    Length(max=40, message="見出しは1〜40文字にしてください")])
+    title = _required(StringField, "見出し", 40, "見出しは1〜40文字にしてください")
     position = IntegerField("並び順", default=0, invalid_value_message=BAD_POSITION,
                             validators=[Optional(), NumberRange(-9999, 9999, BAD_POSITION)])
-    text = TextAreaField("本文", filters=[_strip],
-                         validators=[DataRequired(f"本文は1〜{MAX_CANNED}文字にしてください"),
-                                     Length(max=MAX_CANNED, message=f"本文は1〜{MAX_CANNED}文字にしてください")])
+    text = _required(TextAreaField, "本文", MAX_CANNED, f"本文は1〜{MAX_CANNED}文字にしてください")
 
 
 # -- the conversation page (sent as JSON by console.js; errors answered as {"error": ...}) ------
 class ReplyForm(Form):
     """An operator's message to the homeowner (sent as JSON by the conversation page)."""
 
-    text = TextAreaField("メッセージ", filters=[_strip],
-                         validators=[DataRequired("メッセージが空です"),
-                                     Length(max=MAX_REPLY, message=f"メッセージは{MAX_REPLY}文字までです")])
+    text = _required(TextAreaField, "メッセージ", MAX_REPLY, "メッセージが空です", f"メッセージは{MAX_REPLY}文字までです")
 
 
 class StatusForm(Form):
@@ -173,17 +159,13 @@ class ProposalForm(Form):
 
 
 class NoteForm(Form):
-    text = TextAreaField("メモ", filters=[_strip],
-                         validators=[DataRequired("メモが空です"),
-                                     Length(max=MAX_NOTE, message=f"メモは{MAX_NOTE}文字までです")])
+    text = _required(TextAreaField, "メモ", MAX_NOTE, "メモが空です", f"メモは{MAX_NOTE}文字までです")
 
 
 class CallbackForm(Form):
     """When to call back (read as JST by ``service.add_callback``) and a short note."""
 
-    due_at = StringField("この日時に折り返す", filters=[_strip],
-                         validators=[DataRequired("日時を正しく入力してください"),
-                                     Length(max=40, message="日時を正しく入力してください")])
+    due_at = _required(StringField, "この日時に折り返す", 40, "日時を正しく入力してください")
     note = StringField("メモ", filters=[_strip], validators=[Length(max=200, message="メモは200文字までです")])
 
 

@@ -371,3 +371,50 @@ def test_handoff_answer_gets_the_note_out_of_hours_only(make_app, fake_line):
     line2 = LineHelper(app2, fake_line)
     user2 = start_user(line2)
     assert not any("営業時間外" in t for t in line2.exchange(user2, data="cmd:human"))
+
+
+def test_missing_cases_and_followups_answer_404_and_a_bad_form_400(app, line, staff):
+    client = logged_in(app, "op1")
+    assert client.get("/console/c/999999").status_code == 404
+    assert client.get("/console/api/c/999999").status_code == 404
+    assert post_json(client, "/console/api/c/999999/takeover").status_code == 404
+    assert post_json(client, "/console/api/followups/999999/done").status_code == 404
+    conv_id = conv_of(app, start_user(line, HOT))["id"]
+    r = post_json(client, f"/console/api/c/{conv_id}/notes", {"text": "  "})
+    assert r.status_code == 400 and r.json["error"] == "メモが空です"
+    r = post_json(client, f"/console/api/c/{conv_id}/followups", {"due_at": "2000-01-01T10:00"})
+    assert r.status_code == 400 and r.json["error"] == "過去の日時は指定できません"
+
+
+def test_case_card_shows_only_what_the_dialog_learned(app, line, staff):
+    """The card's rows: each one the dialog has a value for, in order, with names from labels.yaml."""
+    from bot.console import service
+    from bot.storage import dumps
+
+    storage = app.extensions["ninbai"].storage
+    conv_id = conv_of(app, start_user(line, HOT))["id"]
+    data = {"answers": {"arrears_months": 0, "notices": ["dunning"], "bidding_start": "2026-12-01"},
+            "contact": {"name": "山田", "via_line": True, "preferred_time": "evening"}}
+    storage.db.execute("update conversations set data = ?, summary = ? where id = ?",
+                       [dumps(data), dumps({"stage": "dunning"}), conv_id])
+    card = service.case_card(storage, service.get_conversation(storage, conv_id), dt.date(2026, 11, 2))
+    assert card["situation"] == [("段階", "督促状・催告書"), ("滞納", "まだ滞納なし"), ("届いた書類", "督促状・催告書"),
+                                 ("入札期間 開始", "2026年12月1日（火）")]
+    shown = storage.contact_by_id(service.get_conversation(storage, conv_id)["contact_id"])["display_name"]
+    assert card["contact"][:4] == [("お名前", "山田"), ("LINE表示名", shown), ("連絡方法", "LINEで連絡"),
+                                   ("希望時間帯", "夕方以降")]
+    assert card["contact"][-1] == ("連絡の同意", "未同意")
+
+
+def test_describe_message_names_media_as_what_they_are():
+    from bot.console.service import describe_message
+    from bot.storage import dumps
+
+    assert describe_message({"kind": "text", "text": "こんにちは"}) == "こんにちは"
+    assert describe_message({"kind": "sticker", "payload": dumps({"sticker": {"id": "1"}})}) == "［スタンプ］"
+    assert describe_message({"kind": "location", "payload": dumps({"address": "東京都"})}) == "［位置情報］ 東京都"
+    assert describe_message({"kind": "location", "payload": None}) == "［位置情報］"
+    assert describe_message({"kind": "file", "payload": dumps({"file_name": "督促状.pdf"})}) == "［ファイル］ 督促状.pdf"
+    assert describe_message({"kind": "postback", "text": None, "payload": dumps({"data": "cmd:human"})}) \
+        == "［ボタン］cmd:human"
+    assert describe_message({"kind": "postback", "text": "担当者と話したい"}) == "担当者と話したい"

@@ -218,18 +218,14 @@ def test_a_database_the_service_cannot_write_is_not_ready(tmp_path, make_app):
 
 
 def test_followups_overdue_counts_the_consoles_table(make_app):
-    """The console's ``followups`` table (due_at UTC ISO, done_at null while open); 0 without it."""
+    """The console's ``followups`` table (due_at UTC ISO, done_at null while open)."""
     import datetime as dt
 
     from bot.ops import metrics
 
     app = make_app(START_WORKER=False)
     storage = app.extensions["ninbai"].storage
-    tables = {r["name"] for r in storage.rows("select name from sqlite_master where type = 'table'")}
-    if "followups" not in tables:
-        assert metrics.followups_overdue(storage) == 0
-        storage.db.execute("create table followups (id integer primary key, conversation_id integer,"
-                           " due_at text, done_at text)")
+    assert metrics.followups_overdue(storage) == 0
     now = dt.datetime.now(dt.UTC)
 
     def iso(delta: float) -> str:

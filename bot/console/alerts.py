@@ -39,27 +39,22 @@ KINDS = ("hot_lead", "wants_human", "crisis", "followup_due")
 URGENCY_JA = {"hot": "高", "warm": "中", "cold": "低"}
 
 
+HEADS = {
+    "hot_lead": "【任売相談】緊急度の高い相談があります",
+    "crisis": "【任売相談】危機の可能性がある相談です。すぐに対応してください",
+    "followup_due": "【任売相談】約束した連絡の期限を過ぎています",
+    "wants_human": "【任売相談】担当者との相談を希望しています",
+}
+
+
 def split_ids(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = str(value).split(",")
-    return [s.strip() for s in items if str(s).strip()]
+    items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    return [str(s).strip() for s in items if str(s).strip()]
 
 
 def alert_text(kind: str, conv: dict[str, Any], link: str) -> str:
     urgency = URGENCY_JA.get(conv.get("urgency") or "", "未判定")
-    if kind == "hot_lead":
-        head = "【任売相談】緊急度の高い相談があります"
-    elif kind == "crisis":
-        head = "【任売相談】危機の可能性がある相談です。すぐに対応してください"
-    elif kind == "followup_due":
-        head = "【任売相談】約束した連絡の期限を過ぎています"
-    else:
-        head = "【任売相談】担当者との相談を希望しています"
-    return f"{head}（緊急度: {urgency}）\n{link}"
+    return f"{HEADS.get(kind, HEADS['wants_human'])}（緊急度: {urgency}）\n{link}"
 
 
 class Alerts:

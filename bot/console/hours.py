@@ -42,9 +42,14 @@ def is_business_day(day: dt.date) -> bool:
 
 
 def _jst(now: dt.datetime) -> dt.datetime:
-    if now.tzinfo is None:
-        return now.replace(tzinfo=JST)
-    return now.astimezone(JST)
+    return now.replace(tzinfo=JST) if now.tzinfo is None else now.astimezone(JST)
+
+
+def _next_business_day(day: dt.date) -> dt.date:
+    day += dt.timedelta(days=1)
+    while not is_business_day(day):
+        day += dt.timedelta(days=1)
+    return day
 
 
 def is_open(now: dt.datetime, hours: tuple[dt.time, dt.time]) -> bool:
@@ -61,9 +66,7 @@ def next_opening(now: dt.datetime, hours: tuple[dt.time, dt.time]) -> dt.datetim
         return now
     day = now.date()
     if not (is_business_day(day) and now.time() < start):
-        day += dt.timedelta(days=1)
-        while not is_business_day(day):
-            day += dt.timedelta(days=1)
+        day = _next_business_day(day)
     return dt.datetime.combine(day, start, tzinfo=JST)
 
 
@@ -140,10 +143,7 @@ def slot_due(now: dt.datetime, hours: tuple[dt.time, dt.time], preferred: str | 
     day = now.date()
     if is_business_day(day) and now.time() < end:
         return max(now, dt.datetime.combine(day, start, tzinfo=JST))
-    day += dt.timedelta(days=1)
-    while not is_business_day(day):
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, start, tzinfo=JST)
+    return dt.datetime.combine(_next_business_day(day), start, tzinfo=JST)
 
 
 def make_lead_hook(hours: tuple[dt.time, dt.time], storage: Any,

@@ -17,12 +17,14 @@ import logging
 from typing import Any
 
 from bot.auth import display_name
+from bot.console.contacts import digits
 from bot.content import labels
 from bot.engine import today_jst
 from bot.insights.funnel import add_event
 from bot.storage import Storage, loads, now_iso
 from dialogs import advice, conversation
 from dialogs.answer import Answer, restored
+from dialogs.assessment import inbox_sort_key
 from dialogs.base import JST, WEEKDAYS
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ MAX_NOTE = 2000
 
 class Conflict(Exception):
     """A state change lost a race or is not allowed now (HTTP 409)."""
+
+
+class Invalid(ValueError):
+    """What an operator sent cannot be done as sent (HTTP 400)."""
 
 
 class NotFound(Exception):
@@ -90,14 +96,16 @@ def jst_time(value: str | None, with_date: bool = True) -> str:
     return f"{t.month}/{t.day}（{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
 
 
-def jp_date(value: Any) -> str:
-    if not value:
-        return ""
+def _date(value: Any) -> dt.date | None:
     try:
-        d = dt.date.fromisoformat(str(value)[:10])
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
-        return str(value)
-    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
+        return None
+
+
+def jp_date(value: Any) -> str:
+    d = _date(value)
+    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）" if d else str(value or "")
 
 
 def yes_no(value: Any) -> str:
@@ -108,20 +116,16 @@ def yes_no(value: Any) -> str:
 
 def describe_message(row: dict[str, Any]) -> str:
     """A message as staff should read it: stickers and images as what they are."""
-    kind = row.get("kind") or "text"
-    text = row.get("text")
+    kind, text = row.get("kind") or "text", row.get("text")
+    payload = (loads(row.get("payload"), {}) or {}) if kind in ("location", "file", "postback") else {}
     if kind in KIND_LABELS:
         label = KIND_LABELS[kind]
         if kind == "location":
-            payload = loads(row.get("payload"), {}) or {}
             where = payload.get("address") or payload.get("title")
             return f"{label} {where}" if where else label
-        if kind == "file":
-            payload = loads(row.get("payload"), {}) or {}
-            return f"{label} {payload.get('file_name', '')}".strip()
-        return label
+        return f"{label} {payload.get('file_name', '')}".strip() if kind == "file" else label
     if kind == "postback":
-        return text or f"［ボタン］{(loads(row.get('payload'), {}) or {}).get('data', '')}"
+        return text or f"［ボタン］{payload.get('data', '')}"
     return text or ""
 
 
@@ -156,15 +160,6 @@ CRISIS_TAG = "危機・要配慮"
 CONCERN_TAG = "相談窓口を案内済"  # a message near despair got the hotlines (no alert)
 PLAN_MARGIN = dt.timedelta(days=1)  # the planning day is this much before the legal last day
 URGENT_DAYS = 7  # days left under this: shown in red
-
-
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def plan_day(summary: dict[str, Any]) -> tuple[dt.date | None, bool]:
@@ -244,8 +239,6 @@ def _fresh_days(summary: dict[str, Any], today: dt.date) -> int | None:
 
 
 def sort_key(conv: dict[str, Any], today: dt.date) -> tuple:
-    from dialogs.assessment import inbox_sort_key
-
     summary = dict(loads(conv.get("summary"), {}) or {})
     if not summary.get("urgency") and conv.get("urgency"):
         summary["urgency"] = conv["urgency"]
@@ -349,18 +342,10 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
             and r["status"] in ("waiting", "operator")
         out.append(
             {
-                "id": r["id"],
+                **_state(r, names),
                 "name": person_name(r["contact_name"], r["data"], r["channel"]),
-                "channel": r["channel"],
                 "channel_label": CHANNEL_LABELS.get(r["channel"], r["channel"]),
-                "status": r["status"],
-                "status_label": STATUS_LABELS.get(r["status"], r["status"]),
-                "owner_id": r["owner_id"],
-                "owner": names.get(r["owner_id"]) if r["owner_id"] else None,
-                "unread": r["unread"] or 0,
-                "urgency": "crisis" if f["crisis"] else (r["urgency"] or ""),
-                "urgency_label": "危機" if f["crisis"] else URGENCY_LABELS.get(r["urgency"] or "", "—"),
-                "lead_score": r["lead_score"] or 0,
+                **({"urgency": "crisis", "urgency_label": "危機"} if f["crisis"] else {}),
                 "kaisatsu": jp_date(r["kaisatsu"]) if r["kaisatsu"] else "",
                 **f,
                 "said": excerpt(describe_message(said), 80) if r["user_kind"] else "",
@@ -373,7 +358,6 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
                 "followup": followup_view(r["next_due"], clock_now),
                 "new_alerts": r["new_alerts"],
                 "blocked": bool(r["blocked"]),
-                "version": r["version"],
             }
         )
     return out
@@ -409,13 +393,9 @@ ALERT_LABELS = labels()["alert"]
 
 
 def mark_alerts_seen(storage: Storage, conversation_id: int | None = None) -> int:
-    if conversation_id is None:
-        cur = storage.db.execute("update alerts set seen_at = ? where seen_at is null", [now_iso()])
-    else:
-        cur = storage.db.execute(
-            "update alerts set seen_at = ? where seen_at is null and conversation_id = ?",
-            [now_iso(), conversation_id])
-    return cur.rowcount
+    one = "" if conversation_id is None else " and conversation_id = ?"
+    params = [now_iso()] if conversation_id is None else [now_iso(), conversation_id]
+    return storage.db.execute(f"update alerts set seen_at = ? where seen_at is null{one}", params).rowcount
 
 
 # -- one conversation ---------------------------------------------------------------------------
@@ -456,7 +436,11 @@ def messages(storage: Storage, conv_id: int, after: int = 0) -> list[dict[str, A
 
 
 def conversation_state(storage: Storage, conv: dict[str, Any]) -> dict[str, Any]:
-    names = _names(storage)
+    return _state(conv, _names(storage))
+
+
+def _state(conv: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
+    """Status, owner, unread, urgency: what the inbox row and the conversation page both show."""
     return {
         "id": conv["id"],
         "status": conv["status"],
@@ -482,30 +466,21 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     data = loads(conv["data"], {}) or {}
     answers = dict(data.get("answers") or {})
     answers.update(summary.get("answers") or {})
-    contact = dict(data.get("contact") or {})
-    contact.update(summary.get("contact") or {})
+    contact = _contact(conv)
     tl = summary.get("time_left") or {}
     contact_row = storage.contact_by_id(conv["contact_id"])
 
-    situation: list[tuple[str, str]] = []
-    stage = summary.get("stage")
-    if stage:
-        situation.append(("段階", STAGE_LABELS.get(stage, stage)))
-    months = answers.get("arrears_months")
-    if months is not None:
-        situation.append(("滞納", "まだ滞納なし" if months == 0 else f"{months}か月"))
-    notices = answers.get("notices") or []
-    if notices:
-        situation.append(("届いた書類", "、".join(NOTICE_LABELS.get(n, n) for n in notices)))
-    latest = answers.get("latest_notice")
-    if latest:
-        situation.append(("最新の書類", NOTICE_LABELS.get(latest, latest)))
-    for key, label in (("start_decision_date", "開始決定日"), ("bidding_start", "入札期間 開始"),
-                       ("bidding_end", "入札期間 終了")):
-        if answers.get(key):
-            situation.append((label, jp_date(answers[key])))
-    if summary.get("inspection_date"):
-        situation.append(("現況調査日", jp_date(summary["inspection_date"])))
+    stage, months, latest = summary.get("stage"), answers.get("arrears_months"), answers.get("latest_notice")
+    situation = _given([
+        ("段階", stage and STAGE_LABELS.get(stage, stage)),
+        ("滞納", None if months is None else "まだ滞納なし" if months == 0 else f"{months}か月"),
+        ("届いた書類", "、".join(NOTICE_LABELS.get(n, n) for n in answers.get("notices") or [])),
+        ("最新の書類", latest and NOTICE_LABELS.get(latest, latest)),
+        ("開始決定日", jp_date(answers.get("start_decision_date"))),
+        ("入札期間 開始", jp_date(answers.get("bidding_start"))),
+        ("入札期間 終了", jp_date(answers.get("bidding_end"))),
+        ("現況調査日", jp_date(summary.get("inspection_date"))),
+    ])
 
     deadlines: list[tuple[str, str]] = []
     kaisatsu = tl.get("kaisatsu") or answers.get("kaisatsu_date") or summary.get("kaisatsu")
@@ -540,19 +515,15 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
             answers.get("wants_to_stay"), "未確認")),
     ]
 
-    contact_rows: list[tuple[str, str]] = []
-    if contact.get("name"):
-        contact_rows.append(("お名前", contact["name"]))
-    if contact_row and contact_row.get("display_name"):
-        contact_rows.append(("LINE表示名", contact_row["display_name"]))
-    if contact.get("phone"):
-        contact_rows.append(("電話", contact["phone"]))
-    if contact.get("email"):
-        contact_rows.append(("メール", contact["email"]))
-    if contact.get("via_line"):
-        contact_rows.append(("連絡方法", "LINEで連絡"))
-    if contact.get("preferred_time"):
-        contact_rows.append(("希望時間帯", TIME_LABELS.get(contact["preferred_time"], contact["preferred_time"])))
+    when = contact.get("preferred_time")
+    contact_rows = _given([
+        ("お名前", contact.get("name")),
+        ("LINE表示名", (contact_row or {}).get("display_name")),
+        ("電話", contact.get("phone")),
+        ("メール", contact.get("email")),
+        ("連絡方法", contact.get("via_line") and "LINEで連絡"),
+        ("希望時間帯", when and TIME_LABELS.get(when, when)),
+    ])
     for p in proposals(storage, conv)["confirmed"]:
         contact_rows.append((f"{p['kind_label']}（チャットで入力）", p["value"]))
     contact_rows.append(("連絡の同意", "同意済み" if contact.get("consented") else "未同意"))
@@ -576,6 +547,11 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     }
 
 
+def _given(rows: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """The (label, value) rows that have a value."""
+    return [(label, value) for label, value in rows if value]
+
+
 def notes(storage: Storage, conv_id: int) -> list[dict[str, Any]]:
     names = _names(storage)
     return [
@@ -588,9 +564,9 @@ def notes(storage: Storage, conv_id: int) -> list[dict[str, Any]]:
 def add_note(storage: Storage, conv_id: int, user_id: int, text: str) -> int:
     text = (text or "").strip()
     if not text:
-        raise ValueError("メモが空です")
+        raise Invalid("メモが空です")
     if len(text) > MAX_NOTE:
-        raise ValueError(f"メモは{MAX_NOTE}文字までです")
+        raise Invalid(f"メモは{MAX_NOTE}文字までです")
     get_conversation(storage, conv_id)
     return storage.db["notes"].insert(
         {"conversation_id": conv_id, "user_id": user_id, "text": text, "created_at": now_iso()}
@@ -640,7 +616,7 @@ def change_status(storage: Storage, conv_id: int, trigger: str, user_id: int | N
             if exc.reason == "busy":
                 raise _busy(storage, conv) from None
             if exc.reason == "no_assignee":
-                raise ValueError("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください") from None
+                raise Invalid("対応中の相談は担当者を外せません。「ボットに戻す」を使ってください") from None
             raise Conflict(REFUSALS.get((trigger, exc.reason)) or REFUSALS[exc.reason]) from None
         if change.changed:
             sets = ", ".join(f"{k} = ?" for k in change.fields)
@@ -674,9 +650,9 @@ def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
     """An operator's message, handed to the pipeline as an Answer (rendered for LINE when sent)."""
     text = (text or "").strip()
     if not text:
-        raise ValueError("メッセージが空です")
+        raise Invalid("メッセージが空です")
     if len(text) > MAX_REPLY:
-        raise ValueError(f"メッセージは{MAX_REPLY}文字までです")
+        raise Invalid(f"メッセージは{MAX_REPLY}文字までです")
     storage = services.storage
     conv = get_conversation(storage, conv_id)
     _require_owner(storage, conv, user_id)
@@ -727,7 +703,7 @@ def assign(storage: Storage, conv_id: int, user_id: int, assignee: int | None,
         row = storage.db.execute(
             "select active, role from users where id = ?", [assignee]).fetchone()
         if row is None or not row[0] or row[1] not in ("operator", "admin"):
-            raise ValueError("担当にできるのは有効なオペレーターか管理者だけです")
+            raise Invalid("担当にできるのは有効なオペレーターか管理者だけです")
     change_status(storage, conv_id, "assign", user_id, is_admin, assignee=assignee)
 
 
@@ -749,9 +725,9 @@ def save_canned(storage: Storage, user_id: int, title: str, text: str, position:
                 canned_id: int | None = None) -> int:
     title, text = (title or "").strip(), (text or "").strip()
     if not title or len(title) > 40:
-        raise ValueError("見出しは1〜40文字にしてください")
+        raise Invalid("見出しは1〜40文字にしてください")
     if not text or len(text) > MAX_REPLY:
-        raise ValueError(f"本文は1〜{MAX_REPLY}文字にしてください")
+        raise Invalid(f"本文は1〜{MAX_REPLY}文字にしてください")
     row = {"title": title, "text": text, "updated_at": now_iso(), "updated_by": user_id,
            "position": int(position or 0)}
     if canned_id is None:
@@ -793,7 +769,7 @@ def parse_local(value: str) -> dt.datetime:
     try:
         t = dt.datetime.fromisoformat((value or "").strip())
     except ValueError:
-        raise ValueError("日時を正しく入力してください") from None
+        raise Invalid("日時を正しく入力してください") from None
     return t.replace(tzinfo=JST) if t.tzinfo is None else t
 
 
@@ -804,9 +780,9 @@ def add_callback(storage: Storage, conv_id: int, user_id: int, when: str, note: 
     due = parse_local(when)
     now = now or dt.datetime.now(dt.UTC)
     if due < now - dt.timedelta(minutes=5):
-        raise ValueError("過去の日時は指定できません")
+        raise Invalid("過去の日時は指定できません")
     if due > now + MAX_AHEAD:
-        raise ValueError("1年以内の日時を指定してください")
+        raise Invalid("1年以内の日時を指定してください")
     note = (note or "").strip()[:200]
     return storage.db["followups"].insert(
         {"conversation_id": conv_id, "kind": "callback",
@@ -865,8 +841,6 @@ PROPOSAL_KINDS = {"phone": "電話", "email": "メール", "time": "希望の時
 
 def proposals(storage: Storage, conv: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """``{"open": [...], "confirmed": [...]}``; a number the dialog already has is not proposed."""
-    from bot.console.contacts import digits
-
     contact = _contact(conv)
     known_phone = digits(contact.get("phone") or "")
     known_mail = (contact.get("email") or "").lower()
@@ -914,8 +888,6 @@ def _contact(conv: dict[str, Any]) -> dict[str, Any]:
 
 # -- search -----------------------------------------------------------------------------
 def search_kind(q: str) -> str:
-    from bot.console.contacts import digits
-
     if "@" in q:
         return "email"
     d = digits(q)
@@ -928,8 +900,6 @@ def search(storage: Storage, me: int, q: str, limit: int = 50, today: dt.date | 
            now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Cases by name, LINE display name, phone (any writing), e-mail or words the
     homeowner wrote (the trigram FTS index on their messages); ranked like the inbox."""
-    from bot.console.contacts import digits
-
     q = " ".join((q or "").split())[:100]
     if not q:
         return []

@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+import werkzeug.exceptions
 from flask_wtf.csrf import CSRFError
 
 from bot import audit, auth, forms
@@ -66,6 +67,21 @@ def csrf_error(exc: CSRFError):
     if auth.wants_json():
         return _error(message, 400)
     return render_template("console/error.html", title="送信できませんでした", message=message), 400
+
+
+@bp.errorhandler(service.Invalid)
+def invalid(exc: service.Invalid):
+    return _error(str(exc), 400)
+
+
+@bp.errorhandler(Conflict)
+def conflict(exc: Conflict):
+    return _error(str(exc), 409)
+
+
+@bp.errorhandler(NotFound)
+def not_found(exc: NotFound):
+    return werkzeug.exceptions.NotFound()
 
 
 @bp.app_context_processor
@@ -166,10 +182,15 @@ def api_alerts_seen():
 
 # -- one conversation ------------------------------------------------------------------
 def _conv_or_404(conv_id: int) -> dict[str, Any]:
-    try:
-        return service.get_conversation(_storage(), conv_id)
-    except NotFound:
-        abort(404)
+    return service.get_conversation(_storage(), conv_id)  # NotFound: 404 (not_found below)
+
+
+def _valid(cls: type[forms.Form]) -> Any:
+    """The API form as sent (JSON or form fields); invalid: a 400 with its first error."""
+    form = cls()
+    if not form.validate():
+        raise service.Invalid(forms.first_error(form))
+    return form
 
 
 @bp.get("/c/<int:conv_id>")
@@ -189,7 +210,7 @@ def conversation(conv_id: int):
                                    conv["channel"]),
         state=service.conversation_state(storage, conv),
         contact=contact,
-        card=service.case_card(storage, conv, _today(), _services().content),
+        card=_card(conv),
         tasks=_tasks(storage, conv),
         notes=service.notes(storage, conv_id),
         canned=service.canned(storage),
@@ -218,9 +239,12 @@ def api_conversation(conv_id: int):
     }
     known = request.args.get("version")
     if known != str(conv["version"]):
-        payload["card_html"] = render_template("console/_card.html",
-                                               card=service.case_card(storage, conv, _today(), _services().content))
+        payload["card_html"] = render_template("console/_card.html", card=_card(conv))
     return jsonify(payload)
+
+
+def _card(conv: dict[str, Any]) -> dict[str, Any]:
+    return service.case_card(_storage(), conv, _today(), _services().content)
 
 
 def _tasks(storage: Any, conv: dict[str, Any]) -> dict[str, Any]:
@@ -238,10 +262,7 @@ def _state_response(conv_id: int, **extra: Any):
 @role_required(*STAFF)
 def api_takeover(conv_id: int):
     _conv_or_404(conv_id)
-    try:
-        service.take_over(_storage(), conv_id, current_user.id)
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    service.take_over(_storage(), conv_id, current_user.id)
     audit.record("takeover", "conversation", conv_id)
     service.mark_alerts_seen(_storage(), conv_id)
     return _state_response(conv_id)
@@ -251,16 +272,8 @@ def api_takeover(conv_id: int):
 @role_required(*STAFF)
 def api_reply(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.ReplyForm(forms.sent_fields())
-    if not form.validate():
-        return _error(forms.first_error(form), 400)
-    text = form.text.data
-    try:
-        msg_id = service.reply(_services(), conv_id, current_user.id, text)
-    except ValueError as exc:
-        return _error(str(exc), 400)
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    text = _valid(forms.ReplyForm).text.data
+    msg_id = service.reply(_services(), conv_id, current_user.id, text)
     audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text.strip())})
     return _state_response(conv_id, message_id=msg_id)
 
@@ -269,10 +282,7 @@ def api_reply(conv_id: int):
 @role_required(*STAFF)
 def api_handback(conv_id: int):
     _conv_or_404(conv_id)
-    try:
-        service.hand_back(_services(), conv_id, current_user.id, _is_admin())
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    service.hand_back(_services(), conv_id, current_user.id, _is_admin())
     audit.record("handback", "conversation", conv_id)
     return _state_response(conv_id)
 
@@ -281,18 +291,12 @@ def api_handback(conv_id: int):
 @role_required(*STAFF)
 def api_status(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.StatusForm(forms.sent_fields())
-    if not form.validate():
-        return _error(forms.first_error(form), 400)
-    try:
-        if form.status.data == "closed":
-            service.close(_storage(), conv_id, current_user.id, _is_admin())
-            audit.record("close", "conversation", conv_id)
-        else:
-            service.reopen(_storage(), conv_id)
-            audit.record("reopen", "conversation", conv_id)
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    if _valid(forms.StatusForm).status.data == "closed":
+        service.close(_storage(), conv_id, current_user.id, _is_admin())
+        audit.record("close", "conversation", conv_id)
+    else:
+        service.reopen(_storage(), conv_id)
+        audit.record("reopen", "conversation", conv_id)
     return _state_response(conv_id)
 
 
@@ -300,16 +304,8 @@ def api_status(conv_id: int):
 @role_required(*STAFF)
 def api_assign(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.AssignForm(forms.sent_fields())
-    if not form.validate():
-        return _error(forms.first_error(form), 400)
-    assignee = form.assignee(current_user.id)
-    try:
-        service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
-    except ValueError as exc:
-        return _error(str(exc), 400)
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    assignee = _valid(forms.AssignForm).assignee(current_user.id)
+    service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
     audit.record("assign", "conversation", conv_id, {"to": assignee})
     return _state_response(conv_id)
 
@@ -318,13 +314,7 @@ def api_assign(conv_id: int):
 @role_required(*STAFF)
 def api_note(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.NoteForm(forms.sent_fields())
-    if not form.validate():
-        return _error(forms.first_error(form), 400)
-    try:
-        note_id = service.add_note(_storage(), conv_id, current_user.id, form.text.data)
-    except ValueError as exc:
-        return _error(str(exc), 400)
+    note_id = service.add_note(_storage(), conv_id, current_user.id, _valid(forms.NoteForm).text.data)
     audit.record("note", "conversation", conv_id, {"note_id": note_id})
     return jsonify({"ok": True, "notes": service.notes(_storage(), conv_id)})
 
@@ -334,14 +324,8 @@ def api_note(conv_id: int):
 @role_required(*STAFF)
 def api_followup_add(conv_id: int):
     _conv_or_404(conv_id)
-    form = forms.CallbackForm(forms.sent_fields())
-    if not form.validate():
-        return _error(forms.first_error(form), 400)
-    try:
-        fid = service.add_callback(_storage(), conv_id, current_user.id, form.due_at.data, form.note.data,
-                                   now=_now())
-    except ValueError as exc:
-        return _error(str(exc), 400)
+    form = _valid(forms.CallbackForm)
+    fid = service.add_callback(_storage(), conv_id, current_user.id, form.due_at.data, form.note.data, now=_now())
     audit.record("followup_add", "conversation", conv_id, {"followup_id": fid})
     return _state_response(conv_id, followup_id=fid)
 
@@ -349,12 +333,7 @@ def api_followup_add(conv_id: int):
 @bp.post("/api/followups/<int:followup_id>/done")
 @role_required(*STAFF)
 def api_followup_done(followup_id: int):
-    try:
-        row = service.done_followup(_storage(), followup_id, current_user.id)
-    except NotFound:
-        abort(404)
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    row = service.done_followup(_storage(), followup_id, current_user.id)
     audit.record("followup_done", "conversation", row["conversation_id"], {"followup_id": followup_id})
     return _state_response(row["conversation_id"])
 
@@ -363,24 +342,13 @@ def api_followup_done(followup_id: int):
 @role_required(*STAFF)
 def api_proposal(conv_id: int, proposal_id: int):
     _conv_or_404(conv_id)
-    form = forms.ProposalForm(forms.sent_fields())
-    if not form.validate():
-        return _error(forms.first_error(form), 400)
-    confirm = form.confirm.data
-    try:
-        row = service.decide_proposal(_storage(), conv_id, proposal_id, current_user.id, confirm)
-    except NotFound:
-        abort(404)
-    except Conflict as exc:
-        return _error(str(exc), 409)
+    confirm = _valid(forms.ProposalForm).confirm.data
+    row = service.decide_proposal(_storage(), conv_id, proposal_id, current_user.id, confirm)
     # recorded as given in the chat: which message, by whom, when (the value stays in the case)
     audit.record("contact_confirm" if confirm else "contact_dismiss", "conversation", conv_id,
                  {"kind": row["kind"], "source": "chat", "message_id": row["message_id"]})
-    storage = _storage()
-    conv = service.get_conversation(storage, conv_id)
-    return _state_response(conv_id, card_html=render_template("console/_card.html",
-                                                              card=service.case_card(storage, conv, _today(), _services().content)))
-
+    conv = service.get_conversation(_storage(), conv_id)
+    return _state_response(conv_id, card_html=render_template("console/_card.html", card=_card(conv)))
 
 # -- canned replies (admin) -----------------------------------------------------------
 def _canned_page(form: forms.CannedForm | None = None, failed: int | None = None, status: int = 200):
@@ -415,11 +383,7 @@ def canned_update(canned_id: int):
     form = forms.CannedForm()
     if not form.validate():
         return _canned_page(form, canned_id, 400)
-    try:
-        service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data,
-                            canned_id)
-    except NotFound:
-        abort(404)
+    service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data, canned_id)
     audit.record("canned_update", "canned", canned_id)
     flash("定型文を保存しました", "ok")
     return redirect(url_for("console.canned")), 303

@@ -24,6 +24,8 @@ import click
 from flask import Blueprint, Flask, current_app, request
 from flask.cli import AppGroup
 
+from bot.cli import data_group
+
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
@@ -55,17 +57,14 @@ def init_app(app: Flask) -> None:
                 logger.exception("feedback sweep failed")
         return response
 
-    app.cli.add_command(data_group)
     app.cli.add_command(insights_group)
-
-
-data_group = AppGroup("data", help="データの保持期間と削除")
 
 
 @data_group.command("purge", help="保持期間を過ぎた会話（メッセージ・メモ・通知・送信記録）を削除します")
 @click.option("--days", type=int, default=None,
               help="この日数より長く動きのない会話を削除（既定: NINBAI_RETENTION_DAYS、365）")
 def data_purge(days: int | None) -> None:
+    from bot import audit
     from bot.insights.privacy import purge
 
     days = int(days if days is not None else current_app.config["RETENTION_DAYS"])
@@ -73,12 +72,7 @@ def data_purge(days: int | None) -> None:
         raise click.ClickException("--days は1以上にしてください")
     storage = current_app.extensions["ninbai"].storage
     totals = purge(storage, days)
-    try:
-        from bot.audit import record
-
-        record("purge", "data", None, {"days": days, **totals}, login="cli", storage=storage)
-    except Exception:  # noqa: BLE001
-        logger.exception("audit of the purge failed")
+    audit.record("purge", "data", None, {"days": days, **totals}, login="cli", storage=storage)
     click.echo(f"purged (older than {days} days): " + ", ".join(f"{k}={v}" for k, v in totals.items()))
 
 

@@ -13,9 +13,10 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from bot.insights.funnel import source_of
 from bot.insights.redact import EMAIL, NAME, PHONE, redact
-from bot.insights.transcripts import Filters, conversation_where, fts_phrase, known_personal, like_pattern, \
-    search_mode
+from bot.insights.transcripts import SEARCHES, Filters, conversation_where, fts_phrase, known_personal
+from bot.insights.transcripts import like_pattern, search_mode
 from bot.storage import loads
 
 KINDS = ("conversations", "messages", "leads")
@@ -40,19 +41,10 @@ def _text_filter(f: Filters, redacted: bool) -> tuple[str, list[Any]]:
     """
     if not f.q:
         return "", []
-    if redacted:
-        if search_mode(f.q) == "fts":
-            return (" and c.id in (select r.conversation_id from messages_redacted_fts x"
-                    " join messages_redacted r on r.id = x.rowid where messages_redacted_fts match ?)",
-                    [fts_phrase(f.q)])
-        return (" and c.id in (select r.conversation_id from messages_redacted r where r.text like ? escape '\\')",
-                [like_pattern(f.q)])
-    if search_mode(f.q) == "fts":
-        return (" and c.id in (select m.conversation_id from messages_fts x join messages m on m.id = x.rowid"
-                " where messages_fts match ? and m.direction = 'in')", [fts_phrase(f.q)])
-    return (" and c.id in (select m.conversation_id from messages m where m.direction = 'in'"
-            " and m.text like ? escape '\\')", [like_pattern(f.q)])
-
+    fts = search_mode(f.q) == "fts"
+    _text, source, match, _order = SEARCHES[redacted, fts]
+    return (f" and c.id in (select m.conversation_id from {source} where {match})",
+            [fts_phrase(f.q) if fts else like_pattern(f.q)])
 
 
 def _message_match(q: str, redacted: bool) -> tuple[str, str]:
@@ -63,6 +55,7 @@ def _message_match(q: str, redacted: bool) -> tuple[str, str]:
     if search_mode(q) == "fts":
         return f"{scope} and {ids} in (select rowid from {fts} where {fts} match ?)", fts_phrase(q)
     return f"{scope} and {text} like ? escape '\\'", like_pattern(q)
+
 
 def _sql(kind: str, f: Filters, redacted: bool = False) -> tuple[str, list[Any]]:
     where, params = conversation_where(f)
@@ -93,12 +86,6 @@ def _sql(kind: str, f: Filters, redacted: bool = False) -> tuple[str, list[Any]]
         f" where {where}{' and ' + lead if kind == 'leads' else ''} order by c.id"
     )
     return sql, params
-
-
-def _source(channel: str, raw: str | None) -> tuple[str, str]:
-    from bot.insights.funnel import source_of
-
-    return source_of(channel, raw)
 
 
 def rows(db_path: str, kind: str, f: Filters, redacted: bool) -> Iterator[dict[str, Any]]:
@@ -133,7 +120,7 @@ def _shape(kind: str, r: dict[str, Any], redacted: bool, cache: dict[str, Any]) 
         return {k: (text if k == "text" else r[k]) for k in COLUMNS["messages"]}
     data = loads(r["data"], {}) or {}
     summary = loads(r["summary"], {}) or {}
-    source, campaign = _source(r["channel"], r["contact_source"])
+    source, campaign = source_of(r["channel"], r["contact_source"])
     if kind == "leads":
         c = {**(summary.get("contact") or {}), **(data.get("contact") or {})}
 

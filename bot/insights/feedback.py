@@ -22,17 +22,12 @@ from typing import Any
 
 from bot.insights.funnel import add_event
 from dialogs import conversation
-from dialogs.answer import Answer
 
 logger = logging.getLogger(__name__)
 
 #: The words, in content/service.yaml.
 CONTENT_KEYS = set(conversation.FEEDBACK_KEYS)
 SWEEP_WINDOW = dt.timedelta(days=3)  # closes older than this get no question (first deploy)
-
-
-def question(content: Any) -> Answer:
-    return conversation.feedback_question(content)
 
 
 def request_feedback(engine: Any, conv_id: int) -> bool:
@@ -50,7 +45,7 @@ def request_feedback(engine: Any, conv_id: int) -> bool:
         contact = storage.contact_by_id(conv["contact_id"])
         if contact.get("blocked"):
             return False
-        engine.store_and_queue(conv, contact, question(engine.content))
+        engine.store_and_queue(conv, contact, conversation.feedback_question(engine.content))
     return True
 
 

@@ -52,15 +52,12 @@ FEEDBACK_LABELS = content_labels()["feedback"]
 
 
 def jst_day(iso: str | None) -> str:
-    if not iso:
-        return dt.datetime.now(JST).date().isoformat()
+    """The JST day of a UTC timestamp (today when there is none)."""
     try:
-        t = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        t = dt.datetime.fromisoformat((iso or "").replace("Z", "+00:00"))
     except ValueError:
         return dt.datetime.now(JST).date().isoformat()
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
-    return t.astimezone(JST).date().isoformat()
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(JST).date().isoformat()
 
 
 def source_of(channel: str, contact_source: str | None) -> tuple[str, str]:
@@ -136,41 +133,30 @@ def record_conversation(storage: Storage, conv: dict[str, Any], signals: set[str
     values = {k: v for k, v in values.items() if (k, v) not in stored}
     if not steps and not values:
         return
-    contact = storage.db.execute(
-        "select source from contacts where id = ?", [conv["contact_id"]]
-    ).fetchone()
-    source, campaign = source_of(conv["channel"], contact[0] if contact else None)
-    day = jst_day(conv.get("created_at"))
-    ts = now_iso()
-    base = [conv["id"], conv["channel"], source, campaign]
+    origin, day, ts = _origin(storage, conv), jst_day(conv.get("created_at")), now_iso()
     with storage.write() as db:
         for step in steps:
-            db.execute(
-                "insert into funnel_events (conversation_id, channel, source, campaign, step, value, day,"
-                " created_at) values (?, ?, ?, ?, ?, '', ?, ?) on conflict do nothing",
-                [*base, step, day, ts],
-            )
+            db.execute(INSERT, [*origin, step, "", day, ts])
         for step, value in values.items():
-            db.execute(
-                "delete from funnel_events where conversation_id = ? and step = ? and value != ?",
-                [conv["id"], step, value],
-            )
-            db.execute(
-                "insert into funnel_events (conversation_id, channel, source, campaign, step, value, day,"
-                " created_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
-                [*base, step, value, day, ts],
-            )
+            db.execute("delete from funnel_events where conversation_id = ? and step = ? and value != ?",
+                       [conv["id"], step, value])
+            db.execute(INSERT, [*origin, step, value, day, ts])
+
+
+INSERT = ("insert into funnel_events (conversation_id, channel, source, campaign, step, value, day, created_at)"
+          " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing")
+
+
+def _origin(storage: Storage, conv: dict[str, Any]) -> list[Any]:
+    """What every funnel row of ``conv`` carries first: its id, channel, source and campaign."""
+    contact = storage.db.execute("select source from contacts where id = ?", [conv["contact_id"]]).fetchone()
+    return [conv["id"], conv["channel"], *source_of(conv["channel"], contact[0] if contact else None)]
 
 
 def add_event(storage: Storage, conv: dict[str, Any], step: str, value: str = "") -> bool:
     """One step for a conversation; True when it was new."""
-    contact = storage.db.execute("select source from contacts where id = ?", [conv["contact_id"]]).fetchone()
-    source, campaign = source_of(conv["channel"], contact[0] if contact else None)
-    cur = storage.db.execute(
-        "insert into funnel_events (conversation_id, channel, source, campaign, step, value, day, created_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
-        [conv["id"], conv["channel"], source, campaign, step, value, jst_day(conv.get("created_at")), now_iso()],
-    )
+    cur = storage.db.execute(INSERT, [*_origin(storage, conv), step, value, jst_day(conv.get("created_at")),
+                                      now_iso()])
     return cur.rowcount == 1
 
 

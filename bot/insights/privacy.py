@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 
+from bot import audit
 from bot.storage import Storage, now_iso
 from dialogs import conversation
 
@@ -67,12 +68,7 @@ def forget_contact(storage: Storage, contact: dict, current_event: int | None = 
                            [change.fields["status"], conv_id, status])
         db.execute("update contacts set display_name = null, source = null, updated_at = ? where id = ?",
                    [now_iso(), contact["id"]])
-    try:
-        from bot.audit import record
-
-        record("data_delete", "contact", contact["id"], {"by": "homeowner", **counts}, storage=storage)
-    except Exception:  # noqa: BLE001 — the trail must not undo the deletion
-        logger.exception("audit of a deletion failed")
+    audit.record("data_delete", "contact", contact["id"], {"by": "homeowner", **counts}, storage=storage)
     logger.info("deleted the personal data of contact %s: %s", contact["id"], counts)
     return counts
 

@@ -138,44 +138,25 @@ def list_conversations(db: Any, f: Filters, before: int | None = None, limit: in
     return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
 
 
-SEARCH_FTS_SQL = """
-select m.id, m.conversation_id, m.text, m.created_at, c.channel, c.status, c.step,
+# What a search returns; marketing searches the redacted copy (bot/insights/masked.py).
+SEARCH_SQL = """
+select m.id, m.conversation_id, {text} as text, m.created_at, c.channel, c.status, c.step,
        json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
        c.summary as summary, c.data as data
-from messages_fts f join messages m on m.id = f.rowid
-     join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
-where messages_fts match ? and m.direction = 'in' and {where} {keyset}
-order by f.rowid desc limit ?
+from {source} join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
+where {match} and {where} {keyset}
+order by {order} desc limit ?
 """
-SEARCH_LIKE_SQL = """
-select m.id, m.conversation_id, m.text, m.created_at, c.channel, c.status, c.step,
-       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
-       c.summary as summary, c.data as data
-from messages m join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
-where m.direction = 'in' and m.text like ? escape '\\' and {where} {keyset}
-order by m.id desc limit ?
-"""
-
-
-# Marketing: the same searches on the redacted copy (bot/insights/masked.py).
-SEARCH_FTS_REDACTED_SQL = """
-select m.id, m.conversation_id, r.text as text, m.created_at, c.channel, c.status, c.step,
-       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
-       c.summary as summary, c.data as data
-from messages_redacted_fts f join messages_redacted r on r.id = f.rowid join messages m on m.id = r.id
-     join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
-where messages_redacted_fts match ? and {where} {keyset}
-order by f.rowid desc limit ?
-"""
-SEARCH_LIKE_REDACTED_SQL = """
-select m.id, m.conversation_id, r.text as text, m.created_at, c.channel, c.status, c.step,
-       json_extract(c.summary, '$.stage') as stage, c.urgency, ct.display_name,
-       c.summary as summary, c.data as data
-from messages_redacted r join messages m on m.id = r.id
-     join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
-where r.text like ? escape '\\' and {where} {keyset}
-order by r.id desc limit ?
-"""
+#: (redacted, full-text) → the text shown, the tables searched, the match, the order
+SEARCHES = {
+    (False, True): ("m.text", "messages_fts f join messages m on m.id = f.rowid",
+                    "messages_fts match ? and m.direction = 'in'", "f.rowid"),
+    (False, False): ("m.text", "messages m", "m.direction = 'in' and m.text like ? escape '\\'", "m.id"),
+    (True, True): ("r.text", "messages_redacted_fts f join messages_redacted r on r.id = f.rowid"
+                   " join messages m on m.id = r.id", "messages_redacted_fts match ?", "f.rowid"),
+    (True, False): ("r.text", "messages_redacted r join messages m on m.id = r.id",
+                    "r.text like ? escape '\\'", "r.id"),
+}
 
 
 def search_mode(q: str) -> str:
@@ -190,18 +171,14 @@ def search_messages(db: Any, f: Filters, before: int | None = None, limit: int =
     """
     where, params = conversation_where(f)
     keyset = ("and r.id < ?" if redacted else "and m.id < ?") if before else ""
-    if search_mode(f.q) == "fts":
-        sql = (SEARCH_FTS_REDACTED_SQL if redacted else SEARCH_FTS_SQL).format(where=where, keyset=keyset)
-        first = fts_phrase(f.q)
-    else:
-        sql = (SEARCH_LIKE_REDACTED_SQL if redacted else SEARCH_LIKE_SQL).format(where=where, keyset=keyset)
-        first = like_pattern(f.q)
+    fts = search_mode(f.q) == "fts"
+    text, source, match, order = SEARCHES[redacted, fts]
+    sql = SEARCH_SQL.format(text=text, source=source, match=match, order=order, where=where, keyset=keyset)
+    first = fts_phrase(f.q) if fts else like_pattern(f.q)
     all_params = [first, *params] + ([before] if before else []) + [limit]
     cur = db.execute(sql, all_params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
-
-
 
 
 def highlight(text: str, q: str) -> Markup:
@@ -241,8 +218,7 @@ def contact_fields(conv: dict[str, Any], redacted: bool) -> list[tuple[str, str]
     if c.get("via_line"):
         rows.append(("連絡方法", "LINEで"))
     if c.get("preferred_time"):
-        rows.append(("希望の時間帯", {"morning": "午前", "afternoon": "午後", "evening": "夕方以降",
-                                      "any": "いつでも"}.get(c["preferred_time"], str(c["preferred_time"]))))
+        rows.append(("希望の時間帯", labels()["contact_time"].get(c["preferred_time"], str(c["preferred_time"]))))
     return rows
 
 

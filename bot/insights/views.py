@@ -6,7 +6,7 @@ import logging
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 
-from bot import forms
+from bot import audit, forms
 from bot.auth import current_user, role_required
 from bot.insights import bp, charts, exports, funnel, masked, transcripts
 
@@ -29,12 +29,6 @@ def _catch_up() -> None:
         masked.catch_up(_storage())
     except Exception:  # noqa: BLE001 — a page still shows (redacting on the fly); search waits
         logger.exception("redaction catch-up failed")
-
-
-def _audit(action: str, target_type: str, target_id, detail) -> None:
-    from bot.audit import record
-
-    record(action, target_type, target_id, detail)
 
 
 def _before() -> int | None:
@@ -106,7 +100,7 @@ def conversation(conv_id: int):
     summary = transcripts.loads(conv["summary"], {}) or {}
     reached = list(storage.db.query(
         "select step, value, created_at from funnel_events where conversation_id = ? order by id", [conv_id]))
-    _audit("view", "conversation", conv_id, {"via": "insights", "redacted": redacted})
+    audit.record("view", "conversation", conv_id, {"via": "insights", "redacted": redacted})
     source, campaign = funnel.source_of(conv["channel"], conv["contact_source"])
     return render_template(
         "insights/conversation.html", title=f"会話 #{conv_id}", conv=conv, messages=messages,
@@ -152,8 +146,8 @@ def export(kind: str, fmt: str):
     redacted = _redacted()
     if redacted:
         _catch_up()
-    _audit("export", "export", f"{kind}.{fmt}", {"kind": kind, "format": fmt, "filters": f.args(),
-                                                 "redacted": redacted})
+    audit.record("export", "export", f"{kind}.{fmt}",
+                 {"kind": kind, "format": fmt, "filters": f.args(), "redacted": redacted})
     path = _storage().path
     stamp = dt.datetime.now(transcripts.JST).strftime("%Y%m%d-%H%M")
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import click
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from flask.cli import AppGroup
 
+from bot.cli import data_group
 from bot.ops import backup as backups
 from bot.ops import health
 from dialogs.base import JST
@@ -71,11 +71,6 @@ def metrics_view():
 
 
 # -- commands ----------------------------------------------------------------
-@click.group("data", cls=AppGroup, help="バックアップと復元")
-def data_group() -> None:
-    pass
-
-
 @data_group.command("backup", help="稼働中のデータベースを圧縮して保存します（古いものは BACKUP_KEEP 個を残して削除）")
 @click.argument("directory", required=False)
 def data_backup(directory: str | None) -> None:
@@ -143,13 +138,6 @@ def init_app(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.register_blueprint(bp)
-    existing = app.cli.commands.get("data")  # bot/insights' `data purge` / `data feedback`
-    if existing is None:
-        app.cli.add_command(data_group)
-    else:
-        existing.add_command(data_backup)
-        existing.add_command(data_restore)
-
     services = app.extensions["ninbai"]
     storage, worker = services.storage, services.worker
     if app.config.get("LITESTREAM_CONFIG"):

@@ -70,48 +70,34 @@ class DatabaseCollector:
     def collect(self):
         rows = self.storage.rows
         now = time.time()
-        depth = GaugeMetricFamily("ninbai_queue_depth", "Events not answered yet, by status", labels=["status"])
-        counts = {r["status"]: r["n"] for r in rows(
-            "select status, count(*) as n from inbox where status in ('pending', 'processing', 'delivering')"
-            " group by status")}
-        for status in ("pending", "processing", "delivering"):
-            depth.add_metric([status], counts.get(status, 0))
-        yield depth
+        yield self._by_status("ninbai_queue_depth", "Events not answered yet, by status", "inbox",
+                              ("pending", "processing", "delivering"))
         oldest = rows("select min(received_at) as t from inbox"
                       " where status in ('pending', 'processing', 'delivering')")[0]["t"]
         yield GaugeMetricFamily("ninbai_oldest_unanswered_seconds", "Age of the oldest event not answered yet",
                                 value=max(0.0, now - oldest) if oldest else 0.0)
-        outbox = GaugeMetricFamily("ninbai_outbox_sends", "LINE sends waiting or given up, by status",
-                                   labels=["status"])
-        counts = {r["status"]: r["n"] for r in rows(
-            "select status, count(*) as n from outbox where status in ('pending', 'sending', 'failed')"
-            " group by status")}
-        for status in ("pending", "sending", "failed"):
-            outbox.add_metric([status], counts.get(status, 0))
-        yield outbox
+        yield self._by_status("ninbai_outbox_sends", "LINE sends waiting or given up, by status", "outbox",
+                              ("pending", "sending", "failed"))
         hot = rows("select count(*) as n from conversations where status = 'waiting' and urgency = 'hot'")[0]["n"]
         yield GaugeMetricFamily("ninbai_hot_leads_waiting", "Hot conversations waiting for a person", value=hot)
         yield GaugeMetricFamily("ninbai_followups_overdue", "Follow-ups past their due time, not done",
                                 value=followups_overdue(self.storage))
 
+    def _by_status(self, name: str, documentation: str, table: str, statuses: tuple[str, ...]) -> GaugeMetricFamily:
+        """A gauge of the rows of ``table`` in each of ``statuses`` (0 for a status with none)."""
+        gauge = GaugeMetricFamily(name, documentation, labels=["status"])
+        counts = {r["status"]: r["n"] for r in self.storage.rows(
+            f"select status, count(*) as n from {table} where status in ({','.join('?' * len(statuses))})"
+            " group by status", statuses)}
+        for status in statuses:
+            gauge.add_metric([status], counts.get(status, 0))
+        return gauge
+
 
 def followups_overdue(storage: Any) -> int:
-    """Overdue follow-ups, once the console's follow-ups table exists (0 before).
-
-    Expects a table ``followups`` with ``due_at`` (ISO text or epoch) and
-    ``done_at`` (null while open); see README "Operations" for the wiring."""
-    tables = {r["name"] for r in storage.rows("select name from sqlite_master where type = 'table'")}
-    table = next((t for t in ("followups", "follow_ups") if t in tables), None)
-    if table is None:
-        return 0
-    cols = {r["name"] for r in storage.rows(f"select name from pragma_table_info('{table}')")}
-    if "due_at" not in cols:
-        return 0
-    done = "done_at is null and " if "done_at" in cols else ""
-    return storage.rows(
-        f"select count(*) as n from {table} where {done}"
-        " (case when typeof(due_at) = 'text' then unixepoch(due_at) else due_at end) < unixepoch('now')"
-    )[0]["n"]
+    """Open follow-ups past their due time (the console's ``followups``: ``due_at`` UTC ISO)."""
+    return storage.rows("select count(*) as n from followups"
+                        " where done_at is null and unixepoch(due_at) < unixepoch('now')")[0]["n"]
 
 
 def exposition(storage: Any) -> bytes:
