@@ -315,6 +315,49 @@ def test_alerts_once_per_conversation_and_kind_with_line_and_webhook(make_app, f
     assert op.get("/console/api/inbox").json["alerts"]["unseen"] == 0
 
 
+class _HangingHook(BaseHTTPRequestHandler):
+    release = threading.Event()
+    arrived = threading.Event()
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).arrived.set()
+        type(self).release.wait(30)  # a Slack / Teams endpoint that does not answer
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_hanging_alert_webhook_does_not_hold_the_homeowners_answers(make_app, fake_line):
+    """Why notifications have their own thread (README "Alerts"): the worker answers every
+    homeowner; a staff webhook that hangs until its timeout must not hold those answers."""
+    from tests.conftest import LineHelper
+
+    _HangingHook.release.clear()
+    _HangingHook.arrived.clear()
+    server = HTTPServer(("127.0.0.1", 0), _HangingHook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app = make_app(ALERT_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/hook")
+        line = LineHelper(app, fake_line)
+        user = start_user(line, HOT)  # a hot lead: the alert goes out to the hanging webhook
+        assert _HangingHook.arrived.wait(15)
+        other = start_user(line)  # answered while the notification still waits
+        reply = line.exchange(other, "まだ滞納していませんが不安です")
+        assert reply and not _HangingHook.release.is_set()
+        storage = app.extensions["ninbai"].storage
+        # the notification is still in flight (its outcome not yet recorded) while the answer went out
+        assert [r[0] for r in storage.db.execute("select notified from alerts")] == ["{}"]
+        assert line.exchange(user, "開札はいつですか")
+    finally:
+        _HangingHook.release.set()
+        app.extensions["ninbai"].extra["alerts"].join()
+        server.shutdown()
+        server.server_close()
+
+
 def test_alert_webhook_failure_is_logged_not_raised(app, caplog):
     storage = app.extensions["ninbai"].storage
     alerts = Alerts(storage, None, webhook_url="http://127.0.0.1:9/nothing", timeout=1.0)
