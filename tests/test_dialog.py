@@ -1146,3 +1146,92 @@ def test_a_court_envelope_in_a_story_before_consent_is_kept(dialog: DiagnosisDia
     bot.tap("consent:yes")
     assert bot.state == "court_letter"  # which court letter? (not the general letter question)
     assert bot.session.data["answers"]["arrears_months"] == 6
+
+
+# -- issue 10 (typed personas): the consent step read clause by clause ---------------
+
+
+@pytest.mark.parametrize(
+    "text,state,greeted",
+    [
+        ("夫の代わりに連絡しました。同意します", "arrears", False),  # the consent in the second clause
+        ("おけ同意", "arrears", False),
+        ("了解です", "arrears", False),
+        ("はい、同意いたします。どうぞよろしくお願い申し上げます。", "arrears", False),
+        ("はじめまして。突然のご連絡、失礼いたします。", "privacy", True),  # a greeting, not a consent
+        ("よろしくお願いします", "privacy", True),
+        ("同意できません", "stopped", False),  # a refusal that names 同意 is no consent
+        ("同意しないといけないんですか？", "privacy", False),  # a question is neither
+    ],
+)
+def test_consent_is_read_clause_by_clause(dialog, content, text, state, greeted) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say(text)
+    assert bot.state == state, (text, bot.text())
+    assert (content.text("dialog.common.greeting_back") in bot.text()) is greeted
+    assert "読み取れ" not in bot.text()
+
+
+def test_facts_before_consent_never_count_as_a_consent(dialog, content) -> None:
+    """「4ヶ月滞納しています」 ends like a yes (「…ています」) but agrees to nothing: held."""
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("こんにちは。4ヶ月滞納しています")
+    assert bot.state == "privacy" and not bot.data["consent"]
+    assert content.text("dialog.common.story_held") in bot.text()
+    bot.say("同意で")
+    assert bot.state == "notice" and bot.data["answers"]["arrears_months"] == 4
+
+
+def test_facts_told_while_reading_the_explanations_are_held_and_consent_asked(dialog, content) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:read")
+    bot.say("実は4ヶ月滞納していて督促状が来ています")
+    assert bot.state == "privacy" and "consent:yes" in bot.quick()
+    assert content.text("dialog.common.story_held") in bot.text() and "読み取れ" not in bot.text()
+    bot.say("同意します")
+    assert bot.state == "ownership"  # not asked again
+    assert bot.data["answers"]["arrears_months"] == 4 and bot.data["answers"]["latest_notice"] == "dunning"
+    # declining instead drops them
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:read")
+    bot.say("実は4ヶ月滞納していて督促状が来ています")
+    bot.tap("consent:no")
+    assert "held" not in bot.data and bot.data["answers"]["arrears_months"] is None
+
+
+@pytest.mark.parametrize("reply,field,value", [
+    ("単独です", "co_owned", False),  # a fact of the next question
+    ("私だけの名義です", "co_owned", False),
+])
+def test_after_a_reask_an_answer_to_the_next_question_moves_on_with_the_person(dialog, content, reply, field,
+                                                                                value) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.say("えーと")  # not read: the letter question is asked again
+    assert bot.state == "notice"
+    bot.say(reply)  # they took the letter question as done and answer the next one
+    assert bot.state == "guarantor", bot.text()
+    assert bot.data["answers"][field] == value and bot.data["answers"]["latest_notice"] == "unknown"
+    assert content.text("dialog.common.went_on") in bot.text() and "読み取れ" not in bot.text()
+
+
+def test_a_bare_answer_to_the_next_question_after_a_reask_is_read_there(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["lender"]:  # arrears … divorce
+        bot.tap(data)
+    assert bot.state == "lender"
+    bot.say("ほげほげ")
+    bot.say("引っ越してもいいです")  # the lender asked again; the person answers the last question
+    assert bot.state == "result", bot.text()
+    assert bot.data["answers"]["lender"] == "unknown" and bot.data["answers"]["wants_to_stay"] is False
+    assert content.text("dialog.common.went_on") in bot.text()
+    # without a re-ask the same bare reply is not taken for the next question (no skipping ahead)
+    bot = consented(dialog)
+    for data in _TAPS_TO["lender"]:
+        bot.tap(data)
+    bot.say("引っ越してもいいです")
+    assert bot.state == "lender" and bot.data["answers"]["wants_to_stay"] is None

@@ -355,7 +355,11 @@ def heldout_problems(name, line, fake_line, app) -> list:
     if times > 2:
         problems.append(("asked a third time", question, states))
     # Nothing written with a fact in it was answered 「読み取れませんでした」.
-    problems += [("読み取れ", text, said) for text, fact, said, _ in steps if fact and any("読み取れ" in t for t in said)]
+    misread = persona.get("misread") or {}
+    problems += [("読み取れ", text, said) for text, fact, said, _ in steps
+                 if fact and text not in misread and any("読み取れ" in t for t in said)]
+    if misread:  # a reading gap, reported: the dialog's own part only (above)
+        return problems
     # A question already told is never asked.
     asked = set(states) | {"notice" for s in states if s == "court_letter"}
     if asked & set(expect.get("never_asked", [])):

@@ -1,6 +1,7 @@
 """Which trigger(s) an input means: postbacks, then text read per state."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -46,6 +47,23 @@ from dialogs.diagnosis.machine import (
     Turn,
     _RESUMABLE,
 )
+
+
+#: where a message splits into the clauses read one by one at the consent step
+_CLAUSE = re.compile(r"[。．.!！\n]+")
+#: 「おけ同意」「同意で」「了解です」: a word of agreement in a clause that neither asks nor refuses
+_AGREE_WORD = re.compile(r"同意|どうい|了解|りょうかい|承知|承諾")
+_AGREE_NOT = re.compile(r"しない|しません|できない|できません|したくない|しかね|ません$|ない$|ないです$")
+
+
+def _consents(clause: str, facts: bool) -> bool:
+    """Does one clause say yes to the privacy notice? In a message that states facts
+    (「4ヶ月滞納しています」) only a word of consent counts, not a bare 「…ています」."""
+    if _QUESTION.search(clause) or _NO.search(clause) or _GREETING.search(clause):
+        return False
+    if _AGREE_WORD.search(clause):
+        return not _AGREE_NOT.search(clause)
+    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes")
 
 
 class Routing:
@@ -302,12 +320,18 @@ class Routing:
         if _READ.search(text):
             return ["read"]
         held = self._hold(turn, raw, reading)
-        if _GREETING.search(text):  # 「よろしくお願いします」 is a greeting, not a consent
+        # read clause by clause: 「夫の代わりに連絡しました。同意します」 agrees, 「はじめまして。
+        # 突然のご連絡、失礼いたします」 greets
+        clauses = [c for c in _CLAUSE.split(text) if c.strip()] or [text]
+        agrees = any(_consents(c, held) for c in clauses)
+        if not agrees and (_GREETING.search(text) or (not held and _GREETING.search(clauses[0]))):
+            # 「よろしくお願いします」 is a greeting, not a consent
             turn.answer.say(self.c.text("dialog.common.greeting_back"))
             return ["reask"]
-        if state == "privacy" and (_YES.search(text) or polarity(text) == "yes"):
+        if state == "privacy" and agrees:
             return ["agree"]
-        if _NO.search(text):
+        refuses = any(_AGREE_WORD.search(c) and _AGREE_NOT.search(c) for c in clauses)  # 「同意できません」
+        if (_NO.search(text) or refuses) and not _QUESTION.search(text):  # 「同意しないといけないの?」 asks
             return ["decline"] if state == "privacy" else ["reask"]
         if held:
             turn.answer.say(self.c.text("dialog.common.story_held"))
@@ -318,6 +342,11 @@ class Routing:
         reading = understand(raw, turn.today)
         if reading.wants_human:
             return self._route_human(turn)
+        if not turn.has_consent() and not _QUESTION.search(text) and self._hold(turn, raw, reading):
+            # facts told while reading the explanations: held, and the consent asked again
+            # (they are used once the person agrees, dropped if they decline)
+            turn.answer.say(self.c.text("dialog.common.story_held"))
+            return ["resume"]
         return self._faq_or_miss(turn, text, reading)
 
     def _text_contact(self, turn: Turn, text: str, raw: str) -> list[str]:
@@ -349,6 +378,8 @@ class Routing:
             value = self._interpret(turn, state, text, reading, states_other_facts=others)
             if value is not _NOTHING:
                 updates[state] = value
+        if state in QUESTIONS and state not in updates:
+            self._went_on(turn, state, text, reading, updates)
         answered_current = state in updates
         self._apply(turn, updates, current=state)
         pre: list[str] = []
@@ -377,6 +408,24 @@ class Routing:
         if self._faq_candidates(turn, reading):  # a question or a worry, unsure: the closest topics
             return ["faq"]
         return ["miss"]
+
+    def _went_on(self, turn: Turn, state: str, text: str, reading: Any, updates: dict[str, Any]) -> None:
+        """Asked twice, the person answers the NEXT question (they took the question as done):
+        this one is recorded as わからない (it can be corrected later) and the dialog goes on
+        with them, instead of reading their answers against a question they left behind."""
+        d = turn.data
+        if d.get("miss_state") != state or d.get("misses", 0) < 1:
+            return
+        nxt = next((q for q in QUESTIONS[QUESTIONS.index(state) + 1:] if turn.is_pending(q)), None)
+        if nxt is None:
+            return
+        if nxt not in updates and polarity(text) != "dont_know":
+            value = self._interpret(turn, nxt, text, reading)
+            if value is not _NOTHING and value != UNKNOWN_ANSWER[nxt]:
+                updates[nxt] = value
+        if nxt in updates:
+            updates[state] = UNKNOWN_ANSWER[state]
+            turn.answer.say(self.c.text("dialog.common.went_on"))
 
     def _faq_or_miss(self, turn: Turn, text: str, reading: Any) -> list[str]:
         if reading.faq_topic:
