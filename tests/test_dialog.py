@@ -1235,3 +1235,27 @@ def test_a_bare_answer_to_the_next_question_after_a_reask_is_read_there(dialog, 
         bot.tap(data)
     bot.say("引っ越してもいいです")
     assert bot.state == "lender" and bot.data["answers"]["wants_to_stay"] is None
+
+
+def test_replies_with_other_facts_never_make_a_question_asked_a_third_time(dialog, content) -> None:
+    """Each reply tells something else (noted, then the question again): after two asks the
+    question is recorded as わからない and the dialog goes on; nothing told is lost."""
+    bot = consented(dialog)
+    for data in _TAPS_TO["guarantor"]:
+        bot.tap(data)
+    assert bot.state == "guarantor"
+    bot.say("銀行で借りています")
+    assert bot.state == "guarantor" and bot.data["answers"]["lender"] == "bank"  # asked a second time
+    bot.say("できれば住み続けたいです")
+    assert bot.state == "divorce", bot.text()  # not a third time
+    assert content.text("dialog.states.guarantor.text") not in bot.text()
+    assert content.text("dialog.common.went_on") in bot.text()
+    assert bot.data["answers"]["joint_guarantor"] is None and bot.data["answers"]["wants_to_stay"] is True
+    # a question of the person's own, once, does not use up the second ask
+    bot = consented(dialog)
+    for data in _TAPS_TO["guarantor"]:
+        bot.tap(data)
+    bot.say("引っ越し代は出ますか？")
+    assert bot.state == "guarantor"
+    bot.say("いません")
+    assert bot.state == "divorce" and bot.data["answers"]["joint_guarantor"] is False

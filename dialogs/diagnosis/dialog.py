@@ -20,6 +20,7 @@ from dialogs.diagnosis.vocabulary import (
     HISTORY_MAX,
     MAX_MESSAGES,
     MAX_QUICK_REPLIES,
+    MEDIA_KINDS,
     QUESTIONS,
     _iso,
 )
@@ -62,6 +63,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         self._init_data(session)
         if session.state not in STATE_NAMES:
             session.state = "welcome"
+        before = session.state
         turn = Turn(self, session, inp)
         if not (inp.kind == "postback" and (inp.data or "").startswith("phone:")):
             session.data.pop("offered_phone", None)  # an offer lapses with the next message
@@ -75,6 +77,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                 self._fire(turn, "next")
             else:
                 break
+        self._count_asks(turn, before)
         if turn.offer_phone:
             turn.answer.quick_replies[:0] = self._quick(turn, self.c.get("dialog.common.phone_buttons"))
         self._remember(turn)
@@ -153,6 +156,18 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             logger.debug("trigger %s not accepted in %s", trigger, turn.state)
             MACHINE.events["reask"].trigger(turn)
         return ok
+
+    @staticmethod
+    def _count_asks(turn: Turn, before: str | None) -> None:
+        """How many replies in a row have left the same question pending (routing reads it)."""
+        state, (last, n) = turn.state, turn.data.get("asked") or (None, 0)
+        if state not in QUESTIONS:
+            turn.data.pop("asked", None)
+            return
+        again = state == last == before
+        if again and turn.inp.kind not in ("text", *MEDIA_KINDS):
+            return  # a tap (a menu, a FAQ button) neither counts nor resets
+        turn.data["asked"] = [state, n + 1 if again else 1]
 
     @staticmethod
     def _remember(turn: Turn) -> None:

@@ -97,8 +97,30 @@ class Routing:
         if triggers == ["media", "reask"] and turn.state in _CHAINED:
             return ["media"] + self._not_an_answer(turn)  # a sticker is not an answer either
         if unread:
-            return triggers[:-1] + self._not_understood(turn)
-        return triggers
+            triggers = triggers[:-1] + self._not_understood(turn)
+        return self._never_a_third_time(turn, triggers)
+
+    _MOVES = frozenset({"next", "human", "restart", "resume", "update", "agree", "read", "decline", "wait", "care"})
+
+    def _never_a_third_time(self, turn: Turn, triggers: list[str]) -> list[str]:
+        """A question asked twice in a row and still not answered is not asked a third time,
+        whatever the reply was (facts for other questions, a sticker, anger): わからない, and on.
+        A question of the person's own (a FAQ answered) asks it again once more, never again."""
+        state, d = turn.state, turn.data
+        if state not in QUESTIONS or self._MOVES & set(triggers) or turn.faq_candidates \
+                or turn.inp.kind not in ("text", *MEDIA_KINDS) or not turn.is_pending(state):
+            return triggers  # a tap of the menus is the person's own way, never a trap
+        if d.get("asked") != [state, 2] or (turn.faq and d.get("asked_faq") != state):
+            if turn.faq:
+                d["asked_faq"] = state  # one question of their own does not use up the second ask
+            return triggers
+        d["misses"] = 0
+        d.pop("miss_state", None)
+        d.pop("asked_faq", None)
+        turn.offer_human = True
+        self._apply(turn, {state: UNKNOWN_ANSWER[state]}, current=state)
+        turn.answer.say(self.c.text("dialog.common.went_on"))
+        return [t for t in triggers if t not in ("reask", "miss")] + ["next"]
 
     def _keep_facts_quietly(self, turn: Turn, raw: str) -> None:
         """The facts in a message that gets another reply (care) are kept, not thrown away:
@@ -414,7 +436,7 @@ class Routing:
         this one is recorded as わからない (it can be corrected later) and the dialog goes on
         with them, instead of reading their answers against a question they left behind."""
         d = turn.data
-        if d.get("miss_state") != state or d.get("misses", 0) < 1:
+        if (d.get("miss_state") != state or d.get("misses", 0) < 1) and d.get("asked") != [state, 2]:
             return
         nxt = next((q for q in QUESTIONS[QUESTIONS.index(state) + 1:] if turn.is_pending(q)), None)
         if nxt is None:
