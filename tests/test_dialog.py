@@ -1259,3 +1259,32 @@ def test_replies_with_other_facts_never_make_a_question_asked_a_third_time(dialo
     assert bot.state == "guarantor"
     bot.say("いません")
     assert bot.state == "divorce" and bot.data["answers"]["joint_guarantor"] is False
+
+
+@pytest.mark.parametrize("state,text,term", [
+    ("ownership", "名義ってどういう意味ですか", "共有名義"),  # the word asked is part of a term
+    ("guarantor", "連帯保証人ってなんですか？", "連帯保証人"),
+    ("stay", "リースバックとは", "リースバック"),
+])
+def test_a_question_about_a_word_is_explained_and_not_taken_for_the_answer(dialog, content, state, text,
+                                                                          term) -> None:
+    bot = consented(dialog)
+    taps = {"ownership": _TAPS_TO["ownership"], "guarantor": _TAPS_TO["guarantor"], "stay": _TAPS_TO["stay"]}
+    for data in taps[state]:
+        bot.tap(data)
+    assert bot.state == state
+    answered = list(bot.data["answered"])
+    bot.say(text)
+    assert bot.state == state and bot.data["answered"] == answered  # asked again, nothing recorded
+    assert content.text(f"knowledge.glossary.{term}") in bot.text()
+
+
+def test_a_question_naming_the_answer_is_no_answer(dialog) -> None:
+    """「フラット35って何?」 asked at the lender question is a question, not 「フラット35です」."""
+    bot = consented(dialog)
+    for data in _TAPS_TO["lender"]:
+        bot.tap(data)
+    bot.say("フラット35って何？")
+    assert bot.state == "lender" and bot.data["answers"]["lender"] is None
+    bot.say("フラット35です")
+    assert bot.state == "stay" and bot.data["answers"]["lender"] == "jhf"

@@ -49,6 +49,8 @@ from dialogs.diagnosis.machine import (
 )
 
 
+#: 「…って何?」「…とは」「…の意味」: a question about what a word means
+_WHAT_IS = re.compile(r"って(?:何|なに|なん)|とは[?？]?$|とは(?:何|なに|なん)|(?:どういう|どんな)意味|の意味|ってどういう")
 #: where a message splits into the clauses read one by one at the consent step
 _CLAUSE = re.compile(r"[。．.!！\n]+")
 #: 「おけ同意」「同意で」「了解です」: a word of agreement in a clause that neither asks nor refuses
@@ -392,19 +394,27 @@ class Routing:
         """A question or the result: facts first (they may also be a correction)."""
         state, reading = turn.state, understand(raw, turn.today)
         question_like = bool(_QUESTION.search(text))
-        updates = self._facts(turn, text, raw, reading, weak=not (question_like and reading.faq_topic))
+        term = self._term_asked(text)  # 「名義ってなんですか」: a word of the question, explained
+        # a question that names the answer's word (「フラット35って何?」「リースバックとは」) is no answer
+        asking = bool(term) or (question_like and bool(reading.faq_topic))
+        updates = self._facts(turn, text, raw, reading, weak=not asking)
         if state == "court_letter" and updates.get("notice") in AUCTION_STAGES:
             updates["court_letter"] = updates.pop("notice")  # the answer to "which court letter?"
-        if state in QUESTIONS and state not in updates:
+        if state in QUESTIONS and state not in updates and not asking:
             others = any(q in updates for q in QUESTIONS if q != state)
             value = self._interpret(turn, state, text, reading, states_other_facts=others)
             if value is not _NOTHING:
                 updates[state] = value
-        if state in QUESTIONS and state not in updates:
+        if state in QUESTIONS and state not in updates and not asking:
             self._went_on(turn, state, text, reading, updates)
         answered_current = state in updates
         self._apply(turn, updates, current=state)
         pre: list[str] = []
+        if term:
+            turn.answer.say(self.c.text("dialog.common.term", term=term, text=self.c.text(f"knowledge.glossary.{term}")))
+            reading.faq_topic = None
+            if not updates:
+                return ["reask"]
         if reading.faq_topic == "other" and not question_like:
             reading.faq_topic = None  # a statement that was not read is not a question for a person
         if reading.faq_topic and (question_like or not updates):
@@ -430,6 +440,25 @@ class Routing:
         if self._faq_candidates(turn, reading):  # a question or a worry, unsure: the closest topics
             return ["faq"]
         return ["miss"]
+
+    def _term_asked(self, text: str) -> str | None:
+        """The glossary word a 「…って何?」 question asks about (content knowledge.glossary), or None.
+
+        The longest term written before 「って何」; else the shortest term containing the word
+        asked (「名義」→「共有名義」)."""
+        m = _WHAT_IS.search(text)
+        if not m:
+            return None
+        before, terms = text[:m.start()], list(self.c.get("knowledge.glossary", {}) or {})
+        written = [t for t in terms if t in before]
+        if written:
+            return max(written, key=lambda t: (before.rfind(t) + len(t), len(t)))
+        for k in range(max(0, len(before) - 12), len(before) - 1):
+            word = before[k:]
+            having = [t for t in terms if word in t]
+            if having:
+                return min(having, key=len)
+        return None
 
     def _went_on(self, turn: Turn, state: str, text: str, reading: Any, updates: dict[str, Any]) -> None:
         """Asked twice, the person answers the NEXT question (they took the question as done):
