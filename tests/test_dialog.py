@@ -1288,3 +1288,18 @@ def test_a_question_naming_the_answer_is_no_answer(dialog) -> None:
     assert bot.state == "lender" and bot.data["answers"]["lender"] is None
     bot.say("フラット35です")
     assert bot.state == "stay" and bot.data["answers"]["lender"] == "jhf"
+
+
+@pytest.mark.parametrize("reply,saved", [("はい", True), ("保存してください", True), ("いいえ", False)])
+def test_a_typed_yes_or_no_to_the_phone_offer_answers_the_offer(dialog, content, reply, saved) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:1-2")
+    bot.say("携帯は09022223333です")
+    assert bot.state == "notice" and "phone:save" in bot.quick()
+    assert content.text("dialog.states.notice.text") not in bot.text()  # the offer alone; the question waits
+    bot.say(reply)
+    assert bot.state == "notice" and bot.data["answers"]["latest_notice"] is None  # not an answer to the letter
+    assert (bot.data["contact"].get("phone") == "09022223333") is saved
+    assert content.text("dialog.states.notice.text") in bot.text()
+    bot.say("督促状")  # and the question still has its two asks
+    assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"

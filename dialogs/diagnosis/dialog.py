@@ -66,7 +66,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         before = session.state
         turn = Turn(self, session, inp)
         if not (inp.kind == "postback" and (inp.data or "").startswith("phone:")):
-            session.data.pop("offered_phone", None)  # an offer lapses with the next message
+            # an offer lapses with the next message, unless that message says yes or no to it
+            turn.offered_phone = session.data.pop("offered_phone", None)
         for trigger in self._route(turn):
             self._fire(turn, trigger)
         # pass over questions / contact steps that have nothing to ask
@@ -162,6 +163,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
     def _count_asks(turn: Turn, before: str | None) -> None:
         """How many replies in a row have left the same question pending (routing reads it)."""
         state, (last, n) = turn.state, turn.data.get("asked") or (None, 0)
+        if turn.aside:
+            return  # the phone number offered / saved: the person's own aside, no ask used
         if state not in QUESTIONS:
             turn.data.pop("asked", None)
             return

@@ -49,6 +49,8 @@ from dialogs.diagnosis.machine import (
 )
 
 
+#: a yes to 「この番号を保存しますか」 in words
+_SAVE = re.compile(r"保存|ほぞん|登録|お願い|おねがい")
 #: 「…って何?」「…とは」「…の意味」: a question about what a word means
 _WHAT_IS = re.compile(r"って(?:何|なに|なん)|とは[?？]?$|とは(?:何|なに|なん)|(?:どういう|どんな)意味|の意味|ってどういう")
 #: where a message splits into the clauses read one by one at the consent step
@@ -109,7 +111,7 @@ class Routing:
         whatever the reply was (facts for other questions, a sticker, anger): わからない, and on.
         A question of the person's own (a FAQ answered) asks it again once more, never again."""
         state, d = turn.state, turn.data
-        if state not in QUESTIONS or self._MOVES & set(triggers) or turn.faq_candidates \
+        if turn.aside or state not in QUESTIONS or self._MOVES & set(triggers) or turn.faq_candidates \
                 or turn.inp.kind not in ("text", *MEDIA_KINDS) or not turn.is_pending(state):
             return triggers  # a tap of the menus is the person's own way, never a trap
         if d.get("asked") != [state, 2] or (turn.faq and d.get("asked_faq") != state):
@@ -306,6 +308,13 @@ class Routing:
             return self._route_postback(turn, data, {})
         if _RESTART.search(text):
             return ["restart"]
+        if turn.offered_phone and turn.state not in CONTACT_STEPS:
+            # 「はい」「お願いします」 right under 「この番号を保存しますか」 answers that, not the question
+            pol = "yes" if _SAVE.search(text) else polarity(text)
+            if pol in ("yes", "no") and not find_phone(text):
+                turn.data["offered_phone"] = turn.offered_phone
+                turn.aside = True
+                return self._route_postback(turn, "phone:save" if pol == "yes" else "phone:nosave", {})
         handler = TEXT_HANDLERS.get(turn.state or "", "_text_question")
         return getattr(self, handler)(turn, text, raw)
 
@@ -429,6 +438,8 @@ class Routing:
                     turn.contact["preferred_time"] = slot
             return (["note"] if turn.changes else []) + self._route_human(turn)
         self._offer_phone(turn, text)
+        if turn.offer_phone and not updates and not pre:
+            return []  # only a number: the offer to save it (its buttons) is the reply; the question waits
         if updates:
             trig = self._after_apply(turn, answered_current)
             if pre:
@@ -552,7 +563,7 @@ class Routing:
         if not phone or phone == turn.contact.get("phone"):
             return
         turn.data["offered_phone"] = phone
-        turn.offer_phone = True
+        turn.offer_phone = turn.aside = True
         turn.answer.say(self.c.text("dialog.common.phone_offer", phone=phone) + "\n"
                         + self.c.text("legal.contact_consent"))
 
