@@ -1303,3 +1303,18 @@ def test_a_typed_yes_or_no_to_the_phone_offer_answers_the_offer(dialog, content,
     assert content.text("dialog.states.notice.text") in bot.text()
     bot.say("督促状")  # and the question still has its two asks
     assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"
+
+
+@pytest.mark.parametrize("text,state,name", [
+    ("電話で", "contact_name", None),  # the way to be reached is a yes to the contact consent
+    ("メールがいいです", "contact_name", None),
+    ("山田です", "contact_phone", "山田"),  # a name: they go on to give their details
+    ("電話はちょっと困ります", "handoff", None),  # no phone: they wait in this talk
+])
+def test_the_contact_consent_read_from_what_people_type(dialog, text, state, name) -> None:
+    bot = consented(dialog)
+    bot.say("人と話したい")
+    assert bot.state == "contact"
+    bot.say(text)
+    assert bot.state == state, bot.text()
+    assert bot.data["contact"].get("name") == name

@@ -49,6 +49,9 @@ from dialogs.diagnosis.machine import (
 )
 
 
+#: a way to be reached, named under the contact consent (「電話で」「メールでお願いします」)
+_WAY = re.compile(r"電話|でんわ|メール|めーる|連絡(?:して|ください|ほしい|がほしい|を)")
+_WAY_NOT = re.compile(r"困|こま|いや|嫌|だめ|ダメ|無理|むり|ちょっと|できない|出られない|でられない|苦手|やめ|ない")
 #: a yes to 「この番号を保存しますか」 in words
 _SAVE = re.compile(r"保存|ほぞん|登録|お願い|おねがい")
 #: 「…って何?」「…とは」「…の意味」: a question about what a word means
@@ -538,8 +541,14 @@ class Routing:
             if _WAIT.search(text):
                 return ["wait"]
             pol = polarity(text)
-            if _YES.search(text) or pol == "yes":
-                c["consented"] = True
+            if _YES.search(text) or pol == "yes" or (_WAY.search(text) and pol != "no" and not _WAY_NOT.search(text)):
+                c["consented"] = True  # 「電話で」「メールがいいです」: the way to be reached is a yes
+                return ["next"]
+            if _WAY.search(text):  # 「電話はちょっと困ります」: not by phone, so in this talk
+                return ["wait"]
+            name = find_name(text) if len(text) <= 12 else None
+            if name:  # 「山田」 under the consent notice: the person goes on to give their details
+                c.update(consented=True, name=name)
                 return ["next"]
             if _NO.search(text) or pol == "no":
                 return ["resume"]
