@@ -1318,3 +1318,32 @@ def test_the_contact_consent_read_from_what_people_type(dialog, text, state, nam
     bot.say(text)
     assert bot.state == state, bot.text()
     assert bot.data["contact"].get("name") == name
+
+
+def test_a_request_to_repeat_the_question_asks_it_again_without_a_miss(dialog, content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    for _ in range(2):  # as often as they like: their own request uses no ask
+        bot.say("すみません、もう一回質問をお願いします")
+        assert bot.state == "notice" and "読み取れ" not in bot.text()
+        assert content.text("dialog.states.notice.text") in bot.text()
+    bot.say("督促状です")
+    assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"
+
+
+def test_a_correction_inside_one_message_keeps_what_follows_jya_nakute(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["ownership"]:
+        bot.tap(data)
+    bot.say("あ、さっきの間違いでした。1ヶ月じゃなくて5ヶ月です")
+    assert bot.data["answers"]["arrears_months"] == 5 and bot.state == "ownership"
+    assert "読み取れ" not in bot.text() and "5ヶ月" in bot.text()
+
+
+@pytest.mark.parametrize("text", ["答えたくないです", "言いたくないです", "ノーコメントで"])
+def test_rather_not_say_is_recorded_as_unknown_not_as_no(dialog, text) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["divorce"]:
+        bot.tap(data)
+    bot.say(text)  # 「…たくないです」 ends like a no, but it is no answer
+    assert bot.state == "lender" and bot.data["answers"]["divorce"] is None
