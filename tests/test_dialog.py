@@ -1347,3 +1347,17 @@ def test_rather_not_say_is_recorded_as_unknown_not_as_no(dialog, text) -> None:
         bot.tap(data)
     bot.say(text)  # 「…たくないです」 ends like a no, but it is no answer
     assert bot.state == "lender" and bot.data["answers"]["divorce"] is None
+
+
+def test_a_correction_inside_a_message_keeps_its_other_facts(dialog) -> None:
+    bot = consented(dialog)
+    bot.say("3ヶ月滞納で、督促状じゃなくて催告書です")
+    a = bot.data["answers"]
+    assert a["arrears_months"] == 3 and a["latest_notice"] == "dunning" and bot.state == "ownership"
+    bot.say("単独ではなく共有名義です")
+    assert bot.data["answers"]["co_owned"] is True
+    # 「もう一度…」 with a fact in it is the fact, not a request to repeat the question
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.say("もう一度督促状が来ました")
+    assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"

@@ -53,9 +53,9 @@ from dialogs.diagnosis.machine import (
 _WAY = re.compile(r"電話|でんわ|メール|めーる|連絡(?:して|ください|ほしい|がほしい|を)")
 _WAY_NOT = re.compile(r"困|こま|いや|嫌|だめ|ダメ|無理|むり|ちょっと|できない|出られない|でられない|苦手|やめ|ない")
 #: 「3ヶ月じゃなくて5ヶ月」: a correction inside one message (the part after it is meant)
-_INSTEAD = re.compile(r"(?:じゃ|では)なく(?:て)?[、,\s]*")
+_INSTEAD = re.compile(r"[^、,。．.!！?？\s]*(?:じゃ|では)なく(?:て)?[、,\s]*")
 #: 「もう一回質問をお願いします」「何を聞かれているかわからない」: the question again, please
-_REPEAT = re.compile(r"(?:もう一|もういち)(?:回|度|ど)|質問を?(?:もう|見|みせ|教え)|(?:質問|聞かれて|きかれて)(?:いる)?(?:こと)?が(?:よく)?わから"
+_REPEAT = re.compile(r"(?:もう一|もういち)(?:回|度|ど).{0,4}(?:質問|聞|きい|言って|いって|お願い|おねがい|教え)|質問を?(?:もう|見|みせ|教え)|(?:質問|聞かれて|きかれて)(?:いる)?(?:こと)?が(?:よく)?わから"
                      r"|何を聞かれ|なにを聞かれ|なにをきかれ|聞き(?:直|なお)し|見失")
 #: a yes to 「この番号を保存しますか」 in words
 _SAVE = re.compile(r"保存|ほぞん|登録|お願い|おねがい")
@@ -316,7 +316,8 @@ class Routing:
             return self._route_postback(turn, data, {})
         if _RESTART.search(text):
             return ["restart"]
-        if turn.state in QUESTIONS and _REPEAT.search(text) and not _INSTEAD.search(text):
+        if turn.state in QUESTIONS and _REPEAT.search(text) and not _INSTEAD.search(text) \
+                and not states_facts(understand(raw, turn.today)):
             turn.aside = True  # 「もう一回質問をお願いします」: asked again, no ask used
             return ["reask"]
         if turn.offered_phone and turn.state not in CONTACT_STEPS:
@@ -412,11 +413,14 @@ class Routing:
 
     def _text_question(self, turn: Turn, text: str, raw: str) -> list[str]:
         """A question or the result: facts first (they may also be a correction)."""
-        instead = _INSTEAD.search(raw)
-        if instead and raw[instead.end():].strip() and not _QUESTION.search(text):
-            # 「3ヶ月じゃなくて5ヶ月です」: what follows 「じゃなくて」 is what they mean
-            raw = raw[instead.end():]
-            text = _norm(raw)
+        meant = _INSTEAD.sub("", raw)
+        if meant != raw and meant.strip() and not _QUESTION.search(text):
+            # 「3ヶ月じゃなくて5ヶ月です」: the words before 「じゃなくて」 are taken back; if the
+            # rest reads as nothing, what follows the last 「じゃなくて」 alone is what they mean
+            tail = raw[list(_INSTEAD.finditer(raw))[-1].end():]
+            if not states_facts(understand(meant, turn.today)) and tail.strip():
+                meant = tail
+            raw, text = meant, _norm(meant)
         state, reading = turn.state, understand(raw, turn.today)
         question_like = bool(_QUESTION.search(text))
         term = self._term_asked(text)  # 「名義ってなんですか」: a word of the question, explained
