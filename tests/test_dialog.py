@@ -1361,3 +1361,14 @@ def test_a_correction_inside_a_message_keeps_its_other_facts(dialog) -> None:
     bot.tap("arrears:3-5")
     bot.say("もう一度督促状が来ました")
     assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"
+
+
+def test_yes_to_the_divorce_question_asks_which_way(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["divorce"]:
+        bot.tap(data)
+    bot.say("はい")
+    assert bot.state == "divorce" and "読み取れ" not in bot.text()
+    assert content.text("dialog.states.divorce.which") in bot.text() and "divorce:done" in bot.quick()
+    bot.say("もう離婚しています")
+    assert bot.state == "lender" and bot.data["answers"]["divorce"] == "done"

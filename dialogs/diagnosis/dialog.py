@@ -110,6 +110,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             if s != "dates":
                 keys |= {f"dialog.states.{s}.{k}" for k in ("text", "buttons", "reprompt")}
         keys.add("dialog.states.privacy.moved_on")
+        keys.add("dialog.states.divorce.which")  # 「はい」 to 「離婚に関係するご相談ですか」
         for v in ("bid_notice", "auction_start", "site_inspection"):
             keys |= {f"dialog.states.dates.variants.{v}.text", f"dialog.states.dates.variants.{v}.buttons"}
         keys.add("dialog.states.dates.reprompt")

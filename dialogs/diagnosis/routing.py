@@ -468,6 +468,11 @@ class Routing:
             return trig
         if pre:
             return pre + ["reask"]
+        if state == "divorce" and polarity(text) == "yes":
+            # 「はい」 to 「離婚に関係するご相談ですか」: which way, with the buttons (no 「読み取れ…」)
+            turn.answer.say(self.c.text("dialog.states.divorce.which"))
+            turn.answer.quick_replies = self._quick(turn, self._buttons(turn))
+            return []
         if self._faq_candidates(turn, reading):  # a question or a worry, unsure: the closest topics
             return ["faq"]
         return ["miss"]
