@@ -1372,3 +1372,15 @@ def test_yes_to_the_divorce_question_asks_which_way(dialog, content) -> None:
     assert content.text("dialog.states.divorce.which") in bot.text() and "divorce:done" in bot.quick()
     bot.say("もう離婚しています")
     assert bot.state == "lender" and bot.data["answers"]["divorce"] == "done"
+
+
+def test_after_questions_of_their_own_other_facts_still_never_make_a_third_ask(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["guarantor"]:
+        bot.tap(data)
+    bot.say("引っ越し代は出ますか？")
+    bot.say("任意売却をしたら近所に知られますか？")
+    assert bot.state == "guarantor"
+    bot.say("銀行で借りています")  # a fact for another question: noted, the question not asked again
+    assert bot.state == "divorce" and bot.data["answers"]["lender"] == "bank"
+    assert bot.data["answers"]["joint_guarantor"] is None

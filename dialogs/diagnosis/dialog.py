@@ -166,6 +166,8 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         state, (last, n) = turn.state, turn.data.get("asked") or (None, 0)
         if turn.aside:
             return  # the phone number offered / saved: the person's own aside, no ask used
+        if state != last:
+            turn.data.pop("asked_faq", None)
         if state not in QUESTIONS:
             turn.data.pop("asked", None)
             return

@@ -122,9 +122,11 @@ class Routing:
         if turn.aside or state not in QUESTIONS or self._MOVES & set(triggers) or turn.faq_candidates \
                 or turn.inp.kind not in ("text", *MEDIA_KINDS) or not turn.is_pending(state):
             return triggers  # a tap of the menus is the person's own way, never a trap
-        if d.get("asked") != [state, 2] or (turn.faq and d.get("asked_faq") != state):
-            if turn.faq:
-                d["asked_faq"] = state  # one question of their own does not use up the second ask
+        asked, n = d.get("asked") or (None, 0)
+        if asked != state or n < 2:
+            return triggers
+        if turn.faq and d.get("asked_faq") != state:
+            d["asked_faq"] = state  # one question of their own does not use up the second ask
             return triggers
         d["misses"] = 0
         d.pop("miss_state", None)
@@ -501,7 +503,8 @@ class Routing:
         this one is recorded as わからない (it can be corrected later) and the dialog goes on
         with them, instead of reading their answers against a question they left behind."""
         d = turn.data
-        if (d.get("miss_state") != state or d.get("misses", 0) < 1) and d.get("asked") != [state, 2]:
+        asked, n = d.get("asked") or (None, 0)
+        if (d.get("miss_state") != state or d.get("misses", 0) < 1) and not (asked == state and n >= 2):
             return
         nxt = next((q for q in QUESTIONS[QUESTIONS.index(state) + 1:] if turn.is_pending(q)), None)
         if nxt is None:
