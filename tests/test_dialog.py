@@ -1146,3 +1146,241 @@ def test_a_court_envelope_in_a_story_before_consent_is_kept(dialog: DiagnosisDia
     bot.tap("consent:yes")
     assert bot.state == "court_letter"  # which court letter? (not the general letter question)
     assert bot.session.data["answers"]["arrears_months"] == 6
+
+
+# -- issue 10 (typed personas): the consent step read clause by clause ---------------
+
+
+@pytest.mark.parametrize(
+    "text,state,greeted",
+    [
+        ("夫の代わりに連絡しました。同意します", "arrears", False),  # the consent in the second clause
+        ("おけ同意", "arrears", False),
+        ("了解です", "arrears", False),
+        ("はい、同意いたします。どうぞよろしくお願い申し上げます。", "arrears", False),
+        ("はじめまして。突然のご連絡、失礼いたします。", "privacy", True),  # a greeting, not a consent
+        ("よろしくお願いします", "privacy", True),
+        ("同意できません", "stopped", False),  # a refusal that names 同意 is no consent
+        ("同意しないといけないんですか？", "privacy", False),  # a question is neither
+    ],
+)
+def test_consent_is_read_clause_by_clause(dialog, content, text, state, greeted) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say(text)
+    assert bot.state == state, (text, bot.text())
+    assert (content.text("dialog.common.greeting_back") in bot.text()) is greeted
+    assert "読み取れ" not in bot.text()
+
+
+def test_facts_before_consent_never_count_as_a_consent(dialog, content) -> None:
+    """「4ヶ月滞納しています」 ends like a yes (「…ています」) but agrees to nothing: held."""
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("こんにちは。4ヶ月滞納しています")
+    assert bot.state == "privacy" and not bot.data["consent"]
+    assert content.text("dialog.common.story_held") in bot.text()
+    bot.say("同意で")
+    assert bot.state == "notice" and bot.data["answers"]["arrears_months"] == 4
+
+
+def test_facts_told_while_reading_the_explanations_are_held_and_consent_asked(dialog, content) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:read")
+    bot.say("実は4ヶ月滞納していて督促状が来ています")
+    assert bot.state == "privacy" and "consent:yes" in bot.quick()
+    assert content.text("dialog.common.story_held") in bot.text() and "読み取れ" not in bot.text()
+    bot.say("同意します")
+    assert bot.state == "ownership"  # not asked again
+    assert bot.data["answers"]["arrears_months"] == 4 and bot.data["answers"]["latest_notice"] == "dunning"
+    # declining instead drops them
+    bot = Bot(dialog)
+    bot.follow()
+    bot.tap("consent:read")
+    bot.say("実は4ヶ月滞納していて督促状が来ています")
+    bot.tap("consent:no")
+    assert "held" not in bot.data and bot.data["answers"]["arrears_months"] is None
+
+
+@pytest.mark.parametrize("reply,field,value", [
+    ("単独です", "co_owned", False),  # a fact of the next question
+    ("私だけの名義です", "co_owned", False),
+])
+def test_after_a_reask_an_answer_to_the_next_question_moves_on_with_the_person(dialog, content, reply, field,
+                                                                                value) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.say("えーと")  # not read: the letter question is asked again
+    assert bot.state == "notice"
+    bot.say(reply)  # they took the letter question as done and answer the next one
+    assert bot.state == "guarantor", bot.text()
+    assert bot.data["answers"][field] == value and bot.data["answers"]["latest_notice"] == "unknown"
+    assert content.text("dialog.common.went_on") in bot.text() and "読み取れ" not in bot.text()
+
+
+def test_a_bare_answer_to_the_next_question_after_a_reask_is_read_there(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["lender"]:  # arrears … divorce
+        bot.tap(data)
+    assert bot.state == "lender"
+    bot.say("ほげほげ")
+    bot.say("引っ越してもいいです")  # the lender asked again; the person answers the last question
+    assert bot.state == "result", bot.text()
+    assert bot.data["answers"]["lender"] == "unknown" and bot.data["answers"]["wants_to_stay"] is False
+    assert content.text("dialog.common.went_on") in bot.text()
+    # without a re-ask the same bare reply is not taken for the next question (no skipping ahead)
+    bot = consented(dialog)
+    for data in _TAPS_TO["lender"]:
+        bot.tap(data)
+    bot.say("引っ越してもいいです")
+    assert bot.state == "lender" and bot.data["answers"]["wants_to_stay"] is None
+
+
+def test_replies_with_other_facts_never_make_a_question_asked_a_third_time(dialog, content) -> None:
+    """Each reply tells something else (noted, then the question again): after two asks the
+    question is recorded as わからない and the dialog goes on; nothing told is lost."""
+    bot = consented(dialog)
+    for data in _TAPS_TO["guarantor"]:
+        bot.tap(data)
+    assert bot.state == "guarantor"
+    bot.say("銀行で借りています")
+    assert bot.state == "guarantor" and bot.data["answers"]["lender"] == "bank"  # asked a second time
+    bot.say("できれば住み続けたいです")
+    assert bot.state == "divorce", bot.text()  # not a third time
+    assert content.text("dialog.states.guarantor.text") not in bot.text()
+    assert content.text("dialog.common.went_on") in bot.text()
+    assert bot.data["answers"]["joint_guarantor"] is None and bot.data["answers"]["wants_to_stay"] is True
+    # a question of the person's own, once, does not use up the second ask
+    bot = consented(dialog)
+    for data in _TAPS_TO["guarantor"]:
+        bot.tap(data)
+    bot.say("引っ越し代は出ますか？")
+    assert bot.state == "guarantor"
+    bot.say("いません")
+    assert bot.state == "divorce" and bot.data["answers"]["joint_guarantor"] is False
+
+
+@pytest.mark.parametrize("state,text,term", [
+    ("ownership", "名義ってどういう意味ですか", "共有名義"),  # the word asked is part of a term
+    ("guarantor", "連帯保証人ってなんですか？", "連帯保証人"),
+    ("stay", "リースバックとは", "リースバック"),
+])
+def test_a_question_about_a_word_is_explained_and_not_taken_for_the_answer(dialog, content, state, text,
+                                                                          term) -> None:
+    bot = consented(dialog)
+    taps = {"ownership": _TAPS_TO["ownership"], "guarantor": _TAPS_TO["guarantor"], "stay": _TAPS_TO["stay"]}
+    for data in taps[state]:
+        bot.tap(data)
+    assert bot.state == state
+    answered = list(bot.data["answered"])
+    bot.say(text)
+    assert bot.state == state and bot.data["answered"] == answered  # asked again, nothing recorded
+    assert content.text(f"knowledge.glossary.{term}") in bot.text()
+
+
+def test_a_question_naming_the_answer_is_no_answer(dialog) -> None:
+    """「フラット35って何?」 asked at the lender question is a question, not 「フラット35です」."""
+    bot = consented(dialog)
+    for data in _TAPS_TO["lender"]:
+        bot.tap(data)
+    bot.say("フラット35って何？")
+    assert bot.state == "lender" and bot.data["answers"]["lender"] is None
+    bot.say("フラット35です")
+    assert bot.state == "stay" and bot.data["answers"]["lender"] == "jhf"
+
+
+@pytest.mark.parametrize("reply,saved", [("はい", True), ("保存してください", True), ("いいえ", False)])
+def test_a_typed_yes_or_no_to_the_phone_offer_answers_the_offer(dialog, content, reply, saved) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:1-2")
+    bot.say("携帯は09022223333です")
+    assert bot.state == "notice" and "phone:save" in bot.quick()
+    assert content.text("dialog.states.notice.text") not in bot.text()  # the offer alone; the question waits
+    bot.say(reply)
+    assert bot.state == "notice" and bot.data["answers"]["latest_notice"] is None  # not an answer to the letter
+    assert (bot.data["contact"].get("phone") == "09022223333") is saved
+    assert content.text("dialog.states.notice.text") in bot.text()
+    bot.say("督促状")  # and the question still has its two asks
+    assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"
+
+
+@pytest.mark.parametrize("text,state,name", [
+    ("電話で", "contact_name", None),  # the way to be reached is a yes to the contact consent
+    ("メールがいいです", "contact_name", None),
+    ("山田です", "contact_phone", "山田"),  # a name: they go on to give their details
+    ("電話はちょっと困ります", "handoff", None),  # no phone: they wait in this talk
+])
+def test_the_contact_consent_read_from_what_people_type(dialog, text, state, name) -> None:
+    bot = consented(dialog)
+    bot.say("人と話したい")
+    assert bot.state == "contact"
+    bot.say(text)
+    assert bot.state == state, bot.text()
+    assert bot.data["contact"].get("name") == name
+
+
+def test_a_request_to_repeat_the_question_asks_it_again_without_a_miss(dialog, content) -> None:
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    for _ in range(2):  # as often as they like: their own request uses no ask
+        bot.say("すみません、もう一回質問をお願いします")
+        assert bot.state == "notice" and "読み取れ" not in bot.text()
+        assert content.text("dialog.states.notice.text") in bot.text()
+    bot.say("督促状です")
+    assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"
+
+
+def test_a_correction_inside_one_message_keeps_what_follows_jya_nakute(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["ownership"]:
+        bot.tap(data)
+    bot.say("あ、さっきの間違いでした。1ヶ月じゃなくて5ヶ月です")
+    assert bot.data["answers"]["arrears_months"] == 5 and bot.state == "ownership"
+    assert "読み取れ" not in bot.text() and "5ヶ月" in bot.text()
+
+
+@pytest.mark.parametrize("text", ["答えたくないです", "言いたくないです", "ノーコメントで"])
+def test_rather_not_say_is_recorded_as_unknown_not_as_no(dialog, text) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["divorce"]:
+        bot.tap(data)
+    bot.say(text)  # 「…たくないです」 ends like a no, but it is no answer
+    assert bot.state == "lender" and bot.data["answers"]["divorce"] is None
+
+
+def test_a_correction_inside_a_message_keeps_its_other_facts(dialog) -> None:
+    bot = consented(dialog)
+    bot.say("3ヶ月滞納で、督促状じゃなくて催告書です")
+    a = bot.data["answers"]
+    assert a["arrears_months"] == 3 and a["latest_notice"] == "dunning" and bot.state == "ownership"
+    bot.say("単独ではなく共有名義です")
+    assert bot.data["answers"]["co_owned"] is True
+    # 「もう一度…」 with a fact in it is the fact, not a request to repeat the question
+    bot = consented(dialog)
+    bot.tap("arrears:3-5")
+    bot.say("もう一度督促状が来ました")
+    assert bot.state == "ownership" and bot.data["answers"]["latest_notice"] == "dunning"
+
+
+def test_yes_to_the_divorce_question_asks_which_way(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["divorce"]:
+        bot.tap(data)
+    bot.say("はい")
+    assert bot.state == "divorce" and "読み取れ" not in bot.text()
+    assert content.text("dialog.states.divorce.which") in bot.text() and "divorce:done" in bot.quick()
+    bot.say("もう離婚しています")
+    assert bot.state == "lender" and bot.data["answers"]["divorce"] == "done"
+
+
+def test_after_questions_of_their_own_other_facts_still_never_make_a_third_ask(dialog, content) -> None:
+    bot = consented(dialog)
+    for data in _TAPS_TO["guarantor"]:
+        bot.tap(data)
+    bot.say("引っ越し代は出ますか？")
+    bot.say("任意売却をしたら近所に知られますか？")
+    assert bot.state == "guarantor"
+    bot.say("銀行で借りています")  # a fact for another question: noted, the question not asked again
+    assert bot.state == "divorce" and bot.data["answers"]["lender"] == "bank"
+    assert bot.data["answers"]["joint_guarantor"] is None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.storage import loads
 from dialogs.diagnosis import QUESTIONS
@@ -304,3 +306,119 @@ def test_the_result_knows_the_time_of_day_on_line(make_app, fake_line, now, nigh
     label = content.text("dialog.states.result.rows.todo_night" if night else "dialog.states.result.rows.todo")
     assert label in shown
     assert ("今日のうちに" in shown) is not night
+
+
+# -- held-out typed personas (tests/data/personas_heldout*.yaml) ---------------------------
+# Written before the dialog was changed for them (see the file's header); typed only, no taps.
+
+HELDOUT = {
+    f"{path.stem}:{name}": persona
+    for path in sorted(Path(__file__).parent.joinpath("data").glob("personas_heldout*.yaml"))
+    for name, persona in yaml.safe_load(path.read_text(encoding="utf-8")).items()
+}
+NOT_QUESTIONS = {"welcome", "result", "handoff", "stopped", "explain", None}
+
+
+def walk_typed(line, fake_line, app, user: str, messages) -> list[tuple[str, bool, list[str], str]]:
+    """Send each message; return (text, carries a fact, the bot's texts, state after) per message."""
+    line.follow(user)
+    line.idle()
+    out = []
+    for m in messages:
+        text, unreadable = (m["text"], m.get("unreadable", False)) if isinstance(m, dict) else (m, False)
+        texts = line.exchange(user, text=text)
+        out.append((text, not unreadable, texts, conversation(app, user)["state"]))
+    return out
+
+
+def question_words(content, state: str) -> list[str]:
+    """The texts by which a reply asks ``state``'s question: its text (each variant) or its re-ask."""
+    node = content.get(f"dialog.states.{state}", {}) or {}
+    texts = [node.get("text"), node.get("reprompt"), *(v.get("text") for v in (node.get("variants") or {}).values())]
+    return [t for t in texts if t]
+
+
+def longest_run(content, steps) -> tuple[str | None, int]:
+    """The question asked in the most consecutive replies (asked, then re-asked ...): a reply asks
+    a question when it is left pending and the reply carries its text or its re-ask; a reply in
+    between that does not ask it (a care reply, an offer to save a number) does not break the run."""
+    best, run, prev = (None, 0), 0, None
+    for _text, _fact, said, state in steps:
+        asks = state not in NOT_QUESTIONS and any(w in t for w in question_words(content, state) for t in said)
+        if not asks:  # a reply that does not ask (a care reply, an offer): no ask, the run goes on
+            if state != prev:
+                run, prev = 0, None
+            continue
+        run = run + 1 if state == prev else 1
+        prev = state
+        if run > best[1]:
+            best = (state, run)
+    return best
+
+
+def heldout_problems(name, line, fake_line, app) -> list:
+    """Everything that went wrong for one held-out persona (an empty list: it reached its result)."""
+    persona = HELDOUT[name]
+    expect = persona["expect"]
+    user = webhooks.make_user_id()
+    steps = walk_typed(line, fake_line, app, user, persona["messages"])
+    states = [s for *_, s in steps]
+    problems: list = []
+    # Never asked one question a third time in a row.
+    question, times = longest_run(app.extensions["ninbai"].content, steps)
+    if times > 2:
+        problems.append(("asked a third time", question, states))
+    # Nothing written with a fact in it was answered 「読み取れませんでした」.
+    misread = persona.get("misread") or {}
+    problems += [("読み取れ", text, said) for text, fact, said, _ in steps
+                 if fact and text not in misread and any("読み取れ" in t for t in said)]
+    if misread:  # a reading gap, reported: the dialog's own part only (above)
+        return problems
+    # A question already told is never asked.
+    asked = set(states) | {"notice" for s in states if s == "court_letter"}
+    if asked & set(expect.get("never_asked", [])):
+        problems.append(("asked again", sorted(asked & set(expect["never_asked"])), states))
+    conv = conversation(app, user)
+    if conv["state"] != expect.get("state", "result"):
+        problems.append(("state", conv["state"], states))
+    data = loads(conv["data"])
+    summary = loads(conv["summary"]) if conv["summary"] else {}
+    def got(key):  # the summary's value, else the stored answer (as test_persona_on_line reads them)
+        return summary[key] if key in summary else data["answers"].get(key)
+
+    problems += [("summary", k, got(k), v) for k, v in expect.get("summary", {}).items() if got(k) != v]
+    if summary.get("stage") in expect.get("stage_not", []):
+        problems.append(("stage", summary.get("stage")))
+    problems += [("answer", k, data["answers"].get(k), v) for k, v in expect.get("answers", {}).items()
+                 if data["answers"].get(k) != v]
+    missing = set(expect.get("cases", [])) - set(summary.get("special_cases", []))
+    if missing:
+        problems.append(("cases", sorted(missing), summary.get("special_cases")))
+    offered = {i["action"].get("data") for m in fake_line.messages_to(user)
+               for i in (m.get("quickReply") or {}).get("items", [])}
+    if set(expect.get("points", [])) - offered:
+        problems.append(("points", sorted(set(expect["points"]) - offered)))
+    shown = json.dumps(fake_line.messages_to(user)[-6:], ensure_ascii=False)
+    problems += [("not shown", s) for s in expect.get("shown", []) if s not in shown]
+    problems += [("contact", k, data.get("contact", {}).get(k), v) for k, v in expect.get("contact", {}).items()
+                 if data.get("contact", {}).get(k) != v]
+    if fake_line.errors:
+        problems.append(("LINE errors", fake_line.errors))
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(HELDOUT))
+def test_heldout_typed_persona(name, line, fake_line, app):
+    assert heldout_problems(name, line, fake_line, app) == []
+
+
+def test_longest_run_counts_asks_in_a_row(app):
+    """The runner's own check can fail: three replies carrying one question's text are a run of 3;
+    a reply in between that does not ask (a care reply) neither counts nor breaks it."""
+    content = app.extensions["ninbai"].content
+    ask = content.text("dialog.states.guarantor.text")
+    again = content.text("dialog.states.guarantor.reprompt")
+    steps = [("a", True, [ask], "guarantor"), ("b", True, ["つらいお気持ち…"], "guarantor"),
+             ("c", True, [again], "guarantor"), ("d", True, ["x", ask], "guarantor")]
+    assert longest_run(content, steps) == ("guarantor", 3)
+    assert longest_run(content, steps[:2] + [("e", True, ["x"], "divorce")] + steps[2:]) == ("guarantor", 2)

@@ -33,6 +33,9 @@ skipped. The contact details form a second chain ending in ``handoff``.
     history   the last states visited (bounded)
     court_letter / inspection_date   a court letter not yet identified / a 現況調査 date
     miss_state the state the ``misses`` count for (one re-ask, then わからない and on)
+    asked     [question, replies in a row that left it pending]: a question already asked
+              twice is never asked a third time, whatever the replies were (facts for other
+              questions, a sticker, a care reply): it is recorded as わからない and the dialog goes on
     held      messages with facts sent before consent (read on consent, dropped on decline)
     crisis    words of despair were written: the summary says so, urgency ``hot``
     offered_phone a number typed outside the contact steps, offered to be saved

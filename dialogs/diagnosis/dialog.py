@@ -20,6 +20,7 @@ from dialogs.diagnosis.vocabulary import (
     HISTORY_MAX,
     MAX_MESSAGES,
     MAX_QUICK_REPLIES,
+    MEDIA_KINDS,
     QUESTIONS,
     _iso,
 )
@@ -62,9 +63,11 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
         self._init_data(session)
         if session.state not in STATE_NAMES:
             session.state = "welcome"
+        before = session.state
         turn = Turn(self, session, inp)
         if not (inp.kind == "postback" and (inp.data or "").startswith("phone:")):
-            session.data.pop("offered_phone", None)  # an offer lapses with the next message
+            # an offer lapses with the next message, unless that message says yes or no to it
+            turn.offered_phone = session.data.pop("offered_phone", None)
         for trigger in self._route(turn):
             self._fire(turn, trigger)
         # pass over questions / contact steps that have nothing to ask
@@ -75,6 +78,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                 self._fire(turn, "next")
             else:
                 break
+        self._count_asks(turn, before)
         if turn.offer_phone:
             turn.answer.quick_replies[:0] = self._quick(turn, self.c.get("dialog.common.phone_buttons"))
         self._remember(turn)
@@ -106,6 +110,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             if s != "dates":
                 keys |= {f"dialog.states.{s}.{k}" for k in ("text", "buttons", "reprompt")}
         keys.add("dialog.states.privacy.moved_on")
+        keys.add("dialog.states.divorce.which")  # 「はい」 to 「離婚に関係するご相談ですか」
         for v in ("bid_notice", "auction_start", "site_inspection"):
             keys |= {f"dialog.states.dates.variants.{v}.text", f"dialog.states.dates.variants.{v}.buttons"}
         keys.add("dialog.states.dates.reprompt")
@@ -115,9 +120,10 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
         keys |= {f"dialog.common.{k}" for k in (
-            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "moved_on_contact", "greeting_back", "story_held", "phone_offer", "phone_buttons", "phone_saved", "faq_which", "faq_none", "human_button", "restart_button",
+            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "went_on", "moved_on_contact", "greeting_back", "story_held", "phone_offer", "phone_buttons", "phone_saved", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
-            "faq_other", "faq_menu")}
+            "faq_other", "faq_menu", "term")}
+        keys.add("knowledge.glossary")  # a word of a question explained (「名義って何?」)
         keys |= {f"dialog.care.{k}" for k in ("crisis", "concern", "concern_again", "hotline", "hotlines", "person", "back", "anger", "offtopic")}
         keys |= {f"dialog.facts.{k}" for k in (
             "arrears", "notice", "kaisatsu_date", "bidding", "bidding_range", "start_decision_date",
@@ -153,6 +159,22 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
             logger.debug("trigger %s not accepted in %s", trigger, turn.state)
             MACHINE.events["reask"].trigger(turn)
         return ok
+
+    @staticmethod
+    def _count_asks(turn: Turn, before: str | None) -> None:
+        """How many replies in a row have left the same question pending (routing reads it)."""
+        state, (last, n) = turn.state, turn.data.get("asked") or (None, 0)
+        if turn.aside:
+            return  # the phone number offered / saved: the person's own aside, no ask used
+        if state != last:
+            turn.data.pop("asked_faq", None)
+        if state not in QUESTIONS:
+            turn.data.pop("asked", None)
+            return
+        again = state == last == before
+        if again and turn.inp.kind not in ("text", *MEDIA_KINDS):
+            return  # a tap (a menu, a FAQ button) neither counts nor resets
+        turn.data["asked"] = [state, n + 1 if again else 1]
 
     @staticmethod
     def _remember(turn: Turn) -> None:

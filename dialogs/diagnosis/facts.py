@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from dialogs.assessment import AUCTION_STAGES, NOTICES
@@ -40,6 +41,10 @@ from dialogs.diagnosis.machine import (
 #: where 「裁判所から…」 is read as a letter from the court: up to the letter question, and
 #: a story held before consent (read when the person agrees)
 _COURT_CUE_STATES = ("welcome", "privacy", "stopped", "arrears", "notice")
+
+
+#: 「答えたくない」「言いたくないです」「ノーコメント」: the person would rather not say
+_RATHER_NOT = re.compile(r"(?:答え|こたえ|言い|いい|書き|かき|話し|はなし)たくな|ノーコメント|のーこめんと|パスします|ぱすします|スキップ")
 
 
 class Facts:
@@ -152,8 +157,8 @@ class Facts:
         text ``states_other_facts``: then a bare yes / no belongs to those.
         """
         pol = polarity(text)
-        if pol == "dont_know" or _DONT_KNOW.search(text):
-            return UNKNOWN_ANSWER[state]
+        if pol == "dont_know" or _DONT_KNOW.search(text) or _RATHER_NOT.search(text):
+            return UNKNOWN_ANSWER[state]  # 「答えたくないです」 is no 「ないです」: わからない, as the re-ask offers
         if states_other_facts:
             pol = None  # 「離婚はしてないです」 asked about a guarantor: the "no" is about the divorce
         text = core(text) or text

@@ -109,6 +109,8 @@ class Turn:
         self.offer_human = False  # add the "talk to a person" button
         self.offer_restart = False  # add the "start again" button
         self.offer_phone = False  # add 「この番号を保存」「保存しない」 (a number typed outside the contact steps)
+        self.offered_phone: str | None = None  # the number offered in the last reply (a typed yes saves it)
+        self.aside = False  # the reply is about the number offered, not the question (no ask counted)
 
     # -- state, as transitions sees it ---------------------------------------
     @property

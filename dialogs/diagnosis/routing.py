@@ -1,6 +1,7 @@
 """Which trigger(s) an input means: postbacks, then text read per state."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -48,6 +49,35 @@ from dialogs.diagnosis.machine import (
 )
 
 
+#: a way to be reached, named under the contact consent (「電話で」「メールでお願いします」)
+_WAY = re.compile(r"電話|でんわ|メール|めーる|連絡(?:して|ください|ほしい|がほしい|を)")
+_WAY_NOT = re.compile(r"困|こま|いや|嫌|だめ|ダメ|無理|むり|ちょっと|できない|出られない|でられない|苦手|やめ|ない")
+#: 「3ヶ月じゃなくて5ヶ月」: a correction inside one message (the part after it is meant)
+_INSTEAD = re.compile(r"[^、,。．.!！?？\s]*(?:じゃ|では)なく(?:て)?[、,\s]*")
+#: 「もう一回質問をお願いします」「何を聞かれているかわからない」: the question again, please
+_REPEAT = re.compile(r"(?:もう一|もういち)(?:回|度|ど).{0,4}(?:質問|聞|きい|言って|いって|お願い|おねがい|教え)|質問を?(?:もう|見|みせ|教え)|(?:質問|聞かれて|きかれて)(?:いる)?(?:こと)?が(?:よく)?わから"
+                     r"|何を聞かれ|なにを聞かれ|なにをきかれ|聞き(?:直|なお)し|見失")
+#: a yes to 「この番号を保存しますか」 in words
+_SAVE = re.compile(r"保存|ほぞん|登録|お願い|おねがい")
+#: 「…って何?」「…とは」「…の意味」: a question about what a word means
+_WHAT_IS = re.compile(r"って(?:何|なに|なん)|とは[?？]?$|とは(?:何|なに|なん)|(?:どういう|どんな)意味|の意味|ってどういう")
+#: where a message splits into the clauses read one by one at the consent step
+_CLAUSE = re.compile(r"[。．.!！\n]+")
+#: 「おけ同意」「同意で」「了解です」: a word of agreement in a clause that neither asks nor refuses
+_AGREE_WORD = re.compile(r"同意|どうい|了解|りょうかい|承知|承諾")
+_AGREE_NOT = re.compile(r"しない|しません|できない|できません|したくない|しかね|ません$|ない$|ないです$")
+
+
+def _consents(clause: str, facts: bool) -> bool:
+    """Does one clause say yes to the privacy notice? In a message that states facts
+    (「4ヶ月滞納しています」) only a word of consent counts, not a bare 「…ています」."""
+    if _QUESTION.search(clause) or _NO.search(clause) or _GREETING.search(clause):
+        return False
+    if _AGREE_WORD.search(clause):
+        return not _AGREE_NOT.search(clause)
+    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes")
+
+
 class Routing:
     """Which trigger(s) an input means: postbacks, then text read per state."""
 
@@ -85,8 +115,32 @@ class Routing:
         if triggers == ["media", "reask"] and turn.state in _CHAINED:
             return ["media"] + self._not_an_answer(turn)  # a sticker is not an answer either
         if unread:
-            return triggers[:-1] + self._not_understood(turn)
-        return triggers
+            triggers = triggers[:-1] + self._not_understood(turn)
+        return self._never_a_third_time(turn, triggers)
+
+    _MOVES = frozenset({"next", "human", "restart", "resume", "update", "agree", "read", "decline", "wait", "care"})
+
+    def _never_a_third_time(self, turn: Turn, triggers: list[str]) -> list[str]:
+        """A question asked twice in a row and still not answered is not asked a third time,
+        whatever the reply was (facts for other questions, a sticker, anger): わからない, and on.
+        A question of the person's own (a FAQ answered) asks it again once more, never again."""
+        state, d = turn.state, turn.data
+        if turn.aside or state not in QUESTIONS or self._MOVES & set(triggers) or turn.faq_candidates \
+                or turn.inp.kind not in ("text", *MEDIA_KINDS) or not turn.is_pending(state):
+            return triggers  # a tap of the menus is the person's own way, never a trap
+        asked, n = d.get("asked") or (None, 0)
+        if asked != state or n < 2:
+            return triggers
+        if turn.faq and d.get("asked_faq") != state:
+            d["asked_faq"] = state  # one question of their own does not use up the second ask
+            return triggers
+        d["misses"] = 0
+        d.pop("miss_state", None)
+        d.pop("asked_faq", None)
+        turn.offer_human = True
+        self._apply(turn, {state: UNKNOWN_ANSWER[state]}, current=state)
+        turn.answer.say(self.c.text("dialog.common.went_on"))
+        return [t for t in triggers if t not in ("reask", "miss")] + ["next"]
 
     def _keep_facts_quietly(self, turn: Turn, raw: str) -> None:
         """The facts in a message that gets another reply (care) are kept, not thrown away:
@@ -270,6 +324,17 @@ class Routing:
             return self._route_postback(turn, data, {})
         if _RESTART.search(text):
             return ["restart"]
+        if turn.state in QUESTIONS and _REPEAT.search(text) and not _INSTEAD.search(text) \
+                and not states_facts(understand(raw, turn.today)):
+            turn.aside = True  # 「もう一回質問をお願いします」: asked again, no ask used
+            return ["reask"]
+        if turn.offered_phone and turn.state not in CONTACT_STEPS:
+            # 「はい」「お願いします」 right under 「この番号を保存しますか」 answers that, not the question
+            pol = "yes" if _SAVE.search(text) else polarity(text)
+            if pol in ("yes", "no") and not find_phone(text):
+                turn.data["offered_phone"] = turn.offered_phone
+                turn.aside = True
+                return self._route_postback(turn, "phone:save" if pol == "yes" else "phone:nosave", {})
         handler = TEXT_HANDLERS.get(turn.state or "", "_text_question")
         return getattr(self, handler)(turn, text, raw)
 
@@ -308,12 +373,18 @@ class Routing:
         if _READ.search(text):
             return ["read"]
         held = self._hold(turn, raw, reading)
-        if _GREETING.search(text):  # 「よろしくお願いします」 is a greeting, not a consent
+        # read clause by clause: 「夫の代わりに連絡しました。同意します」 agrees, 「はじめまして。
+        # 突然のご連絡、失礼いたします」 greets
+        clauses = [c for c in _CLAUSE.split(text) if c.strip()] or [text]
+        agrees = any(_consents(c, held) for c in clauses)
+        if not agrees and (_GREETING.search(text) or (not held and _GREETING.search(clauses[0]))):
+            # 「よろしくお願いします」 is a greeting, not a consent
             turn.answer.say(self.c.text("dialog.common.greeting_back"))
             return ["reask"]
-        if state == "privacy" and (_YES.search(text) or polarity(text) == "yes"):
+        if state == "privacy" and agrees:
             return ["agree"]
-        if _NO.search(text):
+        refuses = any(_AGREE_WORD.search(c) and _AGREE_NOT.search(c) for c in clauses)  # 「同意できません」
+        if (_NO.search(text) or refuses) and not _QUESTION.search(text):  # 「同意しないといけないの?」 asks
             return ["decline"] if state == "privacy" else ["reask"]
         if held:
             turn.answer.say(self.c.text("dialog.common.story_held"))
@@ -324,6 +395,11 @@ class Routing:
         reading = understand(raw, turn.today)
         if reading.wants_human:
             return self._route_human(turn)
+        if not turn.has_consent() and not _QUESTION.search(text) and self._hold(turn, raw, reading):
+            # facts told while reading the explanations: held, and the consent asked again
+            # (they are used once the person agrees, dropped if they decline)
+            turn.answer.say(self.c.text("dialog.common.story_held"))
+            return ["resume"]
         return self._faq_or_miss(turn, text, reading)
 
     def _text_contact(self, turn: Turn, text: str, raw: str) -> list[str]:
@@ -345,19 +421,37 @@ class Routing:
 
     def _text_question(self, turn: Turn, text: str, raw: str) -> list[str]:
         """A question or the result: facts first (they may also be a correction)."""
+        meant = _INSTEAD.sub("", raw)
+        if meant != raw and meant.strip() and not _QUESTION.search(text):
+            # 「3ヶ月じゃなくて5ヶ月です」: the words before 「じゃなくて」 are taken back; if the
+            # rest reads as nothing, what follows the last 「じゃなくて」 alone is what they mean
+            tail = raw[list(_INSTEAD.finditer(raw))[-1].end():]
+            if not states_facts(understand(meant, turn.today)) and tail.strip():
+                meant = tail
+            raw, text = meant, _norm(meant)
         state, reading = turn.state, understand(raw, turn.today)
         question_like = bool(_QUESTION.search(text))
-        updates = self._facts(turn, text, raw, reading, weak=not (question_like and reading.faq_topic))
+        term = self._term_asked(text)  # 「名義ってなんですか」: a word of the question, explained
+        # a question that names the answer's word (「フラット35って何?」「リースバックとは」) is no answer
+        asking = bool(term) or (question_like and bool(reading.faq_topic))
+        updates = self._facts(turn, text, raw, reading, weak=not asking)
         if state == "court_letter" and updates.get("notice") in AUCTION_STAGES:
             updates["court_letter"] = updates.pop("notice")  # the answer to "which court letter?"
-        if state in QUESTIONS and state not in updates:
+        if state in QUESTIONS and state not in updates and not asking:
             others = any(q in updates for q in QUESTIONS if q != state)
             value = self._interpret(turn, state, text, reading, states_other_facts=others)
             if value is not _NOTHING:
                 updates[state] = value
+        if state in QUESTIONS and state not in updates and not asking:
+            self._went_on(turn, state, text, reading, updates)
         answered_current = state in updates
         self._apply(turn, updates, current=state)
         pre: list[str] = []
+        if term:
+            turn.answer.say(self.c.text("dialog.common.term", term=term, text=self.c.text(f"knowledge.glossary.{term}")))
+            reading.faq_topic = None
+            if not updates:
+                return ["reask"]
         if reading.faq_topic == "other" and not question_like:
             reading.faq_topic = None  # a statement that was not read is not a question for a person
         if reading.faq_topic and (question_like or not updates):
@@ -372,6 +466,8 @@ class Routing:
                     turn.contact["preferred_time"] = slot
             return (["note"] if turn.changes else []) + self._route_human(turn)
         self._offer_phone(turn, text)
+        if turn.offer_phone and not updates and not pre:
+            return []  # only a number: the offer to save it (its buttons) is the reply; the question waits
         if updates:
             trig = self._after_apply(turn, answered_current)
             if pre:
@@ -380,9 +476,52 @@ class Routing:
             return trig
         if pre:
             return pre + ["reask"]
+        if state == "divorce" and polarity(text) == "yes":
+            # 「はい」 to 「離婚に関係するご相談ですか」: which way, with the buttons (no 「読み取れ…」)
+            turn.answer.say(self.c.text("dialog.states.divorce.which"))
+            turn.answer.quick_replies = self._quick(turn, self._buttons(turn))
+            return []
         if self._faq_candidates(turn, reading):  # a question or a worry, unsure: the closest topics
             return ["faq"]
         return ["miss"]
+
+    def _term_asked(self, text: str) -> str | None:
+        """The glossary word a 「…って何?」 question asks about (content knowledge.glossary), or None.
+
+        The longest term written before 「って何」; else the shortest term containing the word
+        asked (「名義」→「共有名義」)."""
+        m = _WHAT_IS.search(text)
+        if not m:
+            return None
+        before, terms = text[:m.start()], list(self.c.get("knowledge.glossary", {}) or {})
+        written = [t for t in terms if t in before]
+        if written:
+            return max(written, key=lambda t: (before.rfind(t) + len(t), len(t)))
+        for k in range(max(0, len(before) - 12), len(before) - 1):
+            word = before[k:]
+            having = [t for t in terms if word in t]
+            if having:
+                return min(having, key=len)
+        return None
+
+    def _went_on(self, turn: Turn, state: str, text: str, reading: Any, updates: dict[str, Any]) -> None:
+        """Asked twice, the person answers the NEXT question (they took the question as done):
+        this one is recorded as わからない (it can be corrected later) and the dialog goes on
+        with them, instead of reading their answers against a question they left behind."""
+        d = turn.data
+        asked, n = d.get("asked") or (None, 0)
+        if (d.get("miss_state") != state or d.get("misses", 0) < 1) and not (asked == state and n >= 2):
+            return
+        nxt = next((q for q in QUESTIONS[QUESTIONS.index(state) + 1:] if turn.is_pending(q)), None)
+        if nxt is None:
+            return
+        if nxt not in updates and polarity(text) != "dont_know":
+            value = self._interpret(turn, nxt, text, reading)
+            if value is not _NOTHING and value != UNKNOWN_ANSWER[nxt]:
+                updates[nxt] = value
+        if nxt in updates:
+            updates[state] = UNKNOWN_ANSWER[state]
+            turn.answer.say(self.c.text("dialog.common.went_on"))
 
     def _faq_or_miss(self, turn: Turn, text: str, reading: Any) -> list[str]:
         if reading.faq_topic:
@@ -433,8 +572,14 @@ class Routing:
             if _WAIT.search(text):
                 return ["wait"]
             pol = polarity(text)
-            if _YES.search(text) or pol == "yes":
-                c["consented"] = True
+            if _YES.search(text) or pol == "yes" or (_WAY.search(text) and pol != "no" and not _WAY_NOT.search(text)):
+                c["consented"] = True  # 「電話で」「メールがいいです」: the way to be reached is a yes
+                return ["next"]
+            if _WAY.search(text):  # 「電話はちょっと困ります」: not by phone, so in this talk
+                return ["wait"]
+            name = find_name(text) if len(text) <= 12 else None
+            if name:  # 「山田」 under the consent notice: the person goes on to give their details
+                c.update(consented=True, name=name)
                 return ["next"]
             if _NO.search(text) or pol == "no":
                 return ["resume"]
@@ -458,7 +603,7 @@ class Routing:
         if not phone or phone == turn.contact.get("phone"):
             return
         turn.data["offered_phone"] = phone
-        turn.offer_phone = True
+        turn.offer_phone = turn.aside = True
         turn.answer.say(self.c.text("dialog.common.phone_offer", phone=phone) + "\n"
                         + self.c.text("legal.contact_consent"))
 
