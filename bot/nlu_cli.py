@@ -6,7 +6,9 @@ confusions, on
 * the held-out corpora ``tests/data/understanding_heldout_fields.yaml`` and
   ``tests/data/understanding_heldout_faq.yaml``, set 2, set 3 (``understanding_heldout3_faq.yaml``,
   LINE-style questions) and set 4 (``understanding_heldout4_faq.yaml``, LINE-style, mostly
-  questions implied by a worry told as a statement) (written before tuning, never tuned on);
+  questions implied by a worry told as a statement) (written before tuning, never tuned on, but
+  seen: later rounds were tuned while looking at them), and set 5 (``understanding_heldout5_faq.yaml``,
+  every style mixed, written before the third round and never tuned on: the clean figure);
 * k-fold cross-validation of the FAQ examples in ``content/faq.yaml``;
 * the tuned-on corpus ``tests/data/understanding_corpus.yaml`` (for regressions only).
 
@@ -36,6 +38,11 @@ FAQ_HELDOUT3 = DATA / "understanding_heldout3_faq.yaml"
 #: a fourth FAQ set, LINE-style and mostly implied questions (worries told as statements), written
 #: before the second round of changes and never tuned on: the clean figure of that round
 FAQ_HELDOUT4 = DATA / "understanding_heldout4_faq.yaml"
+#: a fifth FAQ set, every style mixed (explicit, implied, stories, kana, emoji) and statements,
+#: written before the third round of changes and never tuned on: the clean figure of that round
+FAQ_HELDOUT5 = DATA / "understanding_heldout5_faq.yaml"
+#: every FAQ held-out set, oldest first (1-4 have been seen while tuning; 5 has not)
+FAQ_HELDOUTS = (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4, FAQ_HELDOUT5)
 TUNED_CORPUS = DATA / "understanding_corpus.yaml"
 
 #: the fields of a Reading scored on the held-out field corpus
@@ -368,7 +375,7 @@ def nlu_eval(misses: bool, folds: int) -> None:
             click.echo("misses:")
             click.echo("\n".join(f"  {m}" for s in fields.values() for m in s.misses))
         click.echo("")
-    for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4):
+    for path in FAQ_HELDOUTS:
         today, items = load(path)
         faq = score_faq(items, today, reading_faq)
         click.echo("\n".join(format_faq(faq, f"== FAQ topic, held-out ({len(items)} messages, {path.name})")))
