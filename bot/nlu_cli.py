@@ -296,17 +296,18 @@ def format_faq(score: FaqScore, title: str) -> list[str]:
 
 
 def cross_validate(pairs: list[tuple[str, str]], folds: int = 5, seed: int = 0) -> list[tuple[str, list[tuple[str, float]]]]:
-    """Stratified k-fold over the FAQ examples: (true topic, ranked topics with probabilities) per example."""
+    """Stratified k-fold over the FAQ examples: (true topic, ranked topics with probabilities) per example.
+    Every fold is trained with the messages that ask nothing too (``load_statements``), as at run time."""
     from sklearn.model_selection import StratifiedKFold
 
-    from dialogs.faq_classifier import FaqClassifier
+    from dialogs.faq_classifier import FaqClassifier, load_statements
     from dialogs.understanding.normalize import _nfkc, _normalize
 
     texts = [t for t, _ in pairs]
     labels = [topic for _, topic in pairs]
     out: list[tuple[str, list[tuple[str, float]]]] = []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
-        model = FaqClassifier.train([pairs[i] for i in train], normalize=lambda t: _normalize(_nfkc(t)))
+        model = FaqClassifier.train([pairs[i] for i in train] + load_statements(), normalize=lambda t: _normalize(_nfkc(t)))
         out.extend((labels[i], model.rank(texts[i])) for i in test)
     return out
 

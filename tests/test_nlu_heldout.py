@@ -283,7 +283,7 @@ def test_a_worry_is_never_answered_with_the_catch_all():
 
     r = understand("誰にも話せなくてずっと一人で抱えています", dt.date(2026, 12, 3))
     assert r.faq_topic != "other"
-    assert u.WORRY_OFFER < u.WORRY_THRESHOLD <= u.WORRY_WITH_A_FACT_THRESHOLD <= u.IMPLIED_THRESHOLD
+    assert u.OFFER_THRESHOLD < min(u.WORRY_THRESHOLD, u.IMPLIED_THRESHOLD) <= u.FACT_THRESHOLD
 
 
 # ---------------------------------------------------------------------------
