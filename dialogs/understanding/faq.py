@@ -90,14 +90,14 @@ CONCERN = re.compile(
 #: A question is answered by its topic keyword (``FAQ_TOPICS``) instead of the classifier's
 #: first topic only when the classifier is less sure than this (and ranks the keyword's topic
 #: among its three closest): 「保証人にはいつ知らせれば」 is the guarantor, not 「いつ」.
-KEYWORD_OVERRIDE = 0.5
+KEYWORD_OVERRIDE = 0.7
 #: A worry or a plain statement is nothing to answer when the classifier gives the class of
 #: the messages that ask nothing (content/faq_statements.yaml) at least this probability.
 STATEMENT_BAR = 0.5
 #: A worry (``CONCERN``) is answered at this probability of its first topic ...
-WORRY_THRESHOLD = 0.6
+WORRY_THRESHOLD = 0.5
 #: ... a plain statement read as the question it implies at this one ...
-IMPLIED_THRESHOLD = 0.7
+IMPLIED_THRESHOLD = 0.6
 #: ... and below them the three closest topics are offered as buttons (「こちらのことですか?」)
 #: from this one: a button costs little; under it the classifier has no idea.
 OFFER_THRESHOLD = 0.3
