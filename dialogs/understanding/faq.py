@@ -172,7 +172,7 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
         asked |= question
         worried |= concern
     implied = not (asked or worried)
-    if implied and _answers_or_reports(text):
+    if implied and (states_a_fact or _answers_or_reports(text)):  # a fact told plainly is that fact
         return None, []
     if keyword is None and care.is_offtopic(text):  # 「今日の天気は?」: not a question about the house
         return None, []
@@ -188,8 +188,8 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
         if best >= classifier.threshold:
             return closest[0], closest[1:]
         return None, closest
-    if states_a_fact:  # a fact told plainly is that fact; told with a worry, read when sure
-        sure = worried and statement < FACT_STATEMENT_BAR and best >= FACT_THRESHOLD and closest[0] != "other"
+    if states_a_fact:  # a fact told with a worry: read when sure
+        sure = statement < FACT_STATEMENT_BAR and best >= FACT_THRESHOLD and closest[0] != "other"
         return (closest[0], closest[1:]) if sure else (None, [])
     if statement >= STATEMENT_BAR:
         return None, []
