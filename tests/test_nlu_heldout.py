@@ -37,11 +37,11 @@ from dialogs.understanding import understand, warm_up
 FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95)}
 #: FAQ topic on held-out questions, top-1 / top-3: the levels reached minus ~2 points (README,
 #: "Understanding: evaluation"). The issue's targets are 0.80 / 0.90. Set 5 was written before the
-#: third round and never tuned on (88.8 / 93.7 % before it, 90.9 / 94.4 % after): the clean
-#: figure. Sets 1-4 have been looked at while tuning (seen): 91.1 / 96.4, 95.5 / 100, 82.0 / 89.0
-#: and 70.9 / 85.5 % after the third round (set 4, questions implied by a worry: 56.4 / 70.9 % before).
-FAQ_MINS = {FAQ_HELDOUT: (0.89, 0.94), FAQ_HELDOUT2: (0.93, 0.97), FAQ_HELDOUT3: (0.80, 0.87),
-            FAQ_HELDOUT4: (0.68, 0.83), FAQ_HELDOUT5: (0.88, 0.92)}
+#: third round and never tuned on (88.8 / 93.7 % before it, 89.5 / 95.1 % after): the clean
+#: figure. Sets 1-4 have been looked at while tuning (seen): 89.3 / 94.6, 95.5 / 100, 81.0 / 89.0
+#: and 74.5 / 87.3 % after the third round (set 4, questions implied by a worry: 56.4 / 70.9 % before).
+FAQ_MINS = {FAQ_HELDOUT: (0.87, 0.92), FAQ_HELDOUT2: (0.93, 0.97), FAQ_HELDOUT3: (0.79, 0.87),
+            FAQ_HELDOUT4: (0.72, 0.85), FAQ_HELDOUT5: (0.87, 0.93)}
 #: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml (82.9 / 95.4 %)
 CV_TOP1_MIN = 0.81
 CV_TOP3_MIN = 0.93

@@ -90,7 +90,7 @@ CONCERN = re.compile(
 #: A question is answered by its topic keyword (``FAQ_TOPICS``) instead of the classifier's
 #: first topic only when the classifier is less sure than this (and ranks the keyword's topic
 #: among its three closest): 「保証人にはいつ知らせれば」 is the guarantor, not 「いつ」.
-KEYWORD_OVERRIDE = 0.7
+KEYWORD_OVERRIDE = 0.8
 #: A worry or a plain statement is nothing to answer when the classifier gives the class of
 #: the messages that ask nothing (content/faq_statements.yaml) at least this probability.
 STATEMENT_BAR = 0.5
@@ -105,7 +105,7 @@ OFFER_THRESHOLD = 0.3
 #: こわくて」) is answered only when it is clearly not a statement and its topic is clear; the
 #: dialog records the fact first and answers only when the message brought no new fact.
 FACT_STATEMENT_BAR = 0.2
-FACT_THRESHOLD = 0.85
+FACT_THRESHOLD = 0.7
 #: A plain statement is read as an implied question only from this many characters: shorter ones are answers (「夫の名義です」「はい」).
 IMPLIED_MIN_CHARS = 9
 #: a noun sentence or a state: it describes (「…ローンです」「…連帯債務で組んでます」), it does not ask
@@ -144,9 +144,9 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
     """(topic, candidates) of the free question in ``text``.
 
     The classifier trained from the FAQ examples and from messages that ask nothing
-    (``dialogs.faq_classifier``) reads the whole message (a question's context is often in the
-    sentence before: 「家を売っても500万残りそうです。それはどうなりますか」) and ranks every topic;
-    it also gives the probability that the message asks nothing (``STATEMENT``).
+    (``dialogs.faq_classifier``) reads the sentences that ask or worry (a story before them
+    would drown the question), or the whole of a plain statement, and ranks every topic; it
+    also gives the probability that the message asks nothing (``STATEMENT``).
 
     * A question (``QUESTION``): the classifier's first topic at or above its threshold, else
       ``(None, the three closest)`` (the dialog offers them: 「こちらのことですか?」). A topic
@@ -164,11 +164,14 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
     """
     asked = worried = False
     keyword: str | None = None
+    focus: list[str] = []  # the sentences that ask or worry
     for _, sentence in _sentences(text):
         question = _is_question(sentence)
         concern = bool(CONCERN.search(TRAILING_NOISE.sub("", sentence)))
         if question:
             keyword = keyword or _topic_in(sentence)
+        if question or concern:
+            focus.append(sentence)
         asked |= question
         worried |= concern
     implied = not (asked or worried)
@@ -179,7 +182,9 @@ def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[s
     classifier = faq_classifier()
     if classifier is None:  # not trained (yet): the topic keywords, else "other"
         return (keyword, []) if keyword and asked else (("other", []) if asked else (None, []))
-    ranked, statement = classifier.read(text)
+    # the sentences that ask or worry (a story before them would drown the question); all of
+    # a plain statement
+    ranked, statement = classifier.read("".join(focus) or text)
     closest = [t for t, _ in ranked[:CANDIDATES]]
     best = ranked[0][1]
     if asked:
