@@ -318,7 +318,7 @@ def format_cv(results: list[tuple[str, list[tuple[str, float]]]], threshold: flo
     top1 = sum(r[0][0] == want for want, r in results)
     top3 = sum(want in [t for t, _ in r[:3]] for want, r in results)
     lines = [
-        f"== FAQ classifier, {folds}-fold cross-validation of the {n} examples (content/faq.yaml)",
+        f"== FAQ classifier, {folds}-fold cross-validation of the {n} examples (content/faq.yaml, faq_more_examples.yaml)",
         f"top-1 {top1 / n:.1%}, top-3 {top3 / n:.1%} (classifier alone, no keywords, no threshold)",
         f"{'topic':<22} {'support':>7} {'prec':>6} {'recall':>6}",
     ]
@@ -384,6 +384,6 @@ def nlu_eval(misses: bool, folds: int) -> None:
             click.echo("misses:")
             click.echo("\n".join(f"  {m}" for m in faq.misses))
         click.echo("")
-    from dialogs.faq_classifier import THRESHOLD, load_examples
+    from dialogs.faq_classifier import THRESHOLD, training_examples
 
-    click.echo("\n".join(format_cv(cross_validate(load_examples(), folds), THRESHOLD, folds)))
+    click.echo("\n".join(format_cv(cross_validate(training_examples(), folds), THRESHOLD, folds)))

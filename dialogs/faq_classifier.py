@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 FAQ_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "faq.yaml"
 STATEMENTS_PATH = FAQ_PATH.with_name("faq_statements.yaml")
+MORE_EXAMPLES_PATH = FAQ_PATH.with_name("faq_more_examples.yaml")
 #: the class of the messages that ask nothing (never an FAQ topic id)
 STATEMENT = "statement"
 
@@ -75,6 +76,20 @@ def examples_from(faq: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def load_examples(path: pathlib.Path = FAQ_PATH) -> list[tuple[str, str]]:
     return examples_from(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
+
+
+def load_more_examples(path: pathlib.Path = MORE_EXAMPLES_PATH, faq_path: pathlib.Path = FAQ_PATH) -> list[tuple[str, str]]:
+    """(text, topic) pairs of ``content/faq_more_examples.yaml`` (entry id → examples), labelled with
+    the topic of the faq.yaml entry. Kept out of ``load_examples``, which the crisis classifier
+    reads as ordinary messages (``dialogs.care.load_examples``)."""
+    topics = {e.get("id"): e.get("topic") for e in yaml.safe_load(faq_path.read_text(encoding="utf-8")) or []}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(str(t), str(topics[entry])) for entry, texts in data.items() for t in texts or [] if str(t).strip()]
+
+
+def training_examples() -> list[tuple[str, str]]:
+    """Every (text, topic) pair the FAQ classifier learns topics from: faq.yaml and the more examples."""
+    return load_examples() + load_more_examples()
 
 
 def load_statements(path: pathlib.Path = STATEMENTS_PATH) -> list[tuple[str, str]]:

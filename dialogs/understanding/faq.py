@@ -6,7 +6,7 @@ import logging
 import re
 
 from dialogs import care
-from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples, load_statements
+from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples, load_more_examples, load_statements
 from dialogs.understanding.context import GREETING, polarity
 from dialogs.understanding.normalize import _nfkc, _normalize, _sentences
 
@@ -225,7 +225,7 @@ def faq_classifier() -> FaqClassifier | None:
 def _train_classifier() -> None:
     global _classifier, _classifier_failed, _training_in_background
     try:
-        _classifier = FaqClassifier.train(load_examples() + load_statements(), normalize=lambda t: _normalize(_nfkc(t)))
+        _classifier = FaqClassifier.train(load_examples() + load_more_examples() + load_statements(), normalize=lambda t: _normalize(_nfkc(t)))
     except Exception:
         _classifier_failed = True
         logger.exception("understanding: the FAQ classifier could not be trained; questions read as 'other'")
