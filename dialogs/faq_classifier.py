@@ -1,7 +1,8 @@
 """Which FAQ topic a free question is about: a small text classifier trained at start-up.
 
 Trained from the ``examples:`` (and the ``question``) of every entry in
-``content/faq.yaml``, labelled with the entry's ``topic``, and from the messages that ask
+``content/faq.yaml`` and of ``content/faq_more_examples.yaml`` (by entry id), labelled with
+the entry's ``topic``, and from the messages that ask
 nothing (``content/faq_statements.yaml``: dialog facts, answers, greetings), labelled
 ``STATEMENT``: a message with no question form is read as the question it implies only when it
 looks more like the FAQ examples than like those (``read``). Model: TF-IDF of
