@@ -1,7 +1,11 @@
 """Which FAQ topic a free question is about: a small text classifier trained at start-up.
 
 Trained from the ``examples:`` (and the ``question``) of every entry in
-``content/faq.yaml``, labelled with the entry's ``topic``. Model: TF-IDF of
+``content/faq.yaml`` and of ``content/faq_more_examples.yaml`` (by entry id), labelled with
+the entry's ``topic``, and from the messages that ask
+nothing (``content/faq_statements.yaml``: dialog facts, answers, greetings), labelled
+``STATEMENT``: a message with no question form is read as the question it implies only when it
+looks more like the FAQ examples than like those (``read``). Model: TF-IDF of
 character 1–3-grams (Japanese has no spaces; character n-grams need no analyser
 and cope with typos and kana/kanji variants) + multinomial logistic regression,
 whose probabilities give the confidence for the two-stage fallback: at or above
@@ -24,6 +28,10 @@ import yaml
 logger = logging.getLogger(__name__)
 
 FAQ_PATH = pathlib.Path(__file__).resolve().parents[1] / "content" / "faq.yaml"
+STATEMENTS_PATH = FAQ_PATH.with_name("faq_statements.yaml")
+MORE_EXAMPLES_PATH = FAQ_PATH.with_name("faq_more_examples.yaml")
+#: the class of the messages that ask nothing (never an FAQ topic id)
+STATEMENT = "statement"
 
 #: Probability of the top topic at or above which it is answered outright: the lowest
 #: at which, in 5-fold cross-validation of the examples, at least 80 % of the answered
@@ -71,6 +79,26 @@ def load_examples(path: pathlib.Path = FAQ_PATH) -> list[tuple[str, str]]:
     return examples_from(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
 
 
+def load_more_examples(path: pathlib.Path = MORE_EXAMPLES_PATH, faq_path: pathlib.Path = FAQ_PATH) -> list[tuple[str, str]]:
+    """(text, topic) pairs of ``content/faq_more_examples.yaml`` (entry id → examples), labelled with
+    the topic of the faq.yaml entry. Kept out of ``load_examples``, which the crisis classifier
+    reads as ordinary messages (``dialogs.care.load_examples``)."""
+    topics = {e.get("id"): e.get("topic") for e in yaml.safe_load(faq_path.read_text(encoding="utf-8")) or []}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(str(t), str(topics[entry])) for entry, texts in data.items() for t in texts or [] if str(t).strip()]
+
+
+def training_examples() -> list[tuple[str, str]]:
+    """Every (text, topic) pair the FAQ classifier learns topics from: faq.yaml and the more examples."""
+    return load_examples() + load_more_examples()
+
+
+def load_statements(path: pathlib.Path = STATEMENTS_PATH) -> list[tuple[str, str]]:
+    """(text, ``STATEMENT``) pairs: the messages that ask nothing."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(str(t), STATEMENT) for t in data.get("examples") or [] if str(t).strip()]
+
+
 #: What the classifier reads of a message (see ``rank``).
 MAX_QUESTION_CHARS = 600
 
@@ -104,12 +132,21 @@ class FaqClassifier:
             pipeline.fit([normalize(t) for t, _ in pairs], [topic for _, topic in pairs])
         return cls(pipeline, normalize, threshold)
 
-    def rank(self, text: str) -> list[tuple[str, float]]:
-        """Every topic with its probability, most likely first (read on the first
+    def read(self, text: str) -> tuple[list[tuple[str, float]], float]:
+        """(every FAQ topic with its probability among the topics, most likely first; the
+        probability that the message asks nothing, ``STATEMENT``). Read on the first
         ``MAX_QUESTION_CHARS``: the longest example or held-out question is 194 characters,
-        and a 10,000-character message cost 35 ms of CPU whole)."""
+        and a 10,000-character message cost 35 ms of CPU whole."""
         probs = self.pipeline.predict_proba([self.normalize(text[:MAX_QUESTION_CHARS])])[0]
-        return sorted(zip(self.pipeline.classes_, probs, strict=True), key=lambda tp: -tp[1])
+        pairs = [(str(c), float(p)) for c, p in zip(self.pipeline.classes_, probs, strict=True)]
+        statement = sum(p for c, p in pairs if c == STATEMENT)
+        rest = (1.0 - statement) or 1.0
+        topics = [(c, p / rest) for c, p in pairs if c != STATEMENT]
+        return sorted(topics, key=lambda tp: -tp[1]), statement
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every FAQ topic with its probability among the topics, most likely first (``read``)."""
+        return self.read(text)[0]
 
     def classify(self, text: str) -> tuple[str | None, list[str]]:
         """(topic, []) when confident, else (None, the closest topics best first)."""

@@ -17,6 +17,8 @@ from bot.nlu_cli import (
     FAQ_HELDOUT2,
     FAQ_HELDOUT3,
     FAQ_HELDOUT4,
+    FAQ_HELDOUT5,
+    FAQ_HELDOUTS,
     FIELDS,
     FIELDS_HELDOUT,
     FIELDS_HELDOUT2,
@@ -34,7 +36,7 @@ from bot.nlu_cli import (
     score_contacts,
     score_fields,
 )
-from dialogs.faq_classifier import FaqClassifier, load_examples
+from dialogs.faq_classifier import STATEMENT, FaqClassifier, load_examples, load_statements, training_examples
 from dialogs.understanding import understand, warm_up
 
 #: every field, on the held-out messages that mention it / on all held-out messages
@@ -53,15 +55,15 @@ FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95), FIELD
 CONTACT_MINS = {FIELDS_HELDOUT3: 0.95, FIELDS_HELDOUT4: 0.8, FIELDS_HELDOUT5: 0.8, FIELDS_HELDOUT6: 0.8,
                 FIELDS_HELDOUT7: 0.5}
 #: FAQ topic on held-out questions, top-1 / top-3: the levels reached minus ~2 points (README,
-#: "Understanding: evaluation"). The issue's targets are 0.80 / 0.90: met on sets 1 and 2
-#: (88.4 / 96.4 and 88.6 / 100 %), NOT on set 3, written LINE-style (78.0 / 88.0 %, looked at
-#: since the first round), nor on set 4 (mostly questions implied by a worry told as a statement,
-#: the clean figure of the second round: 30.9 / 34.5 % before it, 56.4 / 70.9 % after).
-FAQ_MINS = {FAQ_HELDOUT: (0.86, 0.94), FAQ_HELDOUT2: (0.86, 0.97), FAQ_HELDOUT3: (0.76, 0.86),
-            FAQ_HELDOUT4: (0.54, 0.68)}
-#: the classifier alone, 5-fold cross-validation of the examples in content/faq.yaml (80.8 / 96.3 %)
-CV_TOP1_MIN = 0.79
-CV_TOP3_MIN = 0.94
+#: "Understanding: evaluation"). The issue's targets are 0.80 / 0.90. Set 5 was written before the
+#: third round and never tuned on (88.8 / 93.7 % before it, 89.5 / 95.1 % after): the clean
+#: figure. Sets 1-4 have been looked at while tuning (seen): 89.3 / 94.6, 95.5 / 100, 81.0 / 89.0
+#: and 74.5 / 87.3 % after the third round (set 4, questions implied by a worry: 56.4 / 70.9 % before).
+FAQ_MINS = {FAQ_HELDOUT: (0.87, 0.92), FAQ_HELDOUT2: (0.93, 0.97), FAQ_HELDOUT3: (0.79, 0.87),
+            FAQ_HELDOUT4: (0.72, 0.85), FAQ_HELDOUT5: (0.87, 0.93)}
+#: the classifier alone, 5-fold cross-validation of the examples (faq.yaml + faq_more_examples.yaml: 84.0 / 95.2 %)
+CV_TOP1_MIN = 0.81
+CV_TOP3_MIN = 0.93
 
 
 @pytest.mark.parametrize("path", list(FIELD_MINS), ids=lambda p: p.stem)
@@ -121,7 +123,7 @@ def test_heldout_faq_meets_its_targets(path):
 
 
 def test_cross_validation_of_the_examples():
-    results = cross_validate(load_examples(), folds=5)
+    results = cross_validate(training_examples(), folds=5)
     n = len(results)
     top1 = sum(ranked[0][0] == want for want, ranked in results) / n
     top3 = sum(want in [t for t, _ in ranked[:3]] for want, ranked in results) / n
@@ -132,7 +134,7 @@ def test_cross_validation_of_the_examples():
 def test_every_topic_has_ten_examples():
     from collections import Counter
 
-    counts = Counter(topic for _, topic in load_examples())
+    counts = Counter(topic for _, topic in load_examples())  # faq.yaml alone (the content check)
     for topic in (
         "moving_costs", "credit_blacklist", "residual_debt", "stay_after_sale", "timeline", "costs_fees",
         "auction_vs_voluntary", "eligibility", "divorce", "guarantor", "other",
@@ -141,13 +143,23 @@ def test_every_topic_has_ten_examples():
 
 
 def test_heldout_and_examples_do_not_overlap():
-    heldout = {item["text"] for path in (FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4)
-               for item in load(path)[1]}
-    assert not heldout & {text for text, _ in load_examples()}
+    heldout = {item["text"] for path in FAQ_HELDOUTS for item in load(path)[1]}
+    assert not heldout & {text for text, _ in training_examples()}
+    assert not heldout & {text for text, _ in load_statements()}
+
+
+def test_the_more_examples_are_labelled_by_their_entry_and_kept_from_the_crisis_classifier():
+    from dialogs import care
+    from dialogs.faq_classifier import load_more_examples
+
+    more = load_more_examples()
+    assert len(more) >= 100 and {t for _, t in more} <= {t for _, t in load_examples()}
+    ordinary = set(care.load_examples().ordinary)
+    assert not {text for text, _ in more} & ordinary
 
 
 def test_training_is_fast():
-    pairs = load_examples()
+    pairs = training_examples() + load_statements()
     FaqClassifier.train(pairs[::10])  # imports scikit-learn (and the dictionary) outside the measure
     started = time.process_time()  # CPU of this process, whatever else the machine runs
     FaqClassifier.train(pairs)
@@ -156,7 +168,7 @@ def test_training_is_fast():
 
 def test_understand_stays_fast_with_the_classifier():
     warm_up(background=False)
-    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, FAQ_HELDOUT, FAQ_HELDOUT2, FAQ_HELDOUT3, FAQ_HELDOUT4, TUNED_CORPUS)
+    paths = (FIELDS_HELDOUT, FIELDS_HELDOUT2, *FAQ_HELDOUTS, TUNED_CORPUS)
     texts = [item["text"] for path in paths for item in load(path)[1]]
     today = dt.date(2026, 12, 3)
     costs = []
@@ -193,9 +205,11 @@ def test_a_clear_question_is_answered_and_the_other_close_topics_follow():
     assert len(r.faq_candidates) == 2 and "guarantor" not in r.faq_candidates
 
 
-def test_a_worry_alone_is_not_offered_topics():
+def test_a_vague_worry_is_offered_the_closest_topics_not_answered():
+    # a button costs little: 「こちらのことですか?」 with the topics about money, no answer chosen
     r = understand("お金のことが心配です", dt.date(2026, 12, 3))
-    assert r.faq_topic is None and r.faq_candidates == []
+    assert r.faq_topic is None
+    assert {"costs_fees", "moving_costs"} <= set(r.faq_candidates) and len(r.faq_candidates) == 3
 
 
 def test_without_a_classifier_questions_read_as_other(monkeypatch):
@@ -286,6 +300,44 @@ def test_indefinite_words_do_not_make_a_question(text):
     assert (r.faq_topic, r.faq_candidates) == (None, [])
 
 
+def test_set_5_mixes_every_style_and_has_twenty_statements():
+    _, items = load(FAQ_HELDOUT5)
+    asked = [i for i in items if i["topic"] is not None]
+    statements = [i for i in items if i["topic"] is None]
+    assert len(items) >= 150 and len(statements) >= 20
+    from collections import Counter
+
+    per_topic = Counter(i["topic"][0] if isinstance(i["topic"], list) else i["topic"] for i in asked)
+    assert len(per_topic) == 11 and min(per_topic.values()) >= 12, per_topic
+    texts = [i["text"] for i in asked]
+    assert sum(not any(c in t for c in "?？") for t in texts) >= 0.4 * len(texts)  # implied, half sentences
+
+
+def test_the_classifier_learns_the_messages_that_ask_nothing():
+    statements = load_statements()
+    assert len(statements) >= 100 and {topic for _, topic in statements} == {STATEMENT}
+    assert STATEMENT not in {topic for _, topic in load_examples()}  # never an FAQ topic id
+    warm_up(background=False)
+    from dialogs.understanding import faq_classifier
+
+    classifier = faq_classifier()
+    ranked, statement = classifier.read("先月から引き落としができなくなっています")  # fresh: a fact
+    assert statement > 0.5
+    assert STATEMENT not in [t for t, _ in ranked]
+    assert abs(sum(p for _, p in ranked) - 1.0) < 1e-6  # the topics' probabilities among themselves
+    ranked, statement = classifier.read("売ったあとも借金が残るなんて耐えられない")  # fresh: a worry
+    assert statement < 0.2 and ranked[0][0] == "residual_debt"
+
+
+def test_the_classifier_decides_a_question_over_a_keyword_when_it_is_sure():
+    from dialogs.understanding import faq as u
+
+    # 「いつ」 is the timeline's keyword; the classifier is sure it is about the guarantor
+    text = "保証人をしてくれた叔父にはいつ打ち明ければいいでしょう"  # fresh
+    assert u._topic_in(text) == "timeline"
+    assert understand(text, dt.date(2026, 12, 3)).faq_topic == "guarantor"
+
+
 def test_set_4_asks_mostly_by_implication_and_has_plain_statements():
     _, items = load(FAQ_HELDOUT4)
     statements = [i for i in items if i["topic"] is None]
@@ -325,7 +377,7 @@ def test_a_worry_is_never_answered_with_the_catch_all():
 
     r = understand("誰にも話せなくてずっと一人で抱えています", dt.date(2026, 12, 3))
     assert r.faq_topic != "other"
-    assert u.WORRY_OFFER < u.WORRY_THRESHOLD <= u.WORRY_WITH_A_FACT_THRESHOLD <= u.IMPLIED_THRESHOLD
+    assert u.OFFER_THRESHOLD < min(u.WORRY_THRESHOLD, u.IMPLIED_THRESHOLD) <= u.FACT_THRESHOLD
 
 
 # ---------------------------------------------------------------------------
@@ -362,10 +414,13 @@ def test_the_dialog_answers_a_question_implied_by_a_statement():
 def test_the_dialog_offers_the_closest_topics_for_an_unsure_worry():
     warm_up(background=False)
     _, send = _consented_line_session()
-    r = send("text", text="住むところが心配で")
+    text = "これからの生活が心配で"  # a worry the classifier is unsure of
+    reading = understand(text, dt.date(2026, 12, 3))
+    assert reading.faq_topic is None and len(reading.faq_candidates) == 3
+    r = send("text", text=text)
     topics = [q.data for q in r.answer.quick_replies if q.data.startswith("faq:")]
     # 「こちらのことですか?」: the closest topics that have an answer, then "none of these"
-    assert topics[0] == "faq:stay_after_sale" and len(topics) >= 3 and topics[-1] == "faq:none"
+    assert topics[0] == f"faq:{reading.faq_candidates[0]}" and len(topics) >= 3 and topics[-1] == "faq:none"
 
 
 def test_the_dialog_reads_a_stated_fact_as_the_fact_not_a_question():

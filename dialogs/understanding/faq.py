@@ -6,7 +6,7 @@ import logging
 import re
 
 from dialogs import care
-from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples
+from dialogs.faq_classifier import CANDIDATES, FaqClassifier, load_examples, load_more_examples, load_statements
 from dialogs.understanding.context import GREETING, polarity
 from dialogs.understanding.normalize import _nfkc, _normalize, _sentences
 
@@ -84,26 +84,29 @@ CONCERN = re.compile(
     r"|気がしない|そうに(?:ない|ありません)|すぎ(?:る|ます)$|なんて$|真っ白|覚悟ができ|(?:よ|だよ|んだよ)ね[ぇえー〜~…]*$"
     # a difficulty left open (「…の用意ができなくて」「…決まらなくて」)
     r"|なく(?:て|って)[ぇえー〜~…]*$"
+    # a feeling in any inflection (「こわくて」「不安で」「焦ってます」「限界で」「ショックでした」)
+    r"|(?:怖|こわ)(?:く|かっ|い)|不安|焦っ|あせっ|限界|ショック|きつ(?:い|く)|しんどい|眠れ|ねむれ|びくびく|ビクビク"
 )
-#: A worry without a question is answered only at this confidence of the classifier: the lowest
-#: at which, in 5-fold cross-validation of the examples, 95 % of the answered ones are right
-#: (0.70 with char + word features: 95.5 %, 48 % answered; with the implied-question examples
-#: of the second round, 0.60: 95.9 %, 58 % answered; re-check after adding examples).
-WORRY_THRESHOLD = 0.6
-#: ... and when the message also states a fact of the dialog, at the first round's bar
-WORRY_WITH_A_FACT_THRESHOLD = 0.7
-#: Below ``WORRY_THRESHOLD``, a worry that states no fact of the dialog is offered the three
-#: closest topics (「こちらのことですか?」) when the first has at least this probability; under
-#: it the classifier has no idea (「お金のことが心配です」: 0.38) and nothing is offered.
-WORRY_OFFER = 0.4
-#: A plain statement (no question form, no worry word) that states no fact of the dialog is read
-#: as the question it implies (「保証人の兄に請求がいくのがこわくて」 has a worry word;
-#: 「引っ越しのお金がまだ用意できてなくて」 has none) at this confidence of the classifier: the
-#: lowest above every statement of the tuned corpus (tests/data/understanding_corpus.yaml; the
-#: highest, 「夫と連帯債務でローンを組んでます」, scored 0.79), where 5-fold cross-validation of the
-#: examples answers 98 % right.
-IMPLIED_THRESHOLD = 0.8
-#: ... and only from this many characters: shorter ones are answers (「夫の名義です」「はい」).
+#: A question is answered by its topic keyword (``FAQ_TOPICS``) instead of the classifier's
+#: first topic only when the classifier is less sure than this (and ranks the keyword's topic
+#: among its three closest): 「保証人にはいつ知らせれば」 is the guarantor, not 「いつ」.
+KEYWORD_OVERRIDE = 0.8
+#: A worry or a plain statement is nothing to answer when the classifier gives the class of
+#: the messages that ask nothing (content/faq_statements.yaml) at least this probability.
+STATEMENT_BAR = 0.5
+#: A worry (``CONCERN``) is answered at this probability of its first topic ...
+WORRY_THRESHOLD = 0.5
+#: ... a plain statement read as the question it implies at this one ...
+IMPLIED_THRESHOLD = 0.6
+#: ... and below them the three closest topics are offered as buttons (「こちらのことですか?」)
+#: from this one: a button costs little; under it the classifier has no idea.
+OFFER_THRESHOLD = 0.3
+#: A worry or statement that also states a fact of the dialog (「保証人の兄に請求が行くのが
+#: こわくて」) is answered only when it is clearly not a statement and its topic is clear; the
+#: dialog records the fact first and answers only when the message brought no new fact.
+FACT_STATEMENT_BAR = 0.2
+FACT_THRESHOLD = 0.7
+#: A plain statement is read as an implied question only from this many characters: shorter ones are answers (「夫の名義です」「はい」).
 IMPLIED_MIN_CHARS = 9
 #: a noun sentence or a state: it describes (「…ローンです」「…連帯債務で組んでます」), it does not ask
 DESCRIPTION = re.compile(r"[一-龥ァ-ヶー]です$|[てで]い?ます$")
@@ -140,62 +143,65 @@ def _answers_or_reports(text: str) -> bool:
 def read_faq(text: str, states_a_fact: bool = False) -> tuple[str | None, list[str]]:
     """(topic, candidates) of the free question in ``text``.
 
-    Only sentences that ask (a question) or worry (``CONCERN``) are read, by the
-    classifier trained from the FAQ examples (``dialogs.faq_classifier``), which ranks
-    every topic. A topic keyword (``FAQ_TOPICS``) in such a sentence decides when the
-    classifier ranks that topic among its three closest too (the words and the examples
-    agree); otherwise the classifier's first topic is answered at or above its
-    threshold. Below it: ``(None, the three closest topics)`` for a question (the
-    dialog offers them). A worry below ``WORRY_THRESHOLD`` is offered the closest topics
-    (``WORRY_OFFER``); a plain statement is read as the question it implies when the
-    classifier is confident (``IMPLIED_THRESHOLD``); neither when the message states a
-    fact of the dialog (``states_a_fact``: 「督促状が来て」 is the letter, not a question).
+    The classifier trained from the FAQ examples and from messages that ask nothing
+    (``dialogs.faq_classifier``) reads the sentences that ask or worry (a story before them
+    would drown the question), or the whole of a plain statement, and ranks every topic; it
+    also gives the probability that the message asks nothing (``STATEMENT``).
+
+    * A question (``QUESTION``): the classifier's first topic at or above its threshold, else
+      ``(None, the three closest)`` (the dialog offers them: 「こちらのことですか?」). A topic
+      keyword (``FAQ_TOPICS``) in the question decides only when the classifier is unsure
+      (below ``KEYWORD_OVERRIDE``) and ranks it among its three closest too.
+    * A worry (``CONCERN``) or a plain statement (an implied question: 「…のかなって」
+      「…がこわくて」「…って聞いて」): nothing when the classifier finds it a statement
+      (``STATEMENT_BAR``); else the first topic at ``WORRY_THRESHOLD`` / ``IMPLIED_THRESHOLD``,
+      else the closest topics as buttons from ``OFFER_THRESHOLD``. A message that also states a
+      fact of the dialog (``states_a_fact``: 「督促状が来て」 is the letter) is read only when the
+      classifier is sure it asks (``FACT_STATEMENT_BAR``, ``FACT_THRESHOLD``) and is never
+      offered buttons; short answers, assents, greetings and reports in the past (「…と言われた」)
+      are never read as implied questions.
     With a topic, the candidates are the other close topics, best first.
     """
-    asked: list[str] = []
-    worried: list[str] = []
+    asked = worried = False
     keyword: str | None = None
+    focus: list[str] = []  # the sentences that ask or worry
     for _, sentence in _sentences(text):
         question = _is_question(sentence)
         concern = bool(CONCERN.search(TRAILING_NOISE.sub("", sentence)))
-        if not (question or concern):
-            continue
-        keyword = keyword or _topic_in(sentence)
-        (asked if question else worried).append(sentence)
+        if question:
+            keyword = keyword or _topic_in(sentence)
+        if question or concern:
+            focus.append(sentence)
+        asked |= question
+        worried |= concern
     implied = not (asked or worried)
-    if implied and (states_a_fact or _answers_or_reports(text)):
+    if implied and (states_a_fact or _answers_or_reports(text)):  # a fact told plainly is that fact
         return None, []
     if keyword is None and care.is_offtopic(text):  # 「今日の天気は?」: not a question about the house
         return None, []
     classifier = faq_classifier()
     if classifier is None:  # not trained (yet): the topic keywords, else "other"
-        return (keyword, []) if keyword and not implied else (("other", []) if asked else (None, []))
-    ranked = classifier.rank("".join(asked + worried) if not implied else text)
-    if implied:
-        closest = [str(t) for t, _ in ranked[:CANDIDATES]]
-        if ranked[0][1] >= IMPLIED_THRESHOLD and closest[0] != "other":  # "other" answers questions only
-            return closest[0], closest[1:]
-        # unsure: the closest topics, not for a yes/no answer (「通知はまだ来ていません」) nor a
-        # description (a noun and です: 「保証会社がついてるローンです」)
-        plain = TRAILING_NOISE.sub("", text)
-        offer = ranked[0][1] >= WORRY_OFFER and closest[0] != "other"
-        offer = offer and polarity(plain) is None and not DESCRIPTION.search(plain)
-        return (None, closest) if offer else (None, [])
-    closest = [str(t) for t, _ in ranked[:CANDIDATES]]
-    if keyword and keyword in closest:
-        return keyword, [t for t in closest if t != keyword]
+        return (keyword, []) if keyword and asked else (("other", []) if asked else (None, []))
+    # the sentences that ask or worry (a story before them would drown the question); all of
+    # a plain statement
+    ranked, statement = classifier.read("".join(focus) or text)
+    closest = [t for t, _ in ranked[:CANDIDATES]]
+    best = ranked[0][1]
     if asked:
-        if ranked[0][1] >= classifier.threshold:
+        if keyword and keyword in closest and best < KEYWORD_OVERRIDE:
+            return keyword, [t for t in closest if t != keyword]
+        if best >= classifier.threshold:
             return closest[0], closest[1:]
         return None, closest
-    # a worry or a wish alone (「競売になる前に何とかしたい」) is answered only when it is clear
-    # with a fact (「まだ滞納していないけど…不安」) at the first round's bar: the dialog records the
-    # fact and answers a statement's topic only when the message brought no new fact
-    bar = WORRY_WITH_A_FACT_THRESHOLD if states_a_fact else WORRY_THRESHOLD
-    if ranked[0][1] >= bar and closest[0] != "other":  # "other" answers questions only
-        return closest[0], closest[1:]
-    # unsure: the closest topics, unless the best guess is the catch-all "other" (「誰にも相談できなくて」)
-    offer = ranked[0][1] >= WORRY_OFFER and closest[0] != "other" and not states_a_fact
+    if states_a_fact:  # a fact told with a worry: read when sure
+        sure = statement < FACT_STATEMENT_BAR and best >= FACT_THRESHOLD and closest[0] != "other"
+        return (closest[0], closest[1:]) if sure else (None, [])
+    if statement >= STATEMENT_BAR:
+        return None, []
+    if best >= (WORRY_THRESHOLD if worried else IMPLIED_THRESHOLD) and closest[0] != "other":
+        return closest[0], closest[1:]  # "other" answers questions only
+    plain = TRAILING_NOISE.sub("", text)
+    offer = best >= OFFER_THRESHOLD and polarity(plain) is None and (worried or not DESCRIPTION.search(plain))
     return (None, closest) if offer else (None, [])
 
 
@@ -219,7 +225,7 @@ def faq_classifier() -> FaqClassifier | None:
 def _train_classifier() -> None:
     global _classifier, _classifier_failed, _training_in_background
     try:
-        _classifier = FaqClassifier.train(load_examples(), normalize=lambda t: _normalize(_nfkc(t)))
+        _classifier = FaqClassifier.train(load_examples() + load_more_examples() + load_statements(), normalize=lambda t: _normalize(_nfkc(t)))
     except Exception:
         _classifier_failed = True
         logger.exception("understanding: the FAQ classifier could not be trained; questions read as 'other'")
