@@ -602,7 +602,8 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
     * events: the worker's batch work (claim, dialog, transcript, outbox, funnel,
       alerts; one transaction per batch of 16), after the worker's warm-up (ja-timex
       loaded, the classifiers trained: once per process, not per event);
-    * send: one answer to LINE (render, the SDK call, the outbox read and write);
+    * send: one answer to LINE (render, the SDK call, the outbox read; the last words of a
+      batch's sends written in one transaction, as the worker does);
     * echo: the echo bot's whole /callback (verify, parse, the SDK's reply call).
 
     What the load runs in processes and threads, here one after the other: where the
@@ -645,9 +646,11 @@ def stage_costs(fake: "FakeLineProcess", workdir: Path, users: int = 90) -> dict
         while rows := storage.claim_events("stages", services.worker.batch):
             answers += [(row, owned) for row, owned, exc in engine.process_batch(rows) if owned]
         events_cpu += time.thread_time() - t
-        t = time.thread_time()
+        t = time.thread_time()  # as the worker sends a batch's answers: their last words in one transaction
+        finished: list = []
         for row, owned in answers:
-            engine.deliver(row["user_key"], set(owned))
+            engine.delivery.deliver(row["user_key"], set(owned), finished)
+        engine.delivery.write_finished(finished)
         send_cpu += time.thread_time() - t
         n_events += len(bodies)
     delivered = sum(fake.control("stats")["deliveries"].values())

@@ -35,12 +35,14 @@ class Delivery:
         self.renderer = renderer  # Answer -> LINE message models
         self.reply_token_ttl = reply_token_ttl
 
-    def deliver(self, user_key: str, owned: set[int] | None = None) -> bool:
+    def deliver(self, user_key: str, owned: set[int] | None = None, finished: list | None = None) -> bool:
         """Send a user's queued LINE messages in order; stop at the first that cannot go.
 
         ``owned``: send ids queued already leased to the caller (the worker's
-        own answers, see Engine._store_and_queue). Returns True when nothing
-        is left pending.
+        own answers, see Engine._store_and_queue). ``finished``: a list that
+        collects the sends' last words instead of writing each in a transaction
+        of its own; the caller writes them with :meth:`write_finished` (the
+        worker: once per batch). Returns True when nothing is left pending.
         """
         if self.line is None:
             return True
@@ -51,9 +53,9 @@ class Delivery:
                 return False  # in flight elsewhere, or waiting for its next try
             contact = self.storage.get_contact(send["channel"], send["external_id"])
             if contact and contact["blocked"]:
-                self._finish(send, status="dropped", last_error="blocked")
+                self._finish(send, finished, status="dropped", last_error="blocked")
                 continue
-            if not self._send(send, mine):
+            if not self._send(send, mine, finished):
                 return False
         return True
 
@@ -62,7 +64,7 @@ class Delivery:
         for user_key in self.storage.users_with_due_sends(time.time()):
             self.deliver(user_key)
 
-    def _send(self, send: dict, mine: bool) -> bool:
+    def _send(self, send: dict, mine: bool, finished: list | None = None) -> bool:
         messages = self.renderer(Answer.from_dict(loads(send["messages"], {})["answer"]))
         attempts = (send["attempts"] or 0) + 1
         age = time.time() - (send["received_at"] or 0)
@@ -83,7 +85,7 @@ class Delivery:
         if use_reply:
             outcome = self.line.reply(send["reply_token"], messages)
             if outcome.ok or (retried and outcome.status == 400):
-                self._finish(send, status="sent", method="reply", request_id=outcome.request_id,
+                self._finish(send, finished, status="sent", method="reply", request_id=outcome.request_id,
                              attempts=attempts, sent_at=time.time())
                 return True
             if (outcome.status is None or outcome.status >= 500) and age < REPLY_TOKEN_LIFETIME - 5:
@@ -98,7 +100,7 @@ class Delivery:
             logger.warning("a reply was cut off and its token expired: pushing (may repeat it)")
         outcome = self.line.push(send["external_id"], messages, send["retry_key"])
         if outcome.ok:
-            self._finish(send, status="sent", method="push", request_id=outcome.request_id,
+            self._finish(send, finished, status="sent", method="push", request_id=outcome.request_id,
                          attempts=attempts, sent_at=time.time())
             return True
         if outcome.retryable:
@@ -106,7 +108,7 @@ class Delivery:
             self._later(send, "push", attempts, delay, outcome)
             logger.warning("push to LINE failed (status=%s), next try in %.0fs", outcome.status, delay)
             return False
-        self._finish(send, status="failed", attempts=attempts, last_error=outcome.error,
+        self._finish(send, finished, status="failed", attempts=attempts, last_error=outcome.error,
                      request_id=outcome.request_id)
         logger.error("push to LINE rejected (status=%s request_id=%s)", outcome.status, outcome.request_id)
         return True
@@ -117,12 +119,28 @@ class Delivery:
                                  next_attempt_at=time.time() + delay, last_error=outcome.error,
                                  request_id=outcome.request_id)
 
-    def _finish(self, send: dict, **fields: Any) -> None:
+    def _finish(self, send: dict, finished: list | None, **fields: Any) -> None:
         """A send's last word (sent, dropped, failed) and, in the same transaction,
-        its event's: answered, so that the user's next event may go."""
+        its event's: answered, so that the user's next event may go. Collected in
+        ``finished`` when the caller writes them later (see :meth:`deliver`)."""
         if fields.get("status") in ("sent", "dropped"):
             fields["messages"] = None  # the answer stays in `messages`; no second copy
+        if finished is not None:
+            finished.append((send, fields))
+        else:
+            self.write_finished([(send, fields)])
+
+    def write_finished(self, finished: list) -> None:
+        """The collected last words of sends, in one transaction.
+
+        Until it commits, a send that went out is still 'sending' (leased to this
+        worker) and its event 'delivering': a crash in between is recovered like
+        one during the send (a reply retried with its token: LINE's 400 "already
+        used" counts as sent; a push with its retry key: 409)."""
+        if not finished:
+            return
         with self.storage.write():
-            self.storage.update_send(send["id"], **fields)
-            if send["inbox_id"]:
-                self.storage.finish_delivering(send["inbox_id"])
+            for send, fields in finished:
+                self.storage.update_send(send["id"], **fields)
+                if send["inbox_id"]:
+                    self.storage.finish_delivering(send["inbox_id"])

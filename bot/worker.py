@@ -120,15 +120,19 @@ class Worker:
             for row in rows:
                 self._failed(row, exc)
             return len(rows)
-        for row, owned, exc in results:
-            if exc is not None:
-                self._failed(row, exc)
-            elif not owned or self._deliver(row["user_key"], set(owned)):
-                metrics.answered(row)
-            else:
-                # Not sent yet (LINE is failing, or an earlier answer waits): the
-                # outbox keeps it in order; the event itself is done.
-                self.storage.finish_delivering(row["id"])
+        finished: list = []  # the sends' last words: written together, one transaction per batch
+        try:
+            for row, owned, exc in results:
+                if exc is not None:
+                    self._failed(row, exc)
+                elif not owned or self._deliver(row["user_key"], set(owned), finished):
+                    metrics.answered(row)
+                else:
+                    # Not sent yet (LINE is failing, or an earlier answer waits): the
+                    # outbox keeps it in order; the event itself is done.
+                    self.storage.finish_delivering(row["id"])
+        finally:
+            self.engine.delivery.write_finished(finished)
         return len(rows)
 
     def tick(self) -> None:
@@ -180,9 +184,9 @@ class Worker:
         else:
             self.storage.release_event(row["id"], f"{type(exc).__name__}: {exc}")
 
-    def _deliver(self, user_key: str, owned: set[int] | None = None) -> bool:
+    def _deliver(self, user_key: str, owned: set[int] | None = None, finished: list | None = None) -> bool:
         try:
-            return self.engine.deliver(user_key, owned)
+            return self.engine.delivery.deliver(user_key, owned, finished)
         except Exception:
             logger.exception("delivery failed; retried within a second")
             return False

@@ -184,3 +184,45 @@ def test_a_push_refused_past_the_clients_retries_waits_in_the_outbox_and_goes_on
     assert gaps[1] >= 1.5, gaps  # the outbox waited (2 s) before its next round
     assert len(fake_line.deliveries) == 1
     assert db.execute("select status, method, attempts from outbox").fetchone() == ("sent", "push", 2)
+
+
+def test_a_batchs_sends_are_finished_in_one_transaction_and_a_crash_before_it_doubles_nothing(
+        make_app, fake_line, monkeypatch):
+    app = make_app(START_WORKER=False)
+    services = app.extensions["ninbai"]
+    storage, delivery = services.storage, services.engine.delivery
+    from tests.conftest import LineHelper
+
+    line = LineHelper(app, fake_line)
+    users = [webhooks.make_user_id() for _ in range(3)]
+    for user in users:
+        line.say(user, "4ヶ月滞納しています")
+    statements: list[str] = []
+    storage.db.conn.set_trace_callback(statements.append)
+    assert services.worker.run_batch() == 3
+    storage.db.conn.set_trace_callback(None)
+    assert sorted(d["to"] for d in fake_line.deliveries) == sorted(users)
+    db = storage.db
+    assert db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (3,)
+    assert db.execute("select count(*) from inbox where status = 'done'").fetchone() == (3,)
+    after_sends = statements[statements.index(next(s for s in statements if "status" in s and "'sent'" in s)) - 1:]
+    assert after_sends.count("BEGIN IMMEDIATE") == 1  # the three last words: one transaction
+
+    # The process dies after LINE took the replies and before their last words were written.
+    for user in users:
+        line.say(user, "競売開始決定の通知が届きました")
+    monkeypatch.setattr(delivery, "write_finished", lambda finished: (_ for _ in ()).throw(SystemExit))
+    try:
+        services.worker.run_batch()
+    except SystemExit:
+        pass
+    monkeypatch.undo()
+    assert len(fake_line.deliveries) == 6
+    assert db.execute("select count(*) from outbox where status = 'sending' and method = 'reply'").fetchone() == (3,)
+    requeued, to_deliver = storage.recover_events(lambda claimed_by: False)  # after the restart
+    assert (requeued, sorted(to_deliver)) == (0, sorted(f"line:{u}" for u in users))
+    for user_key in to_deliver:
+        assert delivery.deliver(user_key)  # the same token again: LINE's 400 "already used" means sent
+    assert len(fake_line.deliveries) == 6  # nothing said twice
+    assert db.execute("select count(*) from outbox where status = 'sent'").fetchone() == (6,)
+    assert not [r for r in fake_line.requests if r["path"] == PUSH]
