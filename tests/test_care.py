@@ -262,7 +262,9 @@ def _care_level(text: str) -> str:
 
 # set: (care shown on crisis at least, gentle lines on decoys at most), measured 2026-12-03 after
 # the third round (alarm 0.7, concern 0.5 and the concern rules)
-CARE_SHOWN_FLOORS = {5: (25, 3), 6: (26, 3), 7: (26, 4), 8: (27, 2)}
+#: (care shown floor, gentle lines on decoys ceiling); set 6: 3 -> 4 gentle lines on decoys with the hedged
+#: answers of the fourth round (one more gentle line, no alarm; a plain answer raising the alarm is worse)
+CARE_SHOWN_FLOORS = {5: (25, 3), 6: (26, 4), 7: (26, 4), 8: (27, 2)}
 
 
 @pytest.mark.parametrize("n", sorted(CARE_SHOWN_FLOORS))
@@ -344,6 +346,18 @@ def test_plain_answers_are_not_a_crisis(trained) -> None:
     shipped = {*care.load_examples().ordinary}
     assert not shipped & set(PLAIN_ANSWERS)
     assert [m for m in PLAIN_ANSWERS if is_crisis(m)] == []
+
+
+#: hedged answers to the dialog's questions, written before the hedged examples of content/care.yaml
+#: (the typed personas found 「いないと思います」 raising the alarm; 5 of these did, 3 more got the
+#: gentle line, before those examples)
+HEDGED_ANSWERS = ['いないと思います', 'たぶんいないと思う', '保証人はたぶんいないかな', 'ないと思いますけど', '来てないと思います', 'まだ来てないはずです', 'たぶん単独だと思います', '共有ではないと思う', '夫だけだったと思います', '銀行だったと思うけど', '離婚はしないと思います', 'してないと思う、たぶん', 'もう払ってないと思います', '多分まだ大丈夫だと思います', '届いてないと思うんですけど', 'わからないけど、いないと思う']
+
+
+def test_hedged_answers_are_not_a_crisis(trained) -> None:
+    shipped = {*care.load_examples().ordinary}
+    assert not shipped & set(HEDGED_ANSWERS)
+    assert [m for m in HEDGED_ANSWERS if care.level(m) is not None] == []
 
 
 def test_button_labels_and_short_answers_are_not_a_crisis(trained) -> None:
