@@ -3,6 +3,7 @@ redactor: the dictionary is loaded once per process (~70 MB), a tokenizer made p
 (a tokenizer must not be shared between threads)."""
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -42,3 +43,27 @@ def tokens(text: str) -> list[Token]:
 
 def is_person_name(t: Token) -> bool:
     return t.pos[1:3] == ("固有名詞", "人名")
+
+
+_KANA_WORD = re.compile(r"[ぁ-んー]{2,}")
+_HAS_KANJI = re.compile(r"[一-龥]")
+
+
+def kanji_spelling(text: str) -> str:
+    """``text`` with the common nouns typed in hiragana written as the dictionary writes them
+    (「ぎんこう」→「銀行」, 「かんけいない」→「関係ない」, 「おれだけ」→「俺だけ」) and the spoken
+    negation read as ない (「いねー」→「いない」): SudachiPy's normalized forms. Names and
+    inflected words stay as typed."""
+    if not _KANA_WORD.search(text):
+        return text
+    out = []
+    for m in tokenizer().tokenize(text):
+        surface, pos, norm = m.surface(), m.part_of_speech(), m.normalized_form()
+        if pos[0] in ("名詞", "代名詞") and pos[1] != "固有名詞" and _KANA_WORD.fullmatch(surface) \
+                and _HAS_KANJI.search(norm):
+            out.append(norm)
+        elif pos[0] == "助動詞" and norm == "ない":
+            out.append("ない")
+        else:
+            out.append(surface)
+    return "".join(out)

@@ -1384,3 +1384,32 @@ def test_after_questions_of_their_own_other_facts_still_never_make_a_third_ask(d
     bot.say("銀行で借りています")  # a fact for another question: noted, the question not asked again
     assert bot.state == "divorce" and bot.data["answers"]["lender"] == "bank"
     assert bot.data["answers"]["joint_guarantor"] is None
+
+
+# Answers typed in hiragana where kanji are usual (issue 10 item 1), found by the typed personas
+# (young_blunt, tests/data/personas_heldout2.yaml): each reads as the same answer in kanji.
+@pytest.mark.parametrize("state, typed, written", [
+    ("ownership", "おれだけ", "俺だけ"),
+    ("ownership", "ぼくひとりです", "僕ひとりです"),
+    ("guarantor", "いねー", "いない"),
+    ("divorce", "かんけいない", "関係ない"),
+    ("divorce", "りこんしてない", "離婚してない"),
+    ("lender", "ぎんこう", "銀行"),
+    ("lender", "ちほうぎんこうです", "地方銀行です"),
+])
+def test_an_answer_in_hiragana_reads_as_in_kanji(dialog, reached, state, typed, written) -> None:
+    in_kanji = reached[state].clone()
+    in_kanji.say(written)
+    assert in_kanji.state != state, (state, written)  # the kanji answer is read and the dialog moves on
+    bot = reached[state].clone()
+    bot.say(typed)
+    assert (bot.state, bot.data["answers"]) == (in_kanji.state, in_kanji.data["answers"])
+
+
+def test_kanji_spelling_leaves_names_and_verbs_as_typed() -> None:
+    from dialogs.analyser import kanji_spelling
+
+    assert kanji_spelling("ぎんこうです") == "銀行です"
+    assert kanji_spelling("たなかです") == "たなかです"  # a name: the contact steps read it as typed
+    assert kanji_spelling("はらってない") == "はらってない"
+    assert kanji_spelling("ABC銀行") == "ABC銀行"

@@ -23,6 +23,7 @@ import unicodedata
 from typing import Any
 
 from dialogs import analyser
+from dialogs.understanding.normalize import ME
 
 POLARITIES = ("yes", "no", "no_preference", "dont_know")
 #: question → {polarity (``polarity``) → answer}: what a bare yes / no / "either" means there
@@ -274,7 +275,7 @@ WAIT = re.compile(r"待つ|待ちます|このまま")
 COURT = re.compile(r"裁判所")
 ARREARS_NONE = re.compile(r"(滞納|遅れ|延滞).{0,6}(ない|なし|ありません|していません|してない)|払えて(い|)る|まだ払え|滞納なし")
 NOTICE_NONE = re.compile(r"まだ何も|何も(来て|届いて|き)|(来て|届いて)(い)?ない|(来て|届いて)いません|^なし|^ない")
-OWN_SINGLE = re.compile(r"単独|たんどく|じぶん(だけ|ひとり|の名義)|^(夫|妻|主人|旦那|父|母|親|私|わたし|自分)(の?名義)?(です)?$|自分(だけ|ひとり|一人|の名義)|私(だけ|ひとり|一人|の名義)|一人|ひとり")
+OWN_SINGLE = re.compile(rf"単独|たんどく|^(?:夫|妻|主人|旦那|父|母|親|{ME})(の?名義)?(です)?$|{ME}(だけ|ひとり|一人|の名義)|一人|ひとり")
 OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|二人|ふたり|妻と|夫と")
 YES_WORD = re.compile(r"^(いる|います|いた|はい|あり|いるよ)|いる$|います$")
 NO_WORD = re.compile(r"^(いない|いません|いいえ|なし|ない)|いない$|いません$")

@@ -10,6 +10,7 @@ from typing import Literal
 
 from dialogs.understanding.faq import _is_question
 from dialogs.understanding.normalize import (
+    ME,
     MAX_ARREARS_MONTHS,
     MAX_HITS,
     SENTENCE_KEEP_LINES,
@@ -102,7 +103,7 @@ MONTH_START = re.compile(r"(?<![\d/.年])(?P<last>去年の?|昨年の?)?(?P<mon
 # ---------------------------------------------------------------------------
 
 _FAMILY = r"(?:夫|妻|主人|旦那|嫁|奥さん|家内|父|母|父親|母親|親|兄|弟|姉|妹|息子|娘|義父|義母|彼|彼女|元夫|元妻|配偶者)"
-_ME = r"(?:私|自分|僕|俺|わたし|あたし)"
+_ME = ME
 #: Anyone the writer may name as a guarantor or co-owner, 「義理の」 or not.
 _PERSON = (rf"(?:義理の)?(?:{_FAMILY}|兄弟|姉妹|いとこ|従兄弟|叔父|伯父|叔母|伯母|おじ|おば|祖父|祖母|親戚|親族"
            r"|友人|友達|知人|知り合い|上司|同僚|社長|会社の人|義兄|義姉|義弟|義妹)")

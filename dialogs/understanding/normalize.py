@@ -12,6 +12,8 @@ logger = logging.getLogger(__name__)
 
 
 #: Longest text that is read at all; people do not type more than this.
+#: the writer, in any script (「私」「わたし」「俺」「おれ」「僕」「自分」...)
+ME = r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)"
 MAX_CHARS = 3000
 #: At most this many characters around date cues are handed to ja-timex.
 MAX_DATE_CHARS = 240
