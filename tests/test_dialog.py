@@ -1413,3 +1413,5 @@ def test_kanji_spelling_leaves_names_and_verbs_as_typed() -> None:
     assert kanji_spelling("たなかです") == "たなかです"  # a name: the contact steps read it as typed
     assert kanji_spelling("はらってない") == "はらってない"
     assert kanji_spelling("ABC銀行") == "ABC銀行"
+    assert kanji_spelling("これからの生活が心配で") == "これからの生活が心配で"  # no pronouns (此れ)
+    assert kanji_spelling("ほしょうがいしゃ") == "ほしょうがいしゃ"  # cut into fragments (ほ/障害/しゃ): as typed
