@@ -3,7 +3,6 @@ redactor: the dictionary is loaded once per process (~70 MB), a tokenizer made p
 (a tokenizer must not be shared between threads)."""
 from __future__ import annotations
 
-import re
 import threading
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -43,33 +42,3 @@ def tokens(text: str) -> list[Token]:
 
 def is_person_name(t: Token) -> bool:
     return t.pos[1:3] == ("固有名詞", "人名")
-
-
-_KANA_WORD = re.compile(r"[ぁ-んー]{2,}")
-_HAS_KANJI = re.compile(r"[一-龥]")
-#: a one-kana content word is a fragment of a word the dictionary did not find
-_FRAGMENT = frozenset({"名詞", "代名詞", "副詞", "接頭辞", "感動詞", "形状詞", "連体詞"})
-
-
-def kanji_spelling(text: str) -> str:
-    """``text`` with the common nouns typed in hiragana written as the dictionary writes them
-    (「ぎんこう」→「銀行」, 「かんけいない」→「関係ない」, 「りこん」→「離婚」) and the spoken
-    negation read as ない (「いねー」→「いない」): SudachiPy's normalized forms. Names and
-    inflected words stay as typed."""
-    if not _KANA_WORD.search(text):
-        return text
-    morphemes = list(tokenizer().tokenize(text))
-    if any(m.is_oov() or (len(m.surface()) == 1 and m.part_of_speech()[0] in _FRAGMENT
-                          and _KANA_WORD.fullmatch(m.surface() * 2)) for m in morphemes):
-        return text  # kana the dictionary cut into fragments (「ほしょうがいしゃ」→ ほ/障害/しゃ): as typed
-    out = []
-    for m in morphemes:
-        surface, pos, norm = m.surface(), m.part_of_speech(), m.normalized_form()
-        if pos[:2] == ("名詞", "普通名詞") and pos[2] != "副詞可能" and _KANA_WORD.fullmatch(surface) \
-                and _HAS_KANJI.search(norm):  # not pronouns (これ→此れ) nor adverbial nouns (あと→後)
-            out.append(norm)
-        elif pos[0] == "助動詞" and norm == "ない":
-            out.append("ない")
-        else:
-            out.append(surface)
-    return "".join(out)

@@ -1404,14 +1404,3 @@ def test_an_answer_in_hiragana_reads_as_in_kanji(dialog, reached, state, typed, 
     bot = reached[state].clone()
     bot.say(typed)
     assert (bot.state, bot.data["answers"]) == (in_kanji.state, in_kanji.data["answers"])
-
-
-def test_kanji_spelling_leaves_names_and_verbs_as_typed() -> None:
-    from dialogs.analyser import kanji_spelling
-
-    assert kanji_spelling("ぎんこうです") == "銀行です"
-    assert kanji_spelling("たなかです") == "たなかです"  # a name: the contact steps read it as typed
-    assert kanji_spelling("はらってない") == "はらってない"
-    assert kanji_spelling("ABC銀行") == "ABC銀行"
-    assert kanji_spelling("これからの生活が心配で") == "これからの生活が心配で"  # no pronouns (此れ)
-    assert kanji_spelling("ほしょうがいしゃ") == "ほしょうがいしゃ"  # cut into fragments (ほ/障害/しゃ): as typed

@@ -7,7 +7,6 @@ from typing import Any
 
 from dialogs.assessment import AUCTION_STAGES
 from dialogs import advice, care
-from dialogs.analyser import kanji_spelling
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
     MAX_HELD,
@@ -318,8 +317,6 @@ class Routing:
         return ["human"]
 
     def _route_text(self, turn: Turn, raw: str) -> list[str]:
-        if turn.state in QUESTIONS:  # an answer in hiragana read as written in kanji (not names: contact steps)
-            raw = kanji_spelling(raw)
         text = _norm(raw)
         # a button label typed (or sent by a web chip) counts as the button
         data = self._label_data(turn, text)

@@ -23,7 +23,7 @@ import unicodedata
 from typing import Any
 
 from dialogs import analyser
-from dialogs.understanding.normalize import ME
+from dialogs.understanding.normalize import ME, SPOKEN_NO
 
 POLARITIES = ("yes", "no", "no_preference", "dont_know")
 #: question → {polarity (``polarity``) → answer}: what a bare yes / no / "either" means there
@@ -79,11 +79,14 @@ _YES = re.compile(
 )
 
 
+_SPOKEN_NO = re.compile(SPOKEN_NO)
+
+
 def _plain(text: str) -> str:
     t = unicodedata.normalize("NFKC", text or "").strip().lower()
     for a, b in _SCRIPT:
         t = t.replace(a, b)
-    return t
+    return _SPOKEN_NO.sub("いない", t)
 
 
 def strip_asides(text: str) -> str:

@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 #: Longest text that is read at all; people do not type more than this.
 #: the writer, in any script (「私」「わたし」「俺」「おれ」「僕」「自分」...)
 ME = r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)"
+#: the spoken Kanto negation of いる (「いねー」「いねぇよ」), not 「いいねー」
+SPOKEN_NO = r"(?<![ぁ-ん])いね[ーぇえ〜~]+"
 MAX_CHARS = 3000
 #: At most this many characters around date cues are handed to ja-timex.
 MAX_DATE_CHARS = 240
@@ -81,6 +83,7 @@ VARIANTS: list[tuple[str, str]] = [
     (r"(?:おら|居ら)(?:ん|へん|ひん)(?![だでの])", "いない"),
     (r"(?:して|し)(?:へん|ーへん|ひん)|せ(?:え|ー)?へん", "していない"),
     (r"あらへん|ありまへん", "ない"),
+    (SPOKEN_NO, "いない"),
     # typos seen in real messages
     (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
     (r"最告書|再告書|催告状", "催告書"),
