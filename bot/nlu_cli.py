@@ -113,21 +113,8 @@ def score_contacts(items: list[dict[str, Any]]) -> dict[str, FieldScore]:
         expect = item.get("expect") or {}
         got_all = read_contact(item["text"], item["step"])
         for name, s in scores.items():
-            want, got = (str(expect[name]) if name in expect else None), got_all[name]
-            right = got == want
-            s.total += 1
-            s.right_total += right
-            s.mentioned += name in expect
-            s.right_mentioned += right and name in expect
-            if want is not None:
-                s.mentioned_something += 1
-                s.right_mentioned_something += right
-            if got is not None:
-                s.said += 1
-                s.said_right += right
-            if not right:
-                s.confusions[(repr(want), repr(got))] += 1
-                s.misses.append(f"{name}: want {want!r} got {got!r}  [{item['step']}] {item['text']}")
+            want = str(expect[name]) if name in expect else None
+            s.count(want, got_all[name], None, name in expect, f"[{item['step']}] {item['text']}", repr)
     return scores
 
 
@@ -197,6 +184,23 @@ class FieldScore:
         """Right readings among the messages that say something about the field."""
         return self.right_mentioned_something / self.mentioned_something if self.mentioned_something else 1.0
 
+    def count(self, want: Any, got: Any, nothing: Any, mentioned: bool, text: str, show: Any) -> None:
+        """One message: ``want`` and ``got`` compared (``nothing``: the value that says nothing)."""
+        right = got == want
+        self.total += 1
+        self.right_total += right
+        self.mentioned += mentioned
+        self.right_mentioned += right and mentioned
+        if want != nothing:
+            self.mentioned_something += 1
+            self.right_mentioned_something += right
+        if got != nothing:
+            self.said += 1
+            self.said_right += right
+        if not right:
+            self.confusions[(show(want), show(got))] += 1
+            self.misses.append(f"{self.name}: want {show(want)} got {show(got)}  {text}")
+
 
 def score_fields(items: list[dict[str, Any]], today: dt.date, understand: Any) -> dict[str, FieldScore]:
     """Per field: accuracy on the messages that mention it and on all, precision, recall, confusions."""
@@ -209,22 +213,7 @@ def score_fields(items: list[dict[str, Any]], today: dt.date, understand: Any) -
         reading = understand(item["text"], item.get("today", today))
         for name, s in scores.items():
             want = _expected(name, expect[name]) if name in expect else _nothing(name)
-            got = _got(reading, name)
-            right = got == want
-            s.total += 1
-            s.right_total += right
-            if name in expect:
-                s.mentioned += 1
-                s.right_mentioned += right
-            if want != _nothing(name):
-                s.mentioned_something += 1
-                s.right_mentioned_something += right
-            if got != _nothing(name):
-                s.said += 1
-                s.said_right += right
-            if not right:
-                s.confusions[(_show(want), _show(got))] += 1
-                s.misses.append(f"{name}: want {_show(want)} got {_show(got)}  {item['text']}")
+            s.count(want, _got(reading, name), _nothing(name), name in expect, item["text"], _show)
     return scores
 
 
