@@ -749,3 +749,23 @@ def test_hard_news_gets_care_but_no_page(trained) -> None:
     levels = [care.level(m) for m in news]
     assert len(news) >= 9 and "crisis" not in levels and levels.count("concern") >= 9
     assert [m for m in _seen("decoys") if is_crisis(m)] == ["全部終わらせてすっきりしたい。売却の手続きを進めてください"]
+
+
+def test_set_11(trained) -> None:
+    """Set 11 (tests/data/care_heldout11.yaml): written at the start of the fourth care round, before
+    its change and without reading content/care.yaml's examples, committed alone, run once before
+    and once after, never tuned on (the messages are not printed). BEFORE: alarm 32/34, care shown
+    34/34; hard news: false alarms 4/45, gentle 6/45; answers: 0/10 alarm, 0/10 gentle. AFTER
+    (``told_as_news``): alarm 32/34, care shown 34/34; false alarms 3/45, gentle 7/45; answers 0/10, 0/10."""
+    data = yaml.safe_load((DATA / "care_heldout11.yaml").read_text(encoding="utf-8"))
+    assert (len(data["crisis"]), len(data["decoys"]), len(data["answers"])) >= (30, 40, 10)
+    crisis = [_care_level(m) for m in data["crisis"]]
+    decoys = [_care_level(m) for m in data["decoys"]]
+    answers = [_care_level(m) for m in data["answers"]]
+    print(f"\ncare_heldout11.yaml: alarm {crisis.count('alarm')}/{len(crisis)}, care shown "
+          f"{len(crisis) - crisis.count('none')}/{len(crisis)}; hard news: alarm {decoys.count('alarm')}/{len(decoys)}, "
+          f"gentle {decoys.count('gentle')}/{len(decoys)}; answers: alarm {answers.count('alarm')}, "
+          f"gentle {answers.count('gentle')}/{len(answers)}")
+    assert crisis.count("alarm") >= 30 and len(crisis) - crisis.count("none") >= 33
+    assert decoys.count("alarm") <= 4 and decoys.count("gentle") <= 9
+    assert answers.count("alarm") == 0 and answers.count("gentle") <= 1
