@@ -45,6 +45,12 @@ answer, pages nobody, and goes on with its question. The concern rules (``_CONCE
 worn out, cannot go on, a burden, sorry as a last word, no future, farewells) give the same
 tier without the classifier, to short messages too (「もう疲れた」).
 
+Hard news told as news (``told_as_news``): an alarm from the classifier alone on a message
+that names what vanishes, ends or is last and it is not the writer (「家が消える」「最後の
+面談」), an errand, relief told in the past, a house lost or a new life planned gives the
+concern tier instead (care shown, nobody paged), unless the message speaks of the writer,
+a life or a death.
+
 Every text is first read by ``_plain``: NFKC, and the direct words in one spelling whatever
 the script or typo (シニタイ, ｼﾆﾀｲ, しにたぃ, タヒにたい, 4にたい, 氏にたい, 死にてー, shinitai).
 
