@@ -45,6 +45,12 @@ answer, pages nobody, and goes on with its question. The concern rules (``_CONCE
 worn out, cannot go on, a burden, sorry as a last word, no future, farewells) give the same
 tier without the classifier, to short messages too (「もう疲れた」).
 
+Hard news told as news (``told_as_news``): an alarm from the classifier alone on a message
+that names what vanishes, ends or is last and it is not the writer (「家が消える」「最後の
+面談」), an errand, relief told in the past, a house lost or a new life planned gives the
+concern tier instead (care shown, nobody paged), unless the message speaks of the writer,
+a life or a death.
+
 Every text is first read by ``_plain``: NFKC, and the direct words in one spelling whatever
 the script or typo (シニタイ, ｼﾆﾀｲ, しにたぃ, タヒにたい, 4にたい, 氏にたい, 死にてー, shinitai).
 
@@ -337,8 +343,51 @@ def level(text: str) -> str | None:
         logger.exception("care: the crisis classifier failed; the rules alone decide")
         return near
     if p >= classifier.threshold:
-        return "crisis"
+        return "concern" if told_as_news(t) and near is None else "crisis"
     return "concern" if p >= CONCERN_THRESHOLD else near
+
+
+#: Hard news that is not despair, by kind: what the words of ending, vanishing or a last time
+#: are about is named, and it is not the writer (「家が消えるなんて」「最後の面談」「消えた書類」
+#: 「ローンが終わる」), an errand, relief told in the past, a new life planned. The classifier
+#: reads these words as despair (P 0.7–0.85 on sets 7–10); an alarm from the classifier ALONE
+#: on such a message gives the concern tier instead (care shown, nobody paged) unless the
+#: message also speaks of the writer, of life or death (``_WRITER``) or the concern rules match.
+_NEWS_KINDS = {
+    "named_vanishes": (
+        r"(?:書類|メッセージ|請求書|通知|手紙|通帳|お金|貯金|預金|給料|給与|ボーナス|退職金|残高|データ|写真|財布|カード|"
+        r"家(?!族)|自宅|マイホーム|家財|収入|資料|封筒|メール|控え|領収書|明細|証明書|契約書|権利証)[^。、]{0,6}(?:消え|なくな)",
+        r"(?:消え|なくなっ)(?:た|てしまった|ちゃった)(?:と思っ(?:た|ていた|てた))?(?:[^。、]{0,3})"
+        r"(?:書類|メッセージ|請求書|通知|手紙|通帳|お金|データ|写真|財布|カード|資料|封筒|メール|控え|領収書|明細|証明書|契約書|権利証)",
+    ),
+    "named_ends": (
+        r"(?:ローン|返済|支払い?|手続き?|話し合い|面談|相談|売却|競売|契約|取引|審査|引き渡し|引渡し)"
+        r"(?:の手続き)?(?:が|は|も|を)?[^。、]{0,6}(?:終わ|済ん|済ま|終え)",
+    ),
+    "named_last": (
+        r"最後の(?:支払い?|入金|返済|振込|引き落とし|面談|話し合い|相談|打ち合わせ|チャンス|手続き|審査|回|月|ボーナス|説明)"
+        r"|最後に(?:入金|返済|払|支払|振り?込)",
+    ),
+    "errand": (
+        r"(?:銀行|役所|市役所|区役所|裁判所|法務局|税務署|会社|職場|不動産屋|不動産会社|保証会社|面談|相談|話し合い|説明会)"
+        r"(?:に|へ)(?:行|出かけ|伺)",
+    ),
+    "relief": (
+        r"(?:楽に|軽く)なりました|安心しました|ほっとしました|(?:相談|話)して(?:よかった|良かった)|希望が見え",
+    ),
+    "house_lost": (
+        r"(?:家|自宅|マイホーム)(?:を|が|は|も)?(?:出て|出な|手放|失|取られ|明け渡|人手に)|出て(?:行|い)く(?:こと|なんて|の)|住めなく|立ち退",
+    ),
+    "new_life": (r"新しい生活|一から(?:やり直|出直)|引っ越|引越|実家に(?:帰|戻)",),
+}
+_NEWS = re.compile("|".join(p for ps in _NEWS_KINDS.values() for p in ps))
+#: ... unless the message speaks of the writer, a life or a death (死ぬまで / 死亡 are not)
+_WRITER = re.compile(rf"{_ME}|わし|うち(?:が|は|なんか)|命|この世|あの世|(?:死|しぬ|しね)(?!ぬまで)(?![亡活去因後体])")
+
+
+def told_as_news(t: str) -> bool:
+    """Hard news, not despair (``_NEWS_KINDS``), and nothing about the writer (``_WRITER``)."""
+    return bool(_NEWS.search(t)) and not _WRITER.search(t)
 
 
 def is_crisis(text: str) -> bool:
