@@ -533,7 +533,8 @@ def test_concern_is_below_the_alarm_and_above_the_ordinary(trained) -> None:
         assert not care.is_concern(ordinary)
 
 
-def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_follows(trained) -> None:
+def _consented_dialog():
+    """(content, session, step) of a LINE dialog just past the consent step."""
     from dialogs.base import DialogInput, Session
     from dialogs.diagnosis import DiagnosisDialog
 
@@ -546,6 +547,11 @@ def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_f
 
     step("follow")
     step("postback", data="consent:yes")
+    return content, session, step
+
+
+def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_follows(trained) -> None:
+    content, session, step = _consented_dialog()
     state = session.state
     r = step("text", text=CONCERN)
     said = r.answer.plain_text()
@@ -681,18 +687,7 @@ def test_no_ordinary_message_has_a_mood(trained) -> None:
 def test_a_short_word_of_despair_gets_the_hotlines_and_a_person_in_the_dialog(trained) -> None:
     """「もう疲れた」 (5 characters: the classifier never reads it) gets the gentle line with the
     three hotlines and the offer of a person; asking for one then reaches the contact step."""
-    from dialogs.base import DialogInput, Session
-    from dialogs.diagnosis import DiagnosisDialog
-
-    content = load_content(Path(care.CARE_PATH).parent)
-    dialog, session = DiagnosisDialog(content), Session()
-    today = __import__("datetime").date(2026, 12, 3)
-
-    def step(kind: str, **kw):
-        return dialog.step(session, DialogInput(kind=kind, today=today, channel="line", **kw))
-
-    step("follow")
-    step("postback", data="consent:yes")
+    content, session, step = _consented_dialog()
     said = step("text", text="もう疲れた").answer.plain_text()
     assert all(n in said for n in ("0120-279-338", "0120-061-338", "0570-064-556")), said
     assert "相談員（人）" in said and "読み取れ" not in said
