@@ -1479,3 +1479,14 @@ def test_answers_in_long_polite_or_phone_wording(dialog: DiagnosisDialog, taps, 
     bot.say(text)
     assert bot.data["answers"][field] == value
     assert "読み取れ" not in bot.text()
+
+
+def test_a_consent_said_with_the_care_reply_is_dropped_when_the_person_only_reads(dialog: DiagnosisDialog) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("もう死にたいです。同意します")
+    bot.tap("consent:read")
+    bot.tap("explain:start")
+    assert bot.state == "privacy"
+    bot.say("4ヶ月遅れています")
+    assert bot.state == "privacy" and not bot.data["consent"]
