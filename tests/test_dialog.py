@@ -1404,3 +1404,89 @@ def test_an_answer_in_hiragana_reads_as_in_kanji(dialog, reached, state, typed, 
     bot = reached[state].clone()
     bot.say(typed)
     assert (bot.state, bot.data["answers"]) == (in_kanji.state, in_kanji.data["answers"])
+
+
+# -- typed personas set 5 (tests/data/personas_heldout5.yaml): the dialog's part --------------
+
+def test_consent_in_a_paragraph_that_mentions_the_explanation_is_a_consent(dialog: DiagnosisDialog) -> None:
+    """「ご説明を読みまして、内容に同意いたします」 agrees; 「説明を読むだけ」 alone still only reads."""
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("こんにちは。息子に勧められて登録いたしました。ご説明を読みまして、内容に同意いたします。")
+    assert bot.state == "arrears" and bot.data["consent"] is True
+    other = Bot(dialog)
+    other.follow()
+    other.say("説明を読むだけにします")
+    assert other.state == "explain" and not other.data["consent"]
+
+
+def test_a_consent_said_in_a_message_that_got_the_care_reply_is_not_asked_again(dialog: DiagnosisDialog) -> None:
+    """The care reply comes alone; the consent in the same message is kept, with its facts, and
+    the next message goes on (never the consent asked again and again); a no then still declines."""
+    bot = Bot(dialog)
+    bot.follow()
+    r = bot.say("もう死にたいです。説明は読みました。同意します。ローンはもう4ヶ月払えていません")
+    assert "crisis" in r.signals and bot.state == "privacy"
+    bot.say("期限の利益喪失の通知が来ました")
+    assert bot.data["consent"] is True
+    a = bot.data["answers"]
+    assert a["arrears_months"] == 4 and a["latest_notice"] == "acceleration"
+    assert bot.state == "ownership"
+    no = Bot(dialog)
+    no.follow()
+    no.say("もう死にたいです。同意します")
+    no.say("いいえ、やめておきます")
+    assert no.state == "stopped" and not no.data["consent"]
+
+
+@pytest.mark.parametrize("text, field, value", [
+    # 「同月27日」: the month of the date before it (a 開札 never read as the bid start)
+    ("入札期間 令和９年１月１３日（水）から同月２０日（水）まで、開札期日 同月２７日（水）", "kaisatsu_date", "2027-01-27"),
+    # 「先週の水曜日」 of Friday 2026-11-27
+    ("入札の通知が来ていて、先週の水曜日に開札があったと聞きました", "kaisatsu_date", "2026-11-18"),
+    # a 「?」 before 「って」 is a word not sure of, not a question
+    ("さいこくしょ？ってのがきた", "latest_notice", "dunning"),
+    # 代位弁済 told by what it says, the company by its name: not an 一括請求 only
+    ("ＳＭＢＣ信用保証から、銀行に代わって全額を払ったので今後は一括でこちらに払ってという手紙", "latest_notice", "subrogation"),
+    ("先週、裁判所の人が家に来て、部屋の写真を撮っていきました", "latest_notice", "site_inspection"),
+])
+def test_letters_and_dates_told_in_their_own_words(dialog: DiagnosisDialog, text: str, field: str, value: str) -> None:
+    bot = consented(dialog)
+    bot.say("1年です")
+    bot.say(text)
+    assert bot.data["answers"][field] == value
+    assert "読み取れ" not in bot.text()
+
+
+@pytest.mark.parametrize("taps, text, field, value", [
+    (["arrears:3-5", "notice:dunning"], "家は主人ひとりの名義でございます", "co_owned", False),
+    (["arrears:3-5", "notice:dunning", "own:single", "guarantor:no"],
+     "離婚でございますか。主人とは五十年近く連れ添っておりますので、そのようなことはございません。", "divorce", "none"),
+    (["arrears:3-5", "notice:dunning", "own:shared", "guarantor:no"],
+     "元夫といっても、まだ調停中で離婚は成立していません", "divorce", "in_progress"),
+    (["arrears:3-5", "notice:dunning", "own:single", "guarantor:no", "divorce:none"], "ちぎんです", "lender", "bank"),
+    (["arrears:3-5", "notice:dunning", "own:single", "guarantor:no", "divorce:none", "lender:bank"],
+     "できますことなら、この家で最期まで暮らしとうございます。", "wants_to_stay", True),
+    (["arrears:3-5", "notice:dunning", "own:single", "guarantor:no", "divorce:none", "lender:bank"],
+     "すみたい🏠", "wants_to_stay", True),
+    (["arrears:3-5", "notice:dunning", "own:single", "guarantor:no", "divorce:none", "lender:bank"],
+     "売ってしまいたいです", "wants_to_stay", False),
+])
+def test_answers_in_long_polite_or_phone_wording(dialog: DiagnosisDialog, taps, text, field, value) -> None:
+    bot = consented(dialog)
+    for data in taps:
+        bot.tap(data)
+    bot.say(text)
+    assert bot.data["answers"][field] == value
+    assert "読み取れ" not in bot.text()
+
+
+def test_a_consent_said_with_the_care_reply_is_dropped_when_the_person_only_reads(dialog: DiagnosisDialog) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say("もう死にたいです。同意します")
+    bot.tap("consent:read")
+    bot.tap("explain:start")
+    assert bot.state == "privacy"
+    bot.say("4ヶ月遅れています")
+    assert bot.state == "privacy" and not bot.data["consent"]

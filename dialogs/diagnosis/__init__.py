@@ -37,6 +37,8 @@ skipped. The contact details form a second chain ending in ``handoff``.
               twice is never asked a third time, whatever the replies were (facts for other
               questions, a sticker, a care reply): it is recorded as わからない and the dialog goes on
     held      messages with facts sent before consent (read on consent, dropped on decline)
+    consent_said a consent written in a message that got the care reply: the next message
+              goes on without asking it again (dropped on decline or on reading only)
     crisis    words of despair were written: the summary says so, urgency ``hot``
     offered_phone a number typed outside the contact steps, offered to be saved
 

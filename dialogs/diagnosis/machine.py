@@ -184,8 +184,10 @@ class Turn:
         self.dialog._use_held(self)
 
     def drop_held(self, _event=None) -> None:
-        """Declined or only reading: what was told before consent is not kept."""
+        """Declined or only reading: what was told before consent is not kept (nor a consent
+        said in a message that got the care reply)."""
         self.data.pop("held", None)
+        self.data.pop("consent_said", None)
 
     def ask(self, _event=None) -> None:
         self.dialog._ask(self)

@@ -89,6 +89,8 @@ class Routing:
             turn.data["crisis"] = True
             turn.signals.add("crisis")
             self._keep_facts_quietly(turn, text)
+            if turn.state in ("privacy", "stopped") and any(_consents(c, True) for c in _CLAUSE.split(_norm(text))):
+                turn.data["consent_said"] = True  # kept too: the person is not asked to agree again
             return ["care"]
         if care_level == "concern":
             # below the alarm but near it: one gentle line with the hotlines, no page; the
@@ -370,13 +372,17 @@ class Routing:
         state, reading = turn.state, understand(raw, turn.today)
         if reading.wants_human:
             return self._route_human(turn)
-        if _READ.search(text):
-            return ["read"]
-        held = self._hold(turn, raw, reading)
         # read clause by clause: 「夫の代わりに連絡しました。同意します」 agrees, 「はじめまして。
         # 突然のご連絡、失礼いたします」 greets
         clauses = [c for c in _CLAUSE.split(text) if c.strip()] or [text]
-        agrees = any(_consents(c, held) for c in clauses)
+        # 「説明を読むだけ」 reads; 「ご説明を読みまして、内容に同意いたします」 agrees
+        if _READ.search(text) and not any(_AGREE_WORD.search(c) and not _AGREE_NOT.search(c)
+                                          and not _QUESTION.search(c) for c in clauses):
+            return ["read"]
+        held = self._hold(turn, raw, reading)
+        # a consent said in a message that got the care reply first: kept, unless they now say no
+        agrees = any(_consents(c, held) for c in clauses) or (
+            bool(turn.data.pop("consent_said", False)) and not _NO.search(text) and not _QUESTION.search(text))
         if not agrees and (_GREETING.search(text) or (not held and _GREETING.search(clauses[0]))):
             # 「よろしくお願いします」 is a greeting, not a consent
             turn.answer.say(self.c.text("dialog.common.greeting_back"))

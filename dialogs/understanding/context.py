@@ -270,7 +270,8 @@ def find_time(text: str) -> str | None:
 
 DONT_KNOW_WORDS = re.compile(r"わから|分から|わかりません|分かりません|不明|知らない|しらない|覚えてない|覚えていない")
 RESTART = re.compile(r"^(最初から|はじめから|初めから|やり直(し|す)|リセット|もう一度最初)")
-ASKS = re.compile(r"[?？]|ですか|ますか|でしょうか|どうなる|どうすれ|どうしたら|教えて|知りたい|とは$")
+#: a 「?」 before 「って」「という」 marks a word not sure of (「さいこくしょ？ってのがきた」), not a question
+ASKS = re.compile(r"[?？](?!って|っての|という|とかいう|みたいな)|ですか|ますか|でしょうか|どうなる|どうすれ|どうしたら|教えて|知りたい|とは$")
 CONSENT_YES = re.compile(r"^(はい|同意|いいよ|いいです|ok|オーケー|うん|お願い|進む|大丈夫)", re.I)
 CONSENT_NO = re.compile(r"^(いいえ|やめ|結構|けっこう|同意しない|しない)")
 READ_ONLY = re.compile(r"説明|読むだけ|見るだけ")
@@ -282,9 +283,12 @@ OWN_SINGLE = re.compile(rf"単独|たんどく|^(?:夫|妻|主人|旦那|父|母
 OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|二人|ふたり|妻と|夫と")
 YES_WORD = re.compile(r"^(いる|います|いた|はい|あり|いるよ)|いる$|います$")
 NO_WORD = re.compile(r"^(いない|いません|いいえ|なし|ない)|いない$|いません$")
-DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|してない|離婚してません|^いいえ|^なし|^ない")
+DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|してない|離婚してません|^いいえ|^なし|^ない"
+                          # 「そのようなことはございません」「そんな話はないです」: the question said back as "no"
+                          r"|(?:そのような|そういう|そんな|そうした)(?:こと|話|予定)(?:は|も)?(?:一切|全く|まったく|特に)?"
+                          r"(?:ございません|ありません|ない|なし)")
 LENDER_JHF = re.compile(r"フラット|ふらっと|支援機構|機構|公庫|jhf", re.I)
-LENDER_BANK = re.compile(r"銀行|ぎんこう|バンク|信金|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
+LENDER_BANK = re.compile(r"銀行|ぎんこう|ぎんこー|バンク|地銀|ちぎん|信金|しんきん|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
 #: asked which letter came last: its word alone names it (most advanced first)
 NOTICE_WORDS = (
     (re.compile(r"期間入札|開札|入札"), "bid_notice"),
@@ -313,10 +317,12 @@ def duration_months(text: str) -> int | None:
 
 
 _ANSWER_KANJI_NUM = str.maketrans("一二三四五六七八九", "123456789")
-STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|離れたくない|出たくない")
+#: 「この家で暮らしとうございます」「すみたい」: living on in the house, in any politeness or script
+STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|離れたくない|出たくない"
+                      r"|すみ(?:たい|つづけ|続け)|住みとう|(?:暮らし|くらし)(?:たい|とう|続け|つづけ|ていたい)")
 STAY_NO = re.compile(r"引っ?越し?て?(も|)(いい|よい|かまわない|構わない|大丈夫)|出て(も|)(いい|よい)|手放して(も|)(いい|よい)|"
                       r"引っ?越(す|します|す予定|すつもり|そう|したい)|出て(いく|行く|いき|行き)|手放(す|します|したい|そう)|"
-                      r"売って(も|)(いい|よい|かまわない)|住まなくて(も|)(いい|よい)|未練はない|こだわ(らない|りはない)")
+                      r"売って(も|)(いい|よい|かまわない)|売(?:って|っちゃ)(?:しまい)?たい|売りたい|売却したい|住まなくて(も|)(いい|よい)|未練はない|こだわ(らない|りはない)")
 STAY_UNDECIDED = re.compile(r"決めていない|決めてない|迷って|まだ|考え中")
 #: question → (its own words, the answer they give), tried in order before a bare yes / no
 QUESTION_WORDS: dict[str, tuple[tuple[re.Pattern[str], Any], ...]] = {

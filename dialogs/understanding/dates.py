@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 DATE_CUE = re.compile(
     r"(?:令和|平成|昭和|r|h|R|H)\s*[0-9〇一二三四五六七八九十元]"
     r"|[0-9〇一二三四五六七八九十]{1,4}\s*[年月/\-]\s*[0-9〇一二三四五六七八九十]"
-    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|来月|今月|再来月|先月|先々月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
+    r"|明日|明後日|昨日|一昨日|来週|今週|再来週|先週|先々週|来月|今月|再来月|先月|先々月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
 )
 YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
 #: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
@@ -38,6 +38,8 @@ COURT_DATE_MAX_AHEAD_DAYS = 183
 SHORT_RANGE_END = re.compile(r"(から|〜|~)(\d{1,2})[./](\d{1,2})(?![\d./])")
 RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より|か|と|や|・|、|または|もしくは)(?:の)?$")
 #: Relative days in kana, onto the kanji ja-timex reads (「開札はおとといでした」).
+#: 「同月」「同年」: the month or year of the date before (court letters: 「同月27日」).
+SAME_AS_BEFORE = re.compile(r"同(月|年)(?=[0-9])")
 KANA_DAYS = (("おととい", "一昨日"), ("おとつい", "一昨日"), ("きのう", "昨日"), ("あさって", "明後日"), ("あした", "明日"))
 
 
@@ -90,7 +92,16 @@ def _flat(plain: str) -> str:
     text = re.sub(r"[ \t]+", "", plain)
     for kana, kanji in KANA_DAYS:
         text = text.replace(kana, kanji)
-    return text
+    return SAME_AS_BEFORE.sub(lambda m: _same_as_before(text, m), text)
+
+
+def _same_as_before(text: str, m: re.Match[str]) -> str:
+    """「同月27日」「同年2月3日」 (as court letters write them): the month or year of the date
+    written before it, spelled out; left as it was when none is."""
+    unit = m.group(1)
+    found = re.findall(r"((?:令和|平成)?[0-9元]{1,4}年)" if unit == "年" else r"([0-9]{1,2}月)(?=[0-9]{1,2}日)",
+                       text[: m.start()])
+    return found[-1] if found else m.group()
 
 
 def _court_sentences(plain: str) -> list[str]:
@@ -136,7 +147,7 @@ def _resolve(t, prev, window: str, today: dt.date, anchor: dt.date | None = None
             return _resolve_date(m, t, prev, window, today, anchor, court)
         w = _WEEK_VALUE.match(t.value or "")
         if w and prev is not None and _adjacent(prev[0], t, window):
-            offset = {"来週": 7, "今週": 0, "再来週": 14}.get(prev[0].text)
+            offset = {"来週": 7, "今週": 0, "再来週": 14, "先週": -7, "先々週": -14}.get(prev[0].text)
             if offset is not None:
                 monday = today - dt.timedelta(days=today.weekday())
                 return monday + dt.timedelta(days=offset + int(w.group(1)) - 1)

@@ -113,7 +113,7 @@ _HOLDER = r"(?:登記(?:上)?の)?(?:名義人?|所有者|持ち主|登記)"
 CO_OWNED_NEGATED_SINGLE = re.compile(r"単独(?:名義)?(?:では|じゃ)(?:ない|なく|ありません)")
 CO_OWNED_NO = re.compile(
     r"共有(?:名義)?(?:では|じゃ|で|は)(?:は)?(?:ない|なく|ありません)"
-    rf"|単独(?:名義|所有|で)|{_ME}(?:だけ|のみ|一人|ひとり|単独)(?:の)?名義"
+    rf"|単独(?:名義|所有|で)|(?<![と共])(?:{_ME}|{_FAMILY})(?:だけ|のみ|一人|ひとり|単独)(?:の)?名義"
     rf"|{_HOLDER}(?:は|も|:)?(?:全部|すべて|全て)?(?:{_ME}|{_FAMILY})(?:だけ|のみ|一人|ひとり|単独|です|。|$|\n)"
     # 「共有者はいません」「共有している人はいない」「他に名義人はいません」: no co-owner
     r"|共有(?:者|している人|する人|の相手)(?:は|も)?(?:特に)?(?:い|居|おり)(?:ない|ません)"
@@ -216,6 +216,8 @@ PARTED = re.compile(
     r"((?:夫|妻|主人|旦那|だんな|嫁|奥さん|家内|配偶者|パートナー)(?:さん)?(?:と|とは)[^。!?\n、]{0,8}?)"
     r"別れ(ること|る|たい|た|て|まし|よう|そう)"
 )
+#: 「離婚はまだ成立していません」: on the way (never "none": a divorce is under way).
+DIVORCE_NOT_FINAL = re.compile(r"離婚(?:は|が)?(?:まだ)?(?:成立|確定)(?:して|し)?(?:い|おり)?(?:ない|ません|せず|ず)")
 DIVORCE_HYPOTHETICAL_AFTER = re.compile(r"^(?:ら|場合|とき|時|なら|後の?どう)")
 DIVORCE_IN_PROGRESS = re.compile(
     r"離婚(?:協議|調停|裁判|訴訟|の話|話|を考え|を検討|検討|予定|するかも|しそう|しようと|する(?:こと|予定|方向|つもり|かも)"
@@ -251,6 +253,9 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
     "subrogation": re.compile(
         r"代位弁済"
         r"|保証会社[^。!?\n]{0,8}?(?:立て替|立替|代わりに|肩代わり|代位|弁済)"
+        # told by what it says, the company by its name: 「○○信用保証から、銀行に代わって全額を払ったと」
+        r"|(?:保証|銀行|金融機関)[^。!?\n]{0,16}?(?:に代わって|に代わり|の代わりに|にかわって|のかわりに|立て替え|立替え?)"
+        r"[^。!?\n]{0,10}?(?:払|支払|返済|弁済)"
         r"|保証会社(?:が|から|に|は)?(?:の)?(?:一括|請求|督促|通知|手紙|書類|連絡|電話)"
         r"|(?:債権者|債権|ローン)(?:が|は)?(?:保証会社|サービサー|債権回収会社)(?:に|へ)(?:移|譲渡|うつ|変わ|かわ)"
         r"|サービサー|債権回収会社|住宅債権管理回収機構"
@@ -267,6 +272,8 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
         r"現況調査|執行官|評価人"
         # told by what it said: 「裁判所から家を見に来るって」「裁判所の人が家の中を見に来る」
         r"|裁判所[^。!?\n]{0,20}?(?:見|調べ|調査し|撮影し|写真を撮り|撮り)に(?:来|く)"
+        # 「先週、裁判所の人が家に来て、写真を撮っていきました」: the visit itself
+        r"|裁判所の(?:人|職員|方|係の人)(?:が|たち|達)?[^。!?\n]{0,8}?(?:来|き)(?:て|た|まし)"
     ),
     "bid_notice": re.compile(
         r"期間入札|入札期間|入札(?:の)?(?:期間|通知|日|期日|開始|お知らせ|日程)|入札[^。!?\n]{0,12}?始ま|開札|売却基準価額|買受可能価額|売却決定期日|売却許可決定"
@@ -558,7 +565,13 @@ def _read_divorce_words(text: str) -> Divorce | None:
     for m in DIVORCE_DONE.finditer(text):
         if DIVORCE_HYPOTHETICAL_AFTER.match(text[m.end(): m.end() + 5]):
             continue
+        # 「元夫と…まだ調停中で、離婚は成立していません」: an ex- word is how she calls him; the
+        # divorce itself is said to be under way
+        if m.group().startswith(("元", "前")) and (DIVORCE_NOT_FINAL.search(text) or DIVORCE_IN_PROGRESS.search(text)):
+            return "in_progress"
         return "done"
+    if DIVORCE_NOT_FINAL.search(text):
+        return "in_progress"
     if DIVORCE_IN_PROGRESS.search(text):
         return "in_progress"
     return None

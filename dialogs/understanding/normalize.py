@@ -101,7 +101,11 @@ VARIANTS: list[tuple[str, str]] = [
 ]
 
 #: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
-ECHO_QUESTION = re.compile(r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:ですか|ですか\?|って)?\?+(?=[^\n]{1,20}$)")
+#: The question said back before the answer: 「離婚?してないです」「離婚でございますか。そのようなことはございません」
+ECHO_QUESTION = re.compile(
+    r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:(?:ですか|でございますか|って)?\?+|(?:ですか|でございますか)。)"
+    r"(?=[^\n]{1,40}$)"
+)
 #: Month counters written every way people write them, after a number.
 MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
 
