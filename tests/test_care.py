@@ -362,6 +362,21 @@ def test_hedged_answers_are_not_a_crisis(trained) -> None:
     assert [m for m in HEDGED_ANSWERS if care.level(m) is not None] == []
 
 
+#: very polite messages the way older people write (greetings, apologies for being slow): the
+#: first one, a fresh typed persona's (tests/data/personas_heldout5.yaml), raised the alarm
+#: (P 0.70); the polite examples of content/care.yaml (fifth round) were written after it and
+#: these three more after those. One more written then still does (「このたびはお世話になります。
+#: 近所の方から、こちらのことを伺いました」, P ≥ 0.7): a second batch of polite examples removed it
+#: but cost set 10 one despair message's care, so it was not kept (README "Crisis care").
+POLITE_MESSAGES = ['こんにちは。息子に勧められて、このLINEを登録いたしました。文字を打つのが遅いもので、お待たせしましたらごめんなさい。ご説明を読みまして、内容に同意いたします。', 'おはようございます。嫁に手伝ってもらって送っております。至らない点はご容赦くださいませ', '先日はありがとうございました。その後、家内とも話をいたしました', '不慣れで申し訳ございません。何から書けばよいのか分からず、失礼があったらお詫びいたします']
+
+
+def test_very_polite_messages_are_not_a_crisis(trained) -> None:
+    shipped = {*care.load_examples().ordinary}
+    assert not shipped & set(POLITE_MESSAGES)
+    assert [m for m in POLITE_MESSAGES if care.level(m) == "crisis"] == []
+
+
 def test_button_labels_and_short_answers_are_not_a_crisis(trained) -> None:
     """Answers typed instead of tapped: the first version flagged 「いない」「まだ決めていない」."""
     labels = _labels(yaml.safe_load((Path(care.CARE_PATH).parent / "dialog.yaml").read_text(encoding="utf-8")))
