@@ -290,6 +290,8 @@ class Case:
             tell which one (stored as ``auction_start``, the earliest court letter).
         user_is_guarantor: the person is (also) a 連帯保証人 (ペアローン etc.).
         tax_seizure: a 差押 by the tax office / city for taxes (公売 path).
+        auction_over: the person says the auction is over (落札された, 開札は終わった),
+            with or without a date: stage ``after_kaisatsu``.
     """
 
     arrears_months: int | None = None
@@ -310,6 +312,7 @@ class Case:
     court_letter_unknown: bool = False
     user_is_guarantor: bool | None = None
     tax_seizure: bool | None = None
+    auction_over: bool = False
 
     def __post_init__(self) -> None:
         # Accept any iterable (e.g. a list from JSON) for ``notices``.
@@ -340,6 +343,7 @@ class Case:
             "court_letter_unknown": self.court_letter_unknown,
             "user_is_guarantor": self.user_is_guarantor,
             "tax_seizure": self.tax_seizure,
+            "auction_over": self.auction_over,
         }
 
     @classmethod
@@ -371,6 +375,7 @@ class Case:
             court_letter_unknown=bool(d.get("court_letter_unknown", False)),
             user_is_guarantor=_opt_bool(d.get("user_is_guarantor")),
             tax_seizure=_opt_bool(d.get("tax_seizure")),
+            auction_over=bool(d.get("auction_over", False)),
         )
 
 
@@ -426,6 +431,8 @@ def stage_basis(case: Case, today: dt.date) -> tuple[str, str]:
     ``"dates"`` (a court date), ``"letter"`` (a letter the person named),
     ``"arrears"`` (months behind only: the stage is what *may well* have come,
     never stated as fact) or ``"none"`` (nothing known)."""
+    if case.auction_over:  # told so, with or without a date: never the 期間入札 (understated)
+        return "after_kaisatsu", "letter"
     k = _trusted_kaisatsu(case)
     if k is not None:
         if k <= today:

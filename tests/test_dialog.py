@@ -1490,3 +1490,25 @@ def test_a_consent_said_with_the_care_reply_is_dropped_when_the_person_only_read
     assert bot.state == "privacy"
     bot.say("4ヶ月遅れています")
     assert bot.state == "privacy" and not bot.data["consent"]
+
+
+# A stage is never understated (issue 10; found by the fresh typed personas, set 5): told that the
+# auction is over, without a date, the result is the stage after 開札, not the 期間入札.
+@pytest.mark.parametrize("told", ["もう落札されたと聞きました", "開札は終わってしまいました", "競売で売れてしまったそうです"])
+def test_an_auction_told_over_without_a_date_is_after_kaisatsu(dialog, told) -> None:
+    from dialogs.assessment import Case, stage_basis
+
+    bot = consented(dialog)
+    bot.tap("arrears:6+")
+    bot.tap("notice:bid_notice")
+    bot.say(told)
+    answers = bot.data["answers"]
+    assert answers["auction_over"] is True
+    assert stage_basis(Case.from_dict(answers), dt.date(2026, 12, 3))[0] == "after_kaisatsu"
+
+
+@pytest.mark.parametrize("text", ["まだ落札されていません", "落札されるまでに何ができますか"])
+def test_an_auction_not_over_is_not_read_as_over(text) -> None:
+    from dialogs.understanding import understand
+
+    assert understand(text, dt.date(2026, 12, 3)).auction_over is False

@@ -66,6 +66,8 @@ class Facts:
             turn.answers["user_is_guarantor"] = reading.guarantor_self
         if getattr(reading, "tax_seizure", False):
             turn.answers["tax_seizure"] = True
+        if getattr(reading, "auction_over", False):
+            turn.answers["auction_over"] = True
         if reading.arrears_months is not None:
             up["arrears"] = reading.arrears_months
         notices = set(reading.notices or ())

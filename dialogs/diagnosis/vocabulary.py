@@ -81,7 +81,7 @@ def states_facts(reading: Any) -> bool:
     return bool(reading.arrears_months is not None or reading.co_owned is not None
                 or reading.joint_guarantor is not None or reading.divorce is not None or reading.notices
                 or reading.dates or getattr(reading, "guarantor_self", None) is not None
-                or getattr(reading, "tax_seizure", False))
+                or getattr(reading, "tax_seizure", False) or getattr(reading, "auction_over", False))
 
 
 def _norm(text: str) -> str:

@@ -102,6 +102,9 @@ class Reading:
     #: a seizure by a municipality or tax office (市役所, 税務署, 固定資産税の差押): its own
     #: path (公売), never a 競売開始決定
     tax_seizure: bool = False
+    #: the auction is over (「もう落札されたと聞きました」, 「開札は終わりました」) with or without
+    #: a date: the stage after 開札, never the 期間入札 (a stage is never understated)
+    auction_over: bool = False
 
 
 
@@ -142,7 +145,7 @@ def understand(text: str, today: dt.date) -> Reading:
         if name == "faq":
             reading.faq_topic, reading.faq_candidates = value
         elif name == "notices":
-            reading.notices, reading.tax_seizure = value
+            reading.notices, reading.tax_seizure, reading.auction_over = value
         else:
             setattr(reading, name, value)
     return reading
@@ -154,7 +157,7 @@ def _states_a_fact(reading: Reading) -> bool:
     return bool(
         reading.arrears_months is not None or reading.co_owned is not None or reading.joint_guarantor is not None
         or reading.divorce is not None or reading.notices or reading.dates or reading.guarantor_self is not None
-        or reading.tax_seizure or reading.wants_human
+        or reading.tax_seizure or reading.auction_over or reading.wants_human
     )
 
 

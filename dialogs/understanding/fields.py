@@ -280,7 +280,16 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
     ),
     # a public sale by the tax office or town hall: it follows their seizure (read_notices_and_tax)
     "tax_seizure": re.compile(r"公売|滞納処分"),
+    # the auction is over: sold at 開札 (「もう落札されたと聞きました」「開札は終わりました」); not a
+    # letter but the stage after every letter (read_notices_and_tax); a negation after it
+    # (「まだ落札されていない」) as for the letters
+    "auction_over": re.compile(
+        r"落札(?=され|が決ま|者が|して(?:しま|いっ)|になっ)|開札(?:日)?(?:が|は|も)?(?=終わ|おわ|済|すみ|すん)"
+        r"|競売で(?=売れ|落札|買われ)|買受人が(?=決ま|つい)"
+    ),
 }
+#: what NOTICE_TERMS reads besides the lender's and the court's letters (assessment.NOTICES)
+NOT_LETTERS = frozenset({"tax_seizure", "auction_over"})
 #: 「督促状しか来ていない」: "only", not a negation.
 ONLY_AFTER = re.compile(r"^(?:状|書|通知書?)?(?:だけ)?しか")
 #: Who seized: a tax authority (公売 path, not an auction by the lender) ...
@@ -588,10 +597,11 @@ def read_notices(text: str) -> set[str]:
     return read_notices_and_tax(text)[0]
 
 
-def read_notices_and_tax(text: str) -> tuple[set[str], bool]:
-    """(notices, tax_seizure): a 差押 by a town hall or tax office is a tax seizure, not a 競売開始決定."""
+def read_notices_and_tax(text: str) -> tuple[set[str], bool, bool]:
+    """(notices, tax_seizure, auction_over): a 差押 by a town hall or tax office is a tax
+    seizure, not a 競売開始決定; 「もう落札された」 is the auction over, not a letter."""
     found = _read_notices(text)
-    return found - {"tax_seizure"}, "tax_seizure" in found
+    return found - NOT_LETTERS, "tax_seizure" in found, "auction_over" in found
 
 
 def _seizure_by(text: str, start: int, end: int) -> str:
