@@ -511,6 +511,11 @@ class CareClassifier:
     pipeline: Any
     threshold: float = THRESHOLD
 
+    def __post_init__(self) -> None:
+        from dialogs.faq_classifier import LinearText
+
+        self.linear = LinearText(self.pipeline)
+
     @classmethod
     def train(cls, examples: CareExamples, threshold: float = THRESHOLD) -> CareClassifier:
         from threadpoolctl import threadpool_limits
@@ -525,7 +530,7 @@ class CareClassifier:
 
     def probability(self, text: str) -> float:
         """P(crisis) of an already normalised text (``_without_figures``)."""
-        return float(self.pipeline.predict_proba([text[:MAX_CLASSIFIER_CHARS]])[0][1])
+        return self.linear.probabilities(text[:MAX_CLASSIFIER_CHARS])[1]
 
 
 @dataclass
@@ -611,6 +616,11 @@ class MoodClassifier:
     pipeline: Any
     threshold: float = MOOD_THRESHOLD
 
+    def __post_init__(self) -> None:
+        from dialogs.faq_classifier import LinearText
+
+        self.linear = LinearText(self.pipeline)
+
     @classmethod
     def train(cls, examples: CareExamples, threshold: float = MOOD_THRESHOLD) -> MoodClassifier:
         from threadpoolctl import threadpool_limits
@@ -625,7 +635,7 @@ class MoodClassifier:
 
     def mood(self, text: str) -> str | None:
         """``anger`` or ``offtopic`` (the likelier) when P(other) <= 1 - threshold, else None."""
-        probs = dict(zip(self.pipeline.classes_, self.pipeline.predict_proba([text[:MAX_CLASSIFIER_CHARS]])[0], strict=True))
+        probs = dict(zip(self.linear.classes, self.linear.probabilities(text[:MAX_CLASSIFIER_CHARS]), strict=True))
         if 1 - probs["other"] < self.threshold:
             return None
         return "anger" if probs["anger"] >= probs["offtopic"] else "offtopic"
