@@ -582,7 +582,7 @@ def _buildings(norm: str) -> list[tuple[int, int, str]]:
             continue  # 「中古マンション」「タワーマンション」「マンション購入」
         start, end = m.span()
         if generic and not m.group("p"):  # 「マンションの805号室」: only the room number
-            start = m.start("r")
+            start = m.start("r") + len(m.group("r")) - len(m.group("r").lstrip("の \u3000"))
         while end > start and norm[end - 1] == "の":
             end -= 1
         spans.append((start, end, ADDRESS))
