@@ -53,7 +53,7 @@ def _digits_view(s: str) -> str:
 
 _LABEL_KINDS = {"【氏名】": "name", "【電話番号】": "phone", "【メール】": "email", "【郵便番号】": "postcode",
                 "【住所】": "address", "【生年月日】": "birthdate", "【事件番号】": "case", "【口座番号】": "account",
-                "【勤務先】": "workplace", "【ナンバー】": "plate", "【LINE ID】": "line_id"}
+                "【勤務先】": "workplace", "【ナンバー】": "plate", "【ID】": "line_id", "【番号】": "account"}
 
 
 def from_exact(corpus: dict) -> list[dict]:

@@ -283,7 +283,7 @@ def test_new_kinds_are_hidden_and_unfindable_on_every_surface(app, storage, line
     wait_until(lambda: len(_copies(storage, conv_id)) >= len(sent), timeout=60)
     marketing = login(app, "marketing")
     transcript = marketing.get(f"/insights/c/{conv_id}").get_data(as_text=True)
-    for label in ("【口座番号】", "【勤務先】", "【ナンバー】", "【LINE ID】", "【住所】"):
+    for label in ("【口座番号】", "【勤務先】", "【ナンバー】", "【ID】", "【住所】"):
         assert label in transcript, label
     assert "みずほ銀行" in transcript and "ミニバン" in transcript
     personal = ("7412589", "青木電設", "56-78", "kumi_1122", "コーポ若葉", "203号室")

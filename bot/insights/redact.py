@@ -33,7 +33,7 @@ NAME = "【氏名】"
 ACCOUNT = "【口座番号】"
 WORKPLACE = "【勤務先】"
 PLATE = "【ナンバー】"
-LINE_ID = "【LINE ID】"
+LINE_ID = "【ID】"  # a LINE id or another account (Instagram, Facebook …)
 
 # Dash-like characters people type between digits (NFKC keeps most of them).
 _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−ー－ｰ﹣⁃"), "-")
@@ -144,6 +144,10 @@ _MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
 _BIRTH = re.compile(
     rf"(?:生年月日|誕生日|生まれた日|生まれは|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE}|{_MONTH_DAY})"
     rf"|(?P<y>{_DATE})[ ]?[)）]?[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産])|誕生)"
+    # a year alone: 「55年生まれ」「80年生まれ」「S55生まれ」 (not 「小学3年生」: 生まれ, or an era letter)
+    rf"|(?<![\d.])(?P<w>(?:{_N}{{2}}|元)[ ]?年)[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ)"
+    rf"|(?<![A-Za-z\d])(?P<v>[MTSHRmtshr]\.?[ ]?\d{{1,2}})[ ]?(?:年[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産]))"
+    rf"|(?:生年月日|誕生日|DOB)[^\d\n。]{{0,6}}?(?P<u>\d{{2}}[/.\-]\d{{1,2}}[/.\-]\d{{1,2}})(?![\d/.\-])"
 )
 BIRTHDATE = "【生年月日】"
 CASE = "【事件番号】"
@@ -208,7 +212,8 @@ _KIN_KANA = frozenset(
     "おこさ こども まご おひめ おうじ おとな ママ パパ".split()
 )
 _NAME_LABEL2 = re.compile(
-    r"(?:氏名|お名前|名前|なまえ|ふりがな|フリガナ|よみがな|名義人|差出人|署名|契約者|申込者|債務者)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
+    r"(?:氏名|お名前|名前|なまえ|ふりがな|フリガナ|よみがな|名義人|差出人|署名|契約者|申込者|債務者|旧姓|ニックネーム|あだ名|"
+    r"呼び名|ハンドルネーム)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
     r"(?P<x>[^\s、。,:：!?！？()（）「」]{1,12}(?:[ \u3000・][^\s、。,:：!?！？()（）「」]{1,12})?)"
 )
 _LABEL_STOP = re.compile(
@@ -260,6 +265,10 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         reading = _KANA_AFTER_NAME.match(norm, end)  # 山田太郎（やまだ たろう）
         spans.append((toks[i][0], reading.end() if reading else end, NAME))
 
+    for m in _BRACKET_RELATION.finditer(norm):  # たかし（夫）, 山田（元夫）
+        inner = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
+        if inner and all(_is_person(t) or _is_proper(t) and t[3][2] != "地名" or _can_be_person(t[2]) for t in inner):
+            spans.append((*m.span("x"), NAME))
     for m in _RELATION_BRACKET.finditer(norm):  # 元夫（たかし）: the analyser reads it as one word
         inner = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
         if (re.fullmatch(r"[ぁ-ん]{2,8}", m.group("x")) and not any(t[3][1] == "普通名詞" for t in inner)) or all(
@@ -285,7 +294,10 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
                 k += 1
             if k < n and _is_space(toks[k]):
                 k += 1
-            if (k < n and (_is_proper(toks[k]) or _is_person(toks[k])) and toks[k][3][2] != "地名"
+            kana_name = (k < n and re.fullmatch(r"[ぁ-んァ-ヴー]{2,6}", toks[k][2]) and toks[k][2] not in _KANA_WORDS
+                         and toks[k][3][0] == "名詞" and _can_be_person(toks[k][2])
+                         and (k + 1 == n or toks[k + 1][3][0] in ("助詞", "補助記号", "空白", "助動詞")))  # 長女のさき
+            if (k < n and (_is_proper(toks[k]) or _is_person(toks[k]) or kana_name) and toks[k][3][2] != "地名"
                     and _kana_or_kanji(toks[k][2])):
                 j = extend(k)
                 run = _KANA_RUN.match(norm, toks[k][0])  # 長男のりょうたは: the analyser cut りょう|た
@@ -321,6 +333,13 @@ def _looks_like_name(value: str) -> bool:
 
 _RELATION_BRACKET = re.compile(
     "(?:" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + r")[(（](?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{1,8})[)）]")
+# Kana nouns after a relation that are words, not names (夫のこと, 母のところ).
+_KANA_WORDS = frozenset(
+    "こと ため ところ とこ ほう もの ぶん かた あと まま せい おかげ かわり かわりに ほか ほかに ため よう ふり "
+    "うち いえ なか まえ あいだ ころ とき ばあい みんな ぜんぶ ぶんも ローン カード パート ボーナス".split())
+_BRACKET_RELATION = re.compile(
+    r"(?:^|(?<=[、。,!！?？\n \u3000・]))(?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{2,8})[(（](?:"
+    + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + r")[)）]")
 _NAME_ENDINGS = frozenset("子 郎 美 江 代 恵 男 雄 枝 香".split())
 _SELF_INTRO = re.compile(r"(?:です(?:$|[。、!！\s])|と申し|といいます|と言います)")
 _KANA_RUN = re.compile(r"[ぁ-ん]{2,6}?(?=[はがをにともの、。)）]|\s|$)")
@@ -352,8 +371,9 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
         if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
             continue
         toks = [t for t in analyser.tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
-        strong = norm[m.start():m.start() + 4].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
-                                                            "よみがな"))
+        strong = norm[m.start():m.start() + 7].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
+                                                            "よみがな", "旧姓", "ニックネーム", "あだ名", "呼び名",
+                                                            "ハンドルネーム"))
         if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
                 and not re.search(r"(?:ない|ません|たい|です)$", value)):
             spans.append((start, start + len(value), NAME))  # 「名前はやまだはなこです」: kana the analyser cuts up
@@ -391,6 +411,8 @@ def _kana_honorific_names(norm: str) -> list[tuple[int, int, str]]:
         start = m.start("x")
         if start > 0 and re.match(r"[ぁ-んァ-ヴー]", norm[start - 1]):
             continue  # inside a longer word
+        if len(word) >= 4 and word[0] in "のはがをにとも" and start > 0 and re.match(r"[\u4e00-\u9fff々]", norm[start - 1]):
+            start += 1  # 夫のたかしさん: the particle is not part of the name
         spans.append((start, m.end("x"), NAME))
     return spans
 
@@ -474,16 +496,21 @@ def _spoken_phones(view: str) -> list[tuple[int, int, str]]:
 # -- bank accounts, employers, car plates, LINE ids (redact2) -------------------------------------
 # An account number: 4–8 digits after a banking cue (口座, 普通, 当座, 預金, ゆうちょの記号 / 番号 …).
 _ACCOUNT = re.compile(
-    r"(?:口座(?:番号)?|普通(?:預金)?|当座(?:預金)?|貯金|預金|記号|番号|支店)[ ]*(?:は|:|：|No\.?|NO\.?)?[ ]*"
-    r"(?P<x>\d{4,8}(?:[ -]\d{1,8})?)(?![\d,.万千百円年月日歳才%％件回人号ヶか]|[ ]?(?:円|万|年|ヶ月|か月|歳))"
+    r"(?P<cue>口座(?:番号)?|普通(?:預金)?|当座(?:預金)?|貯金|預金|記号|(?<!電話)(?<!携帯)(?<!FAX)(?<!郵便)番号|ナンバー|支店|"
+    r"No\.?|NO\.?|ID)[ ]*(?:は|:|：|No\.?|NO\.?)?[ ]*"
+    r"(?P<x>[A-Za-z]{0,3}\d{4,12}(?:[ -]\d{1,8}){0,3})(?![\d,.万千百円年月日歳才%％件回人号ヶか]|[ ]?(?:円|万|年|ヶ月|か月|歳))"
 )
+ID_NUMBER = "【番号】"
+_BANK_CUE = re.compile(r"口座|普通|当座|貯金|預金|記号|支店")
 # A Japanese number plate: place, class number, one kana, the number (12-34, ・・・7, 1234).
 _PLATE = re.compile(
     r"(?<![\u4e00-\u9fff\d])(?:[\u4e00-\u9fff]{1,4}|(?<![ぁ-ん])[ぁ-ん]{2,4})[ ]?\d{2,3}[ ]?[あ-ろを][ ]?"
     r"(?:\d{1,2}-\d{2}|[・.]{1,3}[ ]?\d{1,3}|\d{4})(?![\d-])"
 )
 _LINE_ID = re.compile(
-    r"(?:LINE|Line|line|ライン|らいん)[ ]?(?:の)?[ ]?(?:ID|ＩＤ|id|アイディー)(?![A-Za-z])[^A-Za-z0-9@\n]{0,8}?(?P<x>@?[A-Za-z0-9][A-Za-z0-9._\-]{3,19})"
+    r"(?:(?:LINE|Line|line|ライン|らいん)[ ]?(?:の)?[ ]?(?:ID|ＩＤ|id|アイディー)(?![A-Za-z])"
+    r"|(?:インスタ(?:グラム)?|Instagram|instagram|Facebook|facebook|フェイスブック|Twitter|twitter|ツイッター|TikTok|"
+    r"ティックトック|Threads|スレッズ|mixi|ミクシィ|アカウント)(?:の)?(?:ID|id|アカウント)?)[^A-Za-z0-9@\n]{0,8}?(?P<x>@?[A-Za-z0-9][A-Za-z0-9._\-]{3,29})"
     r"|(?<![A-Za-z])(?:ID|id)(?![A-Za-z])(?:検索)?[^A-Za-z0-9@\n。]{0,8}?(?P<y>@?[A-Za-z0-9][A-Za-z0-9._\-]{3,19})"
     r"|(?<![A-Za-z0-9._%+\-@])(?P<z>@[A-Za-z][A-Za-z0-9._\-]{2,19})(?![A-Za-z0-9@])"
 )
@@ -497,7 +524,7 @@ _BUILDING = re.compile(
     r"(?P<p>[\u4e00-\u9fff々ヶケ]{0,6}(?:第?[0-9IVX]{1,2}号?館)?)"
     r"(?P<r>(?:の)?[ \u3000]?(?:[A-Z]?-?\d{3,4}(?:号室|号)?|\d{1,4}(?:号室|号)|[A-Z]棟[ ]?\d{1,4}(?:号室|号)?)"
     r"(?![\d\-階F万千円年ヶか人台件回歳]))?"
-    r"|(?<![\d\-])\d{2,4}号室"
+    r"|(?<![\d\-])(?:\d{1,4}-){0,3}\d{2,4}号室"
 )
 # A workplace: named after a cue (勤務先は / 勤め先: / 会社は …) or before 「で働いて」「でパート」….
 _WORK_LABEL = re.compile(
@@ -683,7 +710,7 @@ def _normalize(text: str) -> tuple[str, Any]:
 
 
 def _match_span(m: re.Match[str], pattern: re.Pattern[str]) -> tuple[int, int]:
-    for group in ("x", "y", "z"):
+    for group in ("x", "y", "z", "w", "v", "u"):
         if group in pattern.groupindex and m.group(group) is not None:
             return m.span(group)
     return m.span()
@@ -708,6 +735,13 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
                 continue
             if label == PHONE and not _phone_ok(view[start:end]):
                 continue
+            if label == ACCOUNT:
+                if _phone_ok(view[start:end]) and view[start:end].lstrip("( ").startswith("0") and \
+                        not _BANK_CUE.search(m.group("cue")):
+                    continue
+                if not _BANK_CUE.search(m.group("cue")):
+                    spans.append((start, end, ID_NUMBER))
+                    continue
             if end > start:
                 spans.append((start, end, label))
     if re.search(r"\S[\n \u3000の]", norm.strip()) and _ADDRESS_TRIGGERS.search(norm):
@@ -741,11 +775,32 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
     if _ANALYSABLE.search(norm):
         spans += _names_beside_contacts(norm, spans)
     spans += _everywhere(norm, spans)
-    return spans
+    return [_municipality_kept(norm, span) for span in spans]
+
+
+_MUNICIPALITY_FIRST = re.compile(
+    rf"(?:{_PREFS})?[ \u3000]?(?:[\u4e00-\u9fff々ヶケ]{{1,6}}?(?:市|区|郡)[ \u3000]?){{1,3}}?(?:の[ \u3000]?|[ \u3000])")
+
+
+def _municipality_kept(norm: str, span: tuple[int, int, str]) -> tuple[int, int, str]:
+    """「豊中市の東豊中町3丁目」: the municipality written apart from the street stays visible (marketing needs it;
+    it names no one), the rest is hidden."""
+    start, end, label = span
+    if label != ADDRESS:
+        return span
+    lead = _LEAD_PARTICLE.match(norm, start, end)  # 「家は 熊本市東区 …」: the sentence before the place
+    for at in ([lead.end()] if lead else []) + [start]:
+        m = _MUNICIPALITY_FIRST.match(norm, at, end)
+        if m and m.end() < end and re.search(r"\d|[一二三四五六七八九十]", norm[m.end():end]):
+            return m.end(), end, label
+    return span
+
+
+_LEAD_PARTICLE = re.compile(r"[\u4e00-\u9fff]{1,3}[はがもで][ \u3000]*")
 
 
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
-_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな")
+_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな|旧姓|ネーム")
 _ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]|\d-\d")
 _WORK_TRIGGER = re.compile(r"勤|働|職場|会社|パート|バイト|派遣|社員|職員|教員|教師|看護師|介護士|保育士|講師|事務|ドライバー|運転手")
 _ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
@@ -766,11 +821,12 @@ def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: s
     if label == CASE:
         return "号" in norm or "(" in norm
     if label == ACCOUNT:
-        return digits >= 4 and bool(re.search(r"口座|普通|当座|預金|貯金|記号|番号|支店", norm))
+        return digits >= 4 and bool(re.search(r"口座|普通|当座|預金|貯金|記号|番号|支店|ナンバー|No|NO|ID", norm))
     if label == PLATE:
         return digits >= 3
     if label == LINE_ID:
-        return bool(re.search(r"ID|id|ＩＤ|アイディー|@", norm))
+        return bool(re.search(r"ID|id|ＩＤ|アイディー|@|インスタ|Instagram|instagram|Facebook|facebook|フェイスブック|"
+                              r"Twitter|twitter|ツイッター|TikTok|ティックトック|Threads|スレッズ|mixi|ミクシィ|アカウント", norm))
     if label == BIRTHDATE:
         return bool(re.search(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ", norm))
     return bool(_NAME_TRIGGERS.search(norm))
@@ -896,7 +952,7 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
 
 
 _LABELS = re.compile("|".join(map(re.escape, (PHONE, EMAIL, POSTAL, ADDRESS, NAME, BIRTHDATE, CASE, ACCOUNT, WORKPLACE,
-                                               PLATE, LINE_ID))))
+                                               PLATE, LINE_ID, ID_NUMBER))))
 
 
 def mentions_known(text: str | None, known: Iterable[str]) -> bool:
