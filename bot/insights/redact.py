@@ -51,7 +51,8 @@ _PHONE = re.compile(
     rf")(?!\d)"
 )
 # -- e-mail ---------------------------------------------------------------------
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}\s?@\s?(?:[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+                    r"|(?:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail|au|me|live|nifty|biglobe|ocn)(?![A-Za-z0-9.]))")
 # -- postal codes -----------------------------------------------------------------
 _POSTAL = re.compile(r"〒\s?\d{3}\s?-?\s?\d{4}(?!\d)|(?<![\d\-])\d{3}-\d{4}(?![\d\-])")
 
@@ -173,7 +174,7 @@ _UNIT = "(?:\\d|" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
 _FILL = r"(?:[ \-.,、・/()]|の|ハイフン|と)"
 _PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル|ぜろ|れい|まる)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
 _UNIT_RE = re.compile(_UNIT)
-_AT = r"(?:@|\(at\)|\[at\]|\(a\)|\[a\]|[★☆◎]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
+_AT = r"(?:@|\((?:at|あっと|アット|アットマーク)\)|\[at\]|\(a\)|\[a\]|[★☆◎]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
 _DOT = r"(?:\.|ドット|どっと|\(dot\)|\[dot\]|(?<![A-Za-z])dot(?![A-Za-z]))"
 _EMAIL_SPELLED = re.compile(
     rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}[ ]*{_AT}[ ]*[A-Za-z0-9\-]+(?:[ ]*{_DOT}[ ]*[A-Za-z0-9\-]+)*[ ]*{_DOT}[ ]*[A-Za-z]{{2,}}"
@@ -525,21 +526,26 @@ _BUILDING = re.compile(
     r"(?P<r>(?:の)?[ \u3000]?(?:[A-Z]?-?\d{3,4}(?:号室|号)?|\d{1,4}(?:号室|号)|[A-Z]棟[ ]?\d{1,4}(?:号室|号)?)"
     r"(?![\d\-階F万千円年ヶか人台件回歳]))?"
     r"|(?<![\d\-])(?:\d{1,4}-){0,3}\d{2,4}号室"
+    r"|(?:[\u4e00-\u9fffぁ-んァ-ヴー々ヶ]{1,10}?(?:団地|住宅|ハイツ|荘|マンション|コーポ))?[ \u3000]?(?<![\d\-])\d{1,3}(?:号棟|棟|号館)"
+    r"(?:の)?[ \u3000]?\d{2,4}(?:号室|号)?(?![\d\-階])"
 )
 # A workplace: named after a cue (勤務先は / 勤め先: / 会社は …) or before 「で働いて」「でパート」….
 _WORK_LABEL = re.compile(
-    r"(?:勤務先|勤め先|勤め|職場|会社名|会社|就職先|勤務|バイト先|パート先|転職先)[ ]*(?:は|が|:|：)[ ]*"
-    r"(?P<x>[^\n。、,!?！？]{1,30}?)(?=です|でした|だった|という|っていう|って|といって|で働|に勤|で|$|[\n。、,!?！？])"
+    r"(?<![\u4e00-\u9fff々])(?:勤務先|勤め先|勤め|職場|会社名|会社|就職先|勤務|バイト先|パート先|転職先)[ ]*(?:は|が|:|：|の|\(|「)[ ]*"
+    r"(?P<x>[^\n。、,!?！？()「」]{1,30}?)(?=です|でした|だった|という|っていう|って|といって|で働|に勤|で|$|[\n。、,!?！？)」])"
 )
+_JOBS = ("パート|アルバイト|バイト|派遣|夜勤|日勤|正社員|契約社員|教員|教師|看護師|介護士|保育士|事務|社員|職員|講師|"
+         "ドライバー|運転手|店員|店長|期間工|作業員|薬剤師|医師|美容師|調理師")
 _WORK_AFTER = re.compile(
-    r"(?:で|に)(?:は)?(?:働|勤め|勤務|パート|アルバイト|バイト|派遣|夜勤|日勤|正社員|契約社員|教員|教師|看護師|介護士|"
-    r"保育士|事務|社員|職員|講師|ドライバー|運転手)"
+    rf"(?:で|に)(?:は)?(?:働|勤め|勤務|{_JOBS})|(?<=[^\s\d])(?=勤務(?!先)|勤め(?!先))|の(?={_JOBS})"
+    r"|を(?=経営|営ん|やって)"
 )
 _ORG_SUFFIXES = frozenset(
     "苑 園 荘 館 店 会 舎 堂 工務店 運送 運輸 建設 精機 工業 産業 商事 商店 製作所 興業 物産 電機 電気 病院 医院 "
     "クリニック 学校 中学校 小学校 高校 高等学校 大学 幼稚園 保育園 営業所 支店 工場 事業所 センター 物流 食品 "
     "不動産 設備 電工 技研 製作 化学 鉄工 鉄工所 自動車 整備 交通 タクシー 急便 ホーム".split()
 )
+_ORG_SUFFIX_ENDINGS = ("センター", "病院", "医院", "学校", "工場", "営業所", "事業所", "ホーム", "クリニック")
 _COMPANY_FORMS = frozenset("株式会社 有限会社 合同会社 (株) (有) (合) ㈱ ㈲".split())
 
 
@@ -552,15 +558,21 @@ def _org_span(toks: list, start: int, end: int) -> tuple[int, int] | None:
     if any(toks[k][2] in _COMPANY_FORMS for k in range(start, end)):  # 株式会社青木電設: a company's name
         return toks[words[0]][0], toks[words[-1]][1]
     first = next((k for k in words if toks[k][4] or toks[k][3][1] == "固有名詞"), None)
-    suffix = toks[words[-1]][2] in _ORG_SUFFIXES
+    last = toks[words[-1]][2]
+    suffix = last in _ORG_SUFFIXES or (len(last) >= 3 and last.endswith(_ORG_SUFFIX_ENDINGS))  # ケアセンター
     if first is not None and (suffix or toks[first][3][2] != "地名"
                               or any(toks[k][4] or toks[k][3][1] == "固有名詞" and toks[k][3][2] != "地名"
                                      for k in words)):
+        if first > start and toks[first - 1][3][0] == "接頭辞":  # 聖マリア病院
+            first -= 1
         return toks[first][0], toks[words[-1]][1]
     if suffix and len(words) >= 2:
-        k = words[-2]
-        if re.fullmatch(r"[ぁ-んァ-ヴー]{2,}", toks[k][2]) or toks[k][4]:  # さくら苑, ひまわり園
-            return toks[k][0], toks[words[-1]][1]
+        kana = [k for k in words[:-1] if re.fullmatch(r"[ぁ-んァ-ヴー]{2,}", toks[k][2]) or toks[k][4]]
+        if kana and kana[-1] == words[-2]:  # さくら苑, ひまわり園, あおぞらケアセンター
+            first = len(kana) - 1
+            while first > 0 and words.index(kana[first]) - words.index(kana[first - 1]) == 1:
+                first -= 1
+            return toks[kana[first]][0], toks[words[-1]][1]
     return None
 
 
@@ -585,6 +597,10 @@ def _workplaces(norm: str) -> list[tuple[int, int, str]]:
     for m in _WORK_AFTER.finditer(norm):
         line_start = max(norm.rfind(c, 0, m.start()) for c in "\n。、,!?！？ \u3000") + 1
         head = norm[line_start:m.start()]
+        quoted = re.search(r"[「『]([^」』]{1,20})[」』]$", head)  # 居酒屋「とりまる」を経営
+        if quoted:
+            spans.append((line_start + quoted.start(1), line_start + quoted.end(1), WORKPLACE))
+            continue
         if not head or not _ANALYSABLE.search(head):
             continue
         toks = analyser.tokens(head)
@@ -626,6 +642,7 @@ def _can_be_person(surface: str) -> bool:
 
 # A word standing alone beside a phone number or an e-mail (「けいこ 090-…」「090-… 山田」).
 _BESIDE_CONTACT = re.compile(r"(?:^|(?<=[、。,!！?？\n]))[ \u3000]*(?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{2,8})[ \u3000:：]*$")
+_AFTER_CONTACT = re.compile(r"[ \u3000]*[(（][ \u3000]*(?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{2,8})[ \u3000]*[)）]")
 _CONTACT_WORDS = frozenset("電話 携帯 自宅 固定 連絡 連絡先 番号 メール 夫 妻 主人 旦那 嫁 私 自分 本人 会社 職場 日中 夜 昼 夕方 "
                            "平日 土日 休日 仕事 仕事中 こちら ここ 下記 以下 番号は 携帯は".split())
 
@@ -635,7 +652,7 @@ def _names_beside_contacts(norm: str, spans: list[tuple[int, int, str]]) -> list
     for start, _end, label in spans:
         if label not in (PHONE, EMAIL):
             continue
-        m = _BESIDE_CONTACT.search(norm, 0, start)
+        m = _BESIDE_CONTACT.search(norm, 0, start) or _AFTER_CONTACT.match(norm, _end)
         if not m or m.group("x") in _CONTACT_WORDS or m.group("x") in _NOT_NAMES:
             continue
         toks = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
@@ -756,7 +773,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
         spans += _romaji_names(norm)
         spans += [(*m.span("x"), NAME) for m in _ROMAJI_DESU.finditer(norm)
                   if all(_ROMAJI_WORD.fullmatch(w) for w in m.group("x").split())]
-    if re.search(f"{_BUILDING_WORDS}|号室", norm):
+    if re.search(f"{_BUILDING_WORDS}|号室|棟|号館", norm):
         spans += _buildings(norm)
     if _WORK_TRIGGER.search(norm):
         spans += _workplaces(norm)
@@ -802,7 +819,7 @@ _LEAD_PARTICLE = re.compile(r"[\u4e00-\u9fff]{1,3}[はがもで][ \u3000]*")
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
 _NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな|旧姓|ネーム")
 _ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]|\d-\d")
-_WORK_TRIGGER = re.compile(r"勤|働|職場|会社|パート|バイト|派遣|社員|職員|教員|教師|看護師|介護士|保育士|講師|事務|ドライバー|運転手")
+_WORK_TRIGGER = re.compile(r"勤|働|職場|会社|経営|営ん|パート|バイト|派遣|社員|職員|教員|教師|看護師|介護士|保育士|講師|事務|ドライバー|運転手")
 _ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
 
 
