@@ -79,12 +79,16 @@ def _eval():
     return module
 
 
-@pytest.mark.parametrize("name", ["corpus", "heldout"])
+@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2"])
 def test_labelled_sets_meet_the_targets(name):
+    """Floors: the development corpus, held-out set 1 and held-out set 2 (redact2 round: before 62/87
+    messages fully masked, 6 strict misses; after 87/87, 0)."""
     ev = _eval()
     items = ev.load(name)
     if name == "corpus":
         assert len(items) >= 150
+    elif name == "heldout2":
+        assert len(items) >= 80 and sum(not i.get("mask") for i in items) >= 20
     else:
         assert len(items) >= 60
     s = ev.score(items)
@@ -100,6 +104,17 @@ def test_labelled_sets_meet_the_targets(name):
     assert s["strict"] == []
     assert s["decoys"] >= 15 and s["decoys_changed"] * 15 <= s["decoys"]
     assert s["kept"] >= 0.95 * s["keep_total"]
+
+
+def test_heldout3_floor():
+    """Set 3, a small fresh set for the redact2 mechanisms, measured once: 18/20 messages fully masked,
+    1/12 decoys changed, 19/20 kept (a workplace before 「で職人」 and a building name without a building
+    word missed)."""
+    ev = _eval()
+    s = ev.score(ev.load("heldout3"))
+    assert s["with_personal"] >= 20 and s["decoys"] >= 12
+    assert s["full"] >= 18 and s["strict"] == []
+    assert s["decoys_changed"] <= 1 and s["kept"] >= 19
 
 
 def test_bot_content_and_plain_answers_are_not_masked():

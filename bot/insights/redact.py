@@ -295,8 +295,8 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
                 k += 1
             if k < n and _is_space(toks[k]):
                 k += 1
-            kana_name = (k < n and re.fullmatch(r"[ぁ-んァ-ヴー]{2,6}", toks[k][2]) and toks[k][2] not in _KANA_WORDS
-                         and toks[k][3][0] == "名詞" and _can_be_person(toks[k][2])
+            kana_name = (k < n and toks[k - 1][2] != "は" and re.fullmatch(r"[ぁ-んァ-ヴー]{2,6}", toks[k][2]) and toks[k][2] not in _KANA_WORDS
+                         and toks[k][3][0] == "名詞" and _can_be_person(toks[k][2])  # not 「夫はスーパーで」
                          and (k + 1 == n or toks[k + 1][3][0] in ("助詞", "補助記号", "空白", "助動詞")))  # 長女のさき
             if (k < n and (_is_proper(toks[k]) or _is_person(toks[k]) or kana_name) and toks[k][3][2] != "地名"
                     and _kana_or_kanji(toks[k][2])):
