@@ -376,7 +376,8 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
                                                             "よみがな", "旧姓", "ニックネーム", "あだ名", "呼び名",
                                                             "ハンドルネーム"))
         if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
-                and not re.search(r"(?:ない|ません|たい|です)$", value)):
+                and not re.search(r"(?:ない|ません|たい|です)$", value)
+                and not any(t[3][0] == "助動詞" for t in toks)):  # 「名前だけだったはず」
             spans.append((start, start + len(value), NAME))  # 「名前はやまだはなこです」: kana the analyser cuts up
             continue
         if any(t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in toks):
@@ -405,7 +406,11 @@ def _romaji_names(norm: str) -> list[tuple[int, int, str]]:
 
 def _kana_honorific_names(norm: str) -> list[tuple[int, int, str]]:
     spans = []
+    # a word of the analyser that runs over the honorific: 「たくさん」「かさんで」, not a name + さん
+    bounds = {t[0] for t in analyser.tokens(norm)} if _KANA_HONORIFIC.search(norm) else set()
     for m in _KANA_HONORIFIC.finditer(norm):
+        if m.end("x") not in bounds:
+            continue
         word = m.group("x")
         if word in _KIN_KANA or word.lstrip("お") in _KIN_KANA or word in _NOT_NAMES:
             continue
@@ -497,7 +502,7 @@ def _spoken_phones(view: str) -> list[tuple[int, int, str]]:
 # -- bank accounts, employers, car plates, LINE ids (redact2) -------------------------------------
 # An account number: 4–8 digits after a banking cue (口座, 普通, 当座, 預金, ゆうちょの記号 / 番号 …).
 _ACCOUNT = re.compile(
-    r"(?P<cue>口座(?:番号)?|普通(?:預金)?|当座(?:預金)?|貯金|預金|記号|(?<!電話)(?<!携帯)(?<!FAX)(?<!郵便)番号|ナンバー|支店|"
+    r"(?P<cue>口座(?:番号)?|普通(?:預金)?|当座(?:預金)?|記号|(?<!電話)(?<!携帯)(?<!FAX)(?<!郵便)番号|ナンバー|支店|"
     r"No\.?|NO\.?|ID)[ ]*(?:は|:|：|No\.?|NO\.?)?[ ]*"
     r"(?P<x>[A-Za-z]{0,3}\d{4,12}(?:[ -]\d{1,8}){0,3})(?![\d,.万千百円年月日歳才%％件回人号ヶか]|[ ]?(?:円|万|年|ヶ月|か月|歳))"
 )
@@ -506,7 +511,7 @@ _BANK_CUE = re.compile(r"口座|普通|当座|貯金|預金|記号|支店")
 # A Japanese number plate: place, class number, one kana, the number (12-34, ・・・7, 1234).
 _PLATE = re.compile(
     r"(?<![\u4e00-\u9fff\d])(?:[\u4e00-\u9fff]{1,4}|(?<![ぁ-ん])[ぁ-ん]{2,4})[ ]?\d{2,3}[ ]?[あ-ろを][ ]?"
-    r"(?:\d{1,2}-\d{2}|[・.]{1,3}[ ]?\d{1,3}|\d{4})(?![\d-])"
+    r"(?:\d{1,2}-\d{2}|[・.]{1,3}[ ]?\d{1,3}|\d{4})(?![\d-]|[ ]?(?:円|万|千|百|人|年|件|回|個|台|歳|ヶ|か月|日|%|％))"
 )
 _LINE_ID = re.compile(
     r"(?:(?:LINE|Line|line|ライン|らいん)[ ]?(?:の)?[ ]?(?:ID|ＩＤ|id|アイディー)(?![A-Za-z])"
@@ -752,6 +757,8 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
                 continue
             if label == PHONE and not _phone_ok(view[start:end]):
                 continue
+            if label == CASE and not re.search(r"\d", view[start:end]):
+                continue  # 「事件番号は分かりません」
             if label == ACCOUNT:
                 if _phone_ok(view[start:end]) and view[start:end].lstrip("( ").startswith("0") and \
                         not _BANK_CUE.search(m.group("cue")):
