@@ -747,7 +747,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
             continue
         view = norm
         if use_kanji:
-            if label != CASE and not re.search("[〇一二三四五六七八九零]", norm):
+            if label != CASE and not _KANJI_DIGIT_RE.search(norm):
                 continue
             kanji_view = kanji_view or norm.translate(_KANJI_DIGITS)
             view = kanji_view
@@ -768,26 +768,26 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
                     continue
             if end > start:
                 spans.append((start, end, label))
-    if re.search(r"\S[\n \u3000の]", norm.strip()) and _ADDRESS_TRIGGERS.search(norm):
+    if _GAP_RE.search(norm.strip()) and _ADDRESS_TRIGGERS.search(norm):
         spans += _joined_addresses(norm)
-    if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる", norm):
+    if digits >= 7 or _SPOKEN_RE.search(norm):
         spans += _spoken_phones(norm.translate(_KANJI_DIGITS))
     if _ADDRESS_LABEL_TRIGGER.search(norm):
         spans += _address_label(norm)
     if _NAME_LABEL_TRIGGER.search(norm):
         spans += _label_names(norm)
-    if re.search("[A-Za-z]{2}", norm):
+    if _LATIN2_RE.search(norm):
         spans += _romaji_names(norm)
         spans += [(*m.span("x"), NAME) for m in _ROMAJI_DESU.finditer(norm)
                   if all(_ROMAJI_WORD.fullmatch(w) for w in m.group("x").split())]
-    if re.search(f"{_BUILDING_WORDS}|号室|棟|号館", norm):
+    if _BUILDING_TRIGGER.search(norm):
         spans += _buildings(norm)
     if _WORK_TRIGGER.search(norm):
         spans += _workplaces(norm)
     if _ANALYSABLE.search(norm):
         spans += _analyser_names(norm)
         spans += _kana_honorific_names(norm)
-    if "\n" in norm.strip() or re.search(r"[。!！][ \u3000]+\S", norm):
+    if "\n" in norm.strip() or _SENTENCE_GAP_RE.search(norm):
         spans += _signature(norm)
     for value in known:
         compiled = _known_pattern((value or "").strip())
@@ -830,12 +830,26 @@ _WORK_TRIGGER = re.compile(r"勤|働|職場|会社|経営|営ん|パート|バ�
 _ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
 
 
+# Cheap triggers, compiled once.
+_KANJI_DIGIT_RE = re.compile("[〇一二三四五六七八九零]")
+_GAP_RE = re.compile(r"\S[\n \u3000の]")
+_SPOKEN_RE = re.compile("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる")
+_LATIN2_RE = re.compile("[A-Za-z]{2}")
+_SENTENCE_GAP_RE = re.compile(r"[。!！][ \u3000]+\S")
+_BUILDING_TRIGGER = re.compile(f"{_BUILDING_WORDS}|号室|棟|号館")
+_AT_TRIGGER = re.compile(r"at|アット|あっと|@|\(a\)|\[a\]|[★☆◎]")
+_ACCOUNT_TRIGGER = re.compile(r"口座|普通|当座|記号|番号|支店|ナンバー|No|NO|ID")
+_BIRTH_TRIGGER = re.compile(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ")
+_ID_TRIGGER = re.compile(r"ID|id|ＩＤ|アイディー|@|インスタ|Instagram|instagram|Facebook|facebook|フェイスブック|"
+                         r"Twitter|twitter|ツイッター|TikTok|ティックトック|Threads|スレッズ|mixi|ミクシィ|アカウント")
+
+
 def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: str, digits: int) -> bool:
     """Cheap checks that skip patterns which cannot match (most messages have nothing)."""
     if pattern is _EMAIL:
         return "@" in norm
     if pattern is _EMAIL_SPELLED:
-        return bool(re.search(r"at|アット|あっと|@|\(a\)|\[a\]|[★☆◎]", norm))
+        return bool(_AT_TRIGGER.search(norm))
     if label == POSTAL:
         return digits >= 7 or use_kanji
     if label == PHONE:
@@ -845,14 +859,13 @@ def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: s
     if label == CASE:
         return "号" in norm or "(" in norm
     if label == ACCOUNT:
-        return digits >= 4 and bool(re.search(r"口座|普通|当座|預金|貯金|記号|番号|支店|ナンバー|No|NO|ID", norm))
+        return digits >= 4 and bool(_ACCOUNT_TRIGGER.search(norm))
     if label == PLATE:
         return digits >= 3
     if label == LINE_ID:
-        return bool(re.search(r"ID|id|ＩＤ|アイディー|@|インスタ|Instagram|instagram|Facebook|facebook|フェイスブック|"
-                              r"Twitter|twitter|ツイッター|TikTok|ティックトック|Threads|スレッズ|mixi|ミクシィ|アカウント", norm))
+        return bool(_ID_TRIGGER.search(norm))
     if label == BIRTHDATE:
-        return bool(re.search(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ", norm))
+        return bool(_BIRTH_TRIGGER.search(norm))
     return bool(_NAME_TRIGGERS.search(norm))
 
 
