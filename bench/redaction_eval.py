@@ -1,11 +1,14 @@
 """Redaction evaluation (not a test): per-kind recall, over-masking, strict digit check.
 
-    .venv/bin/python bench/redaction_eval.py [--set corpus|heldout|all] [--show-misses]
+    .venv/bin/python bench/redaction_eval.py [--set corpus|heldout|heldout2|heldout3|content|all] [--show-misses]
 
 Scores ``bot.insights.redact.redact`` on the labelled sets in tests/data/:
 
 * ``redaction_labelled.yaml`` + ``redaction_corpus.yaml`` — the development corpus (tuned on);
 * ``redaction_heldout.yaml`` — written before the redactor was changed, never tuned on;
+* ``redaction_heldout2.yaml`` — set 2 (redact2 round: also bank accounts, employers, car plates,
+  LINE ids), written before the redactor was read or changed, never tuned on;
+* ``redaction_heldout3.yaml`` — a small fresh set for the redact2 mechanisms, never tuned on;
 * ``content`` — every Japanese line of content/*.yaml and tests/data/understanding_corpus.yaml
   (bot messages and what homeowners type, without personal data): decoys only.
 
@@ -32,9 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.insights.redact import redact  # noqa: E402
 
-SETS = {"corpus": ROOT / "tests/data/redaction_labelled.yaml", "heldout": ROOT / "tests/data/redaction_heldout.yaml"}
+SETS = {"corpus": ROOT / "tests/data/redaction_labelled.yaml", "heldout": ROOT / "tests/data/redaction_heldout.yaml",
+        "heldout2": ROOT / "tests/data/redaction_heldout2.yaml", "heldout3": ROOT / "tests/data/redaction_heldout3.yaml"}
 EXACT = ROOT / "tests/data/redaction_corpus.yaml"  # text + exact expected output, read as labelled items
-KINDS = ("name", "phone", "email", "postcode", "address", "birthdate", "case")
+KINDS = ("name", "phone", "email", "postcode", "address", "birthdate", "case", "account", "workplace", "plate",
+         "line_id")
 _KANJI = str.maketrans("〇一二三四五六七八九零", "01234567890")
 
 
@@ -47,7 +52,8 @@ def _digits_view(s: str) -> str:
 
 
 _LABEL_KINDS = {"【氏名】": "name", "【電話番号】": "phone", "【メール】": "email", "【郵便番号】": "postcode",
-                "【住所】": "address", "【生年月日】": "birthdate", "【事件番号】": "case"}
+                "【住所】": "address", "【生年月日】": "birthdate", "【事件番号】": "case", "【口座番号】": "account",
+                "【勤務先】": "workplace", "【ナンバー】": "plate", "【ID】": "line_id", "【番号】": "account"}
 
 
 def from_exact(corpus: dict) -> list[dict]:

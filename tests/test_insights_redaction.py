@@ -200,3 +200,95 @@ def test_a_message_the_redactor_fails_on_is_hidden_and_later_ones_still_get_copi
     copies = [r[0] for r in storage.db.execute("select text from messages_redacted order by id desc limit 2")]
     assert copies == ["次の相談です", masked.HIDDEN]
     assert "redaction failed" in caplog.text
+
+
+# --------------------------------------------------------------------------- redact2: names learned later
+def _conversation_of(storage, user):
+    contact = storage.get_contact("line", user)
+    return storage.db.execute("select id from conversations where contact_id = ? order by id desc",
+                              [contact["id"]]).fetchone()[0]
+
+
+def _copies(storage, conv_id):
+    return [r[0] for r in storage.db.execute(
+        "select r.text from messages_redacted r join messages m on m.id = r.id where m.conversation_id = ?"
+        " order by m.id", [conv_id])]
+
+
+def test_a_name_given_only_at_the_contact_step_is_hidden_in_earlier_messages(app, storage, line, fake_line):
+    """Through signed LINE webhooks: the homeowner writes her given name early in a form no rule reads as a
+    name (「みのりの名義です」), then gives her full name at the contact step. The engine hook must rewrite the
+    earlier copy, and no marketing surface may show or find the name afterwards."""
+    from tests.support import webhooks
+
+    user = webhooks.make_user_id()
+    fake_line.profiles[user] = "🌷"  # a display name that names no one
+    line.follow(user)
+    line.idle()
+    line.exchange(user, data="consent:yes")
+    line.exchange(user, text="2ヶ月滞納しています。家はみのりの名義です")
+    conv_id = _conversation_of(storage, user)
+    n_in = lambda: storage.db.execute(  # noqa: E731
+        "select count(*) from messages where conversation_id = ? and direction = 'in' and text is not null",
+        [conv_id]).fetchone()[0]
+    wait_until(lambda: len(_copies(storage, conv_id)) == n_in(), timeout=60)
+    # before the contact step, nothing tells that みのり is a name: the copy still holds it
+    assert any("みのり" in c for c in _copies(storage, conv_id))
+    line.exchange(user, text="電話で相談したいです。090 1234 5678 に、昼休みならでられます")
+    conv = storage.conversation(conv_id)
+    assert conv["state"] == "contact_name", conv["state"]
+    line.exchange(user, text="岡本みのり")
+    assert json.loads(storage.conversation(conv_id)["data"])["contact"]["name"] == "岡本みのり"
+    wait_until(lambda: len(_copies(storage, conv_id)) == n_in() and not any(
+        "みのり" in c for c in _copies(storage, conv_id)), timeout=60)
+    copies = _copies(storage, conv_id)
+    assert "2ヶ月滞納しています。家は【氏名】の名義です" in copies
+    assert not any(s in c for c in copies for s in ("岡本", "みのり", "1234", "5678"))
+
+    marketing, admin = login(app, "marketing"), login(app, "admin")
+    pages = {"transcript": marketing.get(f"/insights/c/{conv_id}").get_data(as_text=True),
+             "list": marketing.get(f"/insights/?{PERIOD}").get_data(as_text=True)}
+    for kind in ("messages", "conversations", "leads"):
+        for fmt in ("csv", "jsonl"):
+            pages[f"{kind}.{fmt}"] = marketing.get(f"/insights/export/{kind}.{fmt}?{PERIOD}").get_data().decode(
+                "utf-8-sig")
+    for surface, body in pages.items():
+        for personal in ("岡本", "みのり", "ミノリ", "1234", "5678"):
+            assert personal not in body, (surface, personal)
+    assert "2ヶ月滞納しています" in pages["transcript"] and "【氏名】" in pages["transcript"]
+    for q in ("みのり", "岡本", "岡本みのり", "5678", "090 1234"):
+        html = marketing.get(f"/insights/?{PERIOD}&q={q}").get_data(as_text=True)
+        assert "一致する発言はありません" in html, q
+        body = marketing.get(f"/insights/export/messages.csv?{PERIOD}&q={q}").get_data().decode("utf-8-sig")
+        assert len(body.strip().splitlines()) == 1, (q, body[:200])
+    # staff still find her by the name she gave
+    assert "一致する発言はありません" not in admin.get(f"/insights/?{PERIOD}&q=みのり").get_data(as_text=True)
+
+
+def test_new_kinds_are_hidden_and_unfindable_on_every_surface(app, storage, line, fake_line):
+    """Bank account, employer, car plate, LINE id and a building with its room number, sent through LINE."""
+    from tests.support import webhooks
+
+    user = webhooks.make_user_id()
+    fake_line.profiles[user] = "さくら"
+    line.follow(user)
+    line.idle()
+    sent = ["引き落とし口座は みずほ銀行 普通 7412589 です", "夫は株式会社青木電設で働いています",
+            "車は 世田谷 330 す 56-78 のミニバンです", "LINEのIDは kumi_1122 です",
+            "コーポ若葉の203号室に住んでいます"]
+    for text in sent:
+        line.say(user, text)
+        line.idle()
+    conv_id = _conversation_of(storage, user)
+    wait_until(lambda: len(_copies(storage, conv_id)) >= len(sent), timeout=60)
+    marketing = login(app, "marketing")
+    transcript = marketing.get(f"/insights/c/{conv_id}").get_data(as_text=True)
+    for label in ("【口座番号】", "【勤務先】", "【ナンバー】", "【ID】", "【住所】"):
+        assert label in transcript, label
+    assert "みずほ銀行" in transcript and "ミニバン" in transcript
+    personal = ("7412589", "青木電設", "56-78", "kumi_1122", "コーポ若葉", "203号室")
+    export = marketing.get(f"/insights/export/messages.jsonl?{PERIOD}").get_data(as_text=True)
+    for s in personal:
+        assert s not in transcript and s not in export, s
+    for q in ("7412589", "青木電設", "kumi", "コーポ若葉", "203号室"):
+        assert "一致する発言はありません" in marketing.get(f"/insights/?{PERIOD}&q={q}").get_data(as_text=True), q

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.insights.redact import EMAIL, NAME, PHONE, redact
+from bot.insights.redact import ACCOUNT, ADDRESS, EMAIL, LINE_ID, NAME, PHONE, PLATE, WORKPLACE, redact
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "redaction_corpus.yaml").read_text("utf-8"))
 ITEMS = [(group, item["text"], item["expect"]) for group, items in CORPUS.items() for item in items]
@@ -67,6 +67,9 @@ def test_text_without_personal_data_is_unchanged(text):
 
 
 # --------------------------------------------------------------------------- labelled sets, per kind
+NEW_KINDS = ("account", "workplace", "plate", "line_id")
+
+
 def _eval():
     import importlib.util
 
@@ -76,16 +79,23 @@ def _eval():
     return module
 
 
-@pytest.mark.parametrize("name", ["corpus", "heldout"])
+@pytest.mark.parametrize("name", ["corpus", "heldout", "heldout2"])
 def test_labelled_sets_meet_the_targets(name):
+    """Floors: the development corpus, held-out set 1 and held-out set 2 (redact2 round: before 62/87
+    messages fully masked, 6 strict misses; after 87/87, 0)."""
     ev = _eval()
     items = ev.load(name)
     if name == "corpus":
         assert len(items) >= 150
+    elif name == "heldout2":
+        assert len(items) >= 80 and sum(not i.get("mask") for i in items) >= 20
     else:
         assert len(items) >= 60
     s = ev.score(items)
     for kind, (masked, total) in s["per"].items():
+        if name == "heldout" and kind in NEW_KINDS:
+            assert not total  # set 1 was written before these kinds existed
+            continue
         assert total, kind  # every kind is measured
         if kind == "name":
             assert masked / total >= 0.95, (kind, s["misses"])
@@ -94,6 +104,17 @@ def test_labelled_sets_meet_the_targets(name):
     assert s["strict"] == []
     assert s["decoys"] >= 15 and s["decoys_changed"] * 15 <= s["decoys"]
     assert s["kept"] >= 0.95 * s["keep_total"]
+
+
+def test_heldout3_floor():
+    """Set 3, a small fresh set for the redact2 mechanisms, measured once: 18/20 messages fully masked,
+    1/12 decoys changed, 19/20 kept (a workplace before 「で職人」 and a building name without a building
+    word missed)."""
+    ev = _eval()
+    s = ev.score(ev.load("heldout3"))
+    assert s["with_personal"] >= 20 and s["decoys"] >= 12
+    assert s["full"] >= 18 and s["strict"] == []
+    assert s["decoys_changed"] <= 1 and s["kept"] >= 19
 
 
 def test_bot_content_and_plain_answers_are_not_masked():
@@ -116,6 +137,32 @@ def test_procedure_dates_stay_birthdates_go():
 
 def test_redacting_twice_changes_nothing():
     for text in ("事件番号：令和７年（ヌ）第２３号 横浜地方裁判所", "氏名:大河内 誠 電話:090-7766-1200",
+                 "りそな銀行 普通 7654321、勤め先はコスモ物流、車は 世田谷 330 す 56-78、LINEのIDは kumi_1122",
                  "住所は1600023 東京都新宿区西新宿7-8-9です", "生年月日は1979年11月30日です"):
         once = redact(text)
         assert once != text and redact(once) == once
+
+
+def test_new_kinds_are_labelled_and_what_marketing_needs_stays():
+    assert redact("返済口座は りそな銀行 普通 7654321 です") == f"返済口座は りそな銀行 普通 {ACCOUNT} です"
+    assert redact("預金は300万円ほどあります") == "預金は300万円ほどあります"
+    assert redact("夫は株式会社青木電設で働いています") == f"夫は株式会社{WORKPLACE}で働いています"
+    for plain in ("工場で働いています", "大阪で働いています", "近くのスーパーでパートをしています", "会社は去年倒産しました",
+                  "勤務先は市役所です", "分譲マンションの3階です", "タワーマンションです", "IDとパスワードを忘れました"):
+        assert redact(plain) == plain
+    assert redact("車は 世田谷 330 す 56-78 です") == f"車は {PLATE} です"
+    assert redact("LINEのIDは kumi_1122 です") == f"LINEのIDは {LINE_ID} です"
+    assert redact("ID検索で @tomo.home へ") == f"ID検索で {LINE_ID} へ"
+    assert redact("コーポ若葉の203号室です") == f"{ADDRESS}です"
+    assert redact("マンションの805号室") == f"マンションの{ADDRESS}"
+
+
+def test_a_name_found_once_is_hidden_everywhere_in_the_message():
+    out = redact("元夫の石丸和樹は、石丸運送という会社をやっています")
+    assert "石丸" not in out and out.count(NAME) == 2
+
+
+def test_a_name_beside_a_phone_number():
+    assert redact("連絡は、のぶこ 090-2233-4455 まで") == f"連絡は、{NAME} {PHONE} まで"
+    for word in ("携帯", "自宅", "夜"):
+        assert redact(f"{word} 090-2233-4455") == f"{word} {PHONE}"

@@ -30,6 +30,10 @@ EMAIL = "【メール】"
 POSTAL = "【郵便番号】"
 ADDRESS = "【住所】"
 NAME = "【氏名】"
+ACCOUNT = "【口座番号】"
+WORKPLACE = "【勤務先】"
+PLATE = "【ナンバー】"
+LINE_ID = "【ID】"  # a LINE id or another account (Instagram, Facebook …)
 
 # Dash-like characters people type between digits (NFKC keeps most of them).
 _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−ー－ｰ﹣⁃"), "-")
@@ -47,7 +51,8 @@ _PHONE = re.compile(
     rf")(?!\d)"
 )
 # -- e-mail ---------------------------------------------------------------------
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}\s?@\s?(?:[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+                    r"|(?:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail|au|me|live|nifty|biglobe|ocn)(?![A-Za-z0-9.]))")
 # -- postal codes -----------------------------------------------------------------
 _POSTAL = re.compile(r"〒\s?\d{3}\s?-?\s?\d{4}(?!\d)|(?<![\d\-])\d{3}-\d{4}(?![\d\-])")
 
@@ -70,7 +75,7 @@ _ADDRESS = re.compile(
     rf"(?:(?:{_PREFS})(?:{_KANA_KANJI}{{1,8}}?(?:市|区|町|村|郡)){{0,3}}|(?:{_KANJI1}{_KANA_KANJI}{{0,5}}?(?:市|区|郡)){{1,3}})"
     rf"(?:{_KANA_KANJI}|{_D}{{1,3}}条){{0,8}}?(?:{_BLOCK}){_BUILDING}"
     rf"|{_KANA_KANJI}{{0,8}}?{_D}+丁目{_D}+番(?:地)?(?:{_D}+号?)?"
-    rf"|(?:{_PREFS})(?:{_KANA_KANJI}{{1,8}}?(?:市|区|町|村|郡)){{1,3}}{_KANA_KANJI}{{1,8}}?(?=に住|在住|です|$)"
+    rf"|(?:{_PREFS})(?:{_KANA_KANJI}{{1,8}}?(?:市|区|町|村|郡)){{1,3}}[\u4e00-\u9fff々ァ-ヴ]{_KANA_KANJI}{{0,7}}?(?=に住|在住|です|$)"
 )
 
 # -- names --------------------------------------------------------------------------
@@ -140,6 +145,10 @@ _MONTH_DAY = r"(?:1[0-2]|0?[1-9])[/.](?:3[01]|[12]\d|0?[1-9])(?![\d/.])"
 _BIRTH = re.compile(
     rf"(?:生年月日|誕生日|生まれた日|生まれは|生年|birthday|Birthday|DOB|D\.O\.B\.?)[^\d\n。明大昭平令MTSHR]{{0,8}}?(?P<x>{_DATE}|{_MONTH_DAY})"
     rf"|(?P<y>{_DATE})[ ]?[)）]?[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産])|誕生)"
+    # a year alone: 「55年生まれ」「80年生まれ」「S55生まれ」 (not 「小学3年生」: 生まれ, or an era letter)
+    rf"|(?<![\d.])(?P<w>(?:{_N}{{2}}|元)[ ]?年)[ ]?(?:の[ ]?)?(?:生まれ|産まれ|うまれ)"
+    rf"|(?<![A-Za-z\d])(?P<v>[MTSHRmtshr]\.?[ ]?\d{{1,2}})[ ]?(?:年[ ]?)?(?:生まれ|産まれ|うまれ|生(?![活命産]))"
+    rf"|(?:生年月日|誕生日|DOB)[^\d\n。]{{0,6}}?(?P<u>\d{{2}}[/.\-]\d{{1,2}}[/.\-]\d{{1,2}})(?![\d/.\-])"
 )
 BIRTHDATE = "【生年月日】"
 CASE = "【事件番号】"
@@ -147,23 +156,25 @@ _CASE = re.compile(
     rf"(?:(?:{_ERA}|令和|平成)[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?)?\([ ]?[ァ-ヶ\u4e00-\u9fff]{{1,3}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
     rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年[ ]?[ァ-ヶ][ ]?第?[ ]?{_N}{{1,6}}[ ]?号"
     rf"|(?:令和|平成|[RH])[ ]?(?:{_N}{{1,3}}|元)[ ]?年?[ ]?\([ ]?[ァ-ヶ]{{1,2}}[ ]?\)[ ]?第?[ ]?{_N}{{1,6}}"
+    rf"|(?<![ァ-ヶー])[ァ-ヶ]{{1,2}}[ ]?第[ ]?{_N}{{1,6}}[ ]?号"
     rf"|事件番号[ ]*(?:は|:|：)?[ ]*(?P<x>[^\n。、]{{1,30}}?(?:号|$|(?=[\n。、])))"
 )
 
 # -- postcodes without 〒 or hyphen, spoken phone numbers, spelled-out e-mails -----------------
 _POSTAL_BARE = re.compile(
-    r"(?:〒|郵便番号|郵便|postal)[ ]*(?:は|:|：)?[ ]*(?P<x>\d{3}[ ]?-?[ ]?\d{4})(?!\d)"
+    r"(?:〒|郵便番号|郵便|ゆうびん(?:ばんごう)?|postal|zip|ZIP)[ ]*(?:は|:|：)?[ ]*(?P<x>\d{3}[ ]?[-の]?[ ]?\d{4})(?!\d)"
     r"|(?<![\d\-.,/])\d{7}(?![\d\-.,/]|[ ]?(?:円|万|千|件|人|回|年|個|株|位|歳|才|%|％))"
 )
 _DIGIT_WORDS = {"ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニ": "2", "サン": "3", "ヨン": "4", "ゴ": "5",
-                "ロク": "6", "ナナ": "7", "ハチ": "8", "キュウ": "9", "キュー": "9"}
+                "ロク": "6", "ナナ": "7", "ハチ": "8", "キュウ": "9", "キュー": "9",
+                "ニー": "2", "ゴー": "5", "ヨ": "4", "シ": "4", "ク": "9", "シチ": "7", "ハッ": "8"}
 _DIGIT_WORDS |= {"".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in k): v
                  for k, v in _DIGIT_WORDS.items() if "ー" not in k}  # ぜろ, いち ... in hiragana
 _UNIT = "(?:\\d|" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
 _FILL = r"(?:[ \-.,、・/()]|の|ハイフン|と)"
 _PHONE_WORDS = re.compile(rf"(?<![\dA-Za-z])(?:0|ゼロ|レイ|マル|ぜろ|れい|まる)(?:{_FILL}{{0,3}}{_UNIT}){{9,10}}(?!\d)")
 _UNIT_RE = re.compile(_UNIT)
-_AT = r"(?:@|\(at\)|\[at\]|\(a\)|\[a\]|[★☆◎]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
+_AT = r"(?:@|\((?:at|あっと|アット|アットマーク)\)|\[at\]|\(a\)|\[a\]|[★☆◎]|(?<![A-Za-z])at(?![A-Za-z])|アットマーク|あっとまーく|アット|あっと)"
 _DOT = r"(?:\.|ドット|どっと|\(dot\)|\[dot\]|(?<![A-Za-z])dot(?![A-Za-z]))"
 _EMAIL_SPELLED = re.compile(
     rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}[ ]*{_AT}[ ]*[A-Za-z0-9\-]+(?:[ ]*{_DOT}[ ]*[A-Za-z0-9\-]+)*[ ]*{_DOT}[ ]*[A-Za-z]{{2,}}"
@@ -202,7 +213,8 @@ _KIN_KANA = frozenset(
     "おこさ こども まご おひめ おうじ おとな ママ パパ".split()
 )
 _NAME_LABEL2 = re.compile(
-    r"(?:氏名|お名前|名前|なまえ|ふりがな|フリガナ|よみがな|名義人|差出人|署名|契約者|申込者|債務者)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
+    r"(?:氏名|お名前|名前|なまえ|ふりがな|フリガナ|よみがな|名義人|差出人|署名|契約者|申込者|債務者|旧姓|ニックネーム|あだ名|"
+    r"呼び名|ハンドルネーム)[ \u3000]*(?:は|が|:|：|=)?[ \u3000]*"
     r"(?P<x>[^\s、。,:：!?！？()（）「」]{1,12}(?:[ \u3000・][^\s、。,:：!?！？()（）「」]{1,12})?)"
 )
 _LABEL_STOP = re.compile(
@@ -254,6 +266,10 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         reading = _KANA_AFTER_NAME.match(norm, end)  # 山田太郎（やまだ たろう）
         spans.append((toks[i][0], reading.end() if reading else end, NAME))
 
+    for m in _BRACKET_RELATION.finditer(norm):  # たかし（夫）, 山田（元夫）
+        inner = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
+        if inner and all(_is_person(t) or _is_proper(t) and t[3][2] != "地名" or _can_be_person(t[2]) for t in inner):
+            spans.append((*m.span("x"), NAME))
     for m in _RELATION_BRACKET.finditer(norm):  # 元夫（たかし）: the analyser reads it as one word
         inner = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
         if (re.fullmatch(r"[ぁ-ん]{2,8}", m.group("x")) and not any(t[3][1] == "普通名詞" for t in inner)) or all(
@@ -265,7 +281,8 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
         if _is_person(t) and _kana_or_kanji(t[2]):
             j = extend(i)
             # one kanji alone (督, 誠) or one kana word alone (かい, ゆう) is a word more often than a name
-            introduced = (j + 1 < n and toks[j + 1][2] in ("です", "と") and _SELF_INTRO.match(norm, toks[j][1])
+            nxt = j + 2 if j + 2 < n and _is_space(toks[j + 1]) and "\n" not in toks[j + 1][2] else j + 1
+            introduced = (nxt < n and toks[nxt][2] in ("です", "と") and _SELF_INTRO.match(norm, toks[nxt][0])
                           and (i == 0 or toks[i - 1][2] in "。、!?！？\n " or _is_space(toks[i - 1])))
             if j > i or (len(t[2]) >= 2 and re.search(r"[\u4e00-\u9fff々]", t[2])) or (
                     len(t[2]) >= 3 and re.fullmatch(r"[ァ-ヴー]+", t[2])) or (introduced and len(t[2]) >= 2):
@@ -278,7 +295,10 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
                 k += 1
             if k < n and _is_space(toks[k]):
                 k += 1
-            if (k < n and (_is_proper(toks[k]) or _is_person(toks[k])) and toks[k][3][2] != "地名"
+            kana_name = (k < n and toks[k - 1][2] != "は" and re.fullmatch(r"[ぁ-んァ-ヴー]{2,6}", toks[k][2]) and toks[k][2] not in _KANA_WORDS
+                         and toks[k][3][0] == "名詞" and _can_be_person(toks[k][2])  # not 「夫はスーパーで」
+                         and (k + 1 == n or toks[k + 1][3][0] in ("助詞", "補助記号", "空白", "助動詞")))  # 長女のさき
+            if (k < n and (_is_proper(toks[k]) or _is_person(toks[k]) or kana_name) and toks[k][3][2] != "地名"
                     and _kana_or_kanji(toks[k][2])):
                 j = extend(k)
                 run = _KANA_RUN.match(norm, toks[k][0])  # 長男のりょうたは: the analyser cut りょう|た
@@ -288,12 +308,15 @@ def _analyser_names(norm: str) -> list[tuple[int, int, str]]:
                     add(k, j, cued=True)
                 i = j + 1
                 continue
-        if t[2] in _HONORIFICS and t[3][0] == "接尾辞" and i > 0:
+        if t[2] in _HONORIFICS and (t[3][0] == "接尾辞" or t[2] == "先生") and i > 0:
             k = i - 1
-            if _is_space(toks[k]) and k > 0:
+            if _is_space(toks[k]) and k > 0 and t[3][0] == "接尾辞":
                 k -= 1
             p = toks[k]
-            if p[3][0] == "名詞" and (p[3][1] == "固有名詞" and p[3][2] != "地名" or p[4]) and p[2] not in _NOT_NAMES:
+            surname_noun = (t[2] == "先生" and p[3][1] == "普通名詞" and re.fullmatch(r"[\u4e00-\u9fff々]{2,3}", p[2])
+                            and _can_be_person(p[2]))  # 大木先生
+            if p[3][0] == "名詞" and (p[3][1] == "固有名詞" and (p[3][2] != "地名" or _can_be_person(p[2])) or p[4]
+                                      or surname_noun) and p[2] not in _NOT_NAMES:
                 s = k
                 while s - 2 >= 0 and _is_space(toks[s - 1]) and _is_person(toks[s - 2]):
                     s -= 2
@@ -311,6 +334,13 @@ def _looks_like_name(value: str) -> bool:
 
 _RELATION_BRACKET = re.compile(
     "(?:" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + r")[(（](?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{1,8})[)）]")
+# Kana nouns after a relation that are words, not names (夫のこと, 母のところ).
+_KANA_WORDS = frozenset(
+    "こと ため ところ とこ ほう もの ぶん かた あと まま せい おかげ かわり かわりに ほか ほかに ため よう ふり "
+    "うち いえ なか まえ あいだ ころ とき ばあい みんな ぜんぶ ぶんも ローン カード パート ボーナス".split())
+_BRACKET_RELATION = re.compile(
+    r"(?:^|(?<=[、。,!！?？\n \u3000・]))(?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{2,8})[(（](?:"
+    + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + r")[)）]")
 _NAME_ENDINGS = frozenset("子 郎 美 江 代 恵 男 雄 枝 香".split())
 _SELF_INTRO = re.compile(r"(?:です(?:$|[。、!！\s])|と申し|といいます|と言います)")
 _KANA_RUN = re.compile(r"[ぁ-ん]{2,6}?(?=[はがをにともの、。)）]|\s|$)")
@@ -342,10 +372,12 @@ def _label_names(norm: str) -> list[tuple[int, int, str]]:
         if not value or value in _NOT_NAMES or re.fullmatch(r"[\d\W]+", value):
             continue
         toks = [t for t in analyser.tokens(value) if not _is_space(t)] if _ANALYSABLE.search(value) else []
-        strong = norm[m.start():m.start() + 4].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
-                                                            "よみがな"))
+        strong = norm[m.start():m.start() + 7].startswith(("氏名", "お名前", "名前", "なまえ", "ふりがな", "フリガナ",
+                                                            "よみがな", "旧姓", "ニックネーム", "あだ名", "呼び名",
+                                                            "ハンドルネーム"))
         if (strong and re.fullmatch(r"[ぁ-んァ-ヴー \u3000・]{2,12}", value)
-                and not re.search(r"(?:ない|ません|たい|です)$", value)):
+                and not re.search(r"(?:ない|ません|たい|です)$", value)
+                and not any(t[3][0] == "助動詞" for t in toks)):  # 「名前だけだったはず」
             spans.append((start, start + len(value), NAME))  # 「名前はやまだはなこです」: kana the analyser cuts up
             continue
         if any(t[3][0] in ("助詞", "助動詞", "動詞", "形容詞") for t in toks):
@@ -374,13 +406,19 @@ def _romaji_names(norm: str) -> list[tuple[int, int, str]]:
 
 def _kana_honorific_names(norm: str) -> list[tuple[int, int, str]]:
     spans = []
+    # a word of the analyser that runs over the honorific: 「たくさん」「かさんで」, not a name + さん
+    bounds = {t[0] for t in analyser.tokens(norm)} if _KANA_HONORIFIC.search(norm) else set()
     for m in _KANA_HONORIFIC.finditer(norm):
+        if m.end("x") not in bounds:
+            continue
         word = m.group("x")
         if word in _KIN_KANA or word.lstrip("お") in _KIN_KANA or word in _NOT_NAMES:
             continue
         start = m.start("x")
         if start > 0 and re.match(r"[ぁ-んァ-ヴー]", norm[start - 1]):
             continue  # inside a longer word
+        if len(word) >= 4 and word[0] in "のはがをにとも" and start > 0 and re.match(r"[\u4e00-\u9fff々]", norm[start - 1]):
+            start += 1  # 夫のたかしさん: the particle is not part of the name
         spans.append((start, m.end("x"), NAME))
     return spans
 
@@ -427,15 +465,24 @@ def _address_label(norm: str) -> list[tuple[int, int, str]]:
 
 
 def _joined_addresses(norm: str) -> list[tuple[int, int, str]]:
-    """Addresses written over several lines (「東京都練馬区\n豊玉北\n1-2-3」), read as one line."""
-    # a line break between two digits stays: 「…1-2-3\n090-…」 is two things
-    keep = [i for i, c in enumerate(norm)
-            if c != "\n" or (0 < i < len(norm) - 1 and norm[i - 1].isdigit() and norm[i + 1].isdigit())]
+    """Addresses written over several lines or with gaps (「東京都練馬区\n豊玉北\n1-2-3」「熊本市東区 健軍本町 の
+    5-23」), read as one line: line breaks and spaces dropped (not between two digits), and a の before the number."""
+    def gap(i: int) -> bool:
+        c = norm[i]
+        if c in "\n \u3000":
+            return not (0 < i < len(norm) - 1 and norm[i - 1].isdigit() and norm[i + 1].isdigit())
+        if c == "の" and 0 < i < len(norm) - 1:
+            after = norm[i + 1:].lstrip(" \u3000")
+            before = norm[:i].rstrip(" \u3000")
+            return bool(after[:1].isdigit() and before and re.match(r"[\u4e00-\u9fff々ヶケァ-ヴー]", before[-1]))
+        return False
+
+    keep = [i for i in range(len(norm)) if not gap(i)]
     joined = "".join(norm[i] for i in keep)
     spans = []
     for pattern in (_ADDRESS, _ADDRESS_MORE):
         for m in pattern.finditer(joined):
-            if m.end() > m.start() and "\n" in norm[keep[m.start()]:keep[m.end() - 1]]:
+            if m.end() > m.start() and keep[m.end() - 1] - keep[m.start()] >= m.end() - m.start():  # a gap inside
                 spans.append((keep[m.start()], keep[m.end() - 1] + 1, ADDRESS))
     return spans
 
@@ -452,18 +499,206 @@ def _spoken_phones(view: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+# -- bank accounts, employers, car plates, LINE ids (redact2) -------------------------------------
+# An account number: 4–8 digits after a banking cue (口座, 普通, 当座, 預金, ゆうちょの記号 / 番号 …).
+_ACCOUNT = re.compile(
+    r"(?P<cue>口座(?:番号)?|普通(?:預金)?|当座(?:預金)?|記号|(?<!電話)(?<!携帯)(?<!FAX)(?<!郵便)番号|ナンバー|支店|"
+    r"No\.?|NO\.?|ID)[ ]*(?:は|:|：|No\.?|NO\.?)?[ ]*"
+    r"(?P<x>[A-Za-z]{0,3}\d{4,12}(?:[ -]\d{1,8}){0,3})(?![\d,.万千百円年月日歳才%％件回人号ヶか]|[ ]?(?:円|万|年|ヶ月|か月|歳))"
+)
+ID_NUMBER = "【番号】"
+_BANK_CUE = re.compile(r"口座|普通|当座|貯金|預金|記号|支店")
+# A Japanese number plate: place, class number, one kana, the number (12-34, ・・・7, 1234).
+_PLATE = re.compile(
+    r"(?<![\u4e00-\u9fff\d])(?:[\u4e00-\u9fff]{1,4}|(?<![ぁ-ん])[ぁ-ん]{2,4})[ ]?\d{2,3}[ ]?[あ-ろを][ ]?"
+    r"(?:\d{1,2}-\d{2}|[・.]{1,3}[ ]?\d{1,3}|\d{4})(?![\d-]|[ ]?(?:円|万|千|百|人|年|件|回|個|台|歳|ヶ|か月|日|%|％))"
+)
+_LINE_ID = re.compile(
+    r"(?:(?:LINE|Line|line|ライン|らいん)[ ]?(?:の)?[ ]?(?:ID|ＩＤ|id|アイディー)(?![A-Za-z])"
+    r"|(?:インスタ(?:グラム)?|Instagram|instagram|Facebook|facebook|フェイスブック|Twitter|twitter|ツイッター|TikTok|"
+    r"ティックトック|Threads|スレッズ|mixi|ミクシィ|アカウント)(?:の)?(?:ID|id|アカウント)?)[^A-Za-z0-9@\n]{0,8}?(?P<x>@?[A-Za-z0-9][A-Za-z0-9._\-]{3,29})"
+    r"|(?<![A-Za-z])(?:ID|id)(?![A-Za-z])(?:検索)?[^A-Za-z0-9@\n。]{0,8}?(?P<y>@?[A-Za-z0-9][A-Za-z0-9._\-]{3,19})"
+    r"|(?<![A-Za-z0-9._%+\-@])(?P<z>@[A-Za-z][A-Za-z0-9._\-]{2,19})(?![A-Za-z0-9@])"
+)
+# Building names (a proper katakana/latin name with a building word) and room numbers.
+_BUILDING_WORDS = ("マンション|ハイツ|メゾン|コーポ|レジデンス|パレス|ハイム|ヒルズ|タワー|コート|シティ|ガーデン|テラス|"
+                   "プラザ|ヴィラ|ビラ|カーサ|ドミール|ハウス|ビル|荘")
+_GENERIC_BUILDING = re.compile(r"(?:タワー|ワンルーム|リゾート|デザイナーズ|ファミリー|シニア|ウィークリー|シェア|ツイン)?"
+                               rf"(?:{_BUILDING_WORDS})")
+_BUILDING = re.compile(
+    rf"(?P<b>(?<![ァ-ヴーA-Za-z])[ァ-ヴーA-Za-z・]{{0,15}}(?:{_BUILDING_WORDS})[ァ-ヴーA-Za-z]{{0,8}}|[ァ-ヴーA-Za-z]{{2,12}}荘)"
+    r"(?P<p>[\u4e00-\u9fff々ヶケ]{0,6}(?:第?[0-9IVX]{1,2}号?館)?)"
+    r"(?P<r>(?:の)?[ \u3000]?(?:[A-Z]?-?\d{3,4}(?:号室|号)?|\d{1,4}(?:号室|号)|[A-Z]棟[ ]?\d{1,4}(?:号室|号)?)"
+    r"(?![\d\-階F万千円年ヶか人台件回歳]))?"
+    r"|(?<![\d\-])(?:\d{1,4}-){0,3}\d{2,4}号室"
+    r"|(?:[\u4e00-\u9fffぁ-んァ-ヴー々ヶ]{1,10}?(?:団地|住宅|ハイツ|荘|マンション|コーポ))?[ \u3000]?(?<![\d\-])\d{1,3}(?:号棟|棟|号館)"
+    r"(?:の)?[ \u3000]?\d{2,4}(?:号室|号)?(?![\d\-階])"
+)
+# A workplace: named after a cue (勤務先は / 勤め先: / 会社は …) or before 「で働いて」「でパート」….
+_WORK_LABEL = re.compile(
+    r"(?<![\u4e00-\u9fff々])(?:勤務先|勤め先|勤め|職場|会社名|会社|就職先|勤務|バイト先|パート先|転職先)[ ]*(?:は|が|:|：|の|\(|「)[ ]*"
+    r"(?P<x>[^\n。、,!?！？()「」]{1,30}?)(?=です|でした|だった|という|っていう|って|といって|で働|に勤|で|$|[\n。、,!?！？)」])"
+)
+_JOBS = ("パート|アルバイト|バイト|派遣|夜勤|日勤|正社員|契約社員|教員|教師|看護師|介護士|保育士|事務|社員|職員|講師|"
+         "ドライバー|運転手|店員|店長|期間工|作業員|薬剤師|医師|美容師|調理師")
+_WORK_AFTER = re.compile(
+    rf"(?:で|に)(?:は)?(?:働|勤め|勤務|{_JOBS})|(?<=[^\s\d])(?=勤務(?!先)|勤め(?!先))|の(?={_JOBS})"
+    r"|を(?=経営|営ん|やって)"
+)
+_ORG_SUFFIXES = frozenset(
+    "苑 園 荘 館 店 会 舎 堂 工務店 運送 運輸 建設 精機 工業 産業 商事 商店 製作所 興業 物産 電機 電気 病院 医院 "
+    "クリニック 学校 中学校 小学校 高校 高等学校 大学 幼稚園 保育園 営業所 支店 工場 事業所 センター 物流 食品 "
+    "不動産 設備 電工 技研 製作 化学 鉄工 鉄工所 自動車 整備 交通 タクシー 急便 ホーム".split()
+)
+_ORG_SUFFIX_ENDINGS = ("センター", "病院", "医院", "学校", "工場", "営業所", "事業所", "ホーム", "クリニック")
+_COMPANY_FORMS = frozenset("株式会社 有限会社 合同会社 (株) (有) (合) ㈱ ㈲".split())
+
+
+def _org_span(toks: list, start: int, end: int) -> tuple[int, int] | None:
+    """The part of the noun phrase toks[start:end] that names an organisation (from its first proper
+    word, or the word before an organisation suffix); None for generic words (工場, スーパー, 大阪)."""
+    words = [k for k in range(start, end) if not _is_space(toks[k]) and toks[k][2] not in _COMPANY_FORMS]
+    if not words:
+        return None
+    if any(toks[k][2] in _COMPANY_FORMS for k in range(start, end)):  # 株式会社青木電設: a company's name
+        return toks[words[0]][0], toks[words[-1]][1]
+    first = next((k for k in words if toks[k][4] or toks[k][3][1] == "固有名詞"), None)
+    last = toks[words[-1]][2]
+    suffix = last in _ORG_SUFFIXES or (len(last) >= 3 and last.endswith(_ORG_SUFFIX_ENDINGS))  # ケアセンター
+    if first is not None and (suffix or toks[first][3][2] != "地名"
+                              or any(toks[k][4] or toks[k][3][1] == "固有名詞" and toks[k][3][2] != "地名"
+                                     for k in words)):
+        if first > start and toks[first - 1][3][0] == "接頭辞":  # 聖マリア病院
+            first -= 1
+        return toks[first][0], toks[words[-1]][1]
+    if suffix and len(words) >= 2:
+        kana = [k for k in words[:-1] if re.fullmatch(r"[ぁ-んァ-ヴー]{2,}", toks[k][2]) or toks[k][4]]
+        if kana and kana[-1] == words[-2]:  # さくら苑, ひまわり園, あおぞらケアセンター
+            first = len(kana) - 1
+            while first > 0 and words.index(kana[first]) - words.index(kana[first - 1]) == 1:
+                first -= 1
+            return toks[kana[first]][0], toks[words[-1]][1]
+    return None
+
+
+def _workplaces(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _WORK_LABEL.finditer(norm):
+        value = m.group("x").strip()
+        if not value or not _ANALYSABLE.search(value) and not re.search("[A-Za-z]{2}", value):
+            continue
+        toks = analyser.tokens(value)
+        if any(t[3][0] in ("動詞", "形容詞", "助動詞", "副詞", "代名詞") for t in toks):
+            continue
+        if any(t[3][0] == "助詞" and t[2] != "の" for t in toks):
+            continue
+        cut = [k for k, t in enumerate(toks) if t[2] == "の"]
+        pieces = [(0 if not i else cut[i - 1] + 1, c) for i, c in enumerate(cut)] + [(cut[-1] + 1 if cut else 0, len(toks))]
+        found = [_org_span(toks, a, b) for a, b in pieces]
+        found = [f for f in found if f]
+        if found:
+            base = m.start("x") + m.group("x").index(value)
+            spans.append((base + found[0][0], base + found[-1][1], WORKPLACE))
+    for m in _WORK_AFTER.finditer(norm):
+        line_start = max(norm.rfind(c, 0, m.start()) for c in "\n。、,!?！？ \u3000") + 1
+        head = norm[line_start:m.start()]
+        quoted = re.search(r"[「『]([^」』]{1,20})[」』]$", head)  # 居酒屋「とりまる」を経営
+        if quoted:
+            spans.append((line_start + quoted.start(1), line_start + quoted.end(1), WORKPLACE))
+            continue
+        if not head or not _ANALYSABLE.search(head):
+            continue
+        toks = analyser.tokens(head)
+        k = len(toks)
+        while k > 0 and (toks[k - 1][3][0] in ("名詞", "接尾辞", "接頭辞") or toks[k - 1][2] in _COMPANY_FORMS) \
+                and toks[k - 1][2] not in _RELATIONS and toks[k - 1][3][0] != "代名詞":
+            k -= 1
+        found = _org_span(toks, k, len(toks))
+        if found:
+            spans.append((line_start + found[0], line_start + found[1], WORKPLACE))
+    return spans
+
+
+def _buildings(norm: str) -> list[tuple[int, int, str]]:
+    spans = []
+    for m in _BUILDING.finditer(norm):
+        if m.group("b") is None:  # a room number alone
+            spans.append((*m.span(), ADDRESS))
+            continue
+        generic = _GENERIC_BUILDING.fullmatch(m.group("b"))
+        if generic and not m.group("r"):
+            continue  # 「中古マンション」「タワーマンション」「マンション購入」
+        start, end = m.span()
+        if generic and not m.group("p"):  # 「マンションの805号室」: only the room number
+            start = m.start("r") + len(m.group("r")) - len(m.group("r").lstrip("の \u3000"))
+        while end > start and norm[end - 1] == "の":
+            end -= 1
+        spans.append((start, end, ADDRESS))
+    return spans
+
+
+_ROMAJI_DESU = re.compile(r"(?<![A-Za-z])(?P<x>[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)[ ]+(?:desu|desu\.|des|to mou?shimasu|to iimasu)(?![A-Za-z])")
+
+
+def _can_be_person(surface: str) -> bool:
+    """Whether the dictionary knows this word as a person's name (among its other readings)."""
+    return any(m.part_of_speech()[2] == "人名" for m in analyser.dictionary().lookup(surface))
+
+
+# A word standing alone beside a phone number or an e-mail (「けいこ 090-…」「090-… 山田」).
+_BESIDE_CONTACT = re.compile(r"(?:^|(?<=[、。,!！?？\n]))[ \u3000]*(?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{2,8})[ \u3000:：]*$")
+_AFTER_CONTACT = re.compile(r"[ \u3000]*[(（][ \u3000]*(?P<x>[ぁ-んァ-ヴー\u4e00-\u9fff々]{2,8})[ \u3000]*[)）]")
+_CONTACT_WORDS = frozenset("電話 携帯 自宅 固定 連絡 連絡先 番号 メール 夫 妻 主人 旦那 嫁 私 自分 本人 会社 職場 日中 夜 昼 夕方 "
+                           "平日 土日 休日 仕事 仕事中 こちら ここ 下記 以下 番号は 携帯は".split())
+
+
+def _names_beside_contacts(norm: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    out = []
+    for start, _end, label in spans:
+        if label not in (PHONE, EMAIL):
+            continue
+        m = _BESIDE_CONTACT.search(norm, 0, start) or _AFTER_CONTACT.match(norm, _end)
+        if not m or m.group("x") in _CONTACT_WORDS or m.group("x") in _NOT_NAMES:
+            continue
+        toks = [t for t in analyser.tokens(m.group("x")) if not _is_space(t)]
+        if len(toks) <= 2 and (_is_person(toks[0]) or _can_be_person(toks[0][2])) and all(
+                _is_person(t) or _can_be_person(t[2]) or t[3][0] == "接尾辞" for t in toks[1:]):  # のぶ|こ
+            out.append((*m.span("x"), NAME))
+    return out
+
+
+def _everywhere(norm: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A name found once is hidden wherever else it stands in the message (北条浩一 → 北条建設)."""
+    names = set()
+    for start, end, label in spans:
+        if label == NAME:
+            value = norm[start:end]
+            parts = re.split(r"[ \u3000・]", value)
+            if _ANALYSABLE.search(value):
+                parts += [t[2] for t in analyser.tokens(value) if _is_person(t)]
+            names |= {part for part in parts if len(part) >= 2 and part not in _NOT_NAMES}
+    out = []
+    for name in names:
+        out += [(m.start(), m.end(), NAME) for m in re.finditer(re.escape(name), norm)]
+    return out
+
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
     # (pattern, label, use the kanji-digit view)
     (_CASE, CASE, True),
     (_BIRTH, BIRTHDATE, False),
     (_EMAIL, EMAIL, False),
     (_EMAIL_SPELLED, EMAIL, False),
+    (_ACCOUNT, ACCOUNT, False),
     (_POSTAL, POSTAL, False),
     (_POSTAL_BARE, POSTAL, False),
+    (_POSTAL_BARE, POSTAL, True),
     (_PHONE, PHONE, False),
     (_PHONE, PHONE, True),
     (_ADDRESS, ADDRESS, False),
     (_ADDRESS_MORE, ADDRESS, False),
+    (_PLATE, PLATE, False),
+    (_LINE_ID, LINE_ID, False),
     (_NAME_INTRO, NAME, False),
     (_NAME_DESU_CONTEXT, NAME, False),
     (_NAME_DESU, NAME, False),
@@ -497,7 +732,7 @@ def _normalize(text: str) -> tuple[str, Any]:
 
 
 def _match_span(m: re.Match[str], pattern: re.Pattern[str]) -> tuple[int, int]:
-    for group in ("x", "y"):
+    for group in ("x", "y", "z", "w", "v", "u"):
         if group in pattern.groupindex and m.group(group) is not None:
             return m.span(group)
     return m.span()
@@ -512,7 +747,7 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
             continue
         view = norm
         if use_kanji:
-            if label != CASE and not re.search("[〇一二三四五六七八九零]", norm):
+            if label != CASE and not _KANJI_DIGIT_RE.search(norm):
                 continue
             kanji_view = kanji_view or norm.translate(_KANJI_DIGITS)
             view = kanji_view
@@ -522,22 +757,37 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
                 continue
             if label == PHONE and not _phone_ok(view[start:end]):
                 continue
+            if label == CASE and not re.search(r"\d", view[start:end]):
+                continue  # 「事件番号は分かりません」
+            if label == ACCOUNT:
+                if _phone_ok(view[start:end]) and view[start:end].lstrip("( ").startswith("0") and \
+                        not _BANK_CUE.search(m.group("cue")):
+                    continue
+                if not _BANK_CUE.search(m.group("cue")):
+                    spans.append((start, end, ID_NUMBER))
+                    continue
             if end > start:
                 spans.append((start, end, label))
-    if "\n" in norm.strip() and _ADDRESS_TRIGGERS.search(norm):
+    if _GAP_RE.search(norm.strip()) and _ADDRESS_TRIGGERS.search(norm):
         spans += _joined_addresses(norm)
-    if digits >= 7 or re.search("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる", norm):
+    if digits >= 7 or _SPOKEN_RE.search(norm):
         spans += _spoken_phones(norm.translate(_KANJI_DIGITS))
     if _ADDRESS_LABEL_TRIGGER.search(norm):
         spans += _address_label(norm)
     if _NAME_LABEL_TRIGGER.search(norm):
         spans += _label_names(norm)
-    if re.search("[A-Za-z]{2}", norm):
+    if _LATIN2_RE.search(norm):
         spans += _romaji_names(norm)
+        spans += [(*m.span("x"), NAME) for m in _ROMAJI_DESU.finditer(norm)
+                  if all(_ROMAJI_WORD.fullmatch(w) for w in m.group("x").split())]
+    if _BUILDING_TRIGGER.search(norm):
+        spans += _buildings(norm)
+    if _WORK_TRIGGER.search(norm):
+        spans += _workplaces(norm)
     if _ANALYSABLE.search(norm):
         spans += _analyser_names(norm)
         spans += _kana_honorific_names(norm)
-    if "\n" in norm.strip() or re.search(r"[。!！][ \u3000]+\S", norm):
+    if "\n" in norm.strip() or _SENTENCE_GAP_RE.search(norm):
         spans += _signature(norm)
     for value in known:
         compiled = _known_pattern((value or "").strip())
@@ -546,13 +796,52 @@ def _spans(norm: str, known: Iterable[str]) -> list[tuple[int, int, str]]:
         pat, label = compiled
         for m in pat.finditer(norm):
             spans.append((m.start(), m.end(), label))
-    return spans
+    if _ANALYSABLE.search(norm):
+        spans += _names_beside_contacts(norm, spans)
+    spans += _everywhere(norm, spans)
+    return [_municipality_kept(norm, span) for span in spans]
+
+
+_MUNICIPALITY_FIRST = re.compile(
+    rf"(?:{_PREFS})?[ \u3000]?(?:[\u4e00-\u9fff々ヶケ]{{1,6}}?(?:市|区|郡)[ \u3000]?){{1,3}}?(?:の[ \u3000]?|[ \u3000])")
+
+
+def _municipality_kept(norm: str, span: tuple[int, int, str]) -> tuple[int, int, str]:
+    """「豊中市の東豊中町3丁目」: the municipality written apart from the street stays visible (marketing needs it;
+    it names no one), the rest is hidden."""
+    start, end, label = span
+    if label != ADDRESS:
+        return span
+    lead = _LEAD_PARTICLE.match(norm, start, end)  # 「家は 熊本市東区 …」: the sentence before the place
+    for at in ([lead.end()] if lead else []) + [start]:
+        m = _MUNICIPALITY_FIRST.match(norm, at, end)
+        if m and m.end() < end and re.search(r"\d|[一二三四五六七八九十]", norm[m.end():end]):
+            return m.end(), end, label
+    return span
+
+
+_LEAD_PARTICLE = re.compile(r"[\u4e00-\u9fff]{1,3}[はがもで][ \u3000]*")
 
 
 _NAME_TRIGGERS = re.compile(r"です|でござ|だよ|だ。|申|言い|いいます|いう者|名|氏")
-_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな")
+_NAME_LABEL_TRIGGER = re.compile(r"名|なまえ|差出人|署名|契約者|申込者|債務者|ふりがな|フリガナ|よみがな|旧姓|ネーム")
 _ADDRESS_TRIGGERS = re.compile(r"[市区町村郡都道府県丁番字]|\d-\d")
+_WORK_TRIGGER = re.compile(r"勤|働|職場|会社|経営|営ん|パート|バイト|派遣|社員|職員|教員|教師|看護師|介護士|保育士|講師|事務|ドライバー|運転手")
 _ADDRESS_LABEL_TRIGGER = re.compile(r"住所|所在地|物件の場所")
+
+
+# Cheap triggers, compiled once.
+_KANJI_DIGIT_RE = re.compile("[〇一二三四五六七八九零]")
+_GAP_RE = re.compile(r"\S[\n \u3000の]")
+_SPOKEN_RE = re.compile("[〇一二三四五六七八九]|ゼロ|レイ|マル|ぜろ|れい|まる")
+_LATIN2_RE = re.compile("[A-Za-z]{2}")
+_SENTENCE_GAP_RE = re.compile(r"[。!！][ \u3000]+\S")
+_BUILDING_TRIGGER = re.compile(f"{_BUILDING_WORDS}|号室|棟|号館")
+_AT_TRIGGER = re.compile(r"at|アット|あっと|@|\(a\)|\[a\]|[★☆◎]")
+_ACCOUNT_TRIGGER = re.compile(r"口座|普通|当座|記号|番号|支店|ナンバー|No|NO|ID")
+_BIRTH_TRIGGER = re.compile(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ")
+_ID_TRIGGER = re.compile(r"ID|id|ＩＤ|アイディー|@|インスタ|Instagram|instagram|Facebook|facebook|フェイスブック|"
+                         r"Twitter|twitter|ツイッター|TikTok|ティックトック|Threads|スレッズ|mixi|ミクシィ|アカウント")
 
 
 def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: str, digits: int) -> bool:
@@ -560,17 +849,23 @@ def _worth_trying(pattern: re.Pattern[str], label: str, use_kanji: bool, norm: s
     if pattern is _EMAIL:
         return "@" in norm
     if pattern is _EMAIL_SPELLED:
-        return bool(re.search(r"at|アット|あっと|@|\(a\)|\[a\]|[★☆◎]", norm))
+        return bool(_AT_TRIGGER.search(norm))
     if label == POSTAL:
-        return digits >= 7
+        return digits >= 7 or use_kanji
     if label == PHONE:
         return digits >= 9 if not use_kanji else True
     if label == ADDRESS:
         return bool(_ADDRESS_TRIGGERS.search(norm))
     if label == CASE:
         return "号" in norm or "(" in norm
+    if label == ACCOUNT:
+        return digits >= 4 and bool(_ACCOUNT_TRIGGER.search(norm))
+    if label == PLATE:
+        return digits >= 3
+    if label == LINE_ID:
+        return bool(_ID_TRIGGER.search(norm))
     if label == BIRTHDATE:
-        return bool(re.search(r"生|誕|birth|Birth|DOB|D\.O\.B|うまれ", norm))
+        return bool(_BIRTH_TRIGGER.search(norm))
     return bool(_NAME_TRIGGERS.search(norm))
 
 
@@ -693,7 +988,8 @@ def redact(text: str | None, known: Iterable[str] = ()) -> str:
     return "".join(out)
 
 
-_LABELS = re.compile("|".join(map(re.escape, (PHONE, EMAIL, POSTAL, ADDRESS, NAME, BIRTHDATE, CASE))))
+_LABELS = re.compile("|".join(map(re.escape, (PHONE, EMAIL, POSTAL, ADDRESS, NAME, BIRTHDATE, CASE, ACCOUNT, WORKPLACE,
+                                               PLATE, LINE_ID, ID_NUMBER))))
 
 
 def mentions_known(text: str | None, known: Iterable[str]) -> bool:
