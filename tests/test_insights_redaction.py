@@ -292,3 +292,22 @@ def test_new_kinds_are_hidden_and_unfindable_on_every_surface(app, storage, line
         assert s not in transcript and s not in export, s
     for q in ("7412589", "青木電設", "kumi", "コーポ若葉", "203号室"):
         assert "一致する発言はありません" in marketing.get(f"/insights/?{PERIOD}&q={q}").get_data(as_text=True), q
+
+
+def test_copies_written_by_other_rules_are_written_again(app, storage, sent):
+    """After an upgrade of the redactor, the app's start drops the copies of the old rules (here:
+    one that still shows a name, as an older redactor left it); marketing's next page writes
+    them again. A start with the same rules keeps them."""
+    assert storage.db.execute("select value from meta where key = 'redactor_rules'").fetchone()[0] == masked.RULES
+    first = storage.db.execute("select min(id) from messages_redacted").fetchone()[0]
+    storage.db.execute("update messages_redacted set text = '小松原 由紀です' where id = ?", [first])
+    masked.renew_if_rules_changed(storage)  # same rules: kept
+    marketing = login(app, "marketing")
+    assert "小松原" in marketing.get(f"/insights/?{PERIOD}&q=小松原").get_data(as_text=True)  # the old copy
+    storage.db.execute("update meta set value = 'older' where key = 'redactor_rules'")
+    masked.renew_if_rules_changed(storage)
+    assert storage.db.execute("select count(*) from messages_redacted").fetchone()[0] == 0
+    html = marketing.get(f"/insights/?{PERIOD}&q=小松原").get_data(as_text=True)
+    assert "一致する発言はありません" in html
+    assert "小松原" not in storage.db.execute("select text from messages_redacted where id = ?", [first]).fetchone()[0]
+    assert not masked.pending(storage.db)

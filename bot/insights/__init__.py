@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         funnel.record_conversation(storage, conv, signals)
 
     engine.hooks.append(record_funnel)
+    masked.renew_if_rules_changed(storage)
     engine.hooks.append(masked.hook(storage))  # the redacted copy marketing reads and searches
 
     @app.after_request

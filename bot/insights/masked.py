@@ -11,7 +11,11 @@ once, when the message is written:
 * :func:`catch_up` — messages written another way (or before the migration):
   the user messages above the watermark ``meta.redacted_upto`` without a copy,
   in bounded batches (each marketing page runs one; ``flask --app app insights
-  redact-backfill`` does them all).
+  redact-backfill`` does them all);
+* :func:`renew_if_rules_changed` — at start: when the redactor's code changed since the
+  copies were written (``meta.redactor_rules``, a fingerprint of bot/insights/redact.py),
+  every copy is dropped, so the catch-up writes them again by the new rules (meanwhile
+  the pages redact on the fly, and search finds less, never more).
 
 Marketing's search and every text filter run on ``messages_redacted_fts``
 (trigram, like ``messages_fts`` for the originals): what the pages hide cannot
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pathlib
 from typing import Any
 
+from bot.insights import redact as redact_module
 from bot.insights.redact import mentions_known, redact
 from bot.storage import Storage, loads
 
@@ -100,6 +106,23 @@ def hook(storage: Storage):
         store_conversation(storage, conv)
 
     return redact_conversation
+
+
+RULES = hashlib.blake2b(pathlib.Path(redact_module.__file__).read_bytes(), digest_size=8).hexdigest()
+
+
+def renew_if_rules_changed(storage: Storage) -> None:
+    """At start: copies written by other (or unknown) rules are dropped, to be written again."""
+    row = storage.db.execute("select value from meta where key = 'redactor_rules'").fetchone()
+    if row and row[0] == RULES:
+        return
+    with storage.write() as db:  # copies of other (or unknown) rules: all written again, by these
+        if db.execute("select 1 from messages_redacted limit 1").fetchone():
+            logger.warning("the redactor changed: every redacted copy is written again")
+            db.execute("delete from messages_redacted")
+            db.execute("update meta set value = '0' where key = 'redacted_upto'")
+        db.execute("insert into meta (key, value) values ('redactor_rules', ?)"
+                   " on conflict(key) do update set value = excluded.value", [RULES])
 
 
 def _watermark(db: Any) -> int:
