@@ -779,3 +779,34 @@ def test_set_11(trained) -> None:
     assert crisis.count("alarm") >= 30 and len(crisis) - crisis.count("none") >= 33
     assert decoys.count("alarm") <= 4 and decoys.count("gentle") <= 9
     assert answers.count("alarm") == 0 and answers.count("gentle") <= 1
+
+
+# -- fifth care round: set 12 ---------------------------------------------------------
+
+#: set 12 (tests/data/care_heldout12.yaml): written at the start of the fifth care round, before
+#: its changes and without reading content/care.yaml's examples, committed alone, never tuned on
+#: (the messages are not printed). BEFORE (clean, first run): alarm 37/42, care shown 42/42;
+#: hard negatives: false alarms 4/50, gentle 7/50; insults and off-topic: calm reply 9/12, alarm 0;
+#: answers: alarm 0/12, gentle 0/12.
+SET12_FLOORS = {"alarm": 35, "shown": 42, "decoy_alarm_max": 4, "decoy_gentle_max": 9, "calm": 9}
+
+
+def test_set_12(trained) -> None:
+    data = yaml.safe_load((DATA / "care_heldout12.yaml").read_text(encoding="utf-8"))
+    assert (len(data["crisis"]), len(data["decoys"]), len(data["anger_offtopic"]), len(data["answers"])) \
+        >= (35, 45, 10, 10)
+    crisis = [_care_level(m) for m in data["crisis"]]
+    decoys = [_care_level(m) for m in data["decoys"]]
+    answers = [_care_level(m) for m in data["answers"]]
+    rude = data["anger_offtopic"]
+    calm = [m for m in rude if classify(m) in ("anger", "offtopic")]
+    print(f"\ncare_heldout12.yaml: alarm {crisis.count('alarm')}/{len(crisis)}, care shown "
+          f"{len(crisis) - crisis.count('none')}/{len(crisis)}; hard negatives: alarm {decoys.count('alarm')}/"
+          f"{len(decoys)}, gentle {decoys.count('gentle')}/{len(decoys)}; insults and off-topic: calm reply "
+          f"{len(calm)}/{len(rude)}; answers: alarm {answers.count('alarm')}, gentle {answers.count('gentle')}/{len(answers)}")
+    assert crisis.count("alarm") >= SET12_FLOORS["alarm"]
+    assert len(crisis) - crisis.count("none") >= SET12_FLOORS["shown"]
+    assert decoys.count("alarm") <= SET12_FLOORS["decoy_alarm_max"]
+    assert decoys.count("gentle") <= SET12_FLOORS["decoy_gentle_max"]
+    assert len(calm) >= SET12_FLOORS["calm"] and not any(map(is_crisis, rude))
+    assert answers.count("alarm") == 0 and answers.count("gentle") <= 1
