@@ -825,8 +825,10 @@ def test_a_polite_greeting_or_the_sale_alone_is_no_page(trained, text: str) -> N
 #: its changes and without reading content/care.yaml's examples, committed alone, never tuned on
 #: (the messages are not printed). BEFORE (clean, first run): alarm 37/42, care shown 42/42;
 #: hard negatives: false alarms 4/50, gentle 7/50; insults and off-topic: calm reply 9/12, alarm 0;
-#: answers: alarm 0/12, gentle 0/12.
-SET12_FLOORS = {"alarm": 35, "shown": 42, "decoy_alarm_max": 4, "decoy_gentle_max": 9, "calm": 9}
+#: answers: alarm 0/12, gentle 0/12. AFTER (the new families of wordings, the greeting and the sale told
+#: as news; tuned on the seen sets only, set 12 run for counts, its misses not read): alarm 38/42,
+#: care shown 42/42; false alarms 3/50, gentle 8/50; calm reply 9/12; answers 0/12, 0/12.
+SET12_FLOORS = {"alarm": 36, "shown": 42, "decoy_alarm_max": 4, "decoy_gentle_max": 10, "calm": 9}
 
 
 def test_set_12(trained) -> None:
