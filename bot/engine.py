@@ -20,7 +20,7 @@ from bot.delivery import SEND_LEASE_SECONDS, Delivery
 from bot.insights.feedback import record_feedback
 from bot.insights.privacy import forget_contact
 from bot.storage import Storage, dumps, loads, now_iso
-from dialogs import conversation
+from dialogs import care, conversation
 from dialogs.answer import Answer
 from dialogs.base import JST, Dialog, DialogInput, Session
 
@@ -193,6 +193,11 @@ class Engine:
                 self.storage.update_conversation(
                     conv["id"], unread=(conv["unread"] or 0) + 1, last_user_at=now_iso()
                 )
+                conv = self.storage.conversation(conv["id"])
+            if kind == "text" and care.level(inbound.get("text") or "") == "crisis":
+                # ... except for words of despair: the hotlines at once (the operator may be
+                # away from the screen) and the staff alerted at the highest urgency
+                return self._care_while_owned(conv, contact, row, inbound, refollow)
             self.storage.set_event_status(row["id"], "done")
             return conv, set()
 
@@ -209,6 +214,21 @@ class Engine:
         for answer_filter in self.answer_filters:
             answer_filter(conv, result)
         self._save_conversation(conv, session, result, user_spoke)
+        queued = bool(result.answer.messages) and self.store_and_queue(
+            conv, contact, result.answer, row, own=True)
+        self.storage.set_event_status(row["id"], "delivering" if queued else "done")
+        return conv, set(result.signals)
+
+    def _care_while_owned(self, conv: dict, contact: dict, row: dict, inbound: dict,
+                          refollow: bool) -> tuple[dict, set[str]]:
+        """Words of despair while an operator owns the conversation: the dialog's care reply
+        (hotlines, a person; the dialog's state unchanged), without its buttons (the bot does not
+        answer them while the operator does), the summary marked ``crisis`` and urgency ``hot``,
+        and the ``crisis`` signal, which raises the crisis alert."""
+        session = Session(conv["state"], loads(conv["data"], {}))
+        result = self.dialog.step(session, self._dialog_input(row, inbound, contact, refollow))
+        result.answer.quick_replies = []
+        self._save_conversation(conv, session, result, False)
         queued = bool(result.answer.messages) and self.store_and_queue(
             conv, contact, result.answer, row, own=True)
         self.storage.set_event_status(row["id"], "delivering" if queued else "done")

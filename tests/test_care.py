@@ -266,7 +266,8 @@ def _care_level(text: str) -> str:
 #: answers of the fourth round (one more gentle line, no alarm; a plain answer raising the alarm is worse)
 #: set 7: 4 -> 6 gentle lines in the fourth care round: its two classifier-only false alarms on hard
 #: news (a new life planned, a message that vanished) now get the gentle line, not the page (``told_as_news``)
-CARE_SHOWN_FLOORS = {5: (25, 3), 6: (26, 4), 7: (26, 6), 8: (27, 2)}
+#: sixth care round (new families of wordings by kind): care shown on set 7 26 -> 27, set 8 27 -> 28
+CARE_SHOWN_FLOORS = {5: (25, 3), 6: (26, 4), 7: (27, 6), 8: (28, 2)}
 
 
 @pytest.mark.parametrize("n", sorted(CARE_SHOWN_FLOORS))
@@ -367,8 +368,10 @@ def test_hedged_answers_are_not_a_crisis(trained) -> None:
 #: (P 0.70); the polite examples of content/care.yaml (fifth round) were written after it and
 #: these three more after those. One more written then still does (「このたびはお世話になります。
 #: 近所の方から、こちらのことを伺いました」, P ≥ 0.7): a second batch of polite examples removed it
-#: but cost set 10 one despair message's care, so it was not kept (README "Crisis care").
-POLITE_MESSAGES = ['こんにちは。息子に勧められて、このLINEを登録いたしました。文字を打つのが遅いもので、お待たせしましたらごめんなさい。ご説明を読みまして、内容に同意いたします。', 'おはようございます。嫁に手伝ってもらって送っております。至らない点はご容赦くださいませ', '先日はありがとうございました。その後、家内とも話をいたしました', '不慣れで申し訳ございません。何から書けばよいのか分からず、失礼があったらお詫びいたします']
+#: but cost set 10 one despair message's care, so it was not kept (README "Crisis care"). Sixth
+#: round: a classifier-only alarm on a polite greeting or introduction is told as news (the gentle
+#: line, nobody paged), so it is in the list now.
+POLITE_MESSAGES = ['このたびはお世話になります。近所の方から、こちらのことを伺いました', 'こんにちは。息子に勧められて、このLINEを登録いたしました。文字を打つのが遅いもので、お待たせしましたらごめんなさい。ご説明を読みまして、内容に同意いたします。', 'おはようございます。嫁に手伝ってもらって送っております。至らない点はご容赦くださいませ', '先日はありがとうございました。その後、家内とも話をいたしました', '不慣れで申し訳ございません。何から書けばよいのか分からず、失礼があったらお詫びいたします']
 
 
 def test_very_polite_messages_are_not_a_crisis(trained) -> None:
@@ -596,7 +599,8 @@ def test_concern_gets_one_gentle_line_with_the_hotlines_and_the_question_still_f
 #: alarm 61/72 (rules 40), care shown 71/72; decoys: alarm 4/51, gentle 5/51; calm reply 13/13.
 #: Fourth care round (hard news told as news gets the concern tier, not the alarm: ``told_as_news``):
 #: alarm 61/72, care shown 71/72; decoys: alarm 0/51 (5 at the round's start), gentle 9/51 (4).
-SET9_FLOORS = {"alarm": 58, "shown": 69, "decoy_alarm_max": 1, "decoy_gentle_max": 10, "calm": 11}
+#: Sixth care round: care shown 71 -> 72/72.
+SET9_FLOORS = {"alarm": 58, "shown": 71, "decoy_alarm_max": 1, "decoy_gentle_max": 10, "calm": 11}
 
 
 def test_set_9(trained) -> None:
@@ -630,7 +634,7 @@ def test_set_10(trained) -> None:
     print(f"\ncare_heldout10.yaml: alarm {crisis.count('alarm')}/{len(crisis)}, care shown "
           f"{len(crisis) - crisis.count('none')}/{len(crisis)}; decoys: alarm {decoys.count('alarm')}/{len(decoys)}, "
           f"gentle {decoys.count('gentle')}/{len(decoys)}")
-    assert crisis.count("alarm") >= 12 and len(crisis) - crisis.count("none") >= 17
+    assert crisis.count("alarm") >= 12 and len(crisis) - crisis.count("none") >= 19  # sixth round: 18 -> 20/20
     assert decoys.count("alarm") <= 1 and decoys.count("gentle") <= 7
 
 
@@ -778,4 +782,71 @@ def test_set_11(trained) -> None:
           f"gentle {answers.count('gentle')}/{len(answers)}")
     assert crisis.count("alarm") >= 30 and len(crisis) - crisis.count("none") >= 33
     assert decoys.count("alarm") <= 4 and decoys.count("gentle") <= 9
+    assert answers.count("alarm") == 0 and answers.count("gentle") <= 1
+
+
+# -- sixth care round: set 12 ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    # written for this round from the seen sets' misses and the dialog checks, by family (not set 12)
+    "開札の日が来る前に、自分で終わりにします", "俺で全部おしまいにする", "息が苦しくて、もう終わりにしたくて",
+    "連絡はいりません。今夜いなくなるので", "明日にはもうこの世にいません", "最後にだれかと話したくて連絡しました",
+])
+def test_new_families_of_despair_are_the_rules_crisis(text: str) -> None:
+    assert care._rules_level(care._without_figures(text)) == "crisis"
+
+
+@pytest.mark.parametrize("text", [
+    "息をするのも苦しいです", "布団から起き上がれない日が続いています", "いっそ、って思ってしまう",
+    "未来が見えない", "真っ暗です", "通帳は引き出しです。あとは頼みます", "準備はできました。あとは決めるだけ",
+])
+def test_new_families_near_despair_are_the_rules_concern(text: str) -> None:
+    assert care._rules_level(care._without_figures(text)) == "concern"
+
+
+@pytest.mark.parametrize("text", [
+    "終わりにしたいのは滞納です", "返済はもう終わりにしたいです", "この話は終わりにしたいです", "明日は家にいません",
+    "今日は仕事でいないので夜に連絡します", "最後に一つだけ質問させてください", "いっそ売ってしまいたい",
+    "最後に担当の方と話して決めます", "明日、銀行の人が来ます",
+])
+def test_the_new_families_leave_their_everyday_sense_alone(text: str) -> None:
+    assert care._rules_level(care._without_figures(text)) is None
+
+
+@pytest.mark.parametrize("text", [
+    # the classifier alone raised the alarm on these (P 0.83, 0.85): now the gentle line, nobody paged
+    "このたびはお世話になります。近所の方から、こちらのことを伺いました", "いっそ売ってしまいたい",
+])
+def test_a_polite_greeting_or_the_sale_alone_is_no_page(trained, text: str) -> None:
+    assert care.told_as_news(care._without_figures(text)) and care.level(text) != "crisis"
+
+
+#: set 12 (tests/data/care_heldout12.yaml): written at the start of the sixth care round, before
+#: its changes and without reading content/care.yaml's examples, committed alone, never tuned on
+#: (the messages are not printed). BEFORE (clean, first run): alarm 37/42, care shown 42/42;
+#: hard negatives: false alarms 4/50, gentle 7/50; insults and off-topic: calm reply 9/12, alarm 0;
+#: answers: alarm 0/12, gentle 0/12. AFTER (the new families of wordings, the greeting and the sale told
+#: as news; tuned on the seen sets only, set 12 run for counts, its misses not read): alarm 38/42,
+#: care shown 42/42; false alarms 3/50, gentle 8/50; calm reply 9/12; answers 0/12, 0/12.
+SET12_FLOORS = {"alarm": 36, "shown": 42, "decoy_alarm_max": 4, "decoy_gentle_max": 10, "calm": 9}
+
+
+def test_set_12(trained) -> None:
+    data = yaml.safe_load((DATA / "care_heldout12.yaml").read_text(encoding="utf-8"))
+    assert (len(data["crisis"]), len(data["decoys"]), len(data["anger_offtopic"]), len(data["answers"])) \
+        >= (35, 45, 10, 10)
+    crisis = [_care_level(m) for m in data["crisis"]]
+    decoys = [_care_level(m) for m in data["decoys"]]
+    answers = [_care_level(m) for m in data["answers"]]
+    rude = data["anger_offtopic"]
+    calm = [m for m in rude if classify(m) in ("anger", "offtopic")]
+    print(f"\ncare_heldout12.yaml: alarm {crisis.count('alarm')}/{len(crisis)}, care shown "
+          f"{len(crisis) - crisis.count('none')}/{len(crisis)}; hard negatives: alarm {decoys.count('alarm')}/"
+          f"{len(decoys)}, gentle {decoys.count('gentle')}/{len(decoys)}; insults and off-topic: calm reply "
+          f"{len(calm)}/{len(rude)}; answers: alarm {answers.count('alarm')}, gentle {answers.count('gentle')}/{len(answers)}")
+    assert crisis.count("alarm") >= SET12_FLOORS["alarm"]
+    assert len(crisis) - crisis.count("none") >= SET12_FLOORS["shown"]
+    assert decoys.count("alarm") <= SET12_FLOORS["decoy_alarm_max"]
+    assert decoys.count("gentle") <= SET12_FLOORS["decoy_gentle_max"]
+    assert len(calm) >= SET12_FLOORS["calm"] and not any(map(is_crisis, rude))
     assert answers.count("alarm") == 0 and answers.count("gentle") <= 1

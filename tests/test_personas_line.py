@@ -422,3 +422,125 @@ def test_longest_run_counts_asks_in_a_row(app):
              ("c", True, [again], "guarantor"), ("d", True, ["x", ask], "guarantor")]
     assert longest_run(content, steps) == ("guarantor", 3)
     assert longest_run(content, steps[:2] + [("e", True, ["x"], "divorce")] + steps[2:]) == ("guarantor", 2)
+
+
+# -- crisis care in the dialog: at each pending question, while an operator owns it, out of hours ---
+
+HOTLINES = ("0120-279-338", "0120-061-338", "0570-064-556")
+#: the taps that lead to each pending question (and contact step), and a word of despair said there
+#: instead of its answer (each a crisis for the rules alone: no wait for the classifier's training)
+DESPAIR_AT = {
+    "arrears": ([], "もう払えないし、生きてる意味もない"),
+    "notice": (["arrears:1-2"], "手紙なんて見たくない。死んで保険金で払います"),
+    "court_letter": (["arrears:6+", "notice:court"], "裁判所の紙を見て、もう消えてしまいたいと思った"),
+    "dates": (["arrears:6+", "notice:court", "court:site_inspection"], "開札の日が来る前に、自分で終わりにします"),
+    "ownership": (["arrears:1-2", "notice:dunning"], "妻に迷惑をかけるだけだから、いなくなりたい"),
+    "guarantor": (["arrears:1-2", "notice:dunning", "own:single"], "保証人の父に迷惑をかけるくらいなら死にたい"),
+    "divorce": (["arrears:1-2", "notice:dunning", "own:single", "guarantor:no"], "離婚されて、もう生きていく気力がない"),
+    "lender": (["arrears:1-2", "notice:dunning", "own:single", "guarantor:no", "divorce:none"],
+               "銀行のことはもういい。遺書を書きました"),
+    "stay": (["arrears:1-2", "notice:dunning", "own:single", "guarantor:no", "divorce:none", "lender:bank"],
+             "住むも何も、もうこの世にいないと思う"),
+    "contact": (["cmd:human"], "連絡はいりません。今夜いなくなるので"),
+    "contact_name": (["cmd:human", "contact:yes"], "名前なんてどうでもいい、もう死にたい"),
+}
+
+
+def _alert_kinds(app, conv_id: int) -> list[str]:
+    app.extensions["ninbai"].extra["alerts"].join()
+    return [r[0] for r in app.extensions["ninbai"].storage.db.execute(
+        "select kind from alerts where conversation_id = ? order by id", [conv_id])]
+
+
+@pytest.mark.parametrize("state", sorted(DESPAIR_AT))
+def test_despair_at_a_pending_question_gets_care_at_once_and_the_question_waits(line, fake_line, app, state):
+    """Despair said instead of the answer (「もう払えないし、生きてる意味もない」 at the arrears
+    question): the hotlines and a person at once, never 「読み取れませんでした」, the staff alerted
+    (crisis, hot), and the question is neither answered for them nor lost: it waits."""
+    taps, text = DESPAIR_AT[state]
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes"), *(("tap", t) for t in taps)])
+    assert conversation(app, user)["state"] == state
+    said = "\n".join(line.exchange(user, text=text))
+    assert all(n in said for n in HOTLINES) and "読み取れ" not in said and "相談員" in said
+    last = fake_line.messages_to(user)[-1]
+    assert any(i["action"].get("data") == "cmd:human" for i in last["quickReply"]["items"])
+    conv = conversation(app, user)
+    assert conv["state"] == state and conv["urgency"] == "hot" and loads(conv["summary"])["crisis"] is True
+    assert "crisis" in _alert_kinds(app, conv["id"])
+    assert fake_line.errors == []
+
+
+def test_despair_as_the_arrears_answer_then_the_answer_goes_on(line, fake_line, app):
+    """After the care reply the person may go on: the next answer is read as the answer to the
+    question that waited, and the care is not repeated for it."""
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes")])
+    line.exchange(user, text="もう払えないし、生きてる意味もない")
+    said = "\n".join(line.exchange(user, text="3か月です"))
+    conv = conversation(app, user)
+    assert loads(conv["data"])["answers"]["arrears_months"] == 3 and conv["state"] == "notice"
+    assert "0120-279-338" not in said and conv["urgency"] == "hot"  # the case stays at the highest urgency
+
+
+def test_despair_while_an_operator_owns_the_conversation_gets_the_hotlines_and_pages_the_staff(line, fake_line, app):
+    """The bot is silent while an operator owns a conversation, but not to words of despair: the
+    person is never left alone (the operator may be away from the screen) — the hotlines at once,
+    without buttons the bot would not answer; the case becomes a crisis at the highest urgency and
+    the crisis alert is raised; the operator keeps the conversation and sees it unread."""
+    from tests.test_console_helpers import logged_in, make_staff, post_json
+
+    make_staff(app)
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes"), ("tap", "arrears:3-5")])
+    conv = conversation(app, user)
+    assert post_json(logged_in(app, "op1"), f"/console/api/c/{conv['id']}/takeover").status_code == 200
+    assert line.exchange(user, text="3か月です") == []  # the operator answers ordinary messages
+    said = "\n".join(line.exchange(user, text="もう払えないし、生きてる意味もない"))
+    assert all(n in said for n in HOTLINES) and "読み取れ" not in said
+    assert "quickReply" not in fake_line.messages_to(user)[-1]
+    conv = conversation(app, user)
+    assert conv["status"] == "operator" and conv["unread"] == 2
+    assert conv["urgency"] == "hot" and loads(conv["summary"])["crisis"] is True
+    assert "crisis" in _alert_kinds(app, conv["id"])
+    storage = app.extensions["ninbai"].storage
+    shown = [r[0] for r in storage.db.execute(
+        "select text from messages where conversation_id = ? and direction = 'out' order by id", [conv["id"]])]
+    assert "0120-279-338" in shown[-1]  # the operator sees what the bot said in the thread
+    assert line.exchange(user, text="まだ返事がないですね") == []  # quiet again for the rest
+    assert fake_line.errors == []
+
+
+def test_despair_after_a_handoff_waiting_for_a_person_gets_care_and_pages(line, fake_line, app):
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes"), ("tap", "cmd:human")])
+    assert conversation(app, user)["status"] == "waiting"
+    said = "\n".join(line.exchange(user, text="待ってる間にもう全部終わりにしたくなった"))
+    assert all(n in said for n in HOTLINES) and "読み取れ" not in said
+    conv = conversation(app, user)
+    assert conv["urgency"] == "hot" and "crisis" in _alert_kinds(app, conv["id"])
+
+
+def test_despair_out_of_hours_pages_the_staff_on_line_and_gives_the_24_hour_line(make_app, fake_line):
+    """Saturday night: nobody in the office, the care is the same (the 24-hour line first) and the
+    staff's phones get the crisis alert at once, not on the next business day."""
+    from bot.console.hours import JST
+
+    staff_line_id = webhooks.make_user_id()
+    saturday_night = dt.datetime(2026, 11, 28, 23, 30, tzinfo=JST)
+    app = make_app(TODAY="2026-11-28", NOW="2026-11-28T23:30", CONSOLE_CLOCK=lambda: saturday_night,
+                   ALERT_LINE_USER_IDS=staff_line_id, PUBLIC_URL="https://bot.example.jp")
+    line = LineHelper(app, fake_line)
+    user = webhooks.make_user_id()
+    run(line, user, [("tap", "consent:yes"), ("tap", "arrears:6+")])
+    said = "\n".join(line.exchange(user, text="家族の重荷になるくらいなら、もう楽になりたい"))
+    assert "0120-279-338（24時間" in said and all(n in said for n in HOTLINES) and "読み取れ" not in said
+    conv = conversation(app, user)
+    assert "crisis" in _alert_kinds(app, conv["id"])
+    pushes = [d for d in fake_line.deliveries if d["to"] == staff_line_id]
+    assert any("危機の可能性" in d["messages"][0]["text"] and f"/console/c/{conv['id']}" in d["messages"][0]["text"]
+               for d in pushes)
+    assert all(user not in d["messages"][0]["text"] for d in pushes)
+    # a person asked for at night: the out-of-hours note says when, the 24-hour line stays the answer now
+    assert any("翌営業日" in t for t in line.exchange(user, data="cmd:human"))
+    assert fake_line.errors == []
