@@ -104,6 +104,8 @@ class Facts:
         if kai + nyu + start + insp > 1:
             # Several letters named (「開始決定が届いた。開札は…」): read sentence by sentence.
             parts = [p for p in _SENTENCE_END.split(text) if p.strip()]
+            if len(parts) == 1:  # one sentence: its clauses (「開始決定は10月14日で、調査は来週の火曜日」)
+                parts = [p for p in re.split(r"(?<=[、,])", text) if p.strip()]
             if len(parts) > 1:
                 out: dict[str, dt.date] = {}
                 seen: set[dt.date] = set()

@@ -53,7 +53,9 @@ from dialogs.diagnosis.machine import (
 _WAY = re.compile(r"電話|でんわ|メール|めーる|連絡(?:して|ください|ほしい|がほしい|を)")
 _WAY_NOT = re.compile(r"困|こま|いや|嫌|だめ|ダメ|無理|むり|ちょっと|できない|出られない|でられない|苦手|やめ|ない")
 #: 「3ヶ月じゃなくて5ヶ月」: a correction inside one message (the part after it is meant)
-_INSTEAD = re.compile(r"[^、,。．.!！?？\s]*(?:じゃ|では)なく(?:て)?[、,\s]*")
+_INSTEAD = re.compile(r"[^、,。．.!！?？\s]*(?:じゃ|では)なく(?:て)?[、,\s]*"
+                      # 「さっきの3ヶ月は間違いで、半年です」「…は誤りでした。」
+                      r"|[^、,。．.!！?？\s]*(?:間違い|まちがい|間違え|まちがえ|誤り)(?:で|でした|です)?[、,。\s]+")
 #: 「もう一回質問をお願いします」「何を聞かれているかわからない」: the question again, please
 _REPEAT = re.compile(r"(?:もう一|もういち)(?:回|度|ど).{0,4}(?:質問|聞|きい|言って|いって|お願い|おねがい|教え)|質問を?(?:もう|見|みせ|教え)|(?:質問|聞かれて|きかれて)(?:いる)?(?:こと)?が(?:よく)?わから"
                      r"|何を聞かれ|なにを聞かれ|なにをきかれ|聞き(?:直|なお)し|見失")
@@ -395,6 +397,11 @@ class Routing:
         if held:
             turn.answer.say(self.c.text("dialog.common.story_held"))
             return ["reask"]
+        if not _QUESTION.search(text) and not reading.faq_topic:
+            # 「妻です」「母のことで相談です」: who writes or what about, before agreeing: thanked,
+            # and the consent asked again (never 「読み取れませんでした」 for it)
+            turn.answer.say(self.c.text("dialog.common.introduction_back"))
+            return self._not_an_answer(turn)
         return self._faq_or_miss(turn, text, reading)
 
     def _text_explain(self, turn: Turn, text: str, raw: str) -> list[str]:
@@ -515,6 +522,8 @@ class Routing:
         this one is recorded as わからない (it can be corrected later) and the dialog goes on
         with them, instead of reading their answers against a question they left behind."""
         d = turn.data
+        if not turn.is_pending(state):
+            return  # answered meanwhile (facts kept from a message that got the care reply)
         asked, n = d.get("asked") or (None, 0)
         if (d.get("miss_state") != state or d.get("misses", 0) < 1) and not (asked == state and n >= 2):
             return
