@@ -36,6 +36,7 @@ from dialogs.understanding.context import (
     RESTART as _RESTART,
     SKIP as _SKIP,
     WAIT as _WAIT,
+    core,
     find_email,
     find_name,
     find_phone,
@@ -77,7 +78,9 @@ def _consents(clause: str, facts: bool) -> bool:
         return False
     if _AGREE_WORD.search(clause):
         return not _AGREE_NOT.search(clause)
-    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes")
+    # a bare yes (「はい」「お願いします」「わかりました」), not any statement ending like one
+    # (「娘が代わりに書いています」 says who writes, it agrees to nothing)
+    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes" and len(core(clause)) <= 8)
 
 
 class Routing:

@@ -114,7 +114,7 @@ ENGLISH_WORDS: list[tuple[re.Pattern[str], str]] = [
         (r"jhf", "住宅金融支援機構"),
         (r"banks?", "銀行"),
         (r"stay", "住み続け"),
-        (r"move\s*out|move", "引越"),
+        (r"move\s*out|move", "引っ越"),
         (r"sell", "売却"),
         (r"guarantors?", "保証人"),
         (r"divorced?", "離婚"),
