@@ -1608,3 +1608,14 @@ def test_a_story_in_the_consent_message_gives_no_arrears_and_the_lender(dialog: 
     a = bot.data["answers"]
     assert a["arrears_months"] == 0 and a["lender"] == "bank" and a["co_owned"] is False
     assert bot.state == "guarantor"
+
+
+@pytest.mark.parametrize("typed, email", [("bank.move@example.com", "bank.move@example.com"),
+                                          ("メールは stay-letter@example.jp でお願いします", "stay-letter@example.jp")])
+def test_english_words_are_never_put_into_japanese_inside_an_address(dialog, typed, email) -> None:
+    bot = consented(dialog, channel="web")
+    bot.tap("cmd:human")
+    bot.tap("contact:yes")
+    bot.tap("name:skip")
+    bot.say(typed)
+    assert bot.data["contact"]["email"] == email and bot.state == "contact_time"

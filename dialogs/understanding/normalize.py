@@ -124,13 +124,22 @@ ENGLISH_WORDS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+#: an e-mail address or a web address: kept as typed (「bank.taro@example.com」)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+", re.A)
+
+
 def english_words(text: str) -> str:
-    """``text`` with the English domain words (``ENGLISH_WORDS``) in Japanese."""
+    """``text`` with the English domain words (``ENGLISH_WORDS``) in Japanese, addresses untouched."""
     if not re.search(r"[a-zA-Z]{3}", text):
         return text
-    for rx, japanese in ENGLISH_WORDS:
-        text = rx.sub(japanese, text)
-    return text
+    out, last = [], 0
+    for m in [*_ADDRESS.finditer(text), None]:
+        part = text[last: m.start() if m else len(text)]
+        for rx, japanese in ENGLISH_WORDS:
+            part = rx.sub(japanese, part)
+        out.append(part + (m.group() if m else ""))
+        last = m.end() if m else last
+    return "".join(out)
 
 
 #: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
