@@ -1619,3 +1619,11 @@ def test_english_words_are_never_put_into_japanese_inside_an_address(dialog, typ
     bot.tap("name:skip")
     bot.say(typed)
     assert bot.data["contact"]["email"] == email and bot.state == "contact_time"
+
+
+@pytest.mark.parametrize("said", ["内容を確認しました", "わかりました"])
+def test_a_plain_yes_in_other_words_still_consents(dialog: DiagnosisDialog, said) -> None:
+    bot = Bot(dialog)
+    bot.follow()
+    bot.say(said)
+    assert bot.data["consent"] is True and bot.state == "arrears"

@@ -36,7 +36,6 @@ from dialogs.understanding.context import (
     RESTART as _RESTART,
     SKIP as _SKIP,
     WAIT as _WAIT,
-    core,
     find_email,
     find_name,
     find_phone,
@@ -68,6 +67,8 @@ _WHAT_IS = re.compile(r"って(?:何|なに|なん)|とは[?？]?$|とは(?:何|
 _CLAUSE = re.compile(r"[。．.!！\n]+")
 #: 「おけ同意」「同意で」「了解です」: a word of agreement in a clause that neither asks nor refuses
 _AGREE_WORD = re.compile(r"同意|どうい|了解|りょうかい|承知|承諾")
+#: 「夫の代わりに」「妻が書いています」「母のことで」: who writes, for whom
+_WHO_WRITES = re.compile(r"代わり|かわり|代理|(?:妻|夫|主人|母|父|娘|息子|家族|本人|家内)(?:が|です|として|のこと)")
 _AGREE_NOT = re.compile(r"しない|しません|できない|できません|したくない|しかね|ません$|ない$|ないです$")
 
 
@@ -78,9 +79,9 @@ def _consents(clause: str, facts: bool) -> bool:
         return False
     if _AGREE_WORD.search(clause):
         return not _AGREE_NOT.search(clause)
-    # a bare yes (「はい」「お願いします」「わかりました」), not any statement ending like one
-    # (「娘が代わりに書いています」 says who writes, it agrees to nothing)
-    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes" and len(core(clause)) <= 8)
+    # a yes (「はい」「わかりました」「内容を確認しました」), not a statement of who writes that
+    # ends like one (「娘が代わりに書いています」 agrees to nothing)
+    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes" and not _WHO_WRITES.search(clause))
 
 
 class Routing:

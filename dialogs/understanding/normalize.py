@@ -124,8 +124,9 @@ ENGLISH_WORDS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-#: an e-mail address or a web address: kept as typed (「bank.taro@example.com」)
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+", re.A)
+#: a run of printable ASCII without spaces: kept as typed when it holds an e-mail or web
+#: address (「bank.taro@example.com」); runs never overlap, so finding them is linear
+_ASCII_RUN = re.compile(r"[!-~]+")
 
 
 def english_words(text: str) -> str:
@@ -133,7 +134,9 @@ def english_words(text: str) -> str:
     if not re.search(r"[a-zA-Z]{3}", text):
         return text
     out, last = [], 0
-    for m in [*_ADDRESS.finditer(text), None]:
+    addresses = [m for m in _ASCII_RUN.finditer(text) if "@" in m.group() or "://" in m.group()] \
+        if "@" in text or "://" in text else []
+    for m in [*addresses, None]:
         part = text[last: m.start() if m else len(text)]
         for rx, japanese in ENGLISH_WORDS:
             part = rx.sub(japanese, part)
