@@ -1572,6 +1572,11 @@ def test_dates_next_month_and_two_letters_in_one_sentence(dialog: DiagnosisDialo
     ("lender", "bankです", "lender", "bank"),
     ("stay", "stayしたいです", "wants_to_stay", True),
     ("stay", "move outしてもいいです", "wants_to_stay", False),
+    ("ownership", "single ownerです", "co_owned", False),
+    ("ownership", "wifeとjointです", "co_owned", True),
+    ("guarantor", "no guarantor", "joint_guarantor", False),
+    ("divorce", "not divorced", "divorce", "none"),
+    ("stay", "I want to stay", "wants_to_stay", True),
 ])
 def test_english_words_mixed_in_are_read(dialog: DiagnosisDialog, state, typed, field, value) -> None:
     bot = consented(dialog)
@@ -1590,6 +1595,8 @@ def test_english_words_mixed_in_are_read(dialog: DiagnosisDialog, state, typed, 
     ("stay", "出ます", "wants_to_stay", False),
     ("stay", "この家は手放したくないです", "wants_to_stay", True),
     ("notice", "保証会社から求償権についての通知が届きました", "latest_notice", "subrogation"),
+    ("divorce", "妻は三年前に他界しました", "divorce", "none"),
+    ("arrears", "３", "arrears_months", 3),
 ])
 def test_answers_found_by_set_6_read_at_their_question(dialog: DiagnosisDialog, state, typed, field, value) -> None:
     bot = consented(dialog)

@@ -170,6 +170,8 @@ class Facts:
             return 0
         if state == "arrears":
             months = _duration_months(text)
+            if months is None and re.fullmatch(r"(?:約|だいたい)?\d{1,2}", text):
+                months = int(re.sub(r"\D", "", text))  # 「３」 to 「何ヶ月遅れていますか」: months
             if months is not None:
                 return months
         if not (states_other_facts and state in BARE_WORD_QUESTIONS):
