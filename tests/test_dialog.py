@@ -1597,6 +1597,15 @@ def test_english_words_mixed_in_are_read(dialog: DiagnosisDialog, state, typed, 
     ("notice", "保証会社から求償権についての通知が届きました", "latest_notice", "subrogation"),
     ("divorce", "妻は三年前に他界しました", "divorce", "none"),
     ("arrears", "３", "arrears_months", 3),
+    # one word all in katakana: read as hiragana (the known katakana words still read)
+    ("notice", "トクソク", "latest_notice", "dunning"),
+    ("ownership", "タンドク", "co_owned", False),
+    ("ownership", "ペアローン", "co_owned", True),
+    ("guarantor", "イナイ", "joint_guarantor", False),
+    ("lender", "ギンコウ", "lender", "bank"),
+    ("lender", "フラット", "lender", "jhf"),
+    ("stay", "スミタイ", "wants_to_stay", True),
+    ("stay", "リースバック", "wants_to_stay", True),
 ])
 def test_answers_found_by_set_6_read_at_their_question(dialog: DiagnosisDialog, state, typed, field, value) -> None:
     bot = consented(dialog)

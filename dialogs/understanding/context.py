@@ -82,8 +82,15 @@ _YES = re.compile(
 _SPOKEN_NO = re.compile(SPOKEN_NO)
 
 
+#: a short reply written all in katakana (「トクソク」「タンドク」「ナイ」): read as hiragana
+_ALL_KATAKANA = re.compile(r"[ァ-ヶー]{2,16}[。、!！?？\s]*")
+_KATAKANA_TO_HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}
+
+
 def _plain(text: str) -> str:
     t = english_words(unicodedata.normalize("NFKC", text or "").strip()).lower()
+    if _ALL_KATAKANA.fullmatch(t):
+        t = t.translate(_KATAKANA_TO_HIRAGANA)
     for a, b in _SCRIPT:
         t = t.replace(a, b)
     return _SPOKEN_NO.sub("いない", t)
@@ -283,7 +290,7 @@ NOTICE_NONE = re.compile(r"まだ何も|何も(来て|届いて|き)|(来て|届
 _OWNER = rf"(?:夫|妻|主人|旦那|父|母|親|息子|娘|兄|弟|姉|妹|祖父|祖母|{ME})"
 OWN_SINGLE = re.compile(rf"単独|たんどく|^(?:名義は)?{_OWNER}(の?名義)?(です)?$|{ME}(だけ|ひとり|一人|の名義)|一人|ひとり"
                         rf"|^(?:名義は)?{_OWNER}(?:の?名義)?(?:だけ|のみ|のまま|単独)")
-OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|二人|ふたり|妻と|夫と")
+OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|ぺあろーん|二人|ふたり|妻と|夫と")
 YES_WORD = re.compile(r"^(いる|います|いた|はい|あり|いるよ)|いる$|います$")
 NO_WORD = re.compile(r"^(いない|いません|いいえ|なし|ない)|いない$|いません$")
 DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|してない|離婚してません|^いいえ|^なし|^ない"
@@ -293,7 +300,7 @@ DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|�
                           r"|(?:そのような|そういう|そんな|そうした)(?:こと|話|予定)(?:は|も)?(?:一切|全く|まったく|特に)?"
                           r"(?:ございません|ありません|ない|なし)")
 LENDER_JHF = re.compile(r"フラット|ふらっと|支援機構|機構|公庫|jhf", re.I)
-LENDER_BANK = re.compile(r"銀行|ぎんこう|ぎんこー|バンク|地銀|ちぎん|信金|しんきん|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
+LENDER_BANK = re.compile(r"銀行|ぎんこう|ぎんこー|バンク|ばんく|地銀|ちぎん|信金|しんきん|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
 #: asked which letter came last: its word alone names it (most advanced first)
 NOTICE_WORDS = (
     (re.compile(r"期間入札|開札|入札"), "bid_notice"),
@@ -326,7 +333,7 @@ def duration_months(text: str) -> int | None:
 
 _ANSWER_KANJI_NUM = str.maketrans("一二三四五六七八九", "123456789")
 #: 「この家で暮らしとうございます」「すみたい」: living on in the house, in any politeness or script
-STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|離れたくない|出たくない|手放したくない|手放さない"
+STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|りーすばっく|離れたくない|出たくない|手放したくない|手放さない"
                       r"|すみ(?:たい|つづけ|続け)|住みとう|(?:暮らし|くらし)(?:たい|とう|続け|つづけ|ていたい)")
 STAY_NO = re.compile(r"(?:引っ?越|ひっこ)し?て?(も|)(いい|よい|かまわない|構わない|大丈夫)|出て(も|)(いい|よい)|手放して(も|)(いい|よい)|"
                       r"(?:引っ?越|ひっこ)(す|します|す予定|すつもり|そう|したい)|出て(いく|行く|いき|行き)|手放(す|します|したい|そう)|"
