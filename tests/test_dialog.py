@@ -1517,7 +1517,7 @@ def test_an_auction_not_over_is_not_read_as_over(text) -> None:
 # -- found by the fresh typed personas, set 6 (tests/data/personas_heldout6.yaml); the messages
 # below are worded apart from the personas' own, to hold the mechanism, not one sentence.
 
-@pytest.mark.parametrize("said", ["妻です", "父の家のことです", "娘が代わりに書いています"])
+@pytest.mark.parametrize("said", ["妻です", "父の家のことです", "娘が代わりに書いています", "夫のローンのことです"])
 def test_who_writes_before_consent_is_thanked_and_the_consent_asked_again(dialog: DiagnosisDialog, said) -> None:
     bot = Bot(dialog)
     bot.follow()
@@ -1526,6 +1526,8 @@ def test_who_writes_before_consent_is_thanked_and_the_consent_asked_again(dialog
     assert not bot.data["consent"]  # who writes is no consent
     bot.say(said)  # said again: never a third consent ask in a row (the explanations open)
     assert bot.state == "explain" and not bot.data["consent"]
+    bot.say("同意します")  # typed under the explanations: the consent, never 「読み取れ…」
+    assert bot.state == "arrears" and bot.data["consent"] is True and "読み取れ" not in bot.text()
 
 
 def test_a_fact_kept_with_the_care_reply_is_not_overwritten_when_the_person_goes_on(dialog: DiagnosisDialog) -> None:

@@ -69,6 +69,8 @@ _CLAUSE = re.compile(r"[。．.!！\n]+")
 _AGREE_WORD = re.compile(r"同意|どうい|了解|りょうかい|承知|承諾")
 #: 「夫の代わりに」「妻が書いています」「母のことで」: who writes, for whom
 _WHO_WRITES = re.compile(r"代わり|かわり|代理|(?:妻|夫|主人|母|父|娘|息子|家族|本人|家内)(?:が|です|として|のこと)")
+#: 「夫のローンのことです」「母のことで」: what the talk is about (no question for the FAQ)
+_ABOUT = re.compile(r"のこと(?:で|です|なんです|について)")
 _AGREE_NOT = re.compile(r"しない|しません|できない|できません|したくない|しかね|ません$|ない$|ないです$")
 
 
@@ -401,7 +403,7 @@ class Routing:
         if held:
             turn.answer.say(self.c.text("dialog.common.story_held"))
             return ["reask"]
-        if not _QUESTION.search(text) and not reading.faq_topic:
+        if not _QUESTION.search(text) and (not reading.faq_topic or _WHO_WRITES.search(text) or _ABOUT.search(text)):
             # 「妻です」「母のことで相談です」: who writes or what about, before agreeing: thanked,
             # and the consent asked again (never 「読み取れませんでした」 for it)
             turn.answer.say(self.c.text("dialog.common.introduction_back"))
@@ -412,6 +414,12 @@ class Routing:
         reading = understand(raw, turn.today)
         if reading.wants_human:
             return self._route_human(turn)
+        if not turn.has_consent() and not _QUESTION.search(text) and not _NO.search(text) \
+                and any(_AGREE_WORD.search(c) and not _AGREE_NOT.search(c) for c in _CLAUSE.split(text)):
+            # 「同意します」 typed while reading the explanations: the consent (never 「読み取れ…」)
+            self._hold(turn, raw, reading)
+            turn.data["consent_typed"] = True  # the notice is not shown again on the way (machine.record_consent)
+            return ["resume", "agree"]
         if not turn.has_consent() and not _QUESTION.search(text) and self._hold(turn, raw, reading):
             # facts told while reading the explanations: held, and the consent asked again
             # (they are used once the person agrees, dropped if they decline)
