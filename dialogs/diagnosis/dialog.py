@@ -120,7 +120,7 @@ class DiagnosisDialog(Routing, Facts, Replies, Result):
                                                               "reprompt", "reprompt_web")}
         keys |= {f"dialog.states.handoff.{k}" for k in ("text_lead", "text_wait", "text", "buttons", "reprompt")}
         keys |= {f"dialog.common.{k}" for k in (
-            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "went_on", "moved_on_contact", "greeting_back", "story_held", "phone_offer", "phone_buttons", "phone_saved", "faq_which", "faq_none", "human_button", "restart_button",
+            "follow_again", "handback", "restart", "media", "offer_human", "moved_on", "went_on", "moved_on_contact", "greeting_back", "introduction_back", "story_held", "phone_offer", "phone_buttons", "phone_saved", "faq_which", "faq_none", "human_button", "restart_button",
             "back_question", "back_menu", "noted", "corrected", "item", "item_sep", "months", "unknown_value", "faq_answer",
             "faq_other", "faq_menu", "term")}
         keys.add("knowledge.glossary")  # a word of a question explained (「名義って何?」)

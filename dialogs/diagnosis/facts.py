@@ -104,6 +104,8 @@ class Facts:
         if kai + nyu + start + insp > 1:
             # Several letters named (「開始決定が届いた。開札は…」): read sentence by sentence.
             parts = [p for p in _SENTENCE_END.split(text) if p.strip()]
+            if len(parts) == 1:  # one sentence: its clauses (「開始決定は10月14日で、調査は来週の火曜日」)
+                parts = [p for p in re.split(r"(?<=[、,])", text) if p.strip()]
             if len(parts) > 1:
                 out: dict[str, dt.date] = {}
                 seen: set[dt.date] = set()
@@ -168,6 +170,8 @@ class Facts:
             return 0
         if state == "arrears":
             months = _duration_months(text)
+            if months is None and re.fullmatch(r"(?:約|だいたい)?\d{1,2}", text):
+                months = int(re.sub(r"\D", "", text))  # 「３」 to 「何ヶ月遅れていますか」: months
             if months is not None:
                 return months
         if not (states_other_facts and state in BARE_WORD_QUESTIONS):

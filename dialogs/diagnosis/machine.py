@@ -180,6 +180,7 @@ class Turn:
 
     def record_consent(self, _event=None) -> None:
         self.data["consent"] = True
+        self.data.pop("consent_typed", None)
         self.signals.add("consent")
         self.dialog._use_held(self)
 

@@ -66,6 +66,8 @@ class Replies:
             return
         if state == "welcome":
             return
+        if state == "privacy" and turn.data.get("consent_typed"):
+            return  # passed through on a consent typed under the explanations: agreed at once
         if state == "privacy":
             turn.answer.say(self.c.text("legal.privacy_notice"))
             turn.answer.say(self.c.text("legal.disclaimer") + "\n\n" + self.c.text("dialog.states.privacy.text"))

@@ -53,7 +53,9 @@ from dialogs.diagnosis.machine import (
 _WAY = re.compile(r"電話|でんわ|メール|めーる|連絡(?:して|ください|ほしい|がほしい|を)")
 _WAY_NOT = re.compile(r"困|こま|いや|嫌|だめ|ダメ|無理|むり|ちょっと|できない|出られない|でられない|苦手|やめ|ない")
 #: 「3ヶ月じゃなくて5ヶ月」: a correction inside one message (the part after it is meant)
-_INSTEAD = re.compile(r"[^、,。．.!！?？\s]*(?:じゃ|では)なく(?:て)?[、,\s]*")
+_INSTEAD = re.compile(r"[^、,。．.!！?？\s]*(?:じゃ|では)なく(?:て)?[、,\s]*"
+                      # 「さっきの3ヶ月は間違いで、半年です」「…は誤りでした。」
+                      r"|[^、,。．.!！?？\s]*(?:間違い|まちがい|間違え|まちがえ|誤り)(?:で|でした|です)?[、,。\s]+")
 #: 「もう一回質問をお願いします」「何を聞かれているかわからない」: the question again, please
 _REPEAT = re.compile(r"(?:もう一|もういち)(?:回|度|ど).{0,4}(?:質問|聞|きい|言って|いって|お願い|おねがい|教え)|質問を?(?:もう|見|みせ|教え)|(?:質問|聞かれて|きかれて)(?:いる)?(?:こと)?が(?:よく)?わから"
                      r"|何を聞かれ|なにを聞かれ|なにをきかれ|聞き(?:直|なお)し|見失")
@@ -65,6 +67,10 @@ _WHAT_IS = re.compile(r"って(?:何|なに|なん)|とは[?？]?$|とは(?:何|
 _CLAUSE = re.compile(r"[。．.!！\n]+")
 #: 「おけ同意」「同意で」「了解です」: a word of agreement in a clause that neither asks nor refuses
 _AGREE_WORD = re.compile(r"同意|どうい|了解|りょうかい|承知|承諾")
+#: 「夫の代わりに」「妻が書いています」「母のことで」: who writes, for whom
+_WHO_WRITES = re.compile(r"代わり|かわり|代理|(?:妻|夫|主人|母|父|娘|息子|家族|本人|家内)(?:が|です|として|のこと)")
+#: 「夫のローンのことです」「母のことで」: what the talk is about (no question for the FAQ)
+_ABOUT = re.compile(r"のこと(?:で|です|なんです|について)")
 _AGREE_NOT = re.compile(r"しない|しません|できない|できません|したくない|しかね|ません$|ない$|ないです$")
 
 
@@ -75,7 +81,9 @@ def _consents(clause: str, facts: bool) -> bool:
         return False
     if _AGREE_WORD.search(clause):
         return not _AGREE_NOT.search(clause)
-    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes")
+    # a yes (「はい」「わかりました」「内容を確認しました」), not a statement of who writes that
+    # ends like one (「娘が代わりに書いています」 agrees to nothing)
+    return bool(_YES.search(clause)) or (not facts and polarity(clause) == "yes" and not _WHO_WRITES.search(clause))
 
 
 class Routing:
@@ -395,12 +403,23 @@ class Routing:
         if held:
             turn.answer.say(self.c.text("dialog.common.story_held"))
             return ["reask"]
+        if not _QUESTION.search(text) and (not reading.faq_topic or _WHO_WRITES.search(text) or _ABOUT.search(text)):
+            # 「妻です」「母のことで相談です」: who writes or what about, before agreeing: thanked,
+            # and the consent asked again (never 「読み取れませんでした」 for it)
+            turn.answer.say(self.c.text("dialog.common.introduction_back"))
+            return self._not_an_answer(turn)
         return self._faq_or_miss(turn, text, reading)
 
     def _text_explain(self, turn: Turn, text: str, raw: str) -> list[str]:
         reading = understand(raw, turn.today)
         if reading.wants_human:
             return self._route_human(turn)
+        if not turn.has_consent() and not _QUESTION.search(text) and not _NO.search(text) \
+                and any(_AGREE_WORD.search(c) and not _AGREE_NOT.search(c) for c in _CLAUSE.split(text)):
+            # 「同意します」 typed while reading the explanations: the consent (never 「読み取れ…」)
+            self._hold(turn, raw, reading)
+            turn.data["consent_typed"] = True  # the notice is not shown again on the way (machine.record_consent)
+            return ["resume", "agree"]
         if not turn.has_consent() and not _QUESTION.search(text) and self._hold(turn, raw, reading):
             # facts told while reading the explanations: held, and the consent asked again
             # (they are used once the person agrees, dropped if they decline)
@@ -515,6 +534,8 @@ class Routing:
         this one is recorded as わからない (it can be corrected later) and the dialog goes on
         with them, instead of reading their answers against a question they left behind."""
         d = turn.data
+        if not turn.is_pending(state):
+            return  # answered meanwhile (facts kept from a message that got the care reply)
         asked, n = d.get("asked") or (None, 0)
         if (d.get("miss_state") != state or d.get("misses", 0) < 1) and not (asked == state and n >= 2):
             return

@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from dialogs.understanding import faq
+from dialogs.understanding.normalize import english_words
 from dialogs.assessment import NOTICES
 from dialogs.base import format_date  # noqa: F401  (the dialog's modules import it from here)
 
@@ -86,7 +87,7 @@ def states_facts(reading: Any) -> bool:
 
 def _norm(text: str) -> str:
     """NFKC, trimmed, without closing punctuation: what free-text matching compares."""
-    t = unicodedata.normalize("NFKC", text or "").strip()
+    t = english_words(unicodedata.normalize("NFKC", text or "").strip())
     return t.rstrip("。．.！!、 ")
 
 

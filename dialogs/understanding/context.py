@@ -23,7 +23,7 @@ import unicodedata
 from typing import Any
 
 from dialogs import analyser
-from dialogs.understanding.normalize import ME, SPOKEN_NO
+from dialogs.understanding.normalize import ME, SPOKEN_NO, english_words
 
 POLARITIES = ("yes", "no", "no_preference", "dont_know")
 #: question → {polarity (``polarity``) → answer}: what a bare yes / no / "either" means there
@@ -82,8 +82,15 @@ _YES = re.compile(
 _SPOKEN_NO = re.compile(SPOKEN_NO)
 
 
+#: a short reply written all in katakana (「トクソク」「タンドク」「ナイ」): read as hiragana
+_ALL_KATAKANA = re.compile(r"[ァ-ヶー]{2,16}[。、!！?？\s]*")
+_KATAKANA_TO_HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}
+
+
 def _plain(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text or "").strip().lower()
+    t = english_words(unicodedata.normalize("NFKC", text or "").strip()).lower()
+    if _ALL_KATAKANA.fullmatch(t):
+        t = t.translate(_KATAKANA_TO_HIRAGANA)
     for a, b in _SCRIPT:
         t = t.replace(a, b)
     return _SPOKEN_NO.sub("いない", t)
@@ -279,16 +286,21 @@ WAIT = re.compile(r"待つ|待ちます|このまま")
 COURT = re.compile(r"裁判所")
 ARREARS_NONE = re.compile(r"(滞納|遅れ|延滞).{0,6}(ない|なし|ありません|していません|してない)|払えて(い|)る|まだ払え|滞納なし")
 NOTICE_NONE = re.compile(r"まだ何も|何も(来て|届いて|き)|(来て|届いて)(い)?ない|(来て|届いて)いません|^なし|^ない")
-OWN_SINGLE = re.compile(rf"単独|たんどく|^(?:夫|妻|主人|旦那|父|母|親|{ME})(の?名義)?(です)?$|{ME}(だけ|ひとり|一人|の名義)|一人|ひとり")
-OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|二人|ふたり|妻と|夫と")
+#: one person named as the owner (「夫のみ」「名義は主人のままです」「母の名義です」)
+_OWNER = rf"(?:夫|妻|主人|旦那|父|母|親|息子|娘|兄|弟|姉|妹|祖父|祖母|{ME})"
+OWN_SINGLE = re.compile(rf"単独|たんどく|^(?:名義は)?{_OWNER}(の?名義)?(です)?$|{ME}(だけ|ひとり|一人|の名義)|一人|ひとり"
+                        rf"|^(?:名義は)?{_OWNER}(?:の?名義)?(?:だけ|のみ|のまま|単独)")
+OWN_SHARED = re.compile(r"共有|きょうゆう|ふうふ|連名|夫婦|ペアローン|ぺあろーん|二人|ふたり|妻と|夫と")
 YES_WORD = re.compile(r"^(いる|います|いた|はい|あり|いるよ)|いる$|います$")
 NO_WORD = re.compile(r"^(いない|いません|いいえ|なし|ない)|いない$|いません$")
 DIVORCE_NONE = re.compile(r"関係ない|関係ありません|していない|してない|離婚してません|^いいえ|^なし|^ない"
+                          # 「夫は昨年他界しました」「死別です」: widowed, no divorce
+                          r"|死別|他界|亡くな|なくなりました|独身|未婚"
                           # 「そのようなことはございません」「そんな話はないです」: the question said back as "no"
                           r"|(?:そのような|そういう|そんな|そうした)(?:こと|話|予定)(?:は|も)?(?:一切|全く|まったく|特に)?"
                           r"(?:ございません|ありません|ない|なし)")
 LENDER_JHF = re.compile(r"フラット|ふらっと|支援機構|機構|公庫|jhf", re.I)
-LENDER_BANK = re.compile(r"銀行|ぎんこう|ぎんこー|バンク|地銀|ちぎん|信金|しんきん|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
+LENDER_BANK = re.compile(r"銀行|ぎんこう|ぎんこー|バンク|ばんく|地銀|ちぎん|信金|しんきん|信用金庫|労金|ろうきん|ja|農協|組合|保証会社", re.I)
 #: asked which letter came last: its word alone names it (most advanced first)
 NOTICE_WORDS = (
     (re.compile(r"期間入札|開札|入札"), "bid_notice"),
@@ -300,7 +312,10 @@ NOTICE_WORDS = (
 )
 #: a lender named as where the loan is (outside the lender question)
 LENDER_BANK_NAMED = re.compile(
-    r"(?:銀行|信用金庫|信金|労金|ろうきん|信用組合)(?:で借り|のローン|の住宅ローン|から借り)|^\S{0,10}(?:銀行|信用金庫|信金|労金|ろうきん)(?:です)?$")
+    r"(?:銀行|信用金庫|信金|労金|ろうきん|信用組合)(?:で借り|のローン|の住宅ローン|から借り)|^\S{0,10}(?:銀行|信用金庫|信金|労金|ろうきん)(?:です)?$"
+    # 「借入先は地元の信用組合です」「借りているのは横浜銀行」
+    r"|(?:借入先|借り入れ先|借入れ先|借りて(?:いる|る)(?:の|ところ)|借りたの)(?:は|が)[^。!?\n]{0,12}?"
+    r"(?:銀行|信用金庫|信金|労金|ろうきん|信用組合|信組|農協|ja)")
 _ANSWER_DURATION = re.compile(r"(\d{1,2})\s*(?:年|ねん)(半)?|(半)年|(\d{1,2})\s*(?:ヶ月|か月|カ月|ケ月|ヵ月|かげつ|月分|回分|回)")
 
 
@@ -318,10 +333,11 @@ def duration_months(text: str) -> int | None:
 
 _ANSWER_KANJI_NUM = str.maketrans("一二三四五六七八九", "123456789")
 #: 「この家で暮らしとうございます」「すみたい」: living on in the house, in any politeness or script
-STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|離れたくない|出たくない"
+STAY_YES = re.compile(r"住み続け|住みたい|住んでいたい|残りたい|リースバック|りーすばっく|離れたくない|出たくない|手放したくない|手放さない"
                       r"|すみ(?:たい|つづけ|続け)|住みとう|(?:暮らし|くらし)(?:たい|とう|続け|つづけ|ていたい)")
 STAY_NO = re.compile(r"(?:引っ?越|ひっこ)し?て?(も|)(いい|よい|かまわない|構わない|大丈夫)|出て(も|)(いい|よい)|手放して(も|)(いい|よい)|"
                       r"(?:引っ?越|ひっこ)(す|します|す予定|すつもり|そう|したい)|出て(いく|行く|いき|行き)|手放(す|します|したい|そう)|"
+                      r"^(?:家を|ここを)?出ます$|(?:移り|うつり)たい|住み替え|すみかえ|"
                       r"売って(も|)(いい|よい|かまわない)|売(?:って|っちゃ)(?:しまい)?たい|売りたい|売却したい|住まなくて(も|)(いい|よい)|未練はない|こだわ(らない|りはない)")
 STAY_UNDECIDED = re.compile(r"決めていない|決めてない|迷って|まだ|考え中")
 #: question → (its own words, the answer they give), tried in order before a bare yes / no

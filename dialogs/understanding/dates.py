@@ -38,8 +38,9 @@ COURT_DATE_MAX_AHEAD_DAYS = 183
 SHORT_RANGE_END = re.compile(r"(から|〜|~)(\d{1,2})[./](\d{1,2})(?![\d./])")
 RANGE_JOIN = re.compile(r"^(?:〜|~|から|-|ー|–|—|より|か|と|や|・|、|または|もしくは)(?:の)?$")
 #: Relative days in kana, onto the kanji ja-timex reads (「開札はおとといでした」).
-#: 「同月」「同年」: the month or year of the date before (court letters: 「同月27日」).
-SAME_AS_BEFORE = re.compile(r"同(月|年)(?=[0-9])")
+#: 「同月」「同年」: the month or year of the date before (court letters: 「同月27日」);
+#: 「翌月」「翌年」: the one after it (「12月22日から同月28日まで、開札は翌月5日」).
+SAME_AS_BEFORE = re.compile(r"(同|翌)(月|年)(?=[0-9])")
 KANA_DAYS = (("おととい", "一昨日"), ("おとつい", "一昨日"), ("きのう", "昨日"), ("あさって", "明後日"), ("あした", "明日"))
 
 
@@ -98,10 +99,33 @@ def _flat(plain: str) -> str:
 def _same_as_before(text: str, m: re.Match[str]) -> str:
     """「同月27日」「同年2月3日」 (as court letters write them): the month or year of the date
     written before it, spelled out; left as it was when none is."""
-    unit = m.group(1)
+    after, unit = m.group(1) == "翌", m.group(2)
+    if after:
+        return _next_of(text[: m.start()], unit) or m.group()
     found = re.findall(r"((?:令和|平成)?[0-9元]{1,4}年)" if unit == "年" else r"([0-9]{1,2}月)(?=[0-9]{1,2}日)",
                        text[: m.start()])
     return found[-1] if found else m.group()
+
+
+_YEAR_MONTH = re.compile(r"(?:(令和|平成)?([0-9元]{1,4})年)?([0-9]{1,2})月(?=[0-9]{1,2}日)")
+
+
+def _next_of(before: str, unit: str) -> str | None:
+    """「翌月」「翌年」: the month (with its year, when one was written: 12月 → next year's 1月)
+    or the year after the last date written in ``before``; None when there is none."""
+    found = list(_YEAR_MONTH.finditer(before))
+    years = re.findall(r"(令和|平成)?([0-9元]{1,4})年", before)
+    era, year = (years[-1] if years else ("", ""))
+
+    def year_plus(k: int) -> str:
+        return f"{era}{(1 if year == '元' else int(year)) + k}年" if year else ""
+
+    if unit == "年":
+        return year_plus(1) or None
+    if not found:
+        return None
+    month = int(found[-1].group(3))
+    return f"{year_plus(1)}1月" if month == 12 else f"{year_plus(0)}{month + 1}月"
 
 
 def _court_sentences(plain: str) -> list[str]:

@@ -101,6 +101,55 @@ VARIANTS: list[tuple[str, str]] = [
     (r"繰り上げ償還|繰上げ償還", "繰上償還"),
 ]
 
+#: English words mixed into Japanese (「3 monthsくらい」「Flat35です」「stayしたい」「my nameだけ」):
+#: the domain's words onto their Japanese form, before anything else reads the text. Letters
+#: around a word (not \b: a kana next to it counts as a word character) keep it from matching
+#: inside a longer word.
+ENGLISH_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"(?<![a-z]){p}(?![a-z])", re.I), r) for p, r in (
+        (r"(\d{1,2})\s*months?", r"\1ヶ月"),
+        (r"(\d{1,2})\s*years?", r"\1年"),
+        (r"half\s*(?:a\s*)?year", "半年"),
+        (r"flat\s*(?=35)", "フラット"),
+        (r"jhf", "住宅金融支援機構"),
+        (r"banks?", "銀行"),
+        (r"i\s*(?:want|would\s*like)\s*to\s*stay", "住み続けたい"),
+        (r"stay", "住み続け"),
+        (r"single\s*owner|single|sole\s*owner|only\s*me", "単独"),
+        (r"joint(?:ly)?\s*owned|co-?owned|co-?owners?|shared|joint", "共有"),
+        (r"no\s*guarantors?", "保証人はいない"),
+        (r"not\s*divorced|no\s*divorce", "離婚はしていない"),
+        (r"move\s*out|move", "引っ越"),
+        (r"sell", "売却"),
+        (r"guarantors?", "保証人"),
+        (r"divorced?", "離婚"),
+        (r"my\s*name", "私の名義"),
+        (r"letters?", "手紙"),
+    )
+]
+
+
+#: a run of printable ASCII without spaces: kept as typed when it holds an e-mail or web
+#: address (「bank.taro@example.com」); runs never overlap, so finding them is linear
+_ASCII_RUN = re.compile(r"[!-~]+")
+
+
+def english_words(text: str) -> str:
+    """``text`` with the English domain words (``ENGLISH_WORDS``) in Japanese, addresses untouched."""
+    if not re.search(r"[a-zA-Z]{3}", text):
+        return text
+    out, last = [], 0
+    addresses = [m for m in _ASCII_RUN.finditer(text) if "@" in m.group() or "://" in m.group()] \
+        if "@" in text or "://" in text else []
+    for m in [*addresses, None]:
+        part = text[last: m.start() if m else len(text)]
+        for rx, japanese in ENGLISH_WORDS:
+            part = rx.sub(japanese, part)
+        out.append(part + (m.group() if m else ""))
+        last = m.end() if m else last
+    return "".join(out)
+
+
 #: 「保証人？いないですね」「滞納？まだしてないよ」: the subject echoed as a question, then the answer.
 #: The question said back before the answer: 「離婚?してないです」「離婚でございますか。そのようなことはございません」
 ECHO_QUESTION = re.compile(
@@ -136,7 +185,7 @@ def _nfkc(text: str) -> str:
 
 def _normalize(plain: str) -> str:
     """The keyword form: lower case, no spaces, variants folded, month counters unified."""
-    text = re.sub(r"[ \t\f\v]+", "", plain).lower()
+    text = re.sub(r"[ \t\f\v]+", "", english_words(plain)).lower()
     for pattern, canonical in _VARIANTS_COMPILED:
         text = pattern.sub(canonical, text)
     text = ECHO_QUESTION.sub(r"\1は", text)
