@@ -164,7 +164,7 @@ _CRISIS_KINDS["plan_as_act"] = (
 _CRISIS_KINDS["death_word"] = (
     # 死 said about oneself: any form, except 死亡 / 死活, figures of speech (removed first),
     # someone else's death (「母が死んで」) and 「死ぬまで(払う)」
-    r"(?<![がの])(?<!亡く)(?:死|しぬ|しね|しん(?:だら|で))(?![亡活去因後体])(?!ぬまで)(?!んでから)(?!んだ(?:後|あと))",
+    r"(?<![がの])(?<!亡く)(?:死|しぬ|しね|しん(?:だら|で))(?![亡活去因後体別])(?!ぬまで)(?!んでから)(?!んだ(?:後|あと))",
     r"(?:消|き)えれば|(?:消|き)えたら",
 )
 _CRISIS_KINDS["no_hope"] = (
@@ -395,7 +395,7 @@ _NEWS_KINDS = {
 }
 _NEWS = re.compile("|".join(p for ps in _NEWS_KINDS.values() for p in ps))
 #: ... unless the message speaks of the writer, a life or a death (死ぬまで / 死亡 are not)
-_WRITER = re.compile(rf"{_ME}|わし|うち(?:が|は|なんか)|命|この世|あの世|(?:死|しぬ|しね)(?!ぬまで)(?![亡活去因後体])")
+_WRITER = re.compile(rf"{_ME}|わし|うち(?:が|は|なんか)|命|この世|あの世|(?:死|しぬ|しね)(?!ぬまで)(?![亡活去因後体別])")
 
 
 def told_as_news(t: str) -> bool:

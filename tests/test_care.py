@@ -60,7 +60,8 @@ def test_anger_and_offtopic_precision_and_recall() -> None:
 
 @pytest.mark.parametrize("text", ["死ぬほど疲れた", "死ぬかと思いました、督促の電話が多くて", "死ぬ気で働いて返します",
                                   "必死で払ってきました", "夫が死んだら家はどうなりますか", "母が死んでから相続しました",
-                                  "死亡したら団信はどうなりますか", "死ぬまでローンを払うんですか"])
+                                  "死亡したら団信はどうなりますか", "死ぬまでローンを払うんですか",
+                                  "夫とは死別しました", "離婚ではなく、死別です"])
 def test_figures_of_speech_are_not_a_crisis(text: str) -> None:
     assert classify(text) is None
 
