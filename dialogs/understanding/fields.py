@@ -222,6 +222,9 @@ PARTED = re.compile(
     r"((?:夫|妻|主人|旦那|だんな|嫁|奥さん|家内|配偶者|パートナー)(?:さん)?(?:と|とは)[^。!?\n、]{0,8}?)"
     r"別れ(ること|る|たい|た|て|まし|よう|そう)"
 )
+#: Parted some time ago, the spouse named elsewhere in the message: 「…、3年前に別れました」.
+SPOUSE = re.compile(r"夫|妻|主人|旦那|嫁|奥さん|家内|配偶者")
+PARTED_LONG_AGO = re.compile(r"(?:年|ヶ月|月)前に別れ|(?:去年|昨年|もう|すでに|既に|とっくに)別れ(?:た|まし|てい)")
 #: 「離婚はまだ成立していません」: on the way (never "none": a divorce is under way).
 DIVORCE_NOT_FINAL = re.compile(r"離婚(?:は|が)?(?:まだ)?(?:成立|確定)(?:して|し)?(?:い|おり)?(?:ない|ません|せず|ず)")
 DIVORCE_HYPOTHETICAL_AFTER = re.compile(r"^(?:ら|場合|とき|時|なら|後の?どう)")
@@ -273,6 +276,8 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
         r"|競売(?:の|に関する)?(?:通知|書類|手紙|決定|開始|お知らせ|通告)"
         r"|競売にかけられ|競売が(?:始ま|決ま|開始)|競売にな(?:った|りました|っている|ってる|ってしまっ)"
         r"|競売を(?:始め|開始)"
+        # told by what the envelope said: 「競売って書かれた封筒が裁判所から」
+        r"|競売(?:って|と)(?:書か|書い|いう|言う|記載)"
     ),
     "site_inspection": re.compile(
         r"現況調査|執行官|評価人"
@@ -575,6 +580,8 @@ def read_divorce(text: str) -> Divorce | None:
     """"done", "in_progress", "none" (said not to apply) or None (not mentioned)."""
     text = PARTED.sub(lambda m: m.group(1) + "離婚" + {"る": "する", "ること": "すること"}.get(m.group(2), "し" + m.group(2)), text)
     reading = _read_divorce_words(text)
+    if reading is None and SPOUSE.search(text) and PARTED_LONG_AGO.search(text):
+        return "done"  # 「妻とはもう他人です、3年前に別れました」
     if reading is None and DIVORCE_SEPARATED.search(text):
         return "in_progress"
     if reading is None and DIVORCE_SINGLE.search(text):
@@ -664,9 +671,11 @@ def _read_notices(text: str) -> set[str]:
         negated[i] = bool(NOTICE_NEGATED_AFTER.search(after)) and not ONLY_AFTER.match(after)
         # a court date 「予定」 comes from the notice itself: 「現況調査は12月10日の予定」
         scheduled = notice in ("site_inspection", "bid_notice")
+        # 「今後は当社へお支払いください」: the letter's own words, not a future possibility
+        quoted = notice == "subrogation" and text.startswith(("当社", "弊社"), start)
         warning[i] = bool(
             NOTICE_WARNING_AFTER.search(after.replace("予定", "") if scheduled else after)
-            or NOTICE_WARNING_BEFORE.search(before)
+            or (NOTICE_WARNING_BEFORE.search(before) and not quoted)
         )
         if notice == "acceleration" and _is_non_past_loss(text, start, end):
             warning[i] = True
