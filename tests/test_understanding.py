@@ -558,6 +558,15 @@ def test_a_guarantor_is_not_a_person_asked_for():
     assert read("保証人はいますか").wants_human is False
 
 
+def test_the_dev_set_of_the_round_stays_read():
+    """tests/data/understanding_dev4_fields.yaml (tuned on, a regression test): every field right."""
+    from bot.nlu_cli import load, score_fields
+
+    today, items = load(ROOT / "tests" / "data" / "understanding_dev4_fields.yaml")
+    for name, s in score_fields(items, today, understand).items():
+        assert s.accuracy_total == 1.0, (name, s.misses)
+
+
 def test_typed_like_people_type():
     r = read("  ３ヶ月\n 滞納 してて、 督 促 状 が来た  ")
     assert r.arrears_months == 3
