@@ -18,6 +18,7 @@ from bot.nlu_cli import (
     FAQ_HELDOUT3,
     FAQ_HELDOUT4,
     FAQ_HELDOUT5,
+    FAQ_HELDOUT6,
     FAQ_HELDOUTS,
     FIELDS,
     FIELDS_HELDOUT,
@@ -27,6 +28,7 @@ from bot.nlu_cli import (
     FIELDS_HELDOUT5,
     FIELDS_HELDOUT6,
     FIELDS_HELDOUT7,
+    FIELDS_HELDOUT8,
     TUNED_CORPUS,
     cross_validate,
     load,
@@ -46,10 +48,12 @@ from dialogs.understanding import understand, warm_up
 #: set 5 after its second (clean: 83.3-100 %), set 6 after its third (clean: 71.4-100 %), set 7 after
 #: its fourth (clean: 85.7-100 %, the figure the round ends on); each was
 #: looked at after its first run, so the floors are the levels reached now minus a margin of about
-#: one message per field.
+#: one message per field. Set 8 (the understand3 round) was written before that round: BEFORE 78.6-100 %
+#: on mentioned messages (arrears 80.8, guarantor_self 78.6), AFTER 95.2-100 %; its floor is the
+#: issue's target (85 / 95 %) with room for one message's drift per field.
 FIELD_MINS = {FIELDS_HELDOUT: (0.95, 0.98), FIELDS_HELDOUT2: (0.85, 0.95), FIELDS_HELDOUT3: (0.95, 0.98),
               FIELDS_HELDOUT4: (0.85, 0.97), FIELDS_HELDOUT5: (0.85, 0.97), FIELDS_HELDOUT6: (0.85, 0.97),
-              FIELDS_HELDOUT7: (0.85, 0.97)}
+              FIELDS_HELDOUT7: (0.85, 0.97), FIELDS_HELDOUT8: (0.90, 0.97)}
 #: contact details read at the contact steps (phone, e-mail, name, time): set 3 / sets 4-5
 #: (set 7's first run missed 「林です」, a one-kanji surname that is also a common noun: read since)
 CONTACT_MINS = {FIELDS_HELDOUT3: 0.95, FIELDS_HELDOUT4: 0.8, FIELDS_HELDOUT5: 0.8, FIELDS_HELDOUT6: 0.8,
@@ -60,7 +64,9 @@ CONTACT_MINS = {FIELDS_HELDOUT3: 0.95, FIELDS_HELDOUT4: 0.8, FIELDS_HELDOUT5: 0.
 #: figure. Sets 1-4 have been looked at while tuning (seen): 89.3 / 94.6, 95.5 / 100, 81.0 / 89.0
 #: and 74.5 / 87.3 % after the third round (set 4, questions implied by a worry: 56.4 / 70.9 % before).
 FAQ_MINS = {FAQ_HELDOUT: (0.87, 0.92), FAQ_HELDOUT2: (0.93, 0.97), FAQ_HELDOUT3: (0.79, 0.87),
-            FAQ_HELDOUT4: (0.72, 0.85), FAQ_HELDOUT5: (0.87, 0.93)}
+            FAQ_HELDOUT4: (0.72, 0.85), FAQ_HELDOUT5: (0.87, 0.93), FAQ_HELDOUT6: (0.87, 0.92)}
+#: Set 6 (the understand3 round, worried LINE wording and dialect) was written before that round:
+#: 87.4 / 91.6 % before, 89.9 / 94.1 % after (README, "Understanding: evaluation").
 #: the classifier alone, 5-fold cross-validation of the examples (faq.yaml + faq_more_examples.yaml: 84.0 / 95.2 %)
 CV_TOP1_MIN = 0.81
 CV_TOP3_MIN = 0.93
@@ -87,6 +93,26 @@ def test_heldout_contact_details_meet_their_targets(path):
         assert s.mentioned > 0, name
         assert s.accuracy_mentioned >= CONTACT_MINS[path], (name, s.accuracy_mentioned, s.misses)
         assert s.accuracy_total >= 0.85, (name, s.accuracy_total, s.misses)
+
+
+def test_set_8_has_the_size_the_brief_asks():
+    """At least 120 messages, 12 mentioning each field, 25 mentioning none (understand3 brief)."""
+    _, items = load(FIELDS_HELDOUT8)
+    assert len(items) >= 120
+    labelled = [item.get("expect") or {} for item in items]
+    for name in FIELDS:
+        assert sum(name in e for e in labelled) >= 12, name
+    assert sum(not e for e in labelled) >= 25
+
+
+def test_faq_set_6_has_ten_per_topic_and_twenty_statements():
+    from collections import Counter
+
+    _, items = load(FAQ_HELDOUT6)
+    per_topic = Counter(t for i in items if i["topic"] is not None
+                        for t in (i["topic"] if isinstance(i["topic"], list) else [i["topic"]]))
+    assert len(per_topic) == 11 and min(per_topic.values()) >= 10, per_topic
+    assert sum(i["topic"] is None for i in items) >= 20
 
 
 def test_heldout3_has_the_size_the_brief_asks():

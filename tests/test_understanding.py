@@ -497,6 +497,76 @@ def test_contact_time_in_everyday_words(text, slot):
     assert find_time(text) == slot
 
 
+# the understand3 round: families of wording (tests/data/understanding_dev4_fields.yaml is its dev set)
+@pytest.mark.parametrize("text,months", [
+    ("ローンもうよつきもはらえてないです", 4),  # the verb in hiragana
+    ("返済3か月とまったままです", 3),
+    ("住宅ローン、5ヶ月払えとらんのです", 5),  # western dialect negation
+    ("もう4ヶ月も払っとらん", 4),
+    ("ローン2ヶ月払えんかった", 2),
+    ("ローンはもう一年払えてねえんだ", 12),  # eastern spoken negation
+    ("3ヶ月遅れで催告書が届きました", 3),
+    ("ローン八か月ほったらかしてしまいました", 8),
+])
+def test_arrears_in_kana_and_dialect(text, months):
+    assert read(text, dt.date(2026, 12, 3)).arrears_months == months
+
+
+def test_a_hedge_or_a_pause_does_not_hide_the_fact():
+    assert read("名義はたしか妻だけだったと思います").co_owned is False
+    assert read("連帯保証人は…いなかったと思います").joint_guarantor is False
+    assert read("保証人なんて、たしかいなかったはず").joint_guarantor is False
+    assert read("家の名前は全部夫です").co_owned is False
+
+
+def test_the_writer_in_dialect_and_said_last():
+    r = read("うちが旦那の保証人になってるねん")
+    assert (r.joint_guarantor, r.guarantor_self) == (True, True)
+    assert read("保証人にはなってないよ、俺は").guarantor_self is False
+    r = read("あたしは保証人なんかじゃねえ")
+    assert (r.joint_guarantor, r.guarantor_self) == (None, False)
+    r = read("保証人はわたしじゃなくて父です")
+    assert (r.joint_guarantor, r.guarantor_self) == (True, False)
+
+
+def test_a_day_from_today_is_a_date_only_next_to_a_court_step_or_said_alone():
+    today = dt.date(2026, 12, 3)
+    assert read("明日電話しますね", today).dates == []
+    assert read("来週の月曜は仕事が休みです", today).dates == []
+    assert read("執行官があさって来ます", today).dates == [dt.date(2026, 12, 5)]
+    assert read("明日です", today).dates == [dt.date(2026, 12, 4)]
+
+
+def test_a_day_alone_after_a_court_word_shares_the_month_before():
+    r = read("入札は2月3日から10日まで、開札が17日です", dt.date(2026, 12, 3))
+    assert r.dates == [dt.date(2027, 2, 3), dt.date(2027, 2, 10), dt.date(2027, 2, 17)]
+
+
+def test_a_tax_seizure_asked_about_or_threatened():
+    r = read("役所に差し押さえられた家って売れるんですか")
+    assert (r.tax_seizure, r.notices) == (True, set())
+    assert read("町役場が家を差し押さえると言ってきました").tax_seizure is False
+    assert read("市から差し押さえるぞと言われていますが、まだ差し押さえられてはいません").tax_seizure is False
+
+
+@pytest.mark.parametrize("text", ["どなたか人はいませんか", "スタッフの方はいらっしゃいますか", "人間の方いますか？"])
+def test_asking_whether_a_person_is_there(text):
+    assert read(text).wants_human is True
+
+
+def test_a_guarantor_is_not_a_person_asked_for():
+    assert read("保証人はいますか").wants_human is False
+
+
+def test_the_dev_set_of_the_round_stays_read():
+    """tests/data/understanding_dev4_fields.yaml (tuned on, a regression test): every field right."""
+    from bot.nlu_cli import load, score_fields
+
+    today, items = load(ROOT / "tests" / "data" / "understanding_dev4_fields.yaml")
+    for name, s in score_fields(items, today, understand).items():
+        assert s.accuracy_total == 1.0, (name, s.misses)
+
+
 def test_typed_like_people_type():
     r = read("  ３ヶ月\n 滞納 してて、 督 促 状 が来た  ")
     assert r.arrears_months == 3

@@ -21,6 +21,14 @@ DATE_CUE = re.compile(
     r"(?:令和|平成|昭和|r|h|R|H)\s*[0-9〇一二三四五六七八九十元]"
     r"|[0-9〇一二三四五六七八九十]{1,4}\s*[年月/\-]\s*[0-9〇一二三四五六七八九十]"
     r"|明日|明後日|昨日|一昨日|来週|今週|再来週|先週|先々週|来月|今月|再来月|先月|先々月|[0-9〇一二三四五六七八九十]\s*(?:日|週間)\s*(?:後|前)"
+    # a day alone after a court word: 「…から10日まで、開札が17日」 (the month of the date before)
+    r"|(?:開札|入札|調査)[^0-9。!?\n]{0,6}[0-9]{1,2}\s*日"
+)
+#: A day counted from today (「明日」「あさって」「来週の月曜」「3日後」) is a date of the case only
+#: next to what happens on it: a court step, a letter, a deadline. 「明日また連絡します」 is not.
+RELATIVE_DAY_NEEDS = re.compile(
+    r"執行官|調査|開札|入札|裁判所|競売|差押|差し押さえ|通知|手紙|書類|届|期限|期日|締め?切|〆切|退去|立ち?退|引渡|明け?渡"
+    r"|鑑定|評価人|督促|催告|代位弁済|家を?見に|写真"
 )
 YEARLESS_LOOKBACK_DAYS = 29  # a year-less date up to this many days ago stays in the past
 #: After a year-less date, in its clause: it is in the past (「…に終わりました」「…に届いた」).
@@ -151,12 +159,35 @@ def read_dates(plain: str, today: dt.date) -> list[dt.date]:
     for t in timexes:
         in_court = any(t.text and t.text in s for s in court)
         resolved = _resolve(t, prev, window, today, anchor, in_court)
+        if resolved is not None and _counted_from_today(t) and not (_has_relative_cue(t, window) or _bare(t, window)):
+            resolved = None
         if resolved is not None and resolved not in dates:
             dates.append(resolved)
         if resolved is not None and t.type == "DATE" and (t.value or "")[:4].isdigit():
             anchor = resolved
         prev = (t, resolved)
     return dates
+
+
+def _counted_from_today(t) -> bool:
+    """「明日」「3日後」 (a duration from today) or 「来週の月曜」 (a weekday of a relative week)."""
+    return t.type == "DURATION" or bool(_WEEK_VALUE.match(t.value or ""))
+
+
+def _has_relative_cue(t, window: str) -> bool:
+    """The window sentence of ``t`` speaks of a court step, a letter or a deadline."""
+    start = window.rfind("。", 0, t.span[0]) + 1
+    end = window.find("。", t.span[1])
+    return bool(RELATIVE_DAY_NEEDS.search(window[start: end if end != -1 else len(window)]))
+
+
+#: What a bare answer may hold besides its date: 「2週間後です」「明日ごろかな」.
+BARE_FILLER = re.compile(r"(?:再来|来|今)週の?|です|でした|ごろ|頃|くらい|ぐらい|かな|の?予定|らしい|みたい|だそう|だと|思います|[\W_]")
+
+
+def _bare(t, window: str) -> bool:
+    """The message is the date alone, the answer to a question about it (「2週間後」「明日です」)."""
+    return not BARE_FILLER.sub("", window.replace(t.text or "", "", 1))
 
 
 _DATE_VALUE = re.compile(r"^(\d{4}|XXXX)-(\d{2}|XX)-(\d{2}|XX)$")

@@ -62,6 +62,8 @@ ARREARS_KEYWORD = re.compile(
     r"|(?:返済|支払い?|入金|引き?落とし)(?:が|は)?(?:止まっ|ストップし)"
     # 「4月から止まってます」「1年ほど止まっている」: stopped, said of the payments (not of an income)
     r"|止ま(?:って|った|ったまま)"
+    # 「3ヶ月遅れで督促状が」「ローンを半年放置してしまった」
+    r"|遅れ(?:で|に|が|の状態)|放置し"
 )
 #: Before a bare 「止まって」: what stopped is not the payments.
 STOPPED_NOT_PAYMENTS_BEFORE = re.compile(r"(?:給料|給与|収入|仕事|工事|年金|手当|振込|振り込み|入金|電気|ガス|水道)[^。!?\n、]{0,4}$")
@@ -119,7 +121,7 @@ CO_OWNED_NO = re.compile(
     r"|共有(?:者|している人|する人|の相手)(?:は|も)?(?:特に)?(?:い|居|おり)(?:ない|ません)"
     r"|(?:他に|ほかに)?(?:名義人|共有者|所有者)(?:は|が)?(?:他に|ほかに)?(?:い|居|おり)(?:ない|ません)"
     rf"|名義は{_ME}ひとり|一人の名義"
-    rf"|(?<![と共])(?:{_FAMILY}|{_ME})(?:の)?名義(?:です|だ|で|。|$|\n|の家|になって|のまま)"
+    rf"|(?<![と共])(?:{_FAMILY}|{_ME})(?:の)?名義(?:です|だ|で|。|$|\n|の家|になって|のまま|だけ|のみ)"
 )
 CO_OWNED_YES = re.compile(
     r"(?<!情報)(?<!データ)(?<!画面)共有(?!して(?:くだ|くれ|ほし))|夫婦(?:の|で|共同|共有)?名義|名義(?:は|が)?(?:夫婦|ふたり|二人|2人|両方|共同)"
@@ -134,6 +136,8 @@ CO_OWNED_YES = re.compile(
     rf"|(?:{_PERSON})と(?:二人|2人|ふたり|一緒|共同)で(?:持|所有|買|購入)"
     rf"|(?:{_PERSON}|{_ME})と(?:{_PERSON}|{_ME})の?(?:二人|2人|ふたり)|(?:二人|2人|ふたり|夫婦|両方)の名前"
     r"|名義(?:は|も)?(?:半分|半々)"
+    # 「兄弟三人で相続した」「共同で持っています」
+    r"|(?:二人|三人|四人|[2-9]人|ふたり|兄弟|姉妹|きょうだい)(?:で|の)?(?:共同)?(?:で)?相続|共同で(?:持|所有|相続|購入|買)"
 )
 
 GUARANTOR_NO = re.compile(
@@ -156,6 +160,8 @@ GUARANTOR_YES = re.compile(
     r"|(?:連帯)?保証人に(?:なって|なってもらっ|なってくれ)"
     rf"|(?:{_FAMILY}|友人|知人)(?:の|を)(?:連帯)?保証人"
     rf"|保証人(?:の|である|をしている|をしてる|してる)(?:{_FAMILY}|友人|知人)"
+    # 「保証人は私じゃなくて父です」: someone else is
+    rf"|保証人(?:は|が)[^。!?\n]{{0,10}}?(?:では|じゃ)(?:なく|ない)(?:て|で)?[、,]?(?:{_PERSON})"
 )
 GUARANTOR_HYPOTHETICAL_AFTER = re.compile(r"^(?:と(?!して|か|は)|場合|なら|たら|とき|時|かどうか|か(?:は|も)?(?:分|わか|不明|知ら))")
 #: The writer is the guarantor: 「私が連帯保証人」「保証人は私です」「保証人になってるのは自分」.
@@ -174,8 +180,8 @@ GUARANTOR_FOR_OTHER = re.compile(
 GUARANTOR_OTHER_SUBJECT = re.compile(rf"{_FAMILY}(?:さん)?(?:が|は|に|も)|(?:友人|知人|社長)(?:が|は|に)")
 #: The writer says they are not a guarantor.
 GUARANTOR_SELF_NO = re.compile(
-    rf"{_ME}(?:は|が)?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
-    rf"|{_ME}(?:は|が)[^。!?\n]{{0,16}}?(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
+    rf"{_ME}(?:は|が)?(?:連帯)?保証人(?:なんか|なんて|とか)?(?:では|じゃ)(?:ない|なく|ありません)"
+    rf"|{_ME}(?:は|が)[^。!?\n]{{0,16}}?(?:連帯)?保証人(?:なんか|なんて|とか)?(?:では|じゃ)(?:ない|なく|ありません)"
     rf"|{_ME}(?:は|が)[^。!?\n]{{0,16}}?(?:連帯)?保証人でも[^。!?\n]{{0,8}}?(?:ない|ありません)"
     rf"|{_ME}(?:は|が)(?:連帯)?保証人に(?:は)?な(?:って|っては)(?:い)?(?:ない|ません)"
     rf"|保証人(?:は|が){_ME}(?:では|じゃ)(?:ない|なく|ありません)"
@@ -183,7 +189,7 @@ GUARANTOR_SELF_NO = re.compile(
     rf"|保証人(?:は|が){_PERSON}(?:さん)?(?:で|です)[、,。]?{_ME}(?:は|が)?(?:違|ちが|ではな|じゃな|ではあり)"
     # a sentence or clause that starts with it has the writer as its subject: 「…連帯債務者です。
     # 保証人ではありません」「連帯債務で組んだので、保証人ではないです」 (not after 「夫は」: see read_guarantor_self)
-    r"|(?:^|[。!?\n、,])(?:連帯)?保証人(?:では|じゃ)(?:ない|なく|ありません)"
+    r"|(?:^|[。!?\n、,])(?:連帯)?保証人(?:なんか|なんて|とか)?(?:では|じゃ)(?:ない|なく|ありません)"
 )
 
 DIVORCE_NONE = re.compile(
@@ -216,6 +222,9 @@ PARTED = re.compile(
     r"((?:夫|妻|主人|旦那|だんな|嫁|奥さん|家内|配偶者|パートナー)(?:さん)?(?:と|とは)[^。!?\n、]{0,8}?)"
     r"別れ(ること|る|たい|た|て|まし|よう|そう)"
 )
+#: Parted some time ago, the spouse named elsewhere in the message: 「…、3年前に別れました」.
+SPOUSE = re.compile(r"夫|妻|主人|旦那|嫁|奥さん|家内|配偶者")
+PARTED_LONG_AGO = re.compile(r"(?:年|ヶ月|月)前に別れ|(?:去年|昨年|もう|すでに|既に|とっくに)別れ(?:た|まし|てい)")
 #: 「離婚はまだ成立していません」: on the way (never "none": a divorce is under way).
 DIVORCE_NOT_FINAL = re.compile(r"離婚(?:は|が)?(?:まだ)?(?:成立|確定)(?:して|し)?(?:い|おり)?(?:ない|ません|せず|ず)")
 DIVORCE_HYPOTHETICAL_AFTER = re.compile(r"^(?:ら|場合|とき|時|なら|後の?どう)")
@@ -267,6 +276,8 @@ NOTICE_TERMS: dict[str, re.Pattern[str]] = {
         r"|競売(?:の|に関する)?(?:通知|書類|手紙|決定|開始|お知らせ|通告)"
         r"|競売にかけられ|競売が(?:始ま|決ま|開始)|競売にな(?:った|りました|っている|ってる|ってしまっ)"
         r"|競売を(?:始め|開始)"
+        # told by what the envelope said: 「競売って書かれた封筒が裁判所から」
+        r"|競売(?:って|と)(?:書か|書い|いう|言う|記載)"
     ),
     "site_inspection": re.compile(
         r"現況調査|執行官|評価人"
@@ -302,6 +313,7 @@ LOAN_AUTHORITY = re.compile(r"銀行|保証会社|裁判所|債権者|金融機�
 #: Right after a notice word: it has not come (「競売の通知はまだ来ていない」).
 NOTICE_NEGATED_AFTER = re.compile(
     r"(?:来|き|届い|もらっ|貰っ|受け取っ|送られてき|送ってき|出|なっ|され)て(?:い|おり)?(?:ない|ません|ねー|へん)"
+    r"|(?:され|られ)て(?:は|も)(?:い|おり)?(?:ない|ません)"  # 「まだ差し押さえられてはいません」
     r"|(?:来|こ|届か|き)(?:ない|ません|ず)"
     r"|^(?:は|も|とか|など|なんか|の通知|の通知は|の書類は)?(?:まだ)?(?:ない|無い|なし|無し|ありません|来ない|届かない|きてない)"
     r"|まだ(?:です|だ|$)|(?:は|も)まだ"
@@ -314,6 +326,8 @@ NOTICE_WARNING_AFTER = re.compile(
     r"|を避け|を回避|にならない|されない|しない(?:よう|ため)|される(?:の|か|$)|になるの|なる(?:の|か)\?"
     r"|避けたい|前段階|(?:来る|届く|くる|なる)(?:まで|の\?|のか|んですか|か\?)|防"
 )
+#: Right after 差押: said as a threat (「差し押さえるぞ」「差し押さえると言ってきた」), not done.
+SEIZURE_THREAT_AFTER = re.compile(r"(?:る|します|する)(?:ぞ|と|って|よ|から|かも|予定|つもり)")
 #: Right before a notice word: what follows is a condition or a future possibility.
 NOTICE_WARNING_BEFORE = re.compile(
     r"このまま|(?:な|ず)(?:いと|ければ|い場合|かった場合|いなら)|場合(?:は|には)?|いずれ|そのうち|今後|将来|最終的|次(?:は|に)|やがて|もし|万一|万が一|いつ(?!も)|どうすれば"
@@ -325,7 +339,7 @@ ACCELERATION_NON_PAST_AFTER = re.compile(
 #: In a question, a notice word counts only with one of these (「代位弁済って何ですか？」 has none).
 NOTICE_RECEIPT = re.compile(
     r"来た|来て|来まし|来てる|きた|きて|きまし|届い|届き|受け取|もらっ|貰っ|ある|あり|出た|出まし|出て|なった|なりまし|なって"
-    r"|され(?:た|まし|て)|かけられ|決ま|終わ|入って|始ま"
+    r"|され(?:た|まし|て)|られ(?:た|まし|て)|かけられ|決ま|終わ|入って|始ま"
     # 「開札日が12月10日なんですが…?」: a date read off the letter says it came
     r"|\d{1,2}月\d{1,2}日|\d{1,2}/\d{1,2}|(?:令和|平成|r|h)\d"
 )
@@ -351,6 +365,11 @@ HUMAN_NEGATION = re.compile(
     r"苦手|無理|たくない|いらない|要らない|不要|結構|しないで|やめ|嫌|いや|できない|出られない|なくていい"
     r"|ません(?!か)"  # 「話を聞いてもらえませんか」 is a polite request
     r"|(?<!つ)(?<!繋)ないで(?:くだ|下さ|ほし|欲し)"  # 「電話はかけてこないでください」 (not 「つないでください」)
+)
+#: 「人間の方いますか?」「どなたか人はいませんか」「スタッフの方はいらっしゃいますか」: is a person there
+HUMAN_PRESENCE = re.compile(
+    r"(?:人間|スタッフ|担当|オペレーター?|相談員|専門家|(?<![一-龥])人)(?:の方|の人|さん)?(?:は|が|って)?"
+    r"(?:い|居)(?:ますか|ませんか|る\?|るの|ないの|らっしゃいますか|らっしゃいませんか|らっしゃる)"
 )
 HUMAN_NOT_MINE_BEFORE = re.compile(
     r"から$|からの$|銀行の$|保証会社の$|債権者の$|裁判所の$"
@@ -561,6 +580,8 @@ def read_divorce(text: str) -> Divorce | None:
     """"done", "in_progress", "none" (said not to apply) or None (not mentioned)."""
     text = PARTED.sub(lambda m: m.group(1) + "離婚" + {"る": "する", "ること": "すること"}.get(m.group(2), "し" + m.group(2)), text)
     reading = _read_divorce_words(text)
+    if reading is None and SPOUSE.search(text) and PARTED_LONG_AGO.search(text):
+        return "done"  # 「妻とはもう他人です、3年前に別れました」
     if reading is None and DIVORCE_SEPARATED.search(text):
         return "in_progress"
     if reading is None and DIVORCE_SINGLE.search(text):
@@ -650,12 +671,16 @@ def _read_notices(text: str) -> set[str]:
         negated[i] = bool(NOTICE_NEGATED_AFTER.search(after)) and not ONLY_AFTER.match(after)
         # a court date 「予定」 comes from the notice itself: 「現況調査は12月10日の予定」
         scheduled = notice in ("site_inspection", "bid_notice")
+        # 「今後は当社へお支払いください」: the letter's own words, not a future possibility
+        quoted = notice == "subrogation" and text.startswith(("当社", "弊社"), start)
         warning[i] = bool(
             NOTICE_WARNING_AFTER.search(after.replace("予定", "") if scheduled else after)
-            or NOTICE_WARNING_BEFORE.search(before)
+            or (NOTICE_WARNING_BEFORE.search(before) and not quoted)
         )
         if notice == "acceleration" and _is_non_past_loss(text, start, end):
             warning[i] = True
+        if text[start:end] == "差押" and SEIZURE_THREAT_AFTER.match(text, end):
+            warning[i] = True  # 「差し押さえるぞと言われた」「差し押さえると言ってきた」: a threat, not done
     # 「督促状や競売の通知は来ていない」: a list shares the negation of its last item
     for i in range(n - 2, -1, -1):
         between = text[merged[i][1]: merged[i + 1][0]]
@@ -697,6 +722,8 @@ def _is_non_past_loss(text: str, start: int, end: int) -> bool:
 
 def read_wants_human(text: str) -> bool:
     """True when the user asks to talk to a person (phone, staff, consultation)."""
+    if HUMAN_PRESENCE.search(text):
+        return True
     for n, m in enumerate(HUMAN_CHANNEL.finditer(text)):
         if n >= MAX_HITS:
             break

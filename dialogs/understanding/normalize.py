@@ -12,8 +12,8 @@ logger = logging.getLogger(__name__)
 
 
 #: Longest text that is read at all; people do not type more than this.
-#: the writer, in any script (「私」「わたし」「俺」「おれ」「僕」「自分」...)
-ME = r"(?:私|わたし|あたし|自分|じぶん|俺|おれ|僕|ぼく)"
+#: the writer, in any script and dialect (「私」「わたし」「俺」「自分」, 「わし」「おら」, Kansai 「うちが」 ...)
+ME = r"(?:私|わたし|あたし|あたい|自分|じぶん|俺|おれ|僕|ぼく|わし|おら(?=が|は|も)|おいら|うち(?=が))"
 #: the spoken Kanto negation of いる (「いねー」「いねぇよ」), not 「いいねー」
 SPOKEN_NO = r"(?<![ぁ-ん])いね[ーぇえ〜~]+"
 MAX_CHARS = 3000
@@ -85,6 +85,36 @@ VARIANTS: list[tuple[str, str]] = [
     (r"(?:して|し)(?:へん|ーへん|ひん)|せ(?:え|ー)?へん", "していない"),
     (r"あらへん|ありまへん", "ない"),
     (SPOKEN_NO, "いない"),
+    # the key verbs and nouns written in hiragana (LINE, phones, elderly writers): onto the kanji
+    # the tables read (「はらえてない」「おくれてる」「とまったまま」「へんさい」「しはらい」)
+    (r"はら(?=[わえっいう])", "払"),
+    (r"しはら(?=[わえっいう])", "支払"),
+    (r"おくれ", "遅れ"),
+    (r"(?<![ぁ-ん])とま(?=[っりるら])", "止ま"),
+    (r"かえせ(?=て|な|ず|ま)", "返せ"),
+    (r"へんさい", "返済"),
+    (r"ひきおとし|ひき落とし|引きおとし", "引き落とし"),
+    (r"ろーん", "ローン"),
+    (r"しゃっきん", "借金"),
+    (r"ぜいきん", "税金"),
+    (r"そうぞく", "相続"),
+    (r"きょうどう", "共同"),
+    (r"ほったらかし|放ったらかし|ほっとい|放っとい", "放置し"),
+    # dialect and spoken negations onto the standard form: 「払えとらん」「払っとらん」(western),
+    # 「払えてへん」(Kansai), 「払えてねえ」「保証人じゃねえ」(eastern), 「払えんかった」
+    (r"(?<=[っえけしせてねべめれげ])(?:と|てお)ら(?:ん|へん|ない)", "ていない"),
+    (r"(?<=[っえけせねべめれげ])てへん", "ていない"),
+    (r"(?<=て)ね[えぇー]+", "ない"),
+    (r"(?<=じゃ)ね[えぇー]+", "ない"),
+    (r"(払え|返せ|支払え|でき|出来)んかった", r"\1なかった"),
+    (r"(払え|返せ|支払え|でき|出来)ん(?=です|のです|の|よ|わ|ね|し|で|[。、!?…\n]|$)", r"\1ない"),
+    # hedges and pauses carry no fact: 「名義はたしか妻だけ」「保証人は…いなかった」「保証人なんて、いなかった」
+    (r"(?:たしか|確か)(?![めにさ])|たぶん|多分|おそらく|恐らく", ""),
+    (r"…+|‥+|・{2,}|\.{2,}", "、"),
+    (r"(保証人|名義|名義人|滞納|延滞|離婚|共有|差押|督促状?|通知)(は|も|なんて|なんか|って|には)[、,]", r"\1\2"),
+    # 「家の名前は夫」「主人の名前だけ」: the name on the title is the 名義
+    (r"(家|登記|土地|建物)の名前", r"\1の名義"),
+    (r"(夫|妻|主人|旦那|嫁|父|母|私|自分|俺|僕)の名前(?=だけ|のみ|ひとり|一人|です|で|に?なって|のまま)", r"\1の名義"),
     # typos seen in real messages
     (r"督促上|督足状|特促状|得促状|徳促状", "督促状"),
     (r"最告書|再告書|催告状", "催告書"),
@@ -156,6 +186,8 @@ ECHO_QUESTION = re.compile(
     r"^(保証人|連帯保証人|滞納|延滞|離婚|名義|共有)(?:(?:ですか|でございますか|って)?\?+|(?:ですか|でございますか)。)"
     r"(?=[^\n]{1,40}$)"
 )
+#: The subject said last, as an afterthought: 「保証人にはなってないよ、俺は」 → 「俺は保証人には…」.
+AFTERTHOUGHT_SUBJECT = re.compile(rf"([^。!?\n、,]{{2,40}})[、,]({ME}(?:は|も))(?=[。!?\n]|$)")
 #: Month counters written every way people write them, after a number.
 MONTH_COUNTER = re.compile(r"(?<=[0-9〇一二三四五六七八九十半])(?:[ヶケカかヵ箇個]|ケ)月")
 
@@ -189,6 +221,7 @@ def _normalize(plain: str) -> str:
     for pattern, canonical in _VARIANTS_COMPILED:
         text = pattern.sub(canonical, text)
     text = ECHO_QUESTION.sub(r"\1は", text)
+    text = AFTERTHOUGHT_SUBJECT.sub(r"\2\1", text)
     return MONTH_COUNTER.sub("ヶ月", text)
 
 
