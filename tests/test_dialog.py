@@ -1645,3 +1645,36 @@ def test_a_plain_yes_in_other_words_still_consents(dialog: DiagnosisDialog, said
     bot.follow()
     bot.say(said)
     assert bot.data["consent"] is True and bot.state == "arrears"
+
+
+# --------------------------------------------------------------------------- anger read as a question
+@pytest.mark.parametrize("text", ["お前に何がわかる", "ふざけんな、いつまで待たせるんだ", "バカにしてるの？"])
+def test_an_insult_that_looks_like_a_question_gets_the_calm_reply_not_an_faq_answer(
+        dialog: DiagnosisDialog, content: Content, text: str) -> None:
+    bot = consented(dialog)
+    bot.say(text)
+    assert content.text("dialog.care.anger").splitlines()[0] in bot.text()
+    assert "Q." not in bot.text() and "読み取れ" not in bot.text()
+    assert bot.state == "arrears" and bot.data["answers"].get("arrears_months") is None
+
+
+@pytest.mark.parametrize("text,topic_word", [("リースバックって詐欺じゃないの？", "リースバック"),
+                                            ("いつまでなら間に合うんやろ", "開札")])
+def test_a_real_question_with_strong_words_still_gets_its_answer(dialog: DiagnosisDialog, content: Content,
+                                                                  text: str, topic_word: str) -> None:
+    bot = consented(dialog)
+    bot.say(text)
+    assert content.text("dialog.care.anger").splitlines()[0] not in bot.text()
+    assert topic_word in bot.text()
+
+
+@pytest.mark.parametrize("text", ["話になんない", "話にならない"])
+def test_anger_ending_in_a_negation_is_no_answer_to_a_yes_no_question(dialog: DiagnosisDialog, content: Content,
+                                                                       text: str) -> None:
+    """「話になんない」 ends like 「ないです」 (no arrears): it is anger, not the answer."""
+    bot = consented(dialog)
+    bot.say(text)
+    assert bot.state == "arrears" and bot.data["answers"].get("arrears_months") is None
+    assert content.text("dialog.care.anger").splitlines()[0] in bot.text()
+    bot.say("ないです")  # the real answer still reads
+    assert bot.data["answers"].get("arrears_months") == 0

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from dialogs import care
 from dialogs.assessment import AUCTION_STAGES, NOTICES
 from dialogs.understanding import understand
 from dialogs.diagnosis.vocabulary import (
@@ -178,7 +179,10 @@ class Facts:
             for words, answer in QUESTION_WORDS.get(state, ()):
                 if words.search(text):
                     return answer
-        return POLARITY_ANSWERS.get(state, {}).get(pol or "", _NOTHING)
+        answer = POLARITY_ANSWERS.get(state, {}).get(pol or "", _NOTHING)
+        if answer is not _NOTHING and care.mood(text) == "anger":
+            return _NOTHING  # 「話になんない」 ends like 「ないです」 but answers nothing: anger, the calm reply
+        return answer
 
     def _apply(self, turn: Turn, updates: dict[str, Any], current: str | None) -> None:
         """Store answers; remember what changed ("corrected") or came unasked ("noted")."""

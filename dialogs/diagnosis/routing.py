@@ -111,10 +111,13 @@ class Routing:
         other = bool(turn.faq) and turn.faq[0] == "other" and not turn.changes  # 「相談員がお答えします」
         guessing = bool(turn.faq_candidates) and not turn.changes  # 「こちらのことですか?」
         lost = unread or other or guessing
+        # an FAQ answer to a message that asked nothing of the case (「お前に何がわかる」 read as
+        # the timeline question): the mood decides first
+        answered = bool(turn.faq) and not turn.changes and not turn.faq_candidates
         # not a crisis (read just above); the mood (words, then a classifier) only when not understood
-        kind = care.mood(text) if text and lost else None
+        kind = (care.mood(text) if lost else care.mood(text, sure=True) if answered else None) if text else None
         near_despair = care_level == "concern"  # no 「読み取れませんでした」 after words near despair either
-        if (kind in ("anger", "offtopic") or near_despair) and lost:
+        if (kind in ("anger", "offtopic") and (lost or answered)) or (near_despair and lost):
             # a calm short word, then the way back (never 「読み取れませんでした」)
             turn.faq = None
             turn.faq_candidates = []
