@@ -40,8 +40,6 @@ LENDER_LABELS = labels()["lender"]
 DIVORCE_LABELS = labels()["divorce"]
 SPECIAL_LABELS = labels()["special_case"]
 TIME_LABELS = {**labels()["contact_time"], "anytime": labels()["contact_time"]["any"]}  # anytime: older rows
-MAX_REPLY = 2000
-MAX_NOTE = 2000
 
 
 class Conflict(Exception):
@@ -53,10 +51,6 @@ class Invalid(ValueError):
 
 
 class NotFound(Exception):
-    pass
-
-
-class Forbidden(Exception):
     pass
 
 
@@ -227,14 +221,12 @@ def facts(conv: dict[str, Any], today: dt.date) -> dict[str, Any]:
 # -- ranking ---------------------------------------------------------------------------
 def _fresh_days(summary: dict[str, Any], today: dt.date) -> int | None:
     tl = summary.get("time_left") or {}
-    legal = tl.get("legal_last_day") or summary.get("legal_last_day")
-    try:
-        if legal and not tl.get("is_estimate"):
-            return (dt.date.fromisoformat(legal) - today).days
-        if tl.get("estimate_from"):
-            return (dt.date.fromisoformat(tl["estimate_from"]) - dt.timedelta(days=1) - today).days
-    except ValueError:
-        pass
+    legal = _date(tl.get("legal_last_day") or summary.get("legal_last_day"))
+    if legal and not tl.get("is_estimate"):
+        return (legal - today).days
+    start = _date(tl.get("estimate_from"))
+    if start:
+        return (start - dt.timedelta(days=1) - today).days
     return tl.get("days_to_legal_last_day")
 
 
@@ -562,11 +554,7 @@ def notes(storage: Storage, conv_id: int) -> list[dict[str, Any]]:
 
 
 def add_note(storage: Storage, conv_id: int, user_id: int, text: str) -> int:
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("メモが空です")
-    if len(text) > MAX_NOTE:
-        raise Invalid(f"メモは{MAX_NOTE}文字までです")
+    """A note (checked by ``forms.NoteForm``)."""
     get_conversation(storage, conv_id)
     return storage.db["notes"].insert(
         {"conversation_id": conv_id, "user_id": user_id, "text": text, "created_at": now_iso()}
@@ -647,12 +635,8 @@ def _require_owner(storage: Storage, conv: dict[str, Any], user_id: int) -> None
 
 
 def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
-    """An operator's message, handed to the pipeline as an Answer (rendered for LINE when sent)."""
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("メッセージが空です")
-    if len(text) > MAX_REPLY:
-        raise Invalid(f"メッセージは{MAX_REPLY}文字までです")
+    """An operator's message (checked by ``forms.ReplyForm``), handed to the pipeline as an
+    Answer (rendered for LINE when sent)."""
     storage = services.storage
     conv = get_conversation(storage, conv_id)
     _require_owner(storage, conv, user_id)
@@ -723,11 +707,7 @@ def canned(storage: Storage) -> list[dict[str, Any]]:
 
 def save_canned(storage: Storage, user_id: int, title: str, text: str, position: int | None = None,
                 canned_id: int | None = None) -> int:
-    title, text = (title or "").strip(), (text or "").strip()
-    if not title or len(title) > 40:
-        raise Invalid("見出しは1〜40文字にしてください")
-    if not text or len(text) > MAX_REPLY:
-        raise Invalid(f"本文は1〜{MAX_REPLY}文字にしてください")
+    """A canned reply, new or edited (checked by ``forms.CannedForm``)."""
     row = {"title": title, "text": text, "updated_at": now_iso(), "updated_by": user_id,
            "position": int(position or 0)}
     if canned_id is None:

@@ -274,7 +274,7 @@ def api_reply(conv_id: int):
     _conv_or_404(conv_id)
     text = _valid(forms.ReplyForm).text.data
     msg_id = service.reply(_services(), conv_id, current_user.id, text)
-    audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text.strip())})
+    audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text)})
     return _state_response(conv_id, message_id=msg_id)
 
 
