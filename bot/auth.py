@@ -79,16 +79,11 @@ class User(UserMixin):
         self.id: int = row["id"]
         self.login: str = row["login"]
         self.role: str = row["role"]
-        self.display_name: str = row.get("display_name") or row["login"]
-        self.active = bool(row.get("active", 1))
+        self.name: str = row.get("display_name") or row["login"]
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
-        return self.active
-
-    @property
-    def name(self) -> str:
-        return self.display_name
+        return bool(self.row.get("active", 1))
 
     @property
     def role_label(self) -> str:
@@ -187,9 +182,7 @@ def set_active(user_id: int, active: bool, storage: Any = None) -> None:
 
 
 def set_display_name(user_id: int, name: str, storage: Any = None) -> None:
-    name = (name or "").strip()
-    if not name or len(name) > 40:
-        raise ValueError("表示名は1〜40文字にしてください")
+    """A display name (checked by ``forms.UserNameForm``)."""
     _storage(storage).db["users"].update(user_id, {"display_name": name})
 
 
