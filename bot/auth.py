@@ -391,9 +391,7 @@ def _cli_user(login: str) -> dict[str, Any]:
     return row
 
 
-@click.group("users", cls=AppGroup, help="スタッフのアカウント（admin / operator / marketing）")
-def users_group() -> None:
-    pass
+users_group = AppGroup("users", help="スタッフのアカウント（admin / operator / marketing）")
 
 
 @users_group.command("create", help="アカウントを作成します")
