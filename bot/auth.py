@@ -371,10 +371,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.register_blueprint(bp)
     app.cli.add_command(users_group)
-    services = app.extensions.get("ninbai")
-    if services is not None:
-        storage = services.storage
-        services.extra["operator_name"] = lambda user_id: display_name(user_id, storage)
 
 
 # -- CLI -----------------------------------------------------------------------------
