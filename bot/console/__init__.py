@@ -70,7 +70,7 @@ def init_app(app: Flask) -> None:
 
 
 class Every:
-    """A worker periodic task (called about once a second) that runs ``fn`` every ``seconds``."""
+    """A worker task (its heartbeat, a periodic one) that runs ``fn`` at most every ``seconds``."""
 
     def __init__(self, seconds: float, fn):
         self.seconds, self.fn, self.last = seconds, fn, 0.0
