@@ -47,12 +47,7 @@ __all__ = [
 ]
 
 
-class _Missing:
-    def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
+MISSING: Any = object()  # "no default given" (Content.get)
 
 
 class ContentError(Exception):
