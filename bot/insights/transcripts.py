@@ -66,7 +66,7 @@ def _utc_bound(day: str, plus_days: int = 0) -> str:
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _exists(step: str) -> str:
+def exists_step(step: str) -> str:
     return (f"exists (select 1 from funnel_events fe where fe.conversation_id = c.id"
             f" and fe.step = '{step}' and fe.value = '')")
 
@@ -88,9 +88,9 @@ def conversation_where(f: Filters, now: dt.datetime | None = None) -> tuple[str,
         where.append("c.urgency = ?")
         params.append(f.urgency)
     if f.lead:
-        where.append(_exists("contact") if f.lead == "yes" else "not " + _exists("contact"))
+        where.append(exists_step("contact") if f.lead == "yes" else "not " + exists_step("contact"))
     if f.handoff:
-        where.append(_exists("handoff") if f.handoff == "yes" else "not " + _exists("handoff"))
+        where.append(exists_step("handoff") if f.handoff == "yes" else "not " + exists_step("handoff"))
     if f.reached:
         where.append("exists (select 1 from funnel_events fr where fr.conversation_id = c.id"
                      " and fr.step = ? and fr.value = '')")
@@ -128,14 +128,9 @@ order by c.id desc limit ?
 
 def list_conversations(db: Any, f: Filters, before: int | None = None, limit: int = PAGE) -> list[dict]:
     where, params = conversation_where(f)
-    sql = LIST_SQL.format(lead=_exists("contact"), handoff=_exists("handoff"), where=where,
+    sql = LIST_SQL.format(lead=exists_step("contact"), handoff=exists_step("handoff"), where=where,
                           keyset="and c.id < ?" if before else "")
-    if before:
-        params.append(before)
-    params.append(limit)
-    cur = db.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
+    return list(db.query(sql, [*params, *([before] if before else []), limit]))
 
 
 # What a search returns; marketing searches the redacted copy (bot/insights/masked.py).
@@ -175,10 +170,7 @@ def search_messages(db: Any, f: Filters, before: int | None = None, limit: int =
     text, source, match, order = SEARCHES[redacted, fts]
     sql = SEARCH_SQL.format(text=text, source=source, match=match, order=order, where=where, keyset=keyset)
     first = fts_phrase(f.q) if fts else like_pattern(f.q)
-    all_params = [first, *params] + ([before] if before else []) + [limit]
-    cur = db.execute(sql, all_params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
+    return list(db.query(sql, [first, *params, *([before] if before else []), limit]))
 
 
 def highlight(text: str, q: str) -> Markup:
@@ -188,10 +180,7 @@ def highlight(text: str, q: str) -> Markup:
     if not q:
         return escape(text)
     parts = re.split(f"({re.escape(q)})", text, flags=re.IGNORECASE)
-    out = []
-    for i, part in enumerate(parts):
-        out.append(Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part))
-    return Markup("").join(out)
+    return Markup("").join(Markup("<mark>{}</mark>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def display_text(text: str | None, redacted: bool, known: list[str]) -> str:
