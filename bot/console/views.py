@@ -181,10 +181,6 @@ def api_alerts_seen():
 
 
 # -- one conversation ------------------------------------------------------------------
-def _conv_or_404(conv_id: int) -> dict[str, Any]:
-    return service.get_conversation(_storage(), conv_id)  # NotFound: 404 (not_found below)
-
-
 def _valid(cls: type[forms.Form]) -> Any:
     """The API form as sent (JSON or form fields); invalid: a 400 with its first error."""
     form = cls()
@@ -197,7 +193,7 @@ def _valid(cls: type[forms.Form]) -> Any:
 @role_required(*STAFF)
 def conversation(conv_id: int):
     storage = _storage()
-    conv = _conv_or_404(conv_id)
+    conv = service.get_conversation(storage, conv_id)  # NotFound: 404 (not_found above)
     audit.record("view", "conversation", conv_id)
     service.mark_alerts_seen(storage, conv_id)
     service.mark_read(storage, conv_id, current_user.id)
@@ -224,7 +220,7 @@ def conversation(conv_id: int):
 @role_required(*STAFF)
 def api_conversation(conv_id: int):
     storage = _storage()
-    conv = _conv_or_404(conv_id)
+    conv = service.get_conversation(storage, conv_id)  # NotFound: 404 (not_found above)
     after = request.args.get("after", "0")
     after_id = int(after) if after.isdigit() else 0
     if conv["owner_id"] == current_user.id:
@@ -261,7 +257,6 @@ def _state_response(conv_id: int, **extra: Any):
 @bp.post("/api/c/<int:conv_id>/takeover")
 @role_required(*STAFF)
 def api_takeover(conv_id: int):
-    _conv_or_404(conv_id)
     service.take_over(_storage(), conv_id, current_user.id)
     audit.record("takeover", "conversation", conv_id)
     service.mark_alerts_seen(_storage(), conv_id)
@@ -271,7 +266,6 @@ def api_takeover(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/reply")
 @role_required(*STAFF)
 def api_reply(conv_id: int):
-    _conv_or_404(conv_id)
     text = _valid(forms.ReplyForm).text.data
     msg_id = service.reply(_services(), conv_id, current_user.id, text)
     audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text)})
@@ -281,7 +275,6 @@ def api_reply(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/handback")
 @role_required(*STAFF)
 def api_handback(conv_id: int):
-    _conv_or_404(conv_id)
     service.hand_back(_services(), conv_id, current_user.id, _is_admin())
     audit.record("handback", "conversation", conv_id)
     return _state_response(conv_id)
@@ -290,7 +283,6 @@ def api_handback(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/status")
 @role_required(*STAFF)
 def api_status(conv_id: int):
-    _conv_or_404(conv_id)
     if _valid(forms.StatusForm).status.data == "closed":
         service.close(_storage(), conv_id, current_user.id, _is_admin())
         audit.record("close", "conversation", conv_id)
@@ -303,7 +295,6 @@ def api_status(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/assign")
 @role_required(*STAFF)
 def api_assign(conv_id: int):
-    _conv_or_404(conv_id)
     assignee = _valid(forms.AssignForm).assignee(current_user.id)
     service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
     audit.record("assign", "conversation", conv_id, {"to": assignee})
@@ -313,7 +304,6 @@ def api_assign(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/notes")
 @role_required(*STAFF)
 def api_note(conv_id: int):
-    _conv_or_404(conv_id)
     note_id = service.add_note(_storage(), conv_id, current_user.id, _valid(forms.NoteForm).text.data)
     audit.record("note", "conversation", conv_id, {"note_id": note_id})
     return jsonify({"ok": True, "notes": service.notes(_storage(), conv_id)})
@@ -323,7 +313,6 @@ def api_note(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/followups")
 @role_required(*STAFF)
 def api_followup_add(conv_id: int):
-    _conv_or_404(conv_id)
     form = _valid(forms.CallbackForm)
     fid = service.add_callback(_storage(), conv_id, current_user.id, form.due_at.data, form.note.data, now=_now())
     audit.record("followup_add", "conversation", conv_id, {"followup_id": fid})
@@ -341,7 +330,6 @@ def api_followup_done(followup_id: int):
 @bp.post("/api/c/<int:conv_id>/proposals/<int:proposal_id>")
 @role_required(*STAFF)
 def api_proposal(conv_id: int, proposal_id: int):
-    _conv_or_404(conv_id)
     confirm = _valid(forms.ProposalForm).confirm.data
     row = service.decide_proposal(_storage(), conv_id, proposal_id, current_user.id, confirm)
     # recorded as given in the chat: which message, by whom, when (the value stays in the case)
