@@ -28,7 +28,7 @@ from bot import audit, auth, forms
 from bot.auth import STAFF, current_user, role_required
 from bot.console import service
 from bot.console.service import Conflict, NotFound
-from bot.engine import JST
+from bot.insights.transcripts import utc_bound
 
 logger = logging.getLogger(__name__)
 
@@ -353,27 +353,17 @@ def canned():
     return _canned_page()
 
 
-@bp.post("/canned")
+@bp.post("/canned", endpoint="canned_create")
+@bp.post("/canned/<int:canned_id>", endpoint="canned_update")
 @role_required("admin")
-def canned_create():
-    form = forms.CannedForm()
-    if not form.validate():
-        return _canned_page(form, status=400)
-    cid = service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data)
-    audit.record("canned_create", "canned", cid)
-    flash("定型文を追加しました", "ok")
-    return redirect(url_for("console.canned")), 303
-
-
-@bp.post("/canned/<int:canned_id>")
-@role_required("admin")
-def canned_update(canned_id: int):
+def canned_save(canned_id: int | None = None):
     form = forms.CannedForm()
     if not form.validate():
         return _canned_page(form, canned_id, 400)
-    service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data, canned_id)
-    audit.record("canned_update", "canned", canned_id)
-    flash("定型文を保存しました", "ok")
+    cid = service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data,
+                              canned_id)
+    audit.record("canned_update" if canned_id else "canned_create", "canned", cid)
+    flash("定型文を保存しました" if canned_id else "定型文を追加しました", "ok")
     return redirect(url_for("console.canned")), 303
 
 
@@ -469,13 +459,6 @@ def users_update(user_id: int):
 
 
 # -- audit trail (admin) ------------------------------------------------------------------
-def _day_bound(day: dt.date | None, add_days: int = 0) -> str | None:
-    if day is None:
-        return None
-    start = dt.datetime.combine(day + dt.timedelta(days=add_days), dt.time(), tzinfo=JST)
-    return start.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-
-
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
@@ -486,6 +469,9 @@ def audit_log():
     def value(name: str) -> Any:
         return None if name in bad else form[name].data or None
 
+    def day(name: str, plus_days: int = 0) -> str | None:
+        return utc_bound(value(name), plus_days) if value(name) else None
+
     before = args.get("before", "")
     rows = audit.query(
         _storage(),
@@ -493,8 +479,8 @@ def audit_log():
         action=value("action"),
         target_type=value("target_type"),
         target_id=value("target_id"),
-        date_from=_day_bound(value("date_from")),
-        date_to=_day_bound(value("date_to"), add_days=1),
+        date_from=day("date_from"),
+        date_to=day("date_to", 1),
         before_id=int(before) if before.isdigit() else None,
         limit=200,
     )

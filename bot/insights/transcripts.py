@@ -60,9 +60,9 @@ class Filters:
         return {k: v for k, v in out.items() if v not in ("", None)}
 
 
-def _utc_bound(day: str, plus_days: int = 0) -> str:
+def utc_bound(day: str | dt.date, plus_days: int = 0) -> str:
     """The UTC ISO instant of 00:00 JST on ``day`` (+ days), comparable to stored timestamps."""
-    t = dt.datetime.combine(dt.date.fromisoformat(day) + dt.timedelta(days=plus_days), dt.time(), JST)
+    t = dt.datetime.combine(dt.date.fromisoformat(str(day)) + dt.timedelta(days=plus_days), dt.time(), JST)
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -77,7 +77,7 @@ def conversation_where(f: Filters, now: dt.datetime | None = None) -> tuple[str,
     # first, rows are created in time order) and stop at a page; an index range on
     # created_at would sort every row of a long period first.
     where = ["+c.created_at >= ?", "+c.created_at < ?"]
-    params: list[Any] = [_utc_bound(f.date_from), _utc_bound(f.date_to, 1)]
+    params: list[Any] = [utc_bound(f.date_from), utc_bound(f.date_to, 1)]
     if f.channel:
         where.append("c.channel = ?")
         params.append(f.channel)
