@@ -626,20 +626,15 @@ def take_over(storage: Storage, conv_id: int, user_id: int) -> dict[str, Any]:
     return change_status(storage, conv_id, "take_over", user_id)
 
 
-def _require_owner(storage: Storage, conv: dict[str, Any], user_id: int) -> None:
-    """Only the operator who owns the conversation replies in it."""
-    if conv["status"] != "operator":
-        raise Conflict(REFUSALS["closed" if conv["status"] == "closed" else "not_taken"])
-    if conv["owner_id"] != user_id:
-        raise _busy(storage, conv)
-
-
 def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
     """An operator's message (checked by ``forms.ReplyForm``), handed to the pipeline as an
     Answer (rendered for LINE when sent)."""
     storage = services.storage
     conv = get_conversation(storage, conv_id)
-    _require_owner(storage, conv, user_id)
+    if conv["status"] != "operator":  # only the operator who owns the conversation replies in it
+        raise Conflict(REFUSALS["closed" if conv["status"] == "closed" else "not_taken"])
+    if conv["owner_id"] != user_id:
+        raise _busy(storage, conv)
     contact = storage.contact_by_id(conv["contact_id"])
     if conv["channel"] == "line":
         if services.line is None:
