@@ -102,14 +102,9 @@ def _secret_key(app: Flask) -> str:
 def _should_start_worker(app: Flask) -> bool:
     setting = app.config["START_WORKER"]
     if isinstance(setting, str) and setting.lower() == "auto":
+        # no command: python app.py, gunicorn, tests; of the commands, only `flask run` serves
         ctx = click.get_current_context(silent=True)
-        if ctx is None:
-            return True  # python app.py, gunicorn, tests
-        names = set()
-        while ctx is not None:
-            names.add(ctx.info_name)
-            ctx = ctx.parent
-        return "run" in names
+        return ctx is None or "run" in ctx.command_path.split()[1:]
     if isinstance(setting, str):
         return setting.lower() in ("1", "true", "yes", "on")
     return bool(setting)
