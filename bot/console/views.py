@@ -221,13 +221,11 @@ def conversation(conv_id: int):
 def api_conversation(conv_id: int):
     storage = _storage()
     conv = service.get_conversation(storage, conv_id)  # NotFound: 404 (not_found above)
-    after = request.args.get("after", "0")
-    after_id = int(after) if after.isdigit() else 0
     if conv["owner_id"] == current_user.id:
         service.mark_read(storage, conv_id, current_user.id)
     payload: dict[str, Any] = {
         "state": service.conversation_state(storage, conv),
-        "messages": service.messages(storage, conv_id, after_id),
+        "messages": service.messages(storage, conv_id, request.args.get("after", 0, type=int)),
         "notes": service.notes(storage, conv_id),
         "me": current_user.id,
         "alerts": _alerts(),
@@ -472,7 +470,6 @@ def audit_log():
     def day(name: str, plus_days: int = 0) -> str | None:
         return utc_bound(value(name), plus_days) if value(name) else None
 
-    before = args.get("before", "")
     rows = audit.query(
         _storage(),
         login=value("login"),
@@ -481,7 +478,7 @@ def audit_log():
         target_id=value("target_id"),
         date_from=day("date_from"),
         date_to=day("date_to", 1),
-        before_id=int(before) if before.isdigit() else None,
+        before_id=args.get("before", type=int),
         limit=200,
     )
     items = [
