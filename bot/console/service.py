@@ -32,13 +32,9 @@ logger = logging.getLogger(__name__)
 # The names of ids, from content/labels.yaml (one vocabulary for every screen)
 STATUS_LABELS = labels()["status"]
 URGENCY_LABELS = labels()["urgency"]
-CHANNEL_LABELS = labels()["channel"]
 KIND_LABELS = labels()["message_kind"]
 STAGE_LABELS = labels()["stage"]
 NOTICE_LABELS = labels()["notice"]
-LENDER_LABELS = labels()["lender"]
-DIVORCE_LABELS = labels()["divorce"]
-SPECIAL_LABELS = labels()["special_case"]
 TIME_LABELS = {**labels()["contact_time"], "anytime": labels()["contact_time"]["any"]}  # anytime: older rows
 
 
@@ -336,7 +332,7 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
             {
                 **_state(r, names),
                 "name": person_name(r["contact_name"], r["data"], r["channel"]),
-                "channel_label": CHANNEL_LABELS.get(r["channel"], r["channel"]),
+                "channel_label": labels()["channel"].get(r["channel"], r["channel"]),
                 **({"urgency": "crisis", "urgency_label": "危機"} if f["crisis"] else {}),
                 "kaisatsu": jp_date(r["kaisatsu"]) if r["kaisatsu"] else "",
                 **f,
@@ -375,13 +371,10 @@ def alert_summary(storage: Storage) -> dict[str, Any]:
         "items": [
             {"id": r["id"], "conversation_id": r["conversation_id"], "kind": r["kind"],
              "name": person_name(r["contact_name"], r["data"], r["channel"] or ""),
-             "label": ALERT_LABELS.get(r["kind"], r["kind"]), "ago": ago(r["created_at"])}
+             "label": labels()["alert"].get(r["kind"], r["kind"]), "ago": ago(r["created_at"])}
             for r in rows[:10]
         ],
     }
-
-
-ALERT_LABELS = labels()["alert"]
 
 
 def mark_alerts_seen(storage: Storage, conversation_id: int | None = None) -> int:
@@ -501,8 +494,8 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     ownership: list[tuple[str, str]] = [
         ("共有名義", yes_no(answers.get("co_owned"))),
         ("連帯保証人", yes_no(answers.get("joint_guarantor"))),
-        ("離婚", DIVORCE_LABELS.get(answers.get("divorce"), "未確認")),
-        ("借入先", LENDER_LABELS.get(answers.get("lender"), "未確認")),
+        ("離婚", labels()["divorce"].get(answers.get("divorce"), "未確認")),
+        ("借入先", labels()["lender"].get(answers.get("lender"), "未確認")),
         ("住み続けたい", {True: "希望あり（リースバック）", False: "希望なし"}.get(
             answers.get("wants_to_stay"), "未確認")),
     ]
@@ -534,7 +527,7 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
         "urgency_label": URGENCY_LABELS.get(conv["urgency"] or "", "—"),
         "reasons": f["tags"],
         "crisis": f["crisis"],
-        "special": [SPECIAL_LABELS.get(s, s) for s in summary.get("special_cases") or []],
+        "special": [labels()["special_case"].get(s, s) for s in summary.get("special_cases") or []],
         "step": summary.get("step") or conv.get("step") or "",
     }
 
