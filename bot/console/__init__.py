@@ -105,9 +105,7 @@ console_cli = AppGroup("console", help="オペレーターコンソール")
 
 @console_cli.command("followups", help="期限を過ぎた連絡の予定を通知します（cronで数分ごとに実行）")
 def followups_command() -> None:
-    alerts = current_app.extensions["ninbai"].extra.get("alerts")
-    clock = current_app.extensions["ninbai"].extra.get("console_clock")
-    raised = alerts.raise_overdue(clock() if clock else None) if alerts else []
-    if alerts:
-        alerts.join()
+    extra = current_app.extensions["ninbai"].extra
+    raised = extra["alerts"].raise_overdue(extra["console_clock"]())
+    extra["alerts"].join()
     click.echo(f"期限切れの連絡予定: {len(raised)}件を通知しました")

@@ -49,8 +49,7 @@ def _today() -> dt.date:
 
 def _now() -> dt.datetime:
     """The console's clock (``CONSOLE_CLOCK`` in tests): follow-ups fall due by it."""
-    clock = _services().extra.get("console_clock")
-    return clock().astimezone(dt.UTC) if clock else dt.datetime.now(dt.UTC)
+    return _services().extra["console_clock"]().astimezone(dt.UTC)
 
 
 def _is_admin() -> bool:
@@ -120,9 +119,7 @@ def inbox():
 
 def _alerts() -> dict[str, Any]:
     """Unseen alerts, after raising those of follow-ups that just went past due."""
-    alerts = _services().extra.get("alerts")
-    if alerts is not None:
-        alerts.raise_overdue(_now())
+    _services().extra["alerts"].raise_overdue(_now())
     return service.alert_summary(_storage())
 
 
