@@ -40,9 +40,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CONSOLE_POLL_MS", 2500)
     app.register_blueprint(bp)
     app.cli.add_command(console_cli)
-    services = app.extensions.get("ninbai")
-    if services is None:
-        return
+    services = app.extensions["ninbai"]
     alerts = Alerts(
         services.storage,
         services.line,
@@ -58,7 +56,6 @@ def init_app(app: Flask) -> None:
     services.worker.periodic.append(Every(float(app.config.get("FOLLOWUP_CHECK_SECONDS", 30)),
                                           alerts.raise_overdue))
     business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
-    services.extra["business_hours"] = business_hours
     clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
     services.extra["console_clock"] = clock
     services.engine.answer_filters.append(

@@ -159,9 +159,7 @@ def init_app(app: Flask) -> None:
     worker.periodic.append(Every(600, lambda: storage.reduce_old_inbox(time.time(), keep_hours)))
 
     def send(text: str) -> None:
-        alerts = services.extra.get("alerts")
-        if alerts is not None:
-            alerts.notify_staff(text, f"ready:{int(time.time())}")
+        services.extra["alerts"].notify_staff(text, f"ready:{int(time.time())}")
 
     worker.periodic.append(health.ReadinessMonitor(
         lambda: health.readiness(storage, config, line_on), storage, send,
