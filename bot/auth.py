@@ -172,8 +172,7 @@ def _check_role(role: str) -> str | None:
 
 
 def set_role(user_id: int, role: str, storage: Any = None) -> None:
-    if _check_role(role):
-        raise ValueError(_check_role(role))
+    """A role (checked by ``forms.UserRoleForm`` and the CLI's choice of ROLES)."""
     _storage(storage).db["users"].update(user_id, {"role": role})
 
 
