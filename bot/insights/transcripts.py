@@ -78,15 +78,11 @@ def conversation_where(f: Filters, now: dt.datetime | None = None) -> tuple[str,
     # created_at would sort every row of a long period first.
     where = ["+c.created_at >= ?", "+c.created_at < ?"]
     params: list[Any] = [utc_bound(f.date_from), utc_bound(f.date_to, 1)]
-    if f.channel:
-        where.append("c.channel = ?")
-        params.append(f.channel)
-    if f.stage:
-        where.append("json_extract(c.summary, '$.stage') = ?")
-        params.append(f.stage)
-    if f.urgency:
-        where.append("c.urgency = ?")
-        params.append(f.urgency)
+    for column, value in (("c.channel", f.channel), ("json_extract(c.summary, '$.stage')", f.stage),
+                          ("c.urgency", f.urgency)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
     if f.lead:
         where.append(exists_step("contact") if f.lead == "yes" else "not " + exists_step("contact"))
     if f.handoff:
