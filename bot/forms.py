@@ -78,10 +78,7 @@ class Form(FlaskForm):
 
 def first_error(form: FlaskForm) -> str:
     """The first message of an invalid form (for JSON answers and flash lines)."""
-    for errors in form.errors.values():
-        if errors:
-            return errors[0]
-    return "入力内容が正しくありません"
+    return next((errors[0] for errors in form.errors.values() if errors), "入力内容が正しくありません")
 
 
 # -- login and accounts ------------------------------------------------------------------
