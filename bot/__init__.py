@@ -19,6 +19,7 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from bot.auth import display_name
 from bot.engine import Engine
 from bot.storage import Storage
 from bot.worker import Worker
@@ -83,8 +84,7 @@ class Services:
         self.storage.close()
 
     def operator_name(self, user_id: int | None) -> str:
-        names = self.extra.get("operator_name")
-        return names(user_id) if names else "相談員"
+        return display_name(user_id, self.storage)
 
 
 def _secret_key(app: Flask) -> str:
@@ -102,14 +102,9 @@ def _secret_key(app: Flask) -> str:
 def _should_start_worker(app: Flask) -> bool:
     setting = app.config["START_WORKER"]
     if isinstance(setting, str) and setting.lower() == "auto":
+        # no command: python app.py, gunicorn, tests; of the commands, only `flask run` serves
         ctx = click.get_current_context(silent=True)
-        if ctx is None:
-            return True  # python app.py, gunicorn, tests
-        names = set()
-        while ctx is not None:
-            names.add(ctx.info_name)
-            ctx = ctx.parent
-        return "run" in names
+        return ctx is None or "run" in ctx.command_path.split()[1:]
     if isinstance(setting, str):
         return setting.lower() in ("1", "true", "yes", "on")
     return bool(setting)
@@ -188,14 +183,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     loading_after, token_ttl = float(app.config["LOADING_AFTER_SECONDS"]), float(app.config["REPLY_TOKEN_TTL"])
 
-    def late(row: dict) -> bool:
-        """An answer that will come late (queue backlog) while the user waits on LINE."""
-        return (line is not None and row["channel"] == "line" and row["kind"] in ("text", "postback")
-                and loading_after < time.time() - (row["received_at"] or 0) < token_ttl)
-
     def on_claim(row: dict) -> None:
-        # The loading animation, when an answer is late.
-        if late(row):
+        """The loading animation, when an answer comes late (queue backlog) while the user waits on LINE."""
+        if (line is not None and row["channel"] == "line" and row["kind"] in ("text", "postback")
+                and loading_after < time.time() - (row["received_at"] or 0) < token_ttl):
             start_loading(line.api, row["user_key"].split(":", 1)[1], 5, line.timeout)
 
     from dialogs.understanding import warm_up

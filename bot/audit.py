@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from flask import current_app, has_request_context, request
+from flask_login import current_user
 
 from bot.storage import dumps, now_iso
 
@@ -48,12 +49,6 @@ ACTION_LABELS = {
 }
 
 
-def client_ip() -> str | None:
-    if not has_request_context():
-        return None
-    return request.remote_addr
-
-
 def record(
     action: str,
     target_type: str | None = None,
@@ -65,24 +60,20 @@ def record(
     storage: Any = None,
 ) -> int:
     """Append one audit row; returns its id. Never raises into the caller's view."""
-    if user is None and has_request_context():
-        from flask_login import current_user
-
-        if current_user and getattr(current_user, "is_authenticated", False):
-            user = current_user
-    user_id = getattr(user, "id", None)
-    if login is None and user is not None:
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    if login is None:
         login = getattr(user, "login", None)
     storage = storage or current_app.extensions["ninbai"].storage
     row = {
         "at": now_iso(),
-        "user_id": user_id,
+        "user_id": getattr(user, "id", None),
         "login": login,
         "action": action,
         "target_type": target_type,
         "target_id": None if target_id is None else str(target_id),
         "detail": None if detail is None else dumps(detail),
-        "ip": client_ip(),
+        "ip": request.remote_addr if has_request_context() else None,
     }
     try:
         return storage.db["audit"].insert(row).last_pk

@@ -79,16 +79,11 @@ class User(UserMixin):
         self.id: int = row["id"]
         self.login: str = row["login"]
         self.role: str = row["role"]
-        self.display_name: str = row.get("display_name") or row["login"]
-        self.active = bool(row.get("active", 1))
+        self.name: str = row.get("display_name") or row["login"]
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
-        return self.active
-
-    @property
-    def name(self) -> str:
-        return self.display_name
+        return bool(self.row.get("active", 1))
 
     @property
     def role_label(self) -> str:
@@ -177,8 +172,7 @@ def _check_role(role: str) -> str | None:
 
 
 def set_role(user_id: int, role: str, storage: Any = None) -> None:
-    if _check_role(role):
-        raise ValueError(_check_role(role))
+    """A role (checked by ``forms.UserRoleForm`` and the CLI's choice of ROLES)."""
     _storage(storage).db["users"].update(user_id, {"role": role})
 
 
@@ -187,9 +181,7 @@ def set_active(user_id: int, active: bool, storage: Any = None) -> None:
 
 
 def set_display_name(user_id: int, name: str, storage: Any = None) -> None:
-    name = (name or "").strip()
-    if not name or len(name) > 40:
-        raise ValueError("表示名は1〜40文字にしてください")
+    """A display name (checked by ``forms.UserNameForm``)."""
     _storage(storage).db["users"].update(user_id, {"display_name": name})
 
 
@@ -378,10 +370,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.register_blueprint(bp)
     app.cli.add_command(users_group)
-    services = app.extensions.get("ninbai")
-    if services is not None:
-        storage = services.storage
-        services.extra["operator_name"] = lambda user_id: display_name(user_id, storage)
 
 
 # -- CLI -----------------------------------------------------------------------------
@@ -398,9 +386,7 @@ def _cli_user(login: str) -> dict[str, Any]:
     return row
 
 
-@click.group("users", cls=AppGroup, help="スタッフのアカウント（admin / operator / marketing）")
-def users_group() -> None:
-    pass
+users_group = AppGroup("users", help="スタッフのアカウント（admin / operator / marketing）")
 
 
 @users_group.command("create", help="アカウントを作成します")

@@ -17,11 +17,9 @@ def init_app(app: Flask) -> None:
 
 
 data_group = AppGroup("data", help="データの保持期間・削除・バックアップと復元")
-
-
-@click.group("db", cls=AppGroup, help="データベース")
-def db_group() -> None:
-    pass
+db_group = AppGroup("db", help="データベース")
+content_group = AppGroup("content", help="コンテンツ")
+line_group = AppGroup("line", help="LINE公式アカウントの設定")
 
 
 @db_group.command("upgrade", help="スキーマを最新にします（何度実行しても安全）")
@@ -29,11 +27,6 @@ def db_upgrade() -> None:
     storage = current_app.extensions["ninbai"].storage
     version = storage.migrate()
     click.echo(f"schema version {version} ({storage.path}, journal_mode={storage.journal_mode()})")
-
-
-@click.group("content", cls=AppGroup, help="コンテンツ")
-def content_group() -> None:
-    pass
 
 
 @content_group.command("check", help="content/ の必須キーとLINEの上限を検査します")
@@ -52,11 +45,6 @@ def content_check() -> None:
         click.echo(f"{len(problems)} problem(s)")
         sys.exit(1)
     click.echo(f"content OK ({len(keys)} keys used by the dialog)")
-
-
-@click.group("line", cls=AppGroup, help="LINE公式アカウントの設定")
-def line_group() -> None:
-    pass
 
 
 @line_group.command("richmenu", help="リッチメニューを作成・画像登録・デフォルト設定します")

@@ -21,6 +21,7 @@ import functools
 import logging
 import re
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -47,12 +48,7 @@ __all__ = [
 ]
 
 
-class _Missing:
-    def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
+MISSING: Any = object()  # "no default given" (Content.get)
 
 
 class ContentError(Exception):
@@ -526,8 +522,8 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
     if len(faq) < FAQ_MIN:
         problems.append(f"faq: {len(faq)} entries, need at least {FAQ_MIN}")
     seen: set[str] = set()
-    primaries: dict[str, int] = {t: 0 for t in FAQ_TOPICS}
-    examples_per_topic: dict[str, int] = {}
+    primaries: Counter[str] = Counter()
+    examples_per_topic: Counter[str] = Counter()
     for i, entry in enumerate(faq):
         path = f"faq.{i}"
         entry = _need_map(entry, path, problems)
@@ -555,26 +551,23 @@ def _check_faq(faq: Any, problems: list[str]) -> None:
         if not isinstance(examples, list) or not all(isinstance(w, str) and w.strip() for w in examples):
             problems.append(f"{path}.examples: need a list of questions")
         elif isinstance(topic, str):
-            examples_per_topic[topic] = examples_per_topic.get(topic, 0) + len(examples)
+            examples_per_topic[topic] += len(examples)
         primary = entry.get("primary")
         if not isinstance(primary, bool):
             problems.append(f"{path}.primary: must be true or false")
-        elif primary and isinstance(topic, str) and topic in primaries:
+        elif primary and isinstance(topic, str):
             primaries[topic] += 1
     for topic in FAQ_TOPICS:
-        if examples_per_topic.get(topic, 0) < FAQ_EXAMPLES_MIN:
-            problems.append(f"faq: topic {topic!r} has {examples_per_topic.get(topic, 0)} examples, need {FAQ_EXAMPLES_MIN}")
-    for topic, n in primaries.items():
-        if topic == "other":
-            continue
-        if n != 1:
-            problems.append(f"faq: topic {topic!r} has {n} primary entries, expected exactly 1")
+        if examples_per_topic[topic] < FAQ_EXAMPLES_MIN:
+            problems.append(f"faq: topic {topic!r} has {examples_per_topic[topic]} examples, need {FAQ_EXAMPLES_MIN}")
+        if topic != "other" and primaries[topic] != 1:
+            problems.append(f"faq: topic {topic!r} has {primaries[topic]} primary entries, expected exactly 1")
 
 
 def _check_care(care: Any, problems: list[str]) -> None:
     """The crisis classifier's training messages (dialogs/care.py): non-empty lists of strings."""
-    if not isinstance(care, dict):
-        problems.append("care: missing or not a mapping")
+    care = _need_map(care, "care", problems)
+    if care is None:
         return
     for key in CARE_LISTS:
         items = care.get(key)

@@ -29,7 +29,6 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from bot import audit, auth
-from bot.console.service import MAX_NOTE, MAX_REPLY
 from bot.insights import funnel, transcripts
 
 BAD_DATE = "日付は 2026-12-01 のように入力してください"
@@ -55,7 +54,7 @@ def _password(form: FlaskForm, field: PasswordField) -> None:
 
 
 ROLE_CHOICES = {r: auth.ROLE_LABELS[r] for r in auth.ROLES}
-MAX_CANNED = MAX_REPLY
+MAX_REPLY = MAX_NOTE = MAX_CANNED = 2000  # characters
 
 
 def _required(cls: type, label: str, max_len: int, empty: str, too_long: str | None = None) -> Any:
@@ -79,10 +78,7 @@ class Form(FlaskForm):
 
 def first_error(form: FlaskForm) -> str:
     """The first message of an invalid form (for JSON answers and flash lines)."""
-    for errors in form.errors.values():
-        if errors:
-            return errors[0]
-    return "入力内容が正しくありません"
+    return next((errors[0] for errors in form.errors.values() if errors), "入力内容が正しくありません")
 
 
 # -- login and accounts ------------------------------------------------------------------

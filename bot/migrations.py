@@ -586,10 +586,8 @@ def _legacy_applied(db: sqlite_utils.Database) -> list[str]:
 
 def pending(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not applied yet (read-only)."""
-    if "_sqlite_migrations" not in db.table_names():
-        legacy = set(_legacy_applied(db))
-        return [m.name for m in MIGRATIONS.pending(db) if m.name not in legacy]
-    return [m.name for m in MIGRATIONS.pending(db)]
+    legacy = set() if "_sqlite_migrations" in db.table_names() else set(_legacy_applied(db))
+    return [m.name for m in MIGRATIONS.pending(db) if m.name not in legacy]
 
 
 def current_version(db: sqlite_utils.Database) -> int:

@@ -179,7 +179,7 @@ def test_the_conversation_page_forms_answer_what_is_wrong(app, line, staff):
 
 
 def test_the_reply_and_status_forms_answer_what_is_wrong(app, line, staff):
-    from bot.console.service import MAX_REPLY
+    from bot.forms import MAX_REPLY
     from tests.test_console import conv_of, start_user
     from tests.test_console_helpers import post_json
 

@@ -40,9 +40,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CONSOLE_POLL_MS", 2500)
     app.register_blueprint(bp)
     app.cli.add_command(console_cli)
-    services = app.extensions.get("ninbai")
-    if services is None:
-        return
+    services = app.extensions["ninbai"]
     alerts = Alerts(
         services.storage,
         services.line,
@@ -58,7 +56,6 @@ def init_app(app: Flask) -> None:
     services.worker.periodic.append(Every(float(app.config.get("FOLLOWUP_CHECK_SECONDS", 30)),
                                           alerts.raise_overdue))
     business_hours = hours.parse_hours(app.config["BUSINESS_HOURS"])
-    services.extra["business_hours"] = business_hours
     clock = app.config.get("CONSOLE_CLOCK") or hours.now_jst
     services.extra["console_clock"] = clock
     services.engine.answer_filters.append(
@@ -70,7 +67,7 @@ def init_app(app: Flask) -> None:
 
 
 class Every:
-    """A worker periodic task (called about once a second) that runs ``fn`` every ``seconds``."""
+    """A worker task (its heartbeat, a periodic one) that runs ``fn`` at most every ``seconds``."""
 
     def __init__(self, seconds: float, fn):
         self.seconds, self.fn, self.last = seconds, fn, 0.0
@@ -105,9 +102,7 @@ console_cli = AppGroup("console", help="オペレーターコンソール")
 
 @console_cli.command("followups", help="期限を過ぎた連絡の予定を通知します（cronで数分ごとに実行）")
 def followups_command() -> None:
-    alerts = current_app.extensions["ninbai"].extra.get("alerts")
-    clock = current_app.extensions["ninbai"].extra.get("console_clock")
-    raised = alerts.raise_overdue(clock() if clock else None) if alerts else []
-    if alerts:
-        alerts.join()
+    extra = current_app.extensions["ninbai"].extra
+    raised = extra["alerts"].raise_overdue(extra["console_clock"]())
+    extra["alerts"].join()
     click.echo(f"期限切れの連絡予定: {len(raised)}件を通知しました")

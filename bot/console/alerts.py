@@ -155,16 +155,11 @@ class Alerts:
             t.join(timeout)
 
     def notify(self, alert_id: int, kind: str, conv: dict[str, Any]) -> dict[str, Any]:
-        text = alert_text(kind, conv, self.link(conv["id"]))
-        done: dict[str, Any] = {}
         try:
-            if self.line_user_ids:
-                done["line"] = self._push_line(alert_id, text)
-            if self.webhook_url:
-                done["webhook"] = self._post_webhook(text)
+            done = self.notify_staff(alert_text(kind, conv, self.link(conv["id"])), alert_id)
         except Exception:  # never let a notification thread die loudly
             logger.exception("alert %s notification failed", alert_id)
-            done["error"] = True
+            done = {"error": True}
         try:
             self.storage.db.execute("update alerts set notified = ? where id = ?",
                                     [dumps(done), alert_id])
@@ -172,8 +167,8 @@ class Alerts:
             self.storage.close_thread_connection()
         return done
 
-    def notify_staff(self, text: str, key: str) -> dict[str, Any]:
-        """A notice about the service itself (no conversation): same LINE ids and webhook."""
+    def notify_staff(self, text: str, key: int | str) -> dict[str, Any]:
+        """``text`` to the LINE ids and the webhook (an alert, or a notice about the service itself)."""
         done: dict[str, Any] = {}
         if self.line_user_ids:
             done["line"] = self._push_line(key, text)

@@ -1,7 +1,7 @@
 """Contact details a homeowner types in the chat (phone, e-mail, a time to call).
 
-:func:`detect` is the one function that reads the text (swap it for the
-dialog's reader when that one is shared). :func:`hook` is an ``Engine.hooks``
+:func:`detect` reads the text (phone and e-mail with the dialog's own readers).
+:func:`hook` is an ``Engine.hooks``
 function: after each event it looks at the homeowner's newest text messages
 and stores what it found as *proposals* (``contact_proposals``); the operator
 confirms one with a click on the case card (see ``service.decide_proposal``).
@@ -14,13 +14,10 @@ import unicodedata
 from typing import Any
 
 from bot.storage import Storage, now_iso
+from dialogs.understanding.context import find_email, find_phone
 
 logger = logging.getLogger(__name__)
 
-# A Japanese phone number in any common writing: 090-1234-5678, 09012345678,
-# (03) 1234 5678, +81 90 1234 5678, ０９０ー１２３４ー５６７８ (NFKC first).
-_PHONE = re.compile(r"(?<![\d])(?:\+81[\s-]?|0)\d{1,4}(?:[\s\-‐－ー―(（)）.]*\d){6,9}(?![\d])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _TIME = re.compile(
     r"(?:(?:明日|あした|今日|きょう|本日|明後日|あさって|(?:\d{1,2}月)?\d{1,2}日|[月火水木金土日]曜日?)の?\s*)?"
     r"(?:(?:午前|午後|朝|夕方|夜)\s*)?\d{1,2}\s*(?:時|:\d{2})(?:\s*\d{1,2}分|半)?"
@@ -40,23 +37,14 @@ def digits(text: str) -> str:
 
 
 def detect(text: str) -> list[tuple[str, str]]:
-    """``[(kind, value)]`` found in one message: ``phone``, ``email``, ``time`` (as written)."""
+    """``[(kind, value)]`` found in one message: ``email``, ``phone`` (digits), read by the
+    dialog's own readers, and ``time`` (as written)."""
     text = unicodedata.normalize("NFKC", text or "")
-    found: list[tuple[str, str]] = []
-    for m in _EMAIL.finditer(text):
-        found.append(("email", m.group(0).lower()))
-    without_mail = _EMAIL.sub(" ", text)
-    for m in _PHONE.finditer(without_mail):
-        number = digits(m.group(0))
-        if 10 <= len(number) <= 11:
-            found.append(("phone", re.sub(r"[‐－ー―]", "-", m.group(0).strip())))
-    rest = _PHONE.sub(" ", without_mail)
-    if any(w in rest for w in _HOURS_WORDS):
-        for m in _TIME.finditer(rest):
-            value = m.group(0).strip()
-            if value:
-                found.append(("time", value))
-                break
+    found = [(kind, value) for kind, value in (("email", find_email(text)), ("phone", find_phone(text))) if value]
+    if any(w in text for w in _HOURS_WORDS):
+        m = next((m for m in _TIME.finditer(text) if m.group(0).strip()), None)
+        if m:
+            found.append(("time", m.group(0).strip()))
     return found
 
 
@@ -68,13 +56,10 @@ def scan(storage: Storage, conv_id: int, last: int = 3) -> int:
     found = [(mid, kind, value) for mid, text in rows for kind, value in detect(text or "")]
     if not found:
         return 0
-    known = set()
-    for k, v, d in storage.db.execute(
-            "select kind, value, digits from contact_proposals where conversation_id = ?", [conv_id]):
-        known |= {(k, v), (k, d)}
-    # a number written two ways is one number
-    found = [f for f in found if (f[1], f[2]) not in known
-             and (f[1] != "phone" or ("phone", digits(f[2])) not in known)]
+    # a phone number is compared by its digits (older rows kept it as written)
+    known = set(storage.db.execute(
+        "select kind, coalesce(digits, value) from contact_proposals where conversation_id = ?", [conv_id]))
+    found = [f for f in found if (f[1], f[2]) not in known]
     if not found:
         return 0  # nothing new: no write transaction
     new = 0
@@ -84,7 +69,7 @@ def scan(storage: Storage, conv_id: int, last: int = 3) -> int:
                 "insert or ignore into contact_proposals"
                 " (conversation_id, message_id, kind, value, digits, status, created_at)"
                 " values (?, ?, ?, ?, ?, 'proposed', ?)",
-                [conv_id, mid, kind, value, digits(value) if kind == "phone" else None, now_iso()])
+                [conv_id, mid, kind, value, value if kind == "phone" else None, now_iso()])
             new += cur.rowcount
     return new
 

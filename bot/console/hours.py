@@ -12,6 +12,9 @@ import logging
 from typing import Any, Callable
 
 import jpholiday
+
+from bot.console.service import TIME_LABELS, add_promise
+from bot.storage import loads
 from dialogs.base import JST, WEEKDAYS
 
 logger = logging.getLogger(__name__)
@@ -92,13 +95,12 @@ def now_jst() -> dt.datetime:
     return dt.datetime.now(JST)
 
 
-def make_answer_filter(hours: tuple[dt.time, dt.time],
-                       clock: Callable[[], dt.datetime] = now_jst,
-                       storage: Any = None) -> Callable[[Any, Any], None]:
+def make_answer_filter(hours: tuple[dt.time, dt.time], clock: Callable[[], dt.datetime],
+                       storage: Any) -> Callable[[Any, Any], None]:
     """An ``Engine.answer_filters`` function: adds the note to a handoff answer out of hours.
 
-    With ``storage``, the promise the note makes becomes a follow-up due at the
-    next opening (written in the engine's transaction: kept only if the answer is).
+    The promise the note makes becomes a follow-up due at the next opening
+    (written in the engine's transaction: kept only if the answer is).
     """
 
     def out_of_hours_note(conv: dict, result: Any) -> None:
@@ -111,11 +113,8 @@ def make_answer_filter(hours: tuple[dt.time, dt.time],
         note = reply_note(now, hours)
         if not note:
             return
-        if storage is not None:
-            from bot.console.service import add_promise
-
-            add_promise(storage, conv["id"], next_opening(now, hours),
-                        "営業時間外の自動応答で、この時刻以降の連絡を約束しました")
+        add_promise(storage, conv["id"], next_opening(now, hours),
+                    "営業時間外の自動応答で、この時刻以降の連絡を約束しました")
         last = answer.messages[-1]
         if getattr(last, "type", None) == "text":
             last.text = f"{last.text}\n\n{note}"
@@ -154,9 +153,6 @@ def make_lead_hook(hours: tuple[dt.time, dt.time], storage: Any,
     def lead_promise(conv: dict, signals: set) -> None:
         if "lead" not in (signals or ()):
             return
-        from bot.console.service import TIME_LABELS, add_promise
-        from bot.storage import loads
-
         preferred = ((loads(conv.get("data"), {}) or {}).get("contact") or {}).get("preferred_time")
         label = TIME_LABELS.get(preferred, "")
         with storage.write():

@@ -32,16 +32,10 @@ logger = logging.getLogger(__name__)
 # The names of ids, from content/labels.yaml (one vocabulary for every screen)
 STATUS_LABELS = labels()["status"]
 URGENCY_LABELS = labels()["urgency"]
-CHANNEL_LABELS = labels()["channel"]
 KIND_LABELS = labels()["message_kind"]
 STAGE_LABELS = labels()["stage"]
 NOTICE_LABELS = labels()["notice"]
-LENDER_LABELS = labels()["lender"]
-DIVORCE_LABELS = labels()["divorce"]
-SPECIAL_LABELS = labels()["special_case"]
 TIME_LABELS = {**labels()["contact_time"], "anytime": labels()["contact_time"]["any"]}  # anytime: older rows
-MAX_REPLY = 2000
-MAX_NOTE = 2000
 
 
 class Conflict(Exception):
@@ -53,10 +47,6 @@ class Invalid(ValueError):
 
 
 class NotFound(Exception):
-    pass
-
-
-class Forbidden(Exception):
     pass
 
 
@@ -227,14 +217,12 @@ def facts(conv: dict[str, Any], today: dt.date) -> dict[str, Any]:
 # -- ranking ---------------------------------------------------------------------------
 def _fresh_days(summary: dict[str, Any], today: dt.date) -> int | None:
     tl = summary.get("time_left") or {}
-    legal = tl.get("legal_last_day") or summary.get("legal_last_day")
-    try:
-        if legal and not tl.get("is_estimate"):
-            return (dt.date.fromisoformat(legal) - today).days
-        if tl.get("estimate_from"):
-            return (dt.date.fromisoformat(tl["estimate_from"]) - dt.timedelta(days=1) - today).days
-    except ValueError:
-        pass
+    legal = _date(tl.get("legal_last_day") or summary.get("legal_last_day"))
+    if legal and not tl.get("is_estimate"):
+        return (legal - today).days
+    start = _date(tl.get("estimate_from"))
+    if start:
+        return (start - dt.timedelta(days=1) - today).days
     return tl.get("days_to_legal_last_day")
 
 
@@ -344,7 +332,7 @@ def inbox(storage: Storage, me: int, status: str = "open", owner: str = "all",
             {
                 **_state(r, names),
                 "name": person_name(r["contact_name"], r["data"], r["channel"]),
-                "channel_label": CHANNEL_LABELS.get(r["channel"], r["channel"]),
+                "channel_label": labels()["channel"].get(r["channel"], r["channel"]),
                 **({"urgency": "crisis", "urgency_label": "危機"} if f["crisis"] else {}),
                 "kaisatsu": jp_date(r["kaisatsu"]) if r["kaisatsu"] else "",
                 **f,
@@ -383,13 +371,10 @@ def alert_summary(storage: Storage) -> dict[str, Any]:
         "items": [
             {"id": r["id"], "conversation_id": r["conversation_id"], "kind": r["kind"],
              "name": person_name(r["contact_name"], r["data"], r["channel"] or ""),
-             "label": ALERT_LABELS.get(r["kind"], r["kind"]), "ago": ago(r["created_at"])}
+             "label": labels()["alert"].get(r["kind"], r["kind"]), "ago": ago(r["created_at"])}
             for r in rows[:10]
         ],
     }
-
-
-ALERT_LABELS = labels()["alert"]
 
 
 def mark_alerts_seen(storage: Storage, conversation_id: int | None = None) -> int:
@@ -509,8 +494,8 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     ownership: list[tuple[str, str]] = [
         ("共有名義", yes_no(answers.get("co_owned"))),
         ("連帯保証人", yes_no(answers.get("joint_guarantor"))),
-        ("離婚", DIVORCE_LABELS.get(answers.get("divorce"), "未確認")),
-        ("借入先", LENDER_LABELS.get(answers.get("lender"), "未確認")),
+        ("離婚", labels()["divorce"].get(answers.get("divorce"), "未確認")),
+        ("借入先", labels()["lender"].get(answers.get("lender"), "未確認")),
         ("住み続けたい", {True: "希望あり（リースバック）", False: "希望なし"}.get(
             answers.get("wants_to_stay"), "未確認")),
     ]
@@ -542,7 +527,7 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
         "urgency_label": URGENCY_LABELS.get(conv["urgency"] or "", "—"),
         "reasons": f["tags"],
         "crisis": f["crisis"],
-        "special": [SPECIAL_LABELS.get(s, s) for s in summary.get("special_cases") or []],
+        "special": [labels()["special_case"].get(s, s) for s in summary.get("special_cases") or []],
         "step": summary.get("step") or conv.get("step") or "",
     }
 
@@ -562,11 +547,7 @@ def notes(storage: Storage, conv_id: int) -> list[dict[str, Any]]:
 
 
 def add_note(storage: Storage, conv_id: int, user_id: int, text: str) -> int:
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("メモが空です")
-    if len(text) > MAX_NOTE:
-        raise Invalid(f"メモは{MAX_NOTE}文字までです")
+    """A note (checked by ``forms.NoteForm``)."""
     get_conversation(storage, conv_id)
     return storage.db["notes"].insert(
         {"conversation_id": conv_id, "user_id": user_id, "text": text, "created_at": now_iso()}
@@ -638,24 +619,15 @@ def take_over(storage: Storage, conv_id: int, user_id: int) -> dict[str, Any]:
     return change_status(storage, conv_id, "take_over", user_id)
 
 
-def _require_owner(storage: Storage, conv: dict[str, Any], user_id: int) -> None:
-    """Only the operator who owns the conversation replies in it."""
-    if conv["status"] != "operator":
+def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
+    """An operator's message (checked by ``forms.ReplyForm``), handed to the pipeline as an
+    Answer (rendered for LINE when sent)."""
+    storage = services.storage
+    conv = get_conversation(storage, conv_id)
+    if conv["status"] != "operator":  # only the operator who owns the conversation replies in it
         raise Conflict(REFUSALS["closed" if conv["status"] == "closed" else "not_taken"])
     if conv["owner_id"] != user_id:
         raise _busy(storage, conv)
-
-
-def reply(services: Any, conv_id: int, user_id: int, text: str) -> int:
-    """An operator's message, handed to the pipeline as an Answer (rendered for LINE when sent)."""
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("メッセージが空です")
-    if len(text) > MAX_REPLY:
-        raise Invalid(f"メッセージは{MAX_REPLY}文字までです")
-    storage = services.storage
-    conv = get_conversation(storage, conv_id)
-    _require_owner(storage, conv, user_id)
     contact = storage.contact_by_id(conv["contact_id"])
     if conv["channel"] == "line":
         if services.line is None:
@@ -723,11 +695,7 @@ def canned(storage: Storage) -> list[dict[str, Any]]:
 
 def save_canned(storage: Storage, user_id: int, title: str, text: str, position: int | None = None,
                 canned_id: int | None = None) -> int:
-    title, text = (title or "").strip(), (text or "").strip()
-    if not title or len(title) > 40:
-        raise Invalid("見出しは1〜40文字にしてください")
-    if not text or len(text) > MAX_REPLY:
-        raise Invalid(f"本文は1〜{MAX_REPLY}文字にしてください")
+    """A canned reply, new or edited (checked by ``forms.CannedForm``)."""
     row = {"title": title, "text": text, "updated_at": now_iso(), "updated_by": user_id,
            "position": int(position or 0)}
     if canned_id is None:

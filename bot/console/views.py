@@ -28,7 +28,7 @@ from bot import audit, auth, forms
 from bot.auth import STAFF, current_user, role_required
 from bot.console import service
 from bot.console.service import Conflict, NotFound
-from bot.engine import JST
+from bot.insights.transcripts import utc_bound
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ def _today() -> dt.date:
 
 def _now() -> dt.datetime:
     """The console's clock (``CONSOLE_CLOCK`` in tests): follow-ups fall due by it."""
-    clock = _services().extra.get("console_clock")
-    return clock().astimezone(dt.UTC) if clock else dt.datetime.now(dt.UTC)
+    return _services().extra["console_clock"]().astimezone(dt.UTC)
 
 
 def _is_admin() -> bool:
@@ -120,9 +119,7 @@ def inbox():
 
 def _alerts() -> dict[str, Any]:
     """Unseen alerts, after raising those of follow-ups that just went past due."""
-    alerts = _services().extra.get("alerts")
-    if alerts is not None:
-        alerts.raise_overdue(_now())
+    _services().extra["alerts"].raise_overdue(_now())
     return service.alert_summary(_storage())
 
 
@@ -181,10 +178,6 @@ def api_alerts_seen():
 
 
 # -- one conversation ------------------------------------------------------------------
-def _conv_or_404(conv_id: int) -> dict[str, Any]:
-    return service.get_conversation(_storage(), conv_id)  # NotFound: 404 (not_found below)
-
-
 def _valid(cls: type[forms.Form]) -> Any:
     """The API form as sent (JSON or form fields); invalid: a 400 with its first error."""
     form = cls()
@@ -197,7 +190,7 @@ def _valid(cls: type[forms.Form]) -> Any:
 @role_required(*STAFF)
 def conversation(conv_id: int):
     storage = _storage()
-    conv = _conv_or_404(conv_id)
+    conv = service.get_conversation(storage, conv_id)  # NotFound: 404 (not_found above)
     audit.record("view", "conversation", conv_id)
     service.mark_alerts_seen(storage, conv_id)
     service.mark_read(storage, conv_id, current_user.id)
@@ -224,14 +217,12 @@ def conversation(conv_id: int):
 @role_required(*STAFF)
 def api_conversation(conv_id: int):
     storage = _storage()
-    conv = _conv_or_404(conv_id)
-    after = request.args.get("after", "0")
-    after_id = int(after) if after.isdigit() else 0
+    conv = service.get_conversation(storage, conv_id)  # NotFound: 404 (not_found above)
     if conv["owner_id"] == current_user.id:
         service.mark_read(storage, conv_id, current_user.id)
     payload: dict[str, Any] = {
         "state": service.conversation_state(storage, conv),
-        "messages": service.messages(storage, conv_id, after_id),
+        "messages": service.messages(storage, conv_id, request.args.get("after", 0, type=int)),
         "notes": service.notes(storage, conv_id),
         "me": current_user.id,
         "alerts": _alerts(),
@@ -261,7 +252,6 @@ def _state_response(conv_id: int, **extra: Any):
 @bp.post("/api/c/<int:conv_id>/takeover")
 @role_required(*STAFF)
 def api_takeover(conv_id: int):
-    _conv_or_404(conv_id)
     service.take_over(_storage(), conv_id, current_user.id)
     audit.record("takeover", "conversation", conv_id)
     service.mark_alerts_seen(_storage(), conv_id)
@@ -271,17 +261,15 @@ def api_takeover(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/reply")
 @role_required(*STAFF)
 def api_reply(conv_id: int):
-    _conv_or_404(conv_id)
     text = _valid(forms.ReplyForm).text.data
     msg_id = service.reply(_services(), conv_id, current_user.id, text)
-    audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text.strip())})
+    audit.record("send", "conversation", conv_id, {"message_id": msg_id, "length": len(text)})
     return _state_response(conv_id, message_id=msg_id)
 
 
 @bp.post("/api/c/<int:conv_id>/handback")
 @role_required(*STAFF)
 def api_handback(conv_id: int):
-    _conv_or_404(conv_id)
     service.hand_back(_services(), conv_id, current_user.id, _is_admin())
     audit.record("handback", "conversation", conv_id)
     return _state_response(conv_id)
@@ -290,7 +278,6 @@ def api_handback(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/status")
 @role_required(*STAFF)
 def api_status(conv_id: int):
-    _conv_or_404(conv_id)
     if _valid(forms.StatusForm).status.data == "closed":
         service.close(_storage(), conv_id, current_user.id, _is_admin())
         audit.record("close", "conversation", conv_id)
@@ -303,7 +290,6 @@ def api_status(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/assign")
 @role_required(*STAFF)
 def api_assign(conv_id: int):
-    _conv_or_404(conv_id)
     assignee = _valid(forms.AssignForm).assignee(current_user.id)
     service.assign(_storage(), conv_id, current_user.id, assignee, _is_admin())
     audit.record("assign", "conversation", conv_id, {"to": assignee})
@@ -313,7 +299,6 @@ def api_assign(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/notes")
 @role_required(*STAFF)
 def api_note(conv_id: int):
-    _conv_or_404(conv_id)
     note_id = service.add_note(_storage(), conv_id, current_user.id, _valid(forms.NoteForm).text.data)
     audit.record("note", "conversation", conv_id, {"note_id": note_id})
     return jsonify({"ok": True, "notes": service.notes(_storage(), conv_id)})
@@ -323,7 +308,6 @@ def api_note(conv_id: int):
 @bp.post("/api/c/<int:conv_id>/followups")
 @role_required(*STAFF)
 def api_followup_add(conv_id: int):
-    _conv_or_404(conv_id)
     form = _valid(forms.CallbackForm)
     fid = service.add_callback(_storage(), conv_id, current_user.id, form.due_at.data, form.note.data, now=_now())
     audit.record("followup_add", "conversation", conv_id, {"followup_id": fid})
@@ -341,7 +325,6 @@ def api_followup_done(followup_id: int):
 @bp.post("/api/c/<int:conv_id>/proposals/<int:proposal_id>")
 @role_required(*STAFF)
 def api_proposal(conv_id: int, proposal_id: int):
-    _conv_or_404(conv_id)
     confirm = _valid(forms.ProposalForm).confirm.data
     row = service.decide_proposal(_storage(), conv_id, proposal_id, current_user.id, confirm)
     # recorded as given in the chat: which message, by whom, when (the value stays in the case)
@@ -365,27 +348,17 @@ def canned():
     return _canned_page()
 
 
-@bp.post("/canned")
+@bp.post("/canned", endpoint="canned_create")
+@bp.post("/canned/<int:canned_id>", endpoint="canned_update")
 @role_required("admin")
-def canned_create():
-    form = forms.CannedForm()
-    if not form.validate():
-        return _canned_page(form, status=400)
-    cid = service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data)
-    audit.record("canned_create", "canned", cid)
-    flash("定型文を追加しました", "ok")
-    return redirect(url_for("console.canned")), 303
-
-
-@bp.post("/canned/<int:canned_id>")
-@role_required("admin")
-def canned_update(canned_id: int):
+def canned_save(canned_id: int | None = None):
     form = forms.CannedForm()
     if not form.validate():
         return _canned_page(form, canned_id, 400)
-    service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data, canned_id)
-    audit.record("canned_update", "canned", canned_id)
-    flash("定型文を保存しました", "ok")
+    cid = service.save_canned(_storage(), current_user.id, form.title.data, form.text.data, form.position.data,
+                              canned_id)
+    audit.record("canned_update" if canned_id else "canned_create", "canned", cid)
+    flash("定型文を保存しました" if canned_id else "定型文を追加しました", "ok")
     return redirect(url_for("console.canned")), 303
 
 
@@ -481,13 +454,6 @@ def users_update(user_id: int):
 
 
 # -- audit trail (admin) ------------------------------------------------------------------
-def _day_bound(day: dt.date | None, add_days: int = 0) -> str | None:
-    if day is None:
-        return None
-    start = dt.datetime.combine(day + dt.timedelta(days=add_days), dt.time(), tzinfo=JST)
-    return start.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-
-
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
@@ -498,16 +464,18 @@ def audit_log():
     def value(name: str) -> Any:
         return None if name in bad else form[name].data or None
 
-    before = args.get("before", "")
+    def day(name: str, plus_days: int = 0) -> str | None:
+        return utc_bound(value(name), plus_days) if value(name) else None
+
     rows = audit.query(
         _storage(),
         login=value("login"),
         action=value("action"),
         target_type=value("target_type"),
         target_id=value("target_id"),
-        date_from=_day_bound(value("date_from")),
-        date_to=_day_bound(value("date_to"), add_days=1),
-        before_id=int(before) if before.isdigit() else None,
+        date_from=day("date_from"),
+        date_to=day("date_to", 1),
+        before_id=args.get("before", type=int),
         limit=200,
     )
     items = [

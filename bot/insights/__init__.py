@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 import click
@@ -40,10 +41,7 @@ def init_app(app: Flask) -> None:
     engine = services.engine
     storage = services.storage
 
-    def record_funnel(conv: dict, signals: set[str]) -> None:
-        funnel.record_conversation(storage, conv, signals)
-
-    engine.hooks.append(record_funnel)
+    engine.hooks.append(functools.partial(funnel.record_conversation, storage))
     masked.renew_if_rules_changed(storage)
     engine.hooks.append(masked.hook(storage))  # the redacted copy marketing reads and searches
 

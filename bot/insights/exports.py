@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.insights.funnel import source_of
 from bot.insights.redact import EMAIL, NAME, PHONE, redact
-from bot.insights.transcripts import SEARCHES, Filters, conversation_where, fts_phrase, known_personal
+from bot.insights.transcripts import SEARCHES, Filters, conversation_where, exists_step, fts_phrase, known_personal
 from bot.insights.transcripts import like_pattern, search_mode
 from bot.storage import loads
 
@@ -62,9 +62,7 @@ def _sql(kind: str, f: Filters, redacted: bool = False) -> tuple[str, list[Any]]
     extra, extra_params = _text_filter(f, redacted)
     where += extra
     params += extra_params
-    lead = ("exists (select 1 from funnel_events fe where fe.conversation_id = c.id"
-            " and fe.step = 'contact' and fe.value = '')")
-    handoff = lead.replace("'contact'", "'handoff'")
+    lead, handoff = exists_step("contact"), exists_step("handoff")
     if kind == "messages":
         text_cond = ""
         if f.q:
@@ -92,16 +90,13 @@ def rows(db_path: str, kind: str, f: Filters, redacted: bool) -> Iterator[dict[s
     """The export's rows as dicts, read in batches on a dedicated read-only connection."""
     sql, params = _sql(kind, f, redacted)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
     try:
         cur = conn.execute(sql, params)
-        cols = [d[0] for d in cur.description]
         cache: dict[str, Any] = {}  # messages come grouped by conversation: its personal strings once
-        while True:
-            batch = cur.fetchmany(BATCH)
-            if not batch:
-                break
-            for values in batch:
-                yield _shape(kind, dict(zip(cols, values, strict=False)), redacted, cache)
+        while batch := cur.fetchmany(BATCH):
+            for row in batch:
+                yield _shape(kind, dict(row), redacted, cache)
     finally:
         conn.close()
 

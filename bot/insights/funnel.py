@@ -185,23 +185,15 @@ class Funnel:
     feedback_requested: int = 0
 
 
-def _where(date_from: str, date_to: str, channel: str | None) -> tuple[str, list[Any]]:
-    where = "day >= ? and day <= ?"
-    params: list[Any] = [date_from, date_to]
-    if channel:
-        where += " and channel = ?"
-        params.append(channel)
-    return where, params
-
-
 def compute(storage: Storage, date_from: str, date_to: str, channel: str | None = None) -> Funnel:
     """The funnel of the conversations started between the two JST days (inclusive).
 
-    Reads ``funnel_daily``, the per-day roll-up the m003 triggers keep in step
+    Reads ``funnel_daily``, the per-day roll-up the m004 triggers keep in step
     with ``funnel_events``.
     """
     db = storage.db
-    where, params = _where(date_from, date_to, channel)
+    where = "day >= ? and day <= ?" + (" and channel = ?" if channel else "")
+    params = [date_from, date_to, *([channel] if channel else [])]
     counts: dict[tuple[str, str], int] = {}
     for step, value, n in db.execute(
         f"select step, value, sum(n) from funnel_daily where {where} group by step, value", params

@@ -60,13 +60,13 @@ class Filters:
         return {k: v for k, v in out.items() if v not in ("", None)}
 
 
-def _utc_bound(day: str, plus_days: int = 0) -> str:
+def utc_bound(day: str | dt.date, plus_days: int = 0) -> str:
     """The UTC ISO instant of 00:00 JST on ``day`` (+ days), comparable to stored timestamps."""
-    t = dt.datetime.combine(dt.date.fromisoformat(day) + dt.timedelta(days=plus_days), dt.time(), JST)
+    t = dt.datetime.combine(dt.date.fromisoformat(str(day)) + dt.timedelta(days=plus_days), dt.time(), JST)
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _exists(step: str) -> str:
+def exists_step(step: str) -> str:
     return (f"exists (select 1 from funnel_events fe where fe.conversation_id = c.id"
             f" and fe.step = '{step}' and fe.value = '')")
 
@@ -77,20 +77,16 @@ def conversation_where(f: Filters, now: dt.datetime | None = None) -> tuple[str,
     # first, rows are created in time order) and stop at a page; an index range on
     # created_at would sort every row of a long period first.
     where = ["+c.created_at >= ?", "+c.created_at < ?"]
-    params: list[Any] = [_utc_bound(f.date_from), _utc_bound(f.date_to, 1)]
-    if f.channel:
-        where.append("c.channel = ?")
-        params.append(f.channel)
-    if f.stage:
-        where.append("json_extract(c.summary, '$.stage') = ?")
-        params.append(f.stage)
-    if f.urgency:
-        where.append("c.urgency = ?")
-        params.append(f.urgency)
+    params: list[Any] = [utc_bound(f.date_from), utc_bound(f.date_to, 1)]
+    for column, value in (("c.channel", f.channel), ("json_extract(c.summary, '$.stage')", f.stage),
+                          ("c.urgency", f.urgency)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
     if f.lead:
-        where.append(_exists("contact") if f.lead == "yes" else "not " + _exists("contact"))
+        where.append(exists_step("contact") if f.lead == "yes" else "not " + exists_step("contact"))
     if f.handoff:
-        where.append(_exists("handoff") if f.handoff == "yes" else "not " + _exists("handoff"))
+        where.append(exists_step("handoff") if f.handoff == "yes" else "not " + exists_step("handoff"))
     if f.reached:
         where.append("exists (select 1 from funnel_events fr where fr.conversation_id = c.id"
                      " and fr.step = ? and fr.value = '')")
@@ -128,14 +124,9 @@ order by c.id desc limit ?
 
 def list_conversations(db: Any, f: Filters, before: int | None = None, limit: int = PAGE) -> list[dict]:
     where, params = conversation_where(f)
-    sql = LIST_SQL.format(lead=_exists("contact"), handoff=_exists("handoff"), where=where,
+    sql = LIST_SQL.format(lead=exists_step("contact"), handoff=exists_step("handoff"), where=where,
                           keyset="and c.id < ?" if before else "")
-    if before:
-        params.append(before)
-    params.append(limit)
-    cur = db.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
+    return list(db.query(sql, [*params, *([before] if before else []), limit]))
 
 
 # What a search returns; marketing searches the redacted copy (bot/insights/masked.py).
@@ -175,10 +166,7 @@ def search_messages(db: Any, f: Filters, before: int | None = None, limit: int =
     text, source, match, order = SEARCHES[redacted, fts]
     sql = SEARCH_SQL.format(text=text, source=source, match=match, order=order, where=where, keyset=keyset)
     first = fts_phrase(f.q) if fts else like_pattern(f.q)
-    all_params = [first, *params] + ([before] if before else []) + [limit]
-    cur = db.execute(sql, all_params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
+    return list(db.query(sql, [first, *params, *([before] if before else []), limit]))
 
 
 def highlight(text: str, q: str) -> Markup:
@@ -188,10 +176,7 @@ def highlight(text: str, q: str) -> Markup:
     if not q:
         return escape(text)
     parts = re.split(f"({re.escape(q)})", text, flags=re.IGNORECASE)
-    out = []
-    for i, part in enumerate(parts):
-        out.append(Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part))
-    return Markup("").join(out)
+    return Markup("").join(Markup("<mark>{}</mark>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def display_text(text: str | None, redacted: bool, known: list[str]) -> str:

@@ -31,14 +31,6 @@ def _catch_up() -> None:
         logger.exception("redaction catch-up failed")
 
 
-def _before() -> int | None:
-    try:
-        value = int(request.args.get("before", ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
-
-
 def _today() -> dt.date:
     return dt.datetime.now(transcripts.JST).date()
 
@@ -52,7 +44,7 @@ def index():
     if redacted:
         _catch_up()
     db = _storage().db
-    before = _before()
+    before = request.args.get("before", type=int)  # keyset: the page below this id
     hits, rows, next_before = [], [], None
     if f.q:
         raw = transcripts.search_messages(db, f, before=before, limit=transcripts.PAGE, redacted=redacted)

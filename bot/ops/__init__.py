@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import ipaddress
 import logging
@@ -146,8 +147,8 @@ def init_app(app: Flask) -> None:
         storage.wal_autocheckpoint = 0
         storage.db.execute("pragma wal_autocheckpoint = 0")
     if services.line is not None:
-        services.line.on_token = health.TokenState(storage)
-    worker.heartbeat = health.Heartbeat(storage)
+        services.line.on_token = functools.partial(health.token_state, storage)
+    worker.heartbeat = Every(health.HEARTBEAT_EVERY, functools.partial(health.beat, storage))
     if app.config.get("BACKUP_DIR"):
         worker.periodic.append(DailyBackup(storage, str(app.config["BACKUP_DIR"]),
                                            int(app.config["BACKUP_KEEP"]), int(app.config["BACKUP_HOUR"])))
@@ -158,9 +159,7 @@ def init_app(app: Flask) -> None:
     worker.periodic.append(Every(600, lambda: storage.reduce_old_inbox(time.time(), keep_hours)))
 
     def send(text: str) -> None:
-        alerts = services.extra.get("alerts")
-        if alerts is not None:
-            alerts.notify_staff(text, f"ready:{int(time.time())}")
+        services.extra["alerts"].notify_staff(text, f"ready:{int(time.time())}")
 
     worker.periodic.append(health.ReadinessMonitor(
         lambda: health.readiness(storage, config, line_on), storage, send,

@@ -21,6 +21,7 @@ restore.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import gzip
@@ -46,11 +47,8 @@ def _stamp(now: dt.datetime | None = None) -> str:
 
 
 def integrity(path: str | os.PathLike) -> str:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         rows = conn.execute("pragma integrity_check").fetchall()
-    finally:
-        conn.close()
     return "; ".join(str(r[0]) for r in rows)
 
 
@@ -61,10 +59,9 @@ def backup(db_path: str | os.PathLike, out_dir: str | os.PathLike, keep: int = 1
     target = out / f"ninbai-{_stamp()}.db.gz"
     with tempfile.TemporaryDirectory(dir=out, prefix=".backup-") as tmp:
         copy = Path(tmp) / "copy.db"
-        src = sqlite3.connect(db_path, timeout=30)
+        src = sqlite3.connect(db_path, timeout=30)  # timeout: SQLite's busy timeout
         dst = sqlite3.connect(copy)
         try:
-            src.execute("pragma busy_timeout = 30000")
             # pages=-1: every page in one step, inside one read transaction of the
             # source: a consistent snapshot, never blocking the bot's writers (WAL).
             src.backup(dst, pages=-1)

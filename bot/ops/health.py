@@ -84,39 +84,23 @@ def readiness(storage: Any, config: Any, line_on: bool, now: float | None = None
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
 
 
-class Heartbeat:
-    """Called by the worker's batch loop on each turn; writes at most every HEARTBEAT_EVERY seconds."""
-
-    def __init__(self, storage: Any, every: float = HEARTBEAT_EVERY):
-        self.storage = storage
-        self.every = every
-        self.last = 0.0
-
-    def __call__(self) -> None:
-        now = time.time()
-        if now - self.last < self.every:
-            return
-        self.last = now
-        try:
-            put_meta(self.storage, HEARTBEAT, now)
-        except sqlite3.Error as exc:
-            logger.error("worker heartbeat not written: %s", exc)
+def beat(storage: Any) -> None:
+    """The worker's heartbeat (run by its loop every HEARTBEAT_EVERY seconds)."""
+    try:
+        put_meta(storage, HEARTBEAT, time.time())
+    except sqlite3.Error as exc:
+        logger.error("worker heartbeat not written: %s", exc)
 
 
-class TokenState:
-    """Remembers, in the database, whether LINE accepted the token at the last call
-    (written only when it changes, from whichever process made the call)."""
-
-    def __init__(self, storage: Any):
-        self.storage = storage
-
-    def __call__(self, accepted: bool) -> None:
-        try:
-            put_meta(self.storage, LINE_TOKEN, "1" if accepted else "0")
-        except sqlite3.Error as exc:
-            logger.error("LINE token state not written: %s", exc)
-        if not accepted:
-            logger.error("LINE refused the channel access token (401): check LINE_CHANNEL_ACCESS_TOKEN")
+def token_state(storage: Any, accepted: bool) -> None:
+    """Remember, in the database, whether LINE accepted the token at the last call
+    (``LineClient.on_token``: called only when it changes, by whichever process made the call)."""
+    try:
+        put_meta(storage, LINE_TOKEN, "1" if accepted else "0")
+    except sqlite3.Error as exc:
+        logger.error("LINE token state not written: %s", exc)
+    if not accepted:
+        logger.error("LINE refused the channel access token (401): check LINE_CHANNEL_ACCESS_TOKEN")
 
 
 class ReadinessMonitor:

@@ -57,10 +57,6 @@ def line_call(name: str, status: int | None) -> None:
     LINE_CALLS.labels(name, str(status) if status else "error").inc()
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 class DatabaseCollector:
     """Gauges computed from the database when Prometheus scrapes."""
 
@@ -104,7 +100,7 @@ def exposition(storage: Any) -> bytes:
     """The text of /metrics: this process's (or every process's) counters, then the database's gauges."""
     from prometheus_client import REGISTRY, generate_latest
 
-    path = multiprocess_dir()
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if path:
         from prometheus_client import multiprocess
 
