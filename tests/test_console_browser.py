@@ -299,13 +299,13 @@ def test_promise_phone_and_call_back_on_the_case(clocked_live, fake_line):
                                timeout=TIMEOUT)
         line.say(user, "電話番号は０８０ー１１２２ー３３４４です。平日の夕方なら出られます")
         line.idle()
-        proposal = page.locator(".cs-proposal", has_text="08011223344")
+        proposal = page.locator(".cs-proposal", has_text="080-1122-3344")
         proposal.wait_for(timeout=TIMEOUT)
         assert page.locator(".cs-proposal", has_text="平日の夕方").count() == 1
         page.wait_for_timeout(400)
         screenshot(page, "console-conversation")
         proposal.locator("button", has_text="確定").click()
-        page.locator("#cs-card dd", has_text="08011223344").wait_for(timeout=TIMEOUT)
+        page.locator("#cs-card dd", has_text="080-1122-3344").wait_for(timeout=TIMEOUT)
         assert "電話（チャットで入力）" in page.locator("#cs-card").inner_text()
         page.wait_for_function("() => !document.querySelector('.cs-proposal[data-id] button[data-confirm-value=\"1\"]')"
                                " || document.querySelectorAll('.cs-proposal').length === 1", timeout=TIMEOUT)

@@ -169,7 +169,7 @@ def test_a_phone_typed_during_takeover_is_proposed_and_confirmed(clocked):
     line.idle()
     assert len(line.fake.messages_to(user)) == before  # the bot stays silent
     tasks = op.get(f"/console/api/c/{conv_id}").json["tasks_html"]
-    assert "09087654321" in tasks and "明日の15時以降" in tasks
+    assert "090-8765-4321" in tasks and "明日の15時以降" in tasks
     line.say(user, "09087654321 です")  # the same number written another way: not proposed twice
     line.idle()
     props = list(storage.db.query("select * from contact_proposals where conversation_id = ?", [conv_id]))
@@ -177,7 +177,7 @@ def test_a_phone_typed_during_takeover_is_proposed_and_confirmed(clocked):
     phone = next(p for p in props if p["kind"] == "phone")
     res = post_json(op, f"/console/api/c/{conv_id}/proposals/{phone['id']}", {"confirm": True})
     assert res.status_code == 200 and "電話（チャットで入力）" in res.json["card_html"]
-    assert "09087654321" in res.json["card_html"]
+    assert "090-8765-4321" in res.json["card_html"]
     assert post_json(op, f"/console/api/c/{conv_id}/proposals/{phone['id']}", {"confirm": True}).status_code == 409
     row = storage.db.execute("select status, decided_by from contact_proposals where id = ?",
                              [phone["id"]]).fetchone()
@@ -365,3 +365,12 @@ def test_the_event_worker_raises_overdue_followups_with_no_console_open(make_app
             break
         time.sleep(0.1)
     assert alerts == [{"conversation_id": conv_id}]
+
+
+@pytest.mark.parametrize("stored,shown", [("09012345678", "090-1234-5678"), ("05011112222", "050-1111-2222"),
+                                          ("0120279338", "0120-279-338"), ("0312345678", "0312345678"),
+                                          (None, None)])
+def test_phone_numbers_are_shown_to_staff_as_they_dial_them(stored, shown) -> None:
+    from bot.console.contacts import phone_display
+
+    assert phone_display(stored) == shown

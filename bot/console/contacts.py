@@ -36,6 +36,17 @@ def digits(text: str) -> str:
     return d
 
 
+def phone_display(value: str | None) -> str | None:
+    """A number as staff dial it: mobile / IP / free-dial numbers grouped (090-1234-5678,
+    050-…, 0120-279-338); others (landlines, whose area code length varies) as stored."""
+    d = digits(value or "")
+    if len(d) == 11 and d[:3] in ("070", "080", "090", "050", "020"):
+        return f"{d[:3]}-{d[3:7]}-{d[7:]}"
+    if len(d) == 10 and d.startswith(("0120", "0800")):
+        return f"{d[:4]}-{d[4:7]}-{d[7:]}"
+    return value
+
+
 def detect(text: str) -> list[tuple[str, str]]:
     """``[(kind, value)]`` found in one message: ``email``, ``phone`` (digits), read by the
     dialog's own readers, and ``time`` (as written)."""

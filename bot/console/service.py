@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from bot.auth import display_name
-from bot.console.contacts import digits
+from bot.console.contacts import digits, phone_display
 from bot.content import labels
 from bot.engine import today_jst
 from bot.insights.funnel import add_event
@@ -504,7 +504,7 @@ def case_card(storage: Storage, conv: dict[str, Any], today: dt.date | None = No
     contact_rows = _given([
         ("お名前", contact.get("name")),
         ("LINE表示名", (contact_row or {}).get("display_name")),
-        ("電話", contact.get("phone")),
+        ("電話", phone_display(contact.get("phone"))),
         ("メール", contact.get("email")),
         ("連絡方法", contact.get("via_line") and "LINEで連絡"),
         ("希望時間帯", when and TIME_LABELS.get(when, when)),
@@ -824,7 +824,8 @@ def proposals(storage: Storage, conv: dict[str, Any]) -> dict[str, list[dict[str
             continue
         out["open" if r["status"] == "proposed" else "confirmed"].append({
             "id": r["id"], "kind": r["kind"], "kind_label": PROPOSAL_KINDS.get(r["kind"], r["kind"]),
-            "value": r["value"], "said_at": jst_time(r["said_at"]),
+            "value": phone_display(r["value"]) if r["kind"] == "phone" else r["value"],
+            "said_at": jst_time(r["said_at"]),
         })
     return out
 
