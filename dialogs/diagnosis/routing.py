@@ -115,7 +115,9 @@ class Routing:
         # the timeline question): the mood decides first
         answered = bool(turn.faq) and not turn.changes and not turn.faq_candidates
         # not a crisis (read just above); the mood (words, then a classifier) only when not understood
-        kind = (care.mood(text) if lost else care.mood(text, sure=True) if answered else None) if text else None
+        kind = None
+        if text and (lost or answered):
+            kind = care.mood(text, sure=not lost)
         near_despair = care_level == "concern"  # no 「読み取れませんでした」 after words near despair either
         if (kind in ("anger", "offtopic") and (lost or answered)) or (near_despair and lost):
             # a calm short word, then the way back (never 「読み取れませんでした」)
